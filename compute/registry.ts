@@ -1,0 +1,70 @@
+/**
+ * THE registry: every selector, model, metric, splitter and preprocessor, in catalogue order.
+ * Adding a method = one file + one import and one array entry here + one reference test.
+ * The CLI, the workers and the GraphQL `methods` query all list exactly these arrays.
+ *
+ * Editing note for parallel work: add imports in the import block and entries in the
+ * arrays; keep one entry per line.
+ */
+import {
+  type AnyMethodDef,
+  type MetricDef,
+  type ModelDef,
+  type PreprocessorDef,
+  type SelectorDef,
+  type SplitterDef,
+} from './core/method';
+
+// --- imports (one per method file) ---
+
+export const selectors: readonly SelectorDef<never>[] = [
+  // --- selectors ---
+];
+
+export const models: readonly ModelDef<never>[] = [
+  // --- models ---
+];
+
+export const metrics: readonly MetricDef[] = [
+  // --- metrics ---
+];
+
+export const splitters: readonly SplitterDef<never>[] = [
+  // --- splitters ---
+];
+
+export const preprocessors: readonly PreprocessorDef<never>[] = [
+  // --- preprocessors ---
+];
+
+export function allMethods(): AnyMethodDef[] {
+  return [...selectors, ...models, ...metrics, ...splitters, ...preprocessors];
+}
+
+function finder<T extends { code: string }>(list: readonly T[], kind: string) {
+  return (code: string): T => {
+    const found = list.find(m => m.code === code);
+    if (!found) {
+      throw new Error(
+        `unknown ${kind} "${code}" (known: ${list.map(m => m.code).join(', ') || 'none'})`,
+      );
+    }
+    return found;
+  };
+}
+
+export const getSelector = finder(selectors, 'selector') as <A = Record<string, unknown>>(
+  code: string,
+) => SelectorDef<A>;
+export const getModel = finder(models, 'model') as <A = Record<string, unknown>>(
+  code: string,
+) => ModelDef<A>;
+export const getMetric = finder(metrics, 'metric');
+export const getSplitter = finder(splitters, 'splitter') as <A = Record<string, unknown>>(
+  code: string,
+) => SplitterDef<A>;
+export const getPreprocessor = finder(preprocessors, 'preprocessor') as <
+  A = Record<string, unknown>,
+>(
+  code: string,
+) => PreprocessorDef<A>;
