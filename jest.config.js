@@ -16,9 +16,17 @@ const transform = {
     },
   ],
 };
+// jose, graphql-upload and fs-capacitor ship ESM only; Node 20 jest cannot require(esm), so swc
+// compiles just those packages to CommonJS.
+const esmOnly = ['jose', 'graphql-upload', 'fs-capacitor'];
+transform['^.+\\.m?js$'] = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
 const common = {
   testEnvironment: 'node',
   transform,
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
