@@ -16,6 +16,9 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { trainTestValidation, userSplitColumn } from './resampling/holdout';
+import { kfold, leaveOneOut, repeated, stratifiedKfold } from './resampling/kfold';
+import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
@@ -31,6 +34,13 @@ export const metrics: readonly MetricDef[] = [
 
 export const splitters: readonly SplitterDef<never>[] = [
   // --- splitters ---
+  kfold,
+  stratifiedKfold,
+  repeated,
+  leaveOneOut,
+  trainTestValidation,
+  survivalStratified,
+  userSplitColumn,
 ];
 
 export const preprocessors: readonly PreprocessorDef<never>[] = [
