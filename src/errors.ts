@@ -1,0 +1,197 @@
+/**
+ * The one closed set of error codes clients see in `extensions.code`, the error class services
+ * throw, and `formatError`, which lets only those through and masks everything else.
+ */
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { log } from './logger.js';
+import { currentRequestId } from './request-context.js';
+
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  CONFLICT: 'CONFLICT',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const CODES = new Set<string>(Object.values(ErrorCode));
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && CODES.has(code);
+}
+
+interface HttpHead {
+  status?: number;
+  headers?: Map<string, string>;
+}
+
+/**
+ * An error whose message is safe to show to the client. `extensions.http` (status/headers) is
+ * read by Apollo Server and stripped from the response.
+ */
+export class AppError extends GraphQLError {
+  declare readonly extensions: { code: ErrorCode; http?: HttpHead; [key: string]: unknown };
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    extra: Record<string, unknown> = {},
+    http?: HttpHead,
+  ) {
+    super(message, { extensions: { ...extra, code, ...(http ? { http } : {}) } });
+    this.name = 'AppError';
+  }
+
+  get code(): ErrorCode {
+    return this.extensions.code;
+  }
+
+  /** Missing, invalid, expired or revoked credentials. Always HTTP 401. */
+  static unauthenticated(message = 'Authentication required'): AppError {
+    return new AppError(ErrorCode.UNAUTHENTICATED, message, {}, { status: 401 });
+  }
+
+  static forbidden(message = 'You are not allowed to do this'): AppError {
+    return new AppError(ErrorCode.FORBIDDEN, message);
+  }
+
+  /** Also used for objects that exist but belong to someone else (no existence oracle). */
+  static notFound(what = 'Object', id?: string): AppError {
+    return new AppError(ErrorCode.NOT_FOUND, id ? `${what} ${id} not found` : `${what} not found`);
+  }
+
+  static badInput(message: string, field?: string): AppError {
+    return new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+  }
+
+  static conflict(message: string, field?: string): AppError {
+    return new AppError(ErrorCode.CONFLICT, message, field ? { field } : {});
+  }
+
+  static quotaExceeded(message: string): AppError {
+    return new AppError(ErrorCode.QUOTA_EXCEEDED, message);
+  }
+
+  static rateLimited(message: string, retryAfterSeconds?: number): AppError {
+    const headers = new Map<string, string>();
+    if (retryAfterSeconds !== undefined) {
+      headers.set('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+    }
+    return new AppError(
+      ErrorCode.RATE_LIMITED,
+      message,
+      retryAfterSeconds !== undefined ? { retryAfterSeconds: Math.ceil(retryAfterSeconds) } : {},
+      { status: 429, headers },
+    );
+  }
+
+  /** An expected internal failure whose text must not leak; formatError masks it. */
+  static internal(message = 'Internal server error'): AppError {
+    return new AppError(ErrorCode.INTERNAL, message);
+  }
+}
+
+/** Apollo / graphql-js request errors (parse, validation, variables) → BAD_USER_INPUT + reason. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'INTROSPECTION_DISABLED',
+  'MAX_RECURSIVE_SELECTIONS_EXCEEDED',
+]);
+
+interface ValidationErrorLike {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: ValidationErrorLike[];
+}
+
+/** class-validator errors carry `target` and `value` (e.g. the rejected password): drop them. */
+function sanitizeValidationErrors(errors: ValidationErrorLike[]): unknown[] {
+  return errors.map(e => ({
+    property: e.property,
+    constraints: e.constraints,
+    ...(e.children?.length ? { children: sanitizeValidationErrors(e.children) } : {}),
+  }));
+}
+
+function withCode(
+  formatted: GraphQLFormattedError,
+  code: ErrorCode,
+  extensions: Record<string, unknown> = {},
+  message = formatted.message,
+): GraphQLFormattedError {
+  return {
+    message,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { ...extensions, code },
+  };
+}
+
+/**
+ * Apollo `formatError`: known errors keep their message and code; anything else becomes INTERNAL
+ * with a request id the operator can find in the logs (no stack, no driver text).
+ */
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const ext = formatted.extensions ?? {};
+  const code = ext.code;
+
+  if (original instanceof AppError) {
+    if (original.code === ErrorCode.INTERNAL) {
+      return maskInternal(formatted, original);
+    }
+    const { http: _http, stacktrace: _st, ...rest } = ext;
+    return withCode(formatted, original.code, rest);
+  }
+  if (original instanceof Error && original.name === 'ArgumentValidationError') {
+    const validationErrors = (original as unknown as { extensions?: { validationErrors?: [] } })
+      .extensions?.validationErrors;
+    return withCode(formatted, ErrorCode.BAD_USER_INPUT, {
+      validationErrors: sanitizeValidationErrors(validationErrors ?? []),
+    });
+  }
+  // type-graphql's own auth errors (when a resolver uses @Authorized without our authChecker throwing).
+  if (original instanceof Error && original.name === 'AuthenticationError') {
+    return withCode(formatted, ErrorCode.UNAUTHENTICATED);
+  }
+  if (original instanceof Error && original.name === 'AuthorizationError') {
+    return withCode(formatted, ErrorCode.FORBIDDEN);
+  }
+  if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
+    return withCode(formatted, ErrorCode.BAD_USER_INPUT, { reason: code });
+  }
+  if (isErrorCode(code) && code !== ErrorCode.INTERNAL && original instanceof GraphQLError) {
+    // A GraphQLError built elsewhere with one of our codes: its author chose a client-safe text.
+    return withCode(formatted, code);
+  }
+  return maskInternal(formatted, original);
+}
+
+function maskInternal(formatted: GraphQLFormattedError, original: unknown): GraphQLFormattedError {
+  const requestId = currentRequestId() ?? 'unknown';
+  log.error('unhandled error in GraphQL operation', {
+    requestId,
+    path: formatted.path?.join('.'),
+    error: original instanceof Error ? original : String(original),
+  });
+  return withCode(
+    formatted,
+    ErrorCode.INTERNAL,
+    { requestId },
+    `Internal server error (request id ${requestId})`,
+  );
+}
