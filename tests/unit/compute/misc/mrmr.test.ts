@@ -1,0 +1,80 @@
+/**
+ * mRMR. Tolerances: FCQ selection order identical to the numpy FCQ reference
+ * (scripts/fixtures/misc.py); relevance (sklearn f_classif / f_regression) within 1e-9 relative.
+ */
+import { quietContext } from '../../../../compute/core/method';
+import { mrmr, type MrmrArgs } from '../../../../compute/selectors/mrmr';
+import { parseArgs } from '../../../../compute/core/args';
+import { classOutcome, datasetFrom, golden, synthClasses, synthContinuous } from './fixture';
+
+interface Fx {
+  X: number[][];
+  y: number[];
+  k: number;
+  order: number[];
+  relevance: number[];
+}
+
+const args = (raw: Record<string, unknown> = {}): MrmrArgs =>
+  parseArgs(mrmr.args, raw) as unknown as MrmrArgs;
+
+describe('mrmr', () => {
+  it.each([
+    ['mrmr_fcq_classif.json', true],
+    ['mrmr_fcq_regression.json', false],
+  ])('FCQ order equals the numpy reference (%s)', async (file, classif) => {
+    const fx = golden<Fx>('misc', file);
+    const outcome = classif
+      ? classOutcome(fx.y)
+      : { kind: 'continuous' as const, values: Float64Array.from(fx.y) };
+    const ds = datasetFrom(fx.X, outcome);
+    const res = await mrmr.run(ds, args(), quietContext(1), fx.k);
+    expect(res.selected).toEqual(fx.order.map(j => ds.featureNames[j]));
+    const rel = res.diagnostics.relevance as Record<string, number>;
+    fx.relevance.forEach((r, j) => {
+      expect(Math.abs(rel[ds.featureNames[j]!]! - r)).toBeLessThanOrEqual(1e-9 * Math.abs(r));
+    });
+    // Score = selection order, higher = earlier.
+    expect(res.scores[res.selected[0]!]).toBe(fx.k);
+    expect(res.scores[res.selected[fx.k - 1]!]).toBe(1);
+  });
+
+  it('requires k and names it', async () => {
+    const ds = synthClasses(20, 5, 2, 1);
+    await expect(mrmr.run(ds, args(), quietContext(1))).rejects.toThrow(/^k: /);
+  });
+
+  it.each(['mid', 'miq'] as const)(
+    '%s finds informative features and skips duplicates',
+    async v => {
+      const ds = synthClasses(120, 30, 3, 5);
+      // Append an exact copy of feature 0: MI redundancy must push it down.
+      const n = ds.nSamples;
+      const data = new Float64Array(n * 31);
+      data.set(ds.data);
+      data.set(ds.data.subarray(0, n), 30 * n);
+      const dup = { ...ds, data, nFeatures: 31, featureNames: [...ds.featureNames, 'copy0'] };
+      const res = await mrmr.run(dup, args({ variant: v, n_bins: 4 }), quietContext(1), 3);
+      expect(res.selected.filter(f => ['f1', 'f2', 'f3', 'copy0'].includes(f)).length).toBe(3);
+      expect(res.selected.includes('f1') && res.selected.includes('copy0')).toBe(false);
+    },
+  );
+
+  it('works for a continuous outcome with MI and is deterministic', async () => {
+    const ds = synthContinuous(100, 20, 2, 3);
+    const a = await mrmr.run(ds, args({ variant: 'miq' }), quietContext(1), 2);
+    const b = await mrmr.run(ds, args({ variant: 'miq' }), quietContext(1), 2);
+    expect(new Set(a.selected)).toEqual(new Set(['f1', 'f2']));
+    expect(b).toEqual(a);
+  });
+
+  it('reports progress and stops on abort', async () => {
+    const ds = synthClasses(30, 10, 2, 2);
+    const seen: number[] = [];
+    await mrmr.run(ds, args(), { ...quietContext(1), progress: f => seen.push(f) }, 4);
+    expect(seen.at(-1)).toBe(1);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(mrmr.run(ds, args(), quietContext(1, ac.signal), 4)).rejects.toThrow(/cancelled/);
+  });
+});
