@@ -16,12 +16,14 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { mrmr } from './selectors/mrmr';
 import { trainTestValidation, userSplitColumn } from './resampling/holdout';
 import { kfold, leaveOneOut, repeated, stratifiedKfold } from './resampling/kfold';
 import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  mrmr,
 ];
 
 export const models: readonly ModelDef<never>[] = [
