@@ -17,6 +17,7 @@ import {
 
 // --- imports (one per method file) ---
 import { mrmr } from './selectors/mrmr';
+import { relieff } from './selectors/relieff';
 import { trainTestValidation, userSplitColumn } from './resampling/holdout';
 import { kfold, leaveOneOut, repeated, stratifiedKfold } from './resampling/kfold';
 import { survivalStratified } from './resampling/survival';
@@ -24,6 +25,7 @@ import { survivalStratified } from './resampling/survival';
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
   mrmr,
+  relieff,
 ];
 
 export const models: readonly ModelDef<never>[] = [
