@@ -1,0 +1,97 @@
+/**
+ * Producer side of the two compute queues. The BullMQ job id IS the job's id, so adding twice is a
+ * no-op (idempotent enqueue) and the reconciler can re-add blindly.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import { type Redis, type RedisOptions } from 'ioredis';
+import {
+  PRIORITY_VALUE,
+  queueName,
+  type Pool,
+  type PriorityName,
+  type QueuePayload,
+} from './names.js';
+import { type QueueSettings } from './settings.js';
+
+/** BullMQ states in which the job is still waiting for or inside a worker. */
+const LIVE_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active', 'waiting-children']);
+
+export type QueueEntryState = 'live' | 'completed' | 'failed' | 'missing';
+
+export class ComputeQueues {
+  private readonly queues: Record<Pool, Queue<QueuePayload>>;
+
+  constructor(
+    connection: Redis | RedisOptions,
+    private readonly settings: QueueSettings,
+  ) {
+    const make = (pool: Pool) =>
+      new Queue<QueuePayload>(queueName(pool), { connection, prefix: settings.QUEUE_PREFIX });
+    this.queues = { cpu: make('cpu'), gpu: make('gpu') };
+    for (const q of Object.values(this.queues)) {
+      // Connection errors surface on the calls that need Redis; don't crash on the event.
+      q.on('error', () => undefined);
+    }
+  }
+
+  queue(pool: Pool): Queue<QueuePayload> {
+    return this.queues[pool];
+  }
+
+  jobOptions(jobId: string, priority: PriorityName): JobsOptions {
+    return {
+      jobId,
+      priority: PRIORITY_VALUE[priority],
+      attempts: this.settings.JOBS_ATTEMPTS,
+      backoff: { type: 'exponential', delay: this.settings.JOBS_BACKOFF_MS },
+      // History lives in PostgreSQL; Redis keeps only a bounded tail.
+      removeOnComplete: { count: this.settings.JOBS_KEEP_COMPLETED },
+      removeOnFail: { count: this.settings.JOBS_KEEP_FAILED },
+    };
+  }
+
+  /** Add (idempotent by job id). Resolves once Redis has the entry. */
+  async enqueue(pool: Pool, jobId: string, priority: PriorityName): Promise<void> {
+    await this.queues[pool].add('compute', { jobId }, this.jobOptions(jobId, priority));
+  }
+
+  /**
+   * Put a finished job back for a retry: a completed/failed BullMQ entry with the same id would
+   * make `add` a silent no-op, so remove it first.
+   */
+  async requeue(pool: Pool, jobId: string, priority: PriorityName): Promise<void> {
+    for (const p of ['cpu', 'gpu'] as const) {
+      const existing = await this.queues[p].getJob(jobId);
+      if (!existing) continue;
+      const state = await existing.getState();
+      if (LIVE_STATES.has(state) && p === pool) return;
+      await existing.remove();
+    }
+    await this.enqueue(pool, jobId, priority);
+  }
+
+  async entryState(
+    pool: Pool,
+    jobId: string,
+  ): Promise<{ state: QueueEntryState; reason: string | null }> {
+    const job = await this.queues[pool].getJob(jobId);
+    if (!job) return { state: 'missing', reason: null };
+    const state = await job.getState();
+    if (state === 'completed') return { state: 'completed', reason: null };
+    if (state === 'failed') return { state: 'failed', reason: job.failedReason ?? null };
+    if (state === 'unknown') return { state: 'missing', reason: null };
+    return { state: 'live', reason: null };
+  }
+
+  /** Remove a job that has not started (cancel of a waiting job). Active jobs are left alone. */
+  async removeWaiting(pool: Pool, jobId: string): Promise<void> {
+    const job = await this.queues[pool].getJob(jobId);
+    if (!job) return;
+    const state = await job.getState();
+    if (state !== 'active') await job.remove().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.queues).map(q => q.close()));
+  }
+}
