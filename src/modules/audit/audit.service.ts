@@ -1,0 +1,37 @@
+/**
+ * `audit(em, entry)` appends one audit row. It persists without flushing so the row commits
+ * atomically with the change it records; call with `{ flush: true }` for standalone events
+ * (e.g. a failed login that changes nothing else).
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditLog, type AuditOutcome } from './audit-log.entity.js';
+
+export interface AuditEntry {
+  action: string;
+  actorId?: string | null;
+  targetType?: string;
+  targetId?: string;
+  outcome?: AuditOutcome;
+  ip?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export async function audit(
+  em: EntityManager,
+  entry: AuditEntry,
+  options: { flush?: boolean } = {},
+): Promise<void> {
+  const row = em.create(AuditLog, {
+    action: entry.action,
+    actorId: entry.actorId ?? undefined,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    outcome: entry.outcome ?? 'SUCCESS',
+    ip: entry.ip ?? undefined,
+    details: entry.details,
+  });
+  em.persist(row);
+  if (options.flush) {
+    await em.flush();
+  }
+}

