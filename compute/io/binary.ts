@@ -156,7 +156,8 @@ function readBlock(buf: Uint8Array, b: Block): Float64Array | Int32Array | Uint8
   const abs = buf.byteOffset + b.offset;
   if (b.dtype === 'u8') return new Uint8Array(buf.buffer, abs, b.length);
   const Ctor = b.dtype === 'f64' ? Float64Array : Int32Array;
-  if (LITTLE_ENDIAN && abs % size === 0) return new Ctor(buf.buffer, abs, b.length); // zero copy
+  // Zero copy. (A Buffer's backing store is an ArrayBuffer; SharedArrayBuffer works the same way.)
+  if (LITTLE_ENDIAN && abs % size === 0) return new Ctor(buf.buffer as ArrayBuffer, abs, b.length);
   // Unaligned (e.g. a small pooled Buffer) or big-endian host: one copy.
   const out = new Ctor(b.length);
   const view = new DataView(buf.buffer, abs, b.length * size);
