@@ -16,6 +16,14 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { varianceThreshold } from './selectors/variance_threshold';
+import { foldChange } from './selectors/fold_change';
+import { tTest } from './selectors/t_test';
+import { anova } from './selectors/anova';
+import { mannWhitney } from './selectors/mann_whitney';
+import { kruskal } from './selectors/kruskal';
+import { correlation } from './selectors/correlation';
+import { correlationFilter } from './selectors/correlation_filter';
 import { mrmr } from './selectors/mrmr';
 import { relieff } from './selectors/relieff';
 import { trainTestValidation, userSplitColumn } from './resampling/holdout';
@@ -24,6 +32,14 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  varianceThreshold,
+  foldChange,
+  tTest,
+  anova,
+  mannWhitney,
+  kruskal,
+  correlation,
+  correlationFilter,
   mrmr,
   relieff,
 ];

@@ -1,0 +1,100 @@
+/**
+ * Fold change between the positive and the negative class (binary outcome).
+ *
+ * Linear-scale data (default): log2FC = log2((mean_pos + pseudocount) / (mean_neg + pseudocount)),
+ * the log of the ratio of group means (not the mean of logs). A ratio of non-positive means is
+ * undefined: such features get log2FC = NaN, score NaN (ranked last, never selected) and are listed
+ * in diagnostics.undefinedRatio; raise `pseudocount` or set `log_input` for centred or log data.
+ *
+ * Log-scale data (`log_input=true`, e.g. log2 expression): log2FC = mean_pos − mean_neg.
+ *
+ * Score = |log2FC|; without k, keep |log2FC| ≥ threshold (default 1 = two-fold). Missing values
+ * are skipped per feature.
+ */
+import { type ArgSpecs } from '../core/args';
+import { classLabels } from '../core/dataset';
+import { type SelectorDef } from '../core/method';
+import { rankAndSelect } from '../core/select';
+import { groupMoments } from '../stats/columns';
+import { byFeature } from '../stats/selection';
+
+export interface FoldChangeArgs {
+  threshold: number;
+  log_input: boolean;
+  pseudocount: number;
+}
+
+const args = {
+  threshold: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    doc: 'Without k, keep features with |log2 fold change| ≥ threshold (1 = two-fold).',
+  },
+  log_input: {
+    type: 'boolean',
+    default: false,
+    doc: 'Data are already log2-scale: the fold change is the difference of group means.',
+  },
+  pseudocount: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    doc: 'Added to both group means before the ratio (linear-scale data only).',
+  },
+} satisfies ArgSpecs;
+
+export const foldChange: SelectorDef<FoldChangeArgs> = {
+  kind: 'selector',
+  code: 'fold_change',
+  label: 'Fold change',
+  description:
+    'log2 ratio of the positive-class to negative-class mean (difference of means for log-scale data).',
+  reference: 'limma-style log2 fold change; Smyth (2004) Stat. Appl. Genet. Mol. Biol. 3:3',
+  tasks: ['binary'],
+  device: 'cpu',
+  args,
+  async run(ds, a, ctx, k) {
+    const { labels } = classLabels(ds);
+    ctx.progress(0, 'fold change');
+    const gm = groupMoments(ds.data, ds.nSamples, ds.nFeatures, labels, 2);
+    const p = ds.nFeatures;
+    const lfc = new Float64Array(p);
+    const score = new Float64Array(p);
+    const undefinedRatio: string[] = [];
+    for (let j = 0; j < p; j++) {
+      const pos = gm.mean[2 * j + 1]!;
+      const neg = gm.mean[2 * j]!;
+      let v: number;
+      if (a.log_input) v = pos - neg;
+      else {
+        const num = pos + a.pseudocount;
+        const den = neg + a.pseudocount;
+        v = num > 0 && den > 0 ? Math.log2(num / den) : NaN;
+        if (Number.isNaN(v)) undefinedRatio.push(ds.featureNames[j]!);
+      }
+      lfc[j] = v;
+      score[j] = Math.abs(v);
+    }
+    const ranked = rankAndSelect(ds, score, k, j => score[j]! >= a.threshold);
+    ctx.progress(1, 'fold change');
+    const meanPos = new Float64Array(p);
+    const meanNeg = new Float64Array(p);
+    for (let j = 0; j < p; j++) {
+      meanPos[j] = gm.mean[2 * j + 1]!;
+      meanNeg[j] = gm.mean[2 * j]!;
+    }
+    return {
+      selected: ranked.selected,
+      scores: ranked.scores,
+      params: { threshold: a.threshold, log_input: a.log_input, pseudocount: a.pseudocount },
+      diagnostics: {
+        log2FoldChange: byFeature(ds, lfc),
+        meanPositive: byFeature(ds, meanPos),
+        meanNegative: byFeature(ds, meanNeg),
+        undefinedRatio,
+      },
+      backend: 'float64',
+    };
+  },
+};

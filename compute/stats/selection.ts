@@ -1,0 +1,120 @@
+/**
+ * Shared plumbing for the statistical filters: run a per-feature kernel in column chunks (abort
+ * checks and progress between chunks; the column-major layout makes a chunk a zero-copy subarray),
+ * adjust p-values, and turn them into a SelectorResult.
+ */
+import { type ArgSpecs } from '../core/args';
+import { type Dataset } from '../core/dataset';
+import { checkAbort, type RunContext, type SelectorResult } from '../core/method';
+import { rankAndSelect } from '../core/select';
+import { adjustPValues, P_ADJUST_METHODS, type PAdjustMethod } from './padjust';
+import { type FeatureTests } from './univariate';
+
+/** Features per chunk: big enough that the per-chunk overhead vanishes, small enough to abort fast. */
+const CHUNK = 2048;
+
+export const pValueArgs = {
+  p_adjust: {
+    type: 'enum',
+    values: P_ADJUST_METHODS,
+    default: 'bh',
+    doc: 'Multiple-testing adjustment: bh (Benjamini–Hochberg FDR), bonferroni, holm, or none (as R p.adjust).',
+  },
+  alpha: {
+    type: 'number',
+    default: 0.05,
+    min: 0,
+    max: 1,
+    doc: 'Without k, keep features whose adjusted p-value is ≤ alpha.',
+  },
+} satisfies ArgSpecs;
+
+export interface PValueArgs {
+  p_adjust: PAdjustMethod;
+  alpha: number;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve));
+
+/**
+ * Apply `kernel` to consecutive column blocks and concatenate the per-feature results. Yields to
+ * the event loop between blocks so an AbortSignal fired by a timer or a cancel message is seen.
+ */
+export async function chunkedTests(
+  ds: Dataset,
+  ctx: RunContext,
+  stage: string,
+  kernel: (data: Float64Array, nFeatures: number) => FeatureTests,
+): Promise<FeatureTests> {
+  const p = ds.nFeatures;
+  const n = ds.nSamples;
+  const out: FeatureTests = {
+    statistic: new Float64Array(p),
+    pValue: new Float64Array(p),
+    logP: new Float64Array(p),
+    df: new Float64Array(p),
+  };
+  for (let j0 = 0; j0 < p; j0 += CHUNK) {
+    checkAbort(ctx.signal);
+    const j1 = Math.min(p, j0 + CHUNK);
+    const part = kernel(ds.data.subarray(j0 * n, j1 * n), j1 - j0);
+    out.statistic.set(part.statistic, j0);
+    out.pValue.set(part.pValue, j0);
+    out.logP.set(part.logP, j0);
+    out.df.set(part.df, j0);
+    ctx.progress(j1 / p, stage);
+    if (j1 < p) await yieldToEventLoop();
+  }
+  checkAbort(ctx.signal);
+  return out;
+}
+
+/** A per-feature array as a {featureName: value} record (JSON turns NaN/Infinity into null). */
+export function byFeature(ds: Dataset, values: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let j = 0; j < ds.nFeatures; j++) out[ds.featureNames[j]!] = values[j]!;
+  return out;
+}
+
+/** −log10 p from ln p: finite even where p itself underflows to 0. */
+export function negLog10P(logP: Float64Array): Float64Array {
+  const out = new Float64Array(logP.length);
+  for (let j = 0; j < logP.length; j++) out[j] = -logP[j]! / Math.LN10;
+  return out;
+}
+
+/**
+ * Result of a p-value filter: score = −log10 p (higher = stronger evidence); with k > 0 the top
+ * k, otherwise every feature with adjusted p ≤ alpha. Diagnostics carry the statistic, raw and
+ * adjusted p-values per feature.
+ */
+export function pValueResult(
+  ds: Dataset,
+  tests: FeatureTests,
+  args: PValueArgs,
+  k: number | undefined,
+  extra: {
+    params?: Record<string, unknown>;
+    diagnostics?: Record<string, unknown>;
+    scores?: Float64Array;
+  },
+): SelectorResult {
+  const adjusted = adjustPValues(tests.pValue, args.p_adjust);
+  const scores = extra.scores ?? negLog10P(tests.logP);
+  const ranked = rankAndSelect(ds, scores, k, j => adjusted[j]! <= args.alpha);
+  let nSignificant = 0;
+  for (let j = 0; j < adjusted.length; j++) if (adjusted[j]! <= args.alpha) nSignificant++;
+  return {
+    selected: ranked.selected,
+    scores: ranked.scores,
+    params: { ...extra.params, p_adjust: args.p_adjust, alpha: args.alpha },
+    diagnostics: {
+      ...extra.diagnostics,
+      nSignificant,
+      statistic: byFeature(ds, tests.statistic),
+      pValues: byFeature(ds, tests.pValue),
+      adjustedPValues: byFeature(ds, adjusted),
+    },
+    backend: 'float64',
+  };
+}
