@@ -1,0 +1,671 @@
+/**
+ * Penalised Cox regression with glmnet family = "cox" semantics (Simon, Friedman, Hastie &
+ * Tibshirani 2011, J Stat Softw 39(5)):
+ *   minimise  −ℓ(β)/n + λ [ (1 − α)/2 ‖β‖² + α ‖β‖₁ ]
+ * with ℓ the Breslow partial log-likelihood (glmnet handles tied times by Breslow), α = l1_ratio,
+ * λ = glmnet's lambda (our `alpha`), features standardised (population sd) when `standardize`,
+ * coefficients reported on the original scale.
+ *
+ * Algorithm: proximal Newton. At the current β the log-likelihood is replaced by its quadratic
+ * approximation with the diagonal of the Hessian in η (working weights h_i/n, working residual
+ * g_i/h_i), solved by cyclic coordinate descent over an active set (strong rules from the previous
+ * λ, KKT check on the rest); a backtracking step on the exact objective guards each Newton step.
+ * Warm starts along the λ path.
+ *
+ * CV (cv.glmnet, grouped deviance of Verweij & van Houwelingen 1993): for fold k,
+ * cvraw_k(λ) = [D_full(β̂₋ₖ) − D₋ₖ(β̂₋ₖ)] / events_k, with D = 2(ℓ_sat − ℓ) the Breslow deviance;
+ * cvm = events-weighted mean over folds, cvsd its weighted standard error; lambda.min minimises
+ * cvm, lambda.1se is the largest λ with cvm ≤ cvm(lambda.min) + cvsd(lambda.min).
+ */
+import { checkAbort } from '../core/method';
+import { defaultThreads, parallelMap } from '../core/parallel';
+import { type Rng } from '../core/rng';
+import { riskSets, type RiskSets } from './risk-sets';
+
+export interface CoxnetOptions {
+  l1Ratio: number;
+  standardize: boolean;
+  /** Explicit decreasing λ values; otherwise a path from λ_max. */
+  lambdas?: number[];
+  nLambda?: number;
+  /** λ_min / λ_max; default 0.01 when n < p, else 1e-4 (glmnet). */
+  lambdaMinRatio?: number | null;
+  /** Convergence threshold on the weighted squared coefficient change. */
+  tol?: number;
+  maxIter?: number;
+  signal?: AbortSignal;
+}
+
+export interface CoxnetPath {
+  lambdas: Float64Array;
+  /** Coefficients on the original scale, one p-vector per λ. */
+  beta: Float64Array[];
+  /** Coefficients on the standardised scale. */
+  betaStd: Float64Array[];
+  iterations: number[];
+  converged: boolean[];
+  means: Float64Array;
+  scales: Float64Array;
+}
+
+/** Breslow ℓ (sorted risk sets), gradient g and diagonal Hessian h in η. */
+export function breslowState(
+  eta: Float64Array,
+  rs: RiskSets,
+  event: ArrayLike<number>,
+  g?: Float64Array,
+  h?: Float64Array,
+): number {
+  const n = rs.n;
+  let shift = -Infinity;
+  for (let i = 0; i < n; i++) if (eta[i]! > shift) shift = eta[i]!;
+  const S0g = new Float64Array(rs.groups);
+  let S0 = 0;
+  let ll = 0;
+  for (let grp = 0; grp < rs.groups; grp++) {
+    for (let r = rs.start[grp]!; r < rs.start[grp + 1]!; r++) {
+      const i = rs.order[r]!;
+      S0 += Math.exp(eta[i]! - shift);
+      if (event[i]) ll += eta[i]! - shift;
+    }
+    S0g[grp] = S0;
+    const d = rs.events[grp]!;
+    if (d > 0) ll -= d * Math.log(S0);
+  }
+  if (g && h) {
+    // Ascending time: A_i = Σ_{t_k ≤ T_i} d_k / S0_k, B_i = Σ d_k / S0_k².
+    let A = 0;
+    let B = 0;
+    for (let grp = rs.groups - 1; grp >= 0; grp--) {
+      const d = rs.events[grp]!;
+      if (d > 0) {
+        A += d / S0g[grp]!;
+        B += d / (S0g[grp]! * S0g[grp]!);
+      }
+      for (let r = rs.start[grp]!; r < rs.start[grp + 1]!; r++) {
+        const i = rs.order[r]!;
+        const w = Math.exp(eta[i]! - shift);
+        g[i] = (event[i] ? 1 : 0) - w * A;
+        h[i] = w * A - w * w * B;
+      }
+    }
+  }
+  return ll;
+}
+
+/** Breslow deviance 2(ℓ_sat − ℓ(β)) of column-major x (original scale) at β (glmnet coxnet.deviance). */
+export function coxDeviance(
+  x: Float64Array,
+  n: number,
+  rows: Int32Array | null,
+  time: ArrayLike<number>,
+  event: ArrayLike<number>,
+  beta: Float64Array,
+): number {
+  const m = rows ? rows.length : n;
+  const t = new Float64Array(m);
+  const e = new Uint8Array(m);
+  const eta = new Float64Array(m);
+  for (let a = 0; a < m; a++) {
+    const i = rows ? rows[a]! : a;
+    t[a] = time[i]!;
+    e[a] = event[i] ? 1 : 0;
+  }
+  for (let j = 0; j < beta.length; j++) {
+    const b = beta[j]!;
+    if (b === 0) continue;
+    const off = j * n;
+    for (let a = 0; a < m; a++) eta[a] += b * x[off + (rows ? rows[a]! : a)]!;
+  }
+  const rs = riskSets(t, e);
+  const ll = breslowState(eta, rs, e);
+  let lsat = 0;
+  for (let grp = 0; grp < rs.groups; grp++) {
+    const d = rs.events[grp]!;
+    if (d > 0) lsat -= d * Math.log(d);
+  }
+  return 2 * (lsat - ll);
+}
+
+/** Copy rows of column-major x, centred and (optionally) scaled by the population sd. */
+export function standardizeRows(
+  x: Float64Array,
+  n: number,
+  p: number,
+  rows: Int32Array | null,
+  scale: boolean,
+): { xs: Float64Array; means: Float64Array; scales: Float64Array } {
+  const m = rows ? rows.length : n;
+  const xs = new Float64Array(m * p);
+  const means = new Float64Array(p);
+  const scales = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    const src = j * n;
+    const dst = j * m;
+    let s = 0;
+    for (let a = 0; a < m; a++) {
+      const v = x[src + (rows ? rows[a]! : a)]!;
+      xs[dst + a] = v;
+      s += v;
+    }
+    const mu = s / m;
+    let ss = 0;
+    for (let a = 0; a < m; a++) {
+      const d = xs[dst + a]! - mu;
+      xs[dst + a] = d;
+      ss += d * d;
+    }
+    const sd = Math.sqrt(ss / m);
+    means[j] = mu;
+    scales[j] = scale ? sd : 1;
+    if (scale && sd > 0) for (let a = 0; a < m; a++) xs[dst + a]! /= sd;
+  }
+  return { xs, means, scales };
+}
+
+/** |x̃_jᵀ g| / n per feature. */
+function scoreGradient(
+  xs: Float64Array,
+  n: number,
+  p: number,
+  g: Float64Array,
+  out: Float64Array,
+): void {
+  for (let j = 0; j < p; j++) {
+    const off = j * n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += xs[off + i]! * g[i]!;
+    out[j] = Math.abs(s) / n;
+  }
+}
+
+/** λ_max and the default path for standardised data. */
+export function lambdaPath(
+  xs: Float64Array,
+  n: number,
+  p: number,
+  time: ArrayLike<number>,
+  event: ArrayLike<number>,
+  l1Ratio: number,
+  nLambda: number,
+  minRatio: number | null | undefined,
+): Float64Array {
+  const rs = riskSets(time, event);
+  const g = new Float64Array(n);
+  const h = new Float64Array(n);
+  breslowState(new Float64Array(n), rs, event, g, h);
+  const grad = new Float64Array(p);
+  scoreGradient(xs, n, p, g, grad);
+  let max = 0;
+  for (let j = 0; j < p; j++) max = Math.max(max, grad[j]!);
+  const lmax = max / Math.max(l1Ratio, 1e-3);
+  const ratio = minRatio ?? (n < p ? 0.01 : 1e-4);
+  return Float64Array.from({ length: nLambda }, (_, k) =>
+    nLambda === 1 ? lmax : lmax * Math.pow(ratio, k / (nLambda - 1)),
+  );
+}
+
+/**
+ * Negative Hessian of the Breslow ℓ in η at the current state, applied to a vector:
+ *   (Hv)_i = w_i A_i v_i − w_i Σ_{t_k ≤ T_i} (d_k / S0_k²) Σ_{j ∈ R_k} w_j v_j,
+ * two O(n) passes over the sorted risk sets (exact, ties included).
+ */
+class CoxCurvature {
+  readonly w: Float64Array;
+  readonly A: Float64Array;
+  private readonly S0: Float64Array;
+  private readonly rk: Float64Array;
+
+  constructor(
+    private readonly rs: RiskSets,
+    eta: Float64Array,
+  ) {
+    const n = rs.n;
+    let shift = -Infinity;
+    for (let i = 0; i < n; i++) if (eta[i]! > shift) shift = eta[i]!;
+    this.w = Float64Array.from(eta, e => Math.exp(e - shift));
+    this.S0 = new Float64Array(rs.groups);
+    this.rk = new Float64Array(rs.groups);
+    let S0 = 0;
+    for (let g = 0; g < rs.groups; g++) {
+      for (let r = rs.start[g]!; r < rs.start[g + 1]!; r++) S0 += this.w[rs.order[r]!]!;
+      this.S0[g] = S0;
+    }
+    this.A = new Float64Array(n);
+    let A = 0;
+    for (let g = rs.groups - 1; g >= 0; g--) {
+      if (rs.events[g]! > 0) A += rs.events[g]! / this.S0[g]!;
+      for (let r = rs.start[g]!; r < rs.start[g + 1]!; r++) this.A[rs.order[r]!] = A;
+    }
+  }
+
+  apply(v: Float64Array, out: Float64Array): void {
+    const { rs, w, A, S0, rk } = this;
+    let R = 0;
+    for (let g = 0; g < rs.groups; g++) {
+      for (let r = rs.start[g]!; r < rs.start[g + 1]!; r++) {
+        const i = rs.order[r]!;
+        R += w[i]! * v[i]!;
+      }
+      rk[g] = R;
+    }
+    let C = 0;
+    for (let g = rs.groups - 1; g >= 0; g--) {
+      const d = rs.events[g]!;
+      if (d > 0) C += (d / (S0[g]! * S0[g]!)) * rk[g]!;
+      for (let r = rs.start[g]!; r < rs.start[g + 1]!; r++) {
+        const i = rs.order[r]!;
+        out[i] = w[i]! * (A[i]! * v[i]! - C);
+      }
+    }
+  }
+}
+
+/** Σ_i xs[off + i] · v[i]. */
+function dotCol(xs: Float64Array, off: number, v: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += xs[off + i]! * v[i]!;
+  return s;
+}
+
+/**
+ * Coordinate descent on the second-order model (see coxnetFitStd); a top-level function with
+ * plain typed-array arguments so V8 keeps it optimised.
+ */
+function cdSweeps(
+  xs: Float64Array,
+  n: number,
+  p: number,
+  active: Uint8Array,
+  beta: Float64Array,
+  g: Float64Array,
+  u: Float64Array,
+  xg: Float64Array,
+  cj: Float64Array,
+  hx: (Float64Array | undefined)[],
+  moved: number[],
+  curv: CoxCurvature,
+  thr: number,
+  ridge: number,
+  tol: number,
+  xj: Float64Array,
+): void {
+  // glmnet-style: a full pass over the active set, then passes over the non-zero coordinates
+  // only until they settle, then a full pass again to confirm nothing else wants to move.
+  const visit = (j: number): number => {
+    const off = j * n;
+    let gj = xg[j]!;
+    if (gj !== gj) {
+      gj = dotCol(xs, off, g, n) / n;
+      xg[j] = gj;
+    }
+    // Smooth-part gradient at the current β: −x_jᵀg/n + x_jᵀu (u = H X (β − β₀) / n).
+    const grad1 = dotCol(xs, off, u, n) - gj;
+    let c = cj[j]!;
+    if (c !== c) {
+      // A coordinate at zero that stays at zero does not need its curvature.
+      if (beta[j] === 0 && Math.abs(grad1) <= thr) return 0;
+      for (let i = 0; i < n; i++) xj[i] = xs[off + i]!;
+      let hv = hx[j];
+      if (hv === undefined) {
+        hv = new Float64Array(n);
+        hx[j] = hv;
+      }
+      curv.apply(xj, hv);
+      for (let i = 0; i < n; i++) hv[i]! /= n;
+      c = dotCol(xs, off, hv, n);
+      cj[j] = c;
+      moved.push(j);
+    }
+    const zj = c * beta[j]! - grad1;
+    const bNew = zj > thr ? (zj - thr) / (c + ridge) : zj < -thr ? (zj + thr) / (c + ridge) : 0;
+    const d = bNew - beta[j]!;
+    if (d === 0) return 0;
+    beta[j] = bNew;
+    const hv = hx[j]!;
+    for (let i = 0; i < n; i++) u[i] += d * hv[i]!;
+    return c * d * d;
+  };
+  for (let round = 0; round < 1000; round++) {
+    let maxChange = 0;
+    for (let j = 0; j < p; j++) {
+      if (!active[j]) continue;
+      const change = visit(j);
+      if (change > maxChange) maxChange = change;
+    }
+    if (maxChange < tol) return;
+    const nz: number[] = [];
+    for (let j = 0; j < p; j++) if (active[j] && beta[j] !== 0) nz.push(j);
+    for (let sweep = 0; sweep < 100000; sweep++) {
+      let inner = 0;
+      for (const j of nz) {
+        const change = visit(j);
+        if (change > inner) inner = change;
+      }
+      if (inner < tol) break;
+    }
+  }
+}
+
+/**
+ * Fit the path on standardised xs (n × p); returns coefficients on the standardised scale.
+ *
+ * Each outer step minimises the exact second-order model of −ℓ/n around β₀ (gradient Xᵀg, full
+ * Hessian XᵀHX applied through `CoxCurvature`, so steps converge quadratically) plus the penalty,
+ * by coordinate descent that tracks u = H X (β − β₀). Coordinates that stay at zero never need
+ * their curvature, so H x_j is formed only for coordinates that move.
+ */
+export function coxnetFitStd(
+  xs: Float64Array,
+  n: number,
+  p: number,
+  time: ArrayLike<number>,
+  event: ArrayLike<number>,
+  lambdas: ArrayLike<number>,
+  l1Ratio: number,
+  tol: number,
+  maxIter: number,
+  signal?: AbortSignal,
+): { betas: Float64Array[]; iterations: number[]; converged: boolean[] } {
+  const rs = riskSets(time, event);
+  const beta = new Float64Array(p);
+  const eta = new Float64Array(n);
+  const g = new Float64Array(n);
+  const h = new Float64Array(n);
+  const u = new Float64Array(n);
+  const grad = new Float64Array(p);
+  const active = new Uint8Array(p);
+  const betas: Float64Array[] = [];
+  const iterations: number[] = [];
+  const converged: boolean[] = [];
+  const a = l1Ratio;
+
+  const penalty = (lam: number, b: Float64Array): number => {
+    let l1 = 0;
+    let l2 = 0;
+    for (let j = 0; j < p; j++) {
+      if (b[j] === 0) continue;
+      l1 += Math.abs(b[j]!);
+      l2 += b[j]! * b[j]!;
+    }
+    return lam * (((1 - a) / 2) * l2 + a * l1);
+  };
+  const computeEta = (): void => {
+    eta.fill(0);
+    for (let j = 0; j < p; j++) {
+      const b = beta[j]!;
+      if (b === 0) continue;
+      const off = j * n;
+      for (let i = 0; i < n; i++) eta[i] += b * xs[off + i]!;
+    }
+  };
+
+  let ll = breslowState(eta, rs, event, g, h);
+  scoreGradient(xs, n, p, g, grad);
+  let lamPrev = 0;
+  for (let j = 0; j < p; j++) lamPrev = Math.max(lamPrev, grad[j]! / Math.max(a, 1e-3));
+  const xj = new Float64Array(n);
+  const xg = new Float64Array(p);
+  const cj = new Float64Array(p);
+  const hx: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(p);
+  const moved: number[] = [];
+
+  for (let li = 0; li < lambdas.length; li++) {
+    checkAbort(signal);
+    const lam = lambdas[li]!;
+    const thr = lam * a;
+    const ridge = lam * (1 - a);
+    // Strong rule (Tibshirani et al. 2012) plus everything already non-zero.
+    const cut = a * (2 * lam - lamPrev);
+    for (let j = 0; j < p; j++) if (beta[j] !== 0 || grad[j]! >= cut) active[j] = 1;
+    let iters = 0;
+    let ok = false;
+    for (let kkt = 0; kkt < 100; kkt++) {
+      ok = false;
+      for (; iters < maxIter; iters++) {
+        const objOld = -ll / n + penalty(lam, beta);
+        const curv = new CoxCurvature(rs, eta);
+        const b0 = beta.slice();
+        // Per-step caches (NaN = not computed yet): x_jᵀg / n, x_jᵀHx_j / n and H x_j / n.
+        xg.fill(NaN);
+        cj.fill(NaN);
+        moved.length = 0;
+        u.fill(0);
+        cdSweeps(xs, n, p, active, beta, g, u, xg, cj, hx, moved, curv, thr, ridge, tol * 1e-3, xj);
+        // Exact objective with backtracking along the step.
+        computeEta();
+        let llNew = breslowState(eta, rs, event);
+        let objNew = -llNew / n + penalty(lam, beta);
+        for (let bt = 0; bt < 40 && objNew > objOld + 1e-15 * Math.abs(objOld); bt++) {
+          for (let j = 0; j < p; j++) beta[j] = b0[j]! + (beta[j]! - b0[j]!) * 0.5;
+          computeEta();
+          llNew = breslowState(eta, rs, event);
+          objNew = -llNew / n + penalty(lam, beta);
+        }
+        let step = 0;
+        for (const j of moved) {
+          const d = beta[j]! - b0[j]!;
+          step = Math.max(step, cj[j]! * d * d);
+        }
+        ll = breslowState(eta, rs, event, g, h);
+        if (step < tol || objOld - objNew <= 1e-16 * Math.abs(objNew)) {
+          iters++;
+          ok = true;
+          break;
+        }
+      }
+      // KKT check outside the active set.
+      scoreGradient(xs, n, p, g, grad);
+      let violations = 0;
+      for (let j = 0; j < p; j++) {
+        if (!active[j] && grad[j]! > thr * (1 + 1e-9)) {
+          active[j] = 1;
+          violations++;
+        }
+      }
+      if (violations === 0 || iters >= maxIter) break;
+    }
+    lamPrev = lam;
+    betas.push(beta.slice());
+    iterations.push(iters);
+    converged.push(ok);
+  }
+  return { betas, iterations, converged };
+}
+
+/** Fit the penalised Cox path on column-major x (n × p) with glmnet conventions. */
+export function coxnetPath(
+  x: Float64Array,
+  n: number,
+  p: number,
+  time: ArrayLike<number>,
+  event: ArrayLike<number>,
+  opts: CoxnetOptions,
+  rows: Int32Array | null = null,
+): CoxnetPath {
+  const m = rows ? rows.length : n;
+  const t = rows ? Float64Array.from(rows, i => time[i]!) : Float64Array.from(time);
+  const e = rows ? Uint8Array.from(rows, i => (event[i] ? 1 : 0)) : Uint8Array.from(event);
+  const { xs, means, scales } = standardizeRows(x, n, p, rows, opts.standardize);
+  const lambdas = opts.lambdas
+    ? Float64Array.from(opts.lambdas)
+    : lambdaPath(xs, m, p, t, e, opts.l1Ratio, opts.nLambda ?? 100, opts.lambdaMinRatio);
+  const fit = coxnetFitStd(
+    xs,
+    m,
+    p,
+    t,
+    e,
+    lambdas,
+    opts.l1Ratio,
+    opts.tol ?? 1e-12,
+    opts.maxIter ?? 1000,
+    opts.signal,
+  );
+  const beta = fit.betas.map(b => b.map((v, j) => (scales[j]! > 0 ? v / scales[j]! : 0)));
+  return {
+    lambdas,
+    beta,
+    betaStd: fit.betas,
+    iterations: fit.iterations,
+    converged: fit.converged,
+    means,
+    scales,
+  };
+}
+
+export interface CoxnetFoldInput {
+  x: Float64Array;
+  n: number;
+  p: number;
+  time: Float64Array;
+  event: Uint8Array;
+  train: Int32Array;
+  lambdas: Float64Array;
+  l1Ratio: number;
+  standardize: boolean;
+  tol: number;
+  maxIter: number;
+}
+
+/** One CV fold: deviance difference per λ (exported for worker threads). */
+export function coxnetFold(input: CoxnetFoldInput): Float64Array {
+  const { x, n, p, time, event, train } = input;
+  const path = coxnetPath(
+    x,
+    n,
+    p,
+    time,
+    event,
+    {
+      l1Ratio: input.l1Ratio,
+      standardize: input.standardize,
+      lambdas: Array.from(input.lambdas),
+      tol: input.tol,
+      maxIter: input.maxIter,
+    },
+    train,
+  );
+  return Float64Array.from(
+    path.beta,
+    b => coxDeviance(x, n, null, time, event, b) - coxDeviance(x, n, train, time, event, b),
+  );
+}
+
+export interface CoxnetCv {
+  lambdas: Float64Array;
+  cvm: Float64Array;
+  cvsd: Float64Array;
+  lambdaMin: number;
+  lambda1se: number;
+  indexMin: number;
+  index1se: number;
+  foldid: Int32Array;
+}
+
+/** cv.glmnet(family = "cox", type.measure = "deviance", grouped = TRUE). */
+export async function coxnetCv(
+  x: Float64Array,
+  n: number,
+  p: number,
+  time: Float64Array,
+  event: Uint8Array,
+  opts: CoxnetOptions & { nFolds: number; foldid?: Int32Array; threads?: number },
+  rng: Rng,
+  onProgress?: (f: number) => void,
+): Promise<CoxnetCv> {
+  const k = opts.nFolds;
+  let foldid = opts.foldid;
+  if (!foldid) {
+    const perm = rng.permutation(n);
+    foldid = new Int32Array(n);
+    for (let r = 0; r < n; r++) foldid[perm[r]!] = (r % k) + 1;
+  }
+  const lambdas = opts.lambdas
+    ? Float64Array.from(opts.lambdas)
+    : (() => {
+        const { xs } = standardizeRows(x, n, p, null, opts.standardize);
+        return lambdaPath(
+          xs,
+          n,
+          p,
+          time,
+          event,
+          opts.l1Ratio,
+          opts.nLambda ?? 100,
+          opts.lambdaMinRatio,
+        );
+      })();
+  const threads = Math.max(1, opts.threads ?? defaultThreads());
+  let xShared = x;
+  if (threads > 1 && !(x.buffer instanceof SharedArrayBuffer)) {
+    xShared = new Float64Array(new SharedArrayBuffer(x.byteLength));
+    xShared.set(x);
+  }
+  const inputs: CoxnetFoldInput[] = [];
+  const eventsInFold = new Float64Array(k);
+  for (let f = 1; f <= k; f++) {
+    const train: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (foldid[i] !== f) train.push(i);
+      else if (event[i]) eventsInFold[f - 1]++;
+    }
+    inputs.push({
+      x: xShared,
+      n,
+      p,
+      time,
+      event,
+      train: Int32Array.from(train),
+      lambdas,
+      l1Ratio: opts.l1Ratio,
+      standardize: opts.standardize,
+      tol: opts.tol ?? 1e-12,
+      maxIter: opts.maxIter ?? 1000,
+    });
+  }
+  const raw = await parallelMap<CoxnetFoldInput, Float64Array>(__filename, 'coxnetFold', inputs, {
+    threads,
+    signal: opts.signal,
+    onDone: (d, t) => onProgress?.(d / t),
+  });
+  const L = lambdas.length;
+  const cvm = new Float64Array(L);
+  const cvsd = new Float64Array(L);
+  let wsum = 0;
+  for (let f = 0; f < k; f++) wsum += eventsInFold[f]!;
+  for (let l = 0; l < L; l++) {
+    let m = 0;
+    for (let f = 0; f < k; f++) if (eventsInFold[f]! > 0) m += raw[f]![l]!;
+    m /= wsum;
+    let s = 0;
+    for (let f = 0; f < k; f++) {
+      const w = eventsInFold[f]!;
+      if (w === 0) continue;
+      const d = raw[f]![l]! / w - m;
+      s += w * d * d;
+    }
+    cvm[l] = m;
+    cvsd[l] = Math.sqrt(s / wsum / (k - 1));
+  }
+  let indexMin = 0;
+  for (let l = 1; l < L; l++) if (cvm[l]! < cvm[indexMin]!) indexMin = l;
+  const bound = cvm[indexMin]! + cvsd[indexMin]!;
+  let index1se = indexMin;
+  for (let l = 0; l < indexMin; l++) {
+    if (cvm[l]! <= bound) {
+      index1se = l;
+      break;
+    }
+  }
+  return {
+    lambdas,
+    cvm,
+    cvsd,
+    lambdaMin: lambdas[indexMin]!,
+    lambda1se: lambdas[index1se]!,
+    indexMin,
+    index1se,
+    foldid,
+  };
+}
