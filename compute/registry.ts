@@ -16,6 +16,15 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { log2 } from './preprocess/log2';
+import { zscore } from './preprocess/zscore';
+import { rank } from './preprocess/rank';
+import { quantileNormalize } from './preprocess/quantile_normalize';
+import { impute } from './preprocess/impute';
+import { knnImpute } from './preprocess/knn_impute';
+import { varianceFilter } from './preprocess/variance_filter';
+import { expressionFilter } from './preprocess/expression_filter';
+import { batchCenter } from './preprocess/batch_center';
 import { varianceThreshold } from './selectors/variance_threshold';
 import { foldChange } from './selectors/fold_change';
 import { tTest } from './selectors/t_test';
@@ -26,6 +35,7 @@ import { correlation } from './selectors/correlation';
 import { correlationFilter } from './selectors/correlation_filter';
 import { mrmr } from './selectors/mrmr';
 import { relieff } from './selectors/relieff';
+import { cox } from './selectors/cox';
 import { trainTestValidation, userSplitColumn } from './resampling/holdout';
 import { kfold, leaveOneOut, repeated, stratifiedKfold } from './resampling/kfold';
 import { survivalStratified } from './resampling/survival';
@@ -42,6 +52,7 @@ export const selectors: readonly SelectorDef<never>[] = [
   correlationFilter,
   mrmr,
   relieff,
+  cox,
 ];
 
 export const models: readonly ModelDef<never>[] = [
@@ -65,6 +76,15 @@ export const splitters: readonly SplitterDef<never>[] = [
 
 export const preprocessors: readonly PreprocessorDef<never>[] = [
   // --- preprocessors ---
+  log2,
+  zscore,
+  rank,
+  quantileNormalize,
+  impute,
+  knnImpute,
+  varianceFilter,
+  expressionFilter,
+  batchCenter,
 ];
 
 export function allMethods(): AnyMethodDef[] {
