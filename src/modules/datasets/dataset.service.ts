@@ -1,0 +1,631 @@
+/**
+ * Datasets: upload (multipart or presigned), parse into the binary matrix, list, preview, update,
+ * soft delete. Every lookup goes through `findVisible`, so a user only ever reaches their own
+ * datasets and another user's id fails exactly like a missing one (NOT_FOUND, same message).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { type Readable } from 'node:stream';
+import { type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
+import { type Dataset } from '../../../compute/core/dataset.js';
+import { encodeDataset } from '../../../compute/io/binary.js';
+import {
+  parseTabular,
+  TabularParseError,
+  type TabularOptions,
+  type TabularResult,
+} from '../../../compute/io/tabular.js';
+import { AppError } from '../../errors.js';
+import { log } from '../../logger.js';
+import { type ObjectStorage } from '../../storage/index.js';
+import { Semaphore } from '../../util/semaphore.js';
+import { Role } from '../accounts/role.js';
+import { User } from '../accounts/user.entity.js';
+import { audit } from '../audit/audit.service.js';
+import { DatasetEntity, NOT_DELETED } from './dataset.entity.js';
+import {
+  DatasetStatus,
+  type DataType,
+  type FailureRecord,
+  type ParseOptionsRecord,
+} from './dataset.model.js';
+import {
+  datasetKeys,
+  MatrixIntegrityError,
+  putUpload,
+  readDatasetMatrix,
+  uploadTooLarge,
+  UploadTooLargeError,
+} from './dataset.storage.js';
+
+export interface Actor {
+  id: string;
+  role: Role;
+}
+
+export interface DatasetDeps {
+  em: EntityManager;
+  storage: ObjectStorage;
+  maxUploadBytes: number;
+  presignTtlSeconds: number;
+}
+
+export interface DatasetFields {
+  name: string;
+  description?: string | null;
+  dataType: DataType;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface NewDataset extends DatasetFields {
+  parseOptions: ParseOptionsRecord;
+  filename?: string | null;
+}
+
+export const MAX_PAGE_SIZE = 100;
+export const MAX_PREVIEW = 100;
+const MAX_METADATA_BYTES = 64 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * At most two uploads are parsed at once per API process: a parse holds up to ~2× the matrix in
+ * memory at its peak, and the CPU is shared with request handling. Others wait their turn.
+ */
+const parsing = new Semaphore(2);
+
+// ---------------------------------------------------------------------------------------------
+// Validation of client input
+
+function cleanName(name: string): string {
+  const n = name.trim();
+  if (n.length < 1 || n.length > 200) {
+    throw AppError.badInput('name must be 1 to 200 characters', 'name');
+  }
+  return n;
+}
+
+function cleanDescription(d: string | null | undefined): string | undefined {
+  if (d === null || d === undefined) return undefined;
+  if (d.length > 10_000)
+    throw AppError.badInput('description is longer than 10,000 characters', 'description');
+  return d;
+}
+
+function cleanMetadata(m: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  if (m === null || m === undefined) return {};
+  if (typeof m !== 'object' || Array.isArray(m))
+    throw AppError.badInput('metadata must be a JSON object', 'metadata');
+  if (Buffer.byteLength(JSON.stringify(m)) > MAX_METADATA_BYTES) {
+    throw AppError.badInput(
+      `metadata is larger than ${MAX_METADATA_BYTES} bytes of JSON`,
+      'metadata',
+    );
+  }
+  return m;
+}
+
+/** Display name only: no path, no control or bidi-override characters, bounded length. */
+export function sanitizeFilename(name: string | null | undefined): string | undefined {
+  if (!name) return undefined;
+  const base = name.split(/[/\\]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = base
+    .replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .trim();
+  return clean ? clean.slice(0, 255) : undefined;
+}
+
+function checkId(id: string): void {
+  if (!UUID.test(id)) throw AppError.notFound('Dataset', id.slice(0, 64));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookups
+
+/** The dataset if `actor` may see it (owner, or admin), else NOT_FOUND with the same message. */
+export async function findVisible(
+  deps: Pick<DatasetDeps, 'em'>,
+  actor: Actor,
+  id: string,
+  options: { includeDeleted?: boolean } = {},
+): Promise<DatasetEntity> {
+  checkId(id);
+  const admin = actor.role === Role.ADMIN;
+  const where: FilterQuery<DatasetEntity> = admin ? { id } : { id, owner: actor.id };
+  const ds = await deps.em.findOne(DatasetEntity, where, {
+    filters: admin && options.includeDeleted ? { [NOT_DELETED]: false } : undefined,
+  });
+  if (!ds) throw AppError.notFound('Dataset', id);
+  return ds;
+}
+
+export interface DatasetFilter {
+  status?: DatasetStatus | null;
+  dataType?: DataType | null;
+  /** Case-insensitive substring of the name. */
+  search?: string | null;
+  /** Admins only: include soft-deleted datasets. */
+  includeDeleted?: boolean | null;
+  /** Admins only: one owner's datasets. */
+  ownerId?: string | null;
+}
+
+export interface DatasetPage {
+  nodes: DatasetEntity[];
+  cursors: string[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+function encodeCursor(ds: DatasetEntity): string {
+  return Buffer.from(JSON.stringify([ds.createdAt.toISOString(), ds.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [iso, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    const createdAt = new Date(iso);
+    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime()))
+      return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw AppError.badInput('after is not a valid cursor', 'after');
+}
+
+/** Newest first, keyset pagination on (createdAt, id). */
+export async function listDatasets(
+  deps: Pick<DatasetDeps, 'em'>,
+  actor: Actor,
+  args: { first?: number | null; after?: string | null; filter?: DatasetFilter | null },
+): Promise<DatasetPage> {
+  const first = args.first ?? 20;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw AppError.badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'first');
+  }
+  const f = args.filter ?? {};
+  const admin = actor.role === Role.ADMIN;
+  if (!admin && (f.includeDeleted || f.ownerId)) {
+    throw AppError.forbidden('only admins can list deleted or other users’ datasets');
+  }
+  const where: FilterQuery<DatasetEntity>[] = [];
+  if (!admin) where.push({ owner: actor.id });
+  else if (f.ownerId) {
+    if (!UUID.test(f.ownerId))
+      throw AppError.badInput('ownerId is not a valid id', 'filter.ownerId');
+    where.push({ owner: f.ownerId });
+  }
+  if (f.status) where.push({ status: f.status });
+  if (f.dataType) where.push({ dataType: f.dataType });
+  if (f.search) {
+    const escaped = f.search.replace(/[\\%_]/g, c => `\\${c}`);
+    where.push({ name: { $ilike: `%${escaped}%` } });
+  }
+  const filters = admin && f.includeDeleted ? { [NOT_DELETED]: false } : undefined;
+  const base: FilterQuery<DatasetEntity> = where.length ? { $and: where } : {};
+  const page: FilterQuery<DatasetEntity>[] = [...where];
+  if (args.after) {
+    const c = decodeCursor(args.after);
+    page.push({
+      $or: [{ createdAt: { $lt: c.createdAt } }, { createdAt: c.createdAt, id: { $lt: c.id } }],
+    });
+  }
+  const [rows, totalCount] = await Promise.all([
+    deps.em.find(DatasetEntity, page.length ? { $and: page } : {}, {
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      limit: first + 1,
+      filters,
+    }),
+    deps.em.count(DatasetEntity, base, { filters }),
+  ]);
+  const nodes = rows.slice(0, first);
+  return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first, totalCount };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upload and processing
+
+function createRow(deps: DatasetDeps, actor: Actor, input: NewDataset): DatasetEntity {
+  const id = randomUUID();
+  const keys = datasetKeys(id);
+  const ds = deps.em.create(DatasetEntity, {
+    id,
+    owner: deps.em.getReference(User, actor.id, { wrapped: true }),
+    name: cleanName(input.name),
+    description: cleanDescription(input.description),
+    dataType: input.dataType,
+    metadata: cleanMetadata(input.metadata),
+    parseOptions: input.parseOptions,
+    originalFilename: sanitizeFilename(input.filename),
+    uploadKey: keys.upload,
+    matrixKey: keys.matrix,
+  });
+  deps.em.persist(ds);
+  return ds;
+}
+
+function tabularOptions(p: ParseOptionsRecord): TabularOptions {
+  return {
+    sampleIdColumn: p.sampleIdColumn,
+    outcome: p.outcome,
+    batchColumn: p.batchColumn,
+    ignoreColumns: p.ignoreColumns,
+    delimiter: p.delimiter ?? 'auto',
+    missing: p.missing,
+  };
+}
+
+async function markFailed(
+  em: EntityManager,
+  ds: DatasetEntity,
+  reason: string,
+  failure?: FailureRecord,
+): Promise<void> {
+  ds.status = DatasetStatus.FAILED;
+  ds.failureReason = reason;
+  ds.failure = failure;
+  await em.flush();
+}
+
+/** BAD_USER_INPUT naming line and column; the dataset stays behind as FAILED with the same reason. */
+function parseFailed(ds: DatasetEntity, e: TabularParseError): AppError {
+  return new AppError('BAD_USER_INPUT', `The file could not be read: ${e.message}`, {
+    reason: e.code,
+    line: e.line,
+    column: e.column,
+    ...(e.columnName !== undefined ? { columnName: e.columnName } : {}),
+    datasetId: ds.id,
+  });
+}
+
+/**
+ * PROCESSING → READY (or FAILED): parse the stored upload, write the binary matrix, record the
+ * summary. `uploaded` is the hash computed while the upload streamed in (multipart): the parse
+ * re-hashes what storage returns and a mismatch means corruption in storage.
+ */
+async function processStored(
+  deps: DatasetDeps,
+  ds: DatasetEntity,
+  uploaded?: { sha256: string; size: number },
+): Promise<DatasetEntity> {
+  const { em, storage } = deps;
+  ds.status = DatasetStatus.PROCESSING;
+  await em.flush();
+  let result: TabularResult;
+  let matrix: Buffer;
+  try {
+    ({ result, matrix } = await parsing.run(async () => {
+      const r = await parseTabular(
+        await storage.get(ds.uploadKey),
+        tabularOptions(ds.parseOptions),
+      );
+      return { result: r, matrix: encodeDataset(r.dataset) };
+    }));
+  } catch (e) {
+    if (e instanceof TabularParseError) {
+      await markFailed(em, ds, e.message, {
+        code: e.code,
+        line: e.line,
+        column: e.column,
+        columnName: e.columnName,
+      });
+      throw parseFailed(ds, e);
+    }
+    log.error('dataset processing failed', { datasetId: ds.id, error: e as Error });
+    await markFailed(em, ds, 'internal error while processing the upload');
+    throw e;
+  }
+  const s = result.summary;
+  if (uploaded && (uploaded.sha256 !== s.sha256 || uploaded.size !== s.sizeBytes)) {
+    log.error('stored upload differs from the bytes received', { datasetId: ds.id });
+    await markFailed(em, ds, 'the stored upload is corrupt (checksum mismatch); upload it again');
+    throw AppError.internal('stored upload checksum mismatch');
+  }
+  const stat = await storage.put(ds.matrixKey, matrix, { contentType: 'application/octet-stream' });
+  Object.assign(ds, {
+    status: DatasetStatus.READY,
+    failureReason: null,
+    failure: null,
+    sampleCount: s.nSamples,
+    featureCount: s.nFeatures,
+    featureNames: result.dataset.featureNames,
+    sampleIds: result.dataset.sampleIds,
+    outcome: s.outcome,
+    missingCount: s.missingCount,
+    sha256: s.sha256,
+    sizeBytes: s.sizeBytes,
+    gzip: s.gzip,
+    matrixSha256: createHash('sha256').update(matrix).digest('hex'),
+    matrixSizeBytes: stat.size,
+  });
+  await em.flush();
+  return ds;
+}
+
+/** Multipart upload: create the row, stream the file to storage (hashing, size-capped), parse. */
+export async function uploadDataset(
+  deps: DatasetDeps,
+  actor: Actor,
+  input: NewDataset,
+  file: Readable,
+): Promise<DatasetEntity> {
+  const ds = createRow(deps, actor, input);
+  await audit(deps.em, {
+    action: 'dataset.upload',
+    actorId: actor.id,
+    targetType: 'dataset',
+    targetId: ds.id,
+  });
+  await deps.em.flush();
+  let uploaded: { sha256: string; size: number };
+  try {
+    uploaded = await putUpload(deps.storage, ds.uploadKey, file, deps.maxUploadBytes);
+  } catch (e) {
+    file.resume(); // drain what is left so the HTTP request can finish
+    const status = (e as { status?: number }).status;
+    if (e instanceof UploadTooLargeError || status === 413) {
+      await markFailed(
+        deps.em,
+        ds,
+        `the file is larger than the upload limit of ${deps.maxUploadBytes} bytes`,
+      );
+      throw uploadTooLarge(deps.maxUploadBytes);
+    }
+    await markFailed(deps.em, ds, 'the upload was interrupted');
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      throw new AppError('BAD_USER_INPUT', `the upload failed: ${(e as Error).message}`, {
+        datasetId: ds.id,
+      });
+    }
+    throw e;
+  }
+  return processStored(deps, ds, uploaded);
+}
+
+export interface PresignedUpload {
+  dataset: DatasetEntity;
+  uploadUrl: string;
+  expiresAt: Date;
+}
+
+/** Presigned flow, step 1: a row in UPLOADING and a short-lived PUT URL for its upload key. */
+export async function requestDatasetUpload(
+  deps: DatasetDeps,
+  actor: Actor,
+  input: NewDataset & { sizeBytes?: number | null },
+): Promise<PresignedUpload> {
+  if (input.sizeBytes !== undefined && input.sizeBytes !== null) {
+    if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes < 0) {
+      throw AppError.badInput('sizeBytes must be a non-negative whole number', 'sizeBytes');
+    }
+    if (input.sizeBytes > deps.maxUploadBytes) throw uploadTooLarge(deps.maxUploadBytes);
+  }
+  const ds = createRow(deps, actor, input);
+  await audit(deps.em, {
+    action: 'dataset.upload',
+    actorId: actor.id,
+    targetType: 'dataset',
+    targetId: ds.id,
+  });
+  await deps.em.flush();
+  const ttl = deps.presignTtlSeconds;
+  const uploadUrl = await deps.storage.presignPut(ds.uploadKey, {
+    expiresInSeconds: ttl,
+    maxBytes: Math.min(input.sizeBytes ?? deps.maxUploadBytes, deps.maxUploadBytes),
+  });
+  return { dataset: ds, uploadUrl, expiresAt: new Date(Date.now() + ttl * 1000) };
+}
+
+/** Presigned flow, step 3 (after the client's PUT): check the object, then parse it. */
+export async function completeDatasetUpload(
+  deps: DatasetDeps,
+  actor: Actor,
+  id: string,
+): Promise<DatasetEntity> {
+  const ds = await findVisible(deps, actor, id);
+  // Claim the row atomically so two concurrent completes cannot both process it.
+  const claimed = await deps.em.nativeUpdate(
+    DatasetEntity,
+    { id: ds.id, status: DatasetStatus.UPLOADING },
+    { status: DatasetStatus.PROCESSING, updatedAt: new Date() },
+  );
+  if (claimed === 0) {
+    await deps.em.refresh(ds);
+    throw AppError.conflict(`dataset ${id} is not waiting for an upload (status ${ds.status})`);
+  }
+  const stat = await deps.storage.stat(ds.uploadKey);
+  if (!stat) {
+    await deps.em.nativeUpdate(DatasetEntity, { id: ds.id }, { status: DatasetStatus.UPLOADING });
+    throw AppError.badInput('nothing has been uploaded yet: PUT the file to uploadUrl first');
+  }
+  if (stat.size > deps.maxUploadBytes) {
+    // S3 presigned PUTs cannot bind the size, so the cap is enforced here; the object goes away.
+    await deps.storage.delete(ds.uploadKey);
+    await markFailed(
+      deps.em,
+      ds,
+      `the file is larger than the upload limit of ${deps.maxUploadBytes} bytes`,
+    );
+    throw uploadTooLarge(deps.maxUploadBytes);
+  }
+  return processStored(deps, ds);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading, updating, deleting
+
+export interface DatasetPreview {
+  rowOffset: number;
+  columnOffset: number;
+  totalRows: number;
+  totalColumns: number;
+  sampleIds: string[];
+  featureNames: string[];
+  /** Row-major; null = missing. */
+  values: (number | null)[][];
+  /** Per row: class label, value, or survival time with "+" when censored; null without outcome. */
+  outcome: string[] | null;
+}
+
+function outcomeCell(ds: Dataset, i: number): string {
+  const o = ds.outcome;
+  switch (o.kind) {
+    case 'binary':
+    case 'multiclass':
+      return o.classes[o.labels[i]!]!;
+    case 'continuous':
+      return String(o.values[i]);
+    case 'survival':
+      return `${o.time[i]}${o.event[i] ? '' : '+'}`;
+    default:
+      return '';
+  }
+}
+
+function requireReady(ds: DatasetEntity): void {
+  if (ds.status !== DatasetStatus.READY) {
+    throw AppError.badInput(`dataset ${ds.id} is not ready (status ${ds.status})`);
+  }
+}
+
+export async function previewDataset(
+  deps: DatasetDeps,
+  actor: Actor,
+  id: string,
+  args: {
+    rows?: number | null;
+    columns?: number | null;
+    rowOffset?: number | null;
+    columnOffset?: number | null;
+  },
+): Promise<DatasetPreview> {
+  const rows = args.rows ?? 10;
+  const columns = args.columns ?? 10;
+  const rowOffset = args.rowOffset ?? 0;
+  const columnOffset = args.columnOffset ?? 0;
+  for (const [name, v] of [
+    ['rows', rows],
+    ['columns', columns],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > MAX_PREVIEW) {
+      throw AppError.badInput(`${name} must be between 1 and ${MAX_PREVIEW}`, name);
+    }
+  }
+  for (const [name, v] of [
+    ['rowOffset', rowOffset],
+    ['columnOffset', columnOffset],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0) throw AppError.badInput(`${name} must be 0 or more`, name);
+  }
+  const ds = await findVisible(deps, actor, id);
+  requireReady(ds);
+  const m = await matrixOf(deps.storage, ds);
+  const r1 = Math.min(m.nSamples, rowOffset + rows);
+  const c1 = Math.min(m.nFeatures, columnOffset + columns);
+  const values: (number | null)[][] = [];
+  for (let i = rowOffset; i < r1; i++) {
+    const row: (number | null)[] = [];
+    for (let j = columnOffset; j < c1; j++) {
+      const v = m.data[j * m.nSamples + i]!;
+      row.push(Number.isNaN(v) ? null : v);
+    }
+    values.push(row);
+  }
+  const idx = Array.from({ length: Math.max(0, r1 - rowOffset) }, (_, k) => rowOffset + k);
+  return {
+    rowOffset,
+    columnOffset,
+    totalRows: m.nSamples,
+    totalColumns: m.nFeatures,
+    sampleIds: idx.map(i => m.sampleIds[i]!),
+    featureNames: m.featureNames.slice(columnOffset, c1),
+    values,
+    outcome: m.outcome.kind === 'none' ? null : idx.map(i => outcomeCell(m, i)),
+  };
+}
+
+export async function updateDataset(
+  deps: Pick<DatasetDeps, 'em'>,
+  actor: Actor,
+  id: string,
+  patch: Partial<DatasetFields>,
+): Promise<DatasetEntity> {
+  const ds = await findVisible(deps, actor, id);
+  if (patch.name !== undefined && patch.name !== null) ds.name = cleanName(patch.name);
+  if (patch.description !== undefined) ds.description = cleanDescription(patch.description) ?? null;
+  if (patch.dataType !== undefined && patch.dataType !== null) ds.dataType = patch.dataType;
+  if (patch.metadata !== undefined) ds.metadata = cleanMetadata(patch.metadata);
+  await deps.em.flush();
+  return ds;
+}
+
+/** Soft delete: hidden at once everywhere; objects are removed later by `purgeDeletedDatasets`. */
+export async function deleteDataset(
+  deps: Pick<DatasetDeps, 'em'>,
+  actor: Actor,
+  id: string,
+): Promise<DatasetEntity> {
+  const ds = await findVisible(deps, actor, id);
+  ds.deletedAt = new Date();
+  await audit(deps.em, {
+    action: 'dataset.delete',
+    actorId: actor.id,
+    targetType: 'dataset',
+    targetId: ds.id,
+  });
+  await deps.em.flush();
+  return ds;
+}
+
+/** Hard-deletes datasets soft-deleted before `olderThan`: objects first, then the rows. */
+export async function purgeDeletedDatasets(
+  deps: Pick<DatasetDeps, 'em' | 'storage'>,
+  olderThan: Date,
+  batch = 100,
+): Promise<number> {
+  const rows = await deps.em.find(
+    DatasetEntity,
+    { deletedAt: { $lt: olderThan } },
+    { filters: { [NOT_DELETED]: false }, limit: batch, orderBy: { deletedAt: 'asc' } },
+  );
+  for (const ds of rows) {
+    await deps.storage.deletePrefix(datasetKeys(ds.id).prefix);
+    deps.em.remove(ds);
+  }
+  await deps.em.flush();
+  return rows.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The matrix, for other modules
+
+async function matrixOf(storage: ObjectStorage, ds: DatasetEntity): Promise<Dataset> {
+  if (!ds.matrixSizeBytes) throw AppError.internal(`dataset ${ds.id} has no matrix recorded`);
+  try {
+    return await readDatasetMatrix(storage, {
+      key: ds.matrixKey,
+      sizeBytes: ds.matrixSizeBytes,
+      sha256: ds.matrixSha256,
+    });
+  } catch (e) {
+    if (e instanceof MatrixIntegrityError)
+      log.error('dataset matrix is corrupt', { datasetId: ds.id });
+    throw e;
+  }
+}
+
+/**
+ * The parsed matrix of a READY dataset owned by `userId` (jobs call this). A missing, deleted or
+ * foreign dataset is NOT_FOUND; a dataset that is not READY is BAD_USER_INPUT; a corrupt matrix
+ * throws `MatrixIntegrityError` (do not retry).
+ */
+export async function loadDatasetMatrix(
+  ctx: { em: EntityManager; storage: ObjectStorage },
+  datasetId: string,
+  userId: string,
+): Promise<Dataset> {
+  checkId(datasetId);
+  const ds = await ctx.em.findOne(DatasetEntity, { id: datasetId, owner: userId });
+  if (!ds) throw AppError.notFound('Dataset', datasetId);
+  requireReady(ds);
+  return matrixOf(ctx.storage, ds);
+}
