@@ -16,6 +16,16 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { allMetrics } from './metrics';
+import { log2 } from './preprocess/log2';
+import { zscore } from './preprocess/zscore';
+import { rank } from './preprocess/rank';
+import { quantileNormalize } from './preprocess/quantile_normalize';
+import { impute } from './preprocess/impute';
+import { knnImpute } from './preprocess/knn_impute';
+import { varianceFilter } from './preprocess/variance_filter';
+import { expressionFilter } from './preprocess/expression_filter';
+import { batchCenter } from './preprocess/batch_center';
 import { varianceThreshold } from './selectors/variance_threshold';
 import { foldChange } from './selectors/fold_change';
 import { tTest } from './selectors/t_test';
@@ -52,6 +62,7 @@ export const models: readonly ModelDef<never>[] = [
 
 export const metrics: readonly MetricDef[] = [
   // --- metrics ---
+  ...allMetrics,
 ];
 
 export const splitters: readonly SplitterDef<never>[] = [
@@ -67,6 +78,15 @@ export const splitters: readonly SplitterDef<never>[] = [
 
 export const preprocessors: readonly PreprocessorDef<never>[] = [
   // --- preprocessors ---
+  log2,
+  zscore,
+  rank,
+  quantileNormalize,
+  impute,
+  knnImpute,
+  varianceFilter,
+  expressionFilter,
+  batchCenter,
 ];
 
 export function allMethods(): AnyMethodDef[] {
