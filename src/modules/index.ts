@@ -4,16 +4,19 @@
  * `scripts/emit-schema.ts`) builds the schema from `resolvers`.
  */
 // --- imports
+import { AccountsResolver } from './accounts/accounts.resolver.js';
 import { ApiKey } from './accounts/api-key.entity.js';
 import { RefreshToken } from './accounts/refresh-token.entity.js';
 import { User } from './accounts/user.entity.js';
 import { AuditLog } from './audit/audit-log.entity.js';
+import { DatasetEntity } from './datasets/dataset.entity.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ClassRef = abstract new (...args: any[]) => unknown;
 
 export const entities: ClassRef[] = [
   // --- entities ---
+  DatasetEntity,
   User,
   ApiKey,
   RefreshToken,
@@ -22,4 +25,5 @@ export const entities: ClassRef[] = [
 
 export const resolvers: ClassRef[] = [
   // --- resolvers ---
+  AccountsResolver,
 ];
