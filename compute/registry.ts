@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { hdg } from './selectors/hdg';
 import { allMetrics } from './metrics';
 import { log2 } from './preprocess/log2';
 import { zscore } from './preprocess/zscore';
@@ -43,6 +44,7 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  hdg,
   varianceThreshold,
   foldChange,
   tTest,
