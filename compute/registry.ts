@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { heg } from './selectors/heg';
 import { hdg } from './selectors/hdg';
 import { allMetrics } from './metrics';
 import { log2 } from './preprocess/log2';
@@ -44,6 +45,7 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  heg,
   hdg,
   varianceThreshold,
   foldChange,
