@@ -19,6 +19,7 @@ import {
   logBeta,
   logGamma,
   normalCdf,
+  normalQuantile,
   normalSf,
   rankAverage,
   rankdata,
@@ -66,6 +67,8 @@ describe('distributions', () => {
     check(special.normalSf!, normalSf, 1e-10);
     check(special.normalCdf!, normalCdf, 1e-10);
   });
+  it('normal quantile matches scipy norm.ppf', () =>
+    check(special.normalQuantile!, normalQuantile, 1e-13));
   it('keeps relative precision far in the tail where 1 − cdf would be 0', () => {
     const p = tSf2(40, 200);
     expect(p).toBeGreaterThan(0);
