@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { stabilitySelector } from './stability/selector';
 import { heg } from './selectors/heg';
 import { hdg } from './selectors/hdg';
 import { allMetrics } from './metrics';
@@ -45,6 +46,7 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  stabilitySelector,
   heg,
   hdg,
   varianceThreshold,

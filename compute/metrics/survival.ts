@@ -13,6 +13,7 @@
  *   event, as pec / riskRegression) and Ĝ(t) for samples still at risk at t.
  * - Terms whose weight would divide by Ĝ = 0 are dropped.
  */
+import { harrellC as concordance } from '../survival/concordance';
 
 export interface StepFunction {
   /** Jump times, ascending. */
@@ -63,13 +64,17 @@ export function evalStep(f: StepFunction, t: number, left = false): number {
   return lo === 0 ? 1 : f.values[lo - 1]!;
 }
 
-/** Harrell's concordance index (NaN when no pair is comparable). */
+/**
+ * Harrell's concordance index (NaN when no pair is comparable): compute/survival/concordance.ts's
+ * O(n log n) count, which uses the same pair rules as Uno's C below.
+ */
 export function harrellC(
   time: ArrayLike<number>,
   event: ArrayLike<number>,
   risk: ArrayLike<number>,
 ): number {
-  return weightedConcordance(time, event, risk, () => 1, Infinity);
+  const c = concordance(risk, time, event);
+  return c.comparable === 0 ? NaN : c.concordance;
 }
 
 function weightedConcordance(
