@@ -1,0 +1,75 @@
+/**
+ * kNN against scikit-learn (brute force). Tolerance: probabilities and regression values 1e-12,
+ * predicted labels exact; save/load round trip identical.
+ */
+import { parseArgs } from '../../../../compute/core/args';
+import { fromRows } from '../../../../compute/core/dataset';
+import { quietContext } from '../../../../compute/core/method';
+import { knn, type KnnArgs, type KnnModel } from '../../../../compute/models/knn';
+import { crossDotBlock } from '../../../../compute/kernels/cross-dot';
+import { Rng } from '../../../../compute/core/rng';
+import { classOutcome, datasetFrom, golden } from './fixture';
+
+interface Fx {
+  X: number[][];
+  Xt: number[][];
+  y: number[];
+  yc: number[];
+  [key: string]: number[][] | number[];
+}
+const fx = golden<Fx>('misc', 'knn.json');
+const args = (raw: Record<string, unknown>): KnnArgs =>
+  parseArgs(knn.args, raw) as unknown as KnnArgs;
+const test = datasetFrom(fx.Xt);
+
+describe('knn', () => {
+  it.each(['uniform', 'distance'])('classifier (%s) matches sklearn', async w => {
+    const model = await knn.fit(
+      datasetFrom(fx.X, classOutcome(fx.y)),
+      args({ weights: w }),
+      quietContext(1),
+    );
+    const pred = model.predict(test);
+    if (pred.kind !== 'class') throw new Error('expected class prediction');
+    const ref = (fx[`proba_${w}`] as number[][]).flat();
+    ref.forEach((v, i) => expect(Math.abs(pred.proba[i]! - v)).toBeLessThan(1e-12));
+    expect(Array.from(pred.labels)).toEqual(fx[`pred_${w}`]);
+    const again = knn.load(JSON.parse(JSON.stringify(model.save()))).predict(test);
+    expect(again).toEqual(pred);
+  });
+
+  it.each(['uniform', 'distance'])('regressor (%s) matches sklearn', async w => {
+    const ds = datasetFrom(fx.X, { kind: 'continuous', values: Float64Array.from(fx.yc) });
+    const model = await knn.fit(ds, args({ weights: w, n_neighbors: 4 }), quietContext(1));
+    const pred = model.predict(test);
+    if (pred.kind !== 'value') throw new Error('expected values');
+    (fx[`reg_${w}`] as number[]).forEach((v, i) =>
+      expect(Math.abs(pred.values[i]! - v)).toBeLessThan(1e-12),
+    );
+  });
+
+  it('predicts with features in any column order and threads agree', async () => {
+    const train = datasetFrom(fx.X, classOutcome(fx.y));
+    const model = (await knn.fit(train, args({}), quietContext(1))) as KnnModel;
+    const shuffled = fromRows(
+      fx.Xt.map(r => [...r].reverse()),
+      [...test.featureNames].reverse(),
+    );
+    expect(model.predict(shuffled)).toEqual(model.predict(test));
+    expect(await model.predictAsync(test, 2)).toEqual(model.predict(test));
+  });
+
+  it('cross-dot kernel equals naive products', () => {
+    const rng = new Rng(2);
+    const [nx, ny, p] = [7, 9, 300];
+    const x = Float64Array.from({ length: nx * p }, () => rng.normal());
+    const y = Float64Array.from({ length: ny * p }, () => rng.normal());
+    const c = crossDotBlock({ x, nx, y, ny, p, a0: 0, a1: nx });
+    for (let a = 0; a < nx; a++)
+      for (let b = 0; b < ny; b++) {
+        let s = 0;
+        for (let j = 0; j < p; j++) s += x[j * nx + a]! * y[j * ny + b]!;
+        expect(Math.abs(c[a * ny + b]! - s)).toBeLessThan(1e-10);
+      }
+  });
+});
