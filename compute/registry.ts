@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { knn } from './models/knn';
 import { stabilitySelector } from './stability/selector';
 import { heg } from './selectors/heg';
 import { hdg } from './selectors/hdg';
@@ -64,6 +65,7 @@ export const selectors: readonly SelectorDef<never>[] = [
 
 export const models: readonly ModelDef<never>[] = [
   // --- models ---
+  knn,
 ];
 
 export const metrics: readonly MetricDef[] = [
