@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { ensembleSelector } from './ensemble/selector';
 import { knn } from './models/knn';
 import { stabilitySelector } from './stability/selector';
 import { heg } from './selectors/heg';
@@ -47,6 +48,7 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  ensembleSelector,
   stabilitySelector,
   heg,
   hdg,
