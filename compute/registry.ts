@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { svm } from './models/svm';
 import { ensembleSelector } from './ensemble/selector';
 import { knn } from './models/knn';
 import { stabilitySelector } from './stability/selector';
@@ -67,6 +68,7 @@ export const selectors: readonly SelectorDef<never>[] = [
 
 export const models: readonly ModelDef<never>[] = [
   // --- models ---
+  svm,
   knn,
 ];
 
