@@ -1,0 +1,147 @@
+/**
+ * `omicselector select <method> --input data.csv (--target col | --time col --event col) …`:
+ * run one registered selector on a CSV/TSV file. `seconds` is the selector's compute time only
+ * (CSV parsing excluded). With --json, exactly one JSON object goes to stdout:
+ * {"method","task","selected","scores","params","diagnostics","backend","seconds"}
+ * (NaN and ±Infinity, which JSON cannot represent, are written as null).
+ */
+import { performance } from 'node:perf_hooks';
+import { type Command } from 'commander';
+import { taskOf } from '../../core/dataset';
+import { type RunContext, type SelectorDef } from '../../core/method';
+import { DEFAULT_SEED, Rng } from '../../core/rng';
+import { initTensorBackend } from '../../core/tensor';
+import { selectors } from '../../registry';
+import { type CliCommand } from '../command';
+import { checkDatasetFlags, loadDataset, type DatasetFlags } from '../dataset';
+import { UsageError } from '../errors';
+import { methodArgs, parseBackend, parseNonNegativeInt, parseParamPairs } from '../options';
+import { formatNumber, progressBar, table, writeJson, writeStdout } from '../output';
+
+interface SelectFlags extends DatasetFlags {
+  k?: string;
+  param?: string[];
+  seed?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+export function findSelector(code: string): SelectorDef {
+  const def = selectors.find(s => s.code === code);
+  if (!def) {
+    throw new UsageError(
+      '<method>',
+      `unknown selector ${JSON.stringify(code)} (known: ${selectors.map(s => s.code).join(', ')}; see \`omicselector methods\`)`,
+    );
+  }
+  return def as unknown as SelectorDef;
+}
+
+/** Signal that fires on Ctrl-C, so a long run stops at its next abort check. */
+function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const ctl = new AbortController();
+  const onInt = () => ctl.abort();
+  process.once('SIGINT', onInt);
+  return { signal: ctl.signal, dispose: () => process.off('SIGINT', onInt) };
+}
+
+async function runSelect(code: string, f: SelectFlags): Promise<void> {
+  const def = findSelector(code);
+  const k = parseNonNegativeInt('--k', f.k);
+  const seed = parseNonNegativeInt('--seed', f.seed) ?? DEFAULT_SEED;
+  const args = methodArgs(def.args, parseParamPairs(f.param));
+  const backend = parseBackend(f.backend);
+  checkDatasetFlags(f, !def.tasks.includes('unsupervised'), code);
+
+  const { dataset, outcomeNote } = await loadDataset(f);
+  const task = taskOf(dataset);
+  if (!def.tasks.includes(task)) {
+    const flag = f.time ? '--time' : '--target';
+    throw new UsageError(
+      flag,
+      `${code} supports ${def.tasks.join(', ')} outcomes; this outcome is ${outcomeNote}`,
+    );
+  }
+  if (backend) {
+    process.env.OMICSELECTOR_BACKEND = backend;
+    await initTensorBackend(backend);
+  }
+  const bar = progressBar(!f.json);
+  const interrupt = interruptSignal();
+  const ctx: RunContext = { rng: new Rng(seed), signal: interrupt.signal, progress: bar.progress };
+  const t0 = performance.now();
+  let result;
+  try {
+    result = await def.run(dataset, args, ctx, k);
+  } finally {
+    bar.done();
+    interrupt.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+
+  if (f.json) {
+    return writeJson({
+      method: code,
+      task,
+      selected: result.selected,
+      scores: result.scores,
+      params: result.params,
+      diagnostics: result.diagnostics,
+      backend: result.backend,
+      seconds,
+    });
+  }
+  const p = result.diagnostics.pValues as Record<string, number> | undefined;
+  const adj = result.diagnostics.adjustedPValues as Record<string, number> | undefined;
+  const header = [
+    'rank',
+    'feature',
+    'score',
+    ...(p ? ['p-value'] : []),
+    ...(adj ? ['adj. p'] : []),
+  ];
+  const rows = result.selected.map((name, r) => [
+    r + 1,
+    name,
+    result.scores[name] ?? NaN,
+    ...(p ? [p[name] ?? NaN] : []),
+    ...(adj ? [adj[name] ?? NaN] : []),
+  ]);
+  const rule = k && k > 0 ? `top ${k}` : "the method's own rule";
+  const lines = [
+    `${code}  ${dataset.nSamples} samples × ${dataset.nFeatures} features  outcome: ${outcomeNote}`,
+    `selected ${result.selected.length} of ${dataset.nFeatures} (${rule}) in ${formatNumber(seconds)} s on ${result.backend}`,
+    `params: ${Object.entries(result.params)
+      .map(([key, v]) => `${key}=${JSON.stringify(v)}`)
+      .join(' ')}`,
+    '',
+    table(header, rows),
+  ];
+  return writeStdout(lines.join('\n'));
+}
+
+export const select: CliCommand = {
+  name: 'select',
+  register(program: Command) {
+    program
+      .command('select')
+      .description('run a feature selector on a CSV/TSV file (samples as rows)')
+      .argument('<method>', 'selector code (see `omicselector methods`)')
+      .option('--input <file>', 'CSV or TSV file, optionally .gz; one row per sample')
+      .option('--sample-id <column>', 'sample id column (default: the first column)')
+      .option('--target <column>', 'outcome column (binary, multiclass or continuous)')
+      .option(
+        '--positive-class <value>',
+        'positive class of a binary target (default: second in sorted order)',
+      )
+      .option('--task <type>', 'force the target type: binary, multiclass or continuous')
+      .option('--time <column>', 'survival time column (with --event)')
+      .option('--event <column>', 'survival event column, 1 = event, 0 = censored (with --time)')
+      .option('--k <n>', 'keep the top n features; 0 or absent: the method’s own rule')
+      .option('--param <key=value...>', 'method parameter, repeatable (names as in `methods`)')
+      .option('--seed <n>', `random seed (default ${DEFAULT_SEED})`)
+      .option('--backend <name>', 'tensor backend: tensorflow, wasm or cpu')
+      .option('--json', 'print exactly one JSON object on stdout')
+      .action((method: string, flags: SelectFlags) => runSelect(method, flags));
+  },
+};
