@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { coxModel } from './models/cox';
 import { svm } from './models/svm';
 import { ensembleSelector } from './ensemble/selector';
 import { knn } from './models/knn';
@@ -68,6 +69,7 @@ export const selectors: readonly SelectorDef<never>[] = [
 
 export const models: readonly ModelDef<never>[] = [
   // --- models ---
+  coxModel,
   svm,
   knn,
 ];
