@@ -1,0 +1,86 @@
+/**
+ * Access tokens: HS256 JWTs (jose), algorithm pinned, issuer/audience/exp/iat/jti required.
+ * Refresh tokens and API keys: 256-bit random secrets, stored only as SHA-256.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+
+const ISSUER = 'omicselector';
+const AUDIENCE = 'omicselector-api';
+
+export const API_KEY_PREFIX = 'osk_';
+export const REFRESH_TOKEN_PREFIX = 'ort_';
+
+export interface AccessClaims {
+  sub: string;
+  /** User.tokenVersion at issue time. */
+  tv: number;
+  jti: string;
+  exp: number;
+}
+
+export class InvalidTokenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function randomSecret(prefix: string): string {
+  return prefix + randomBytes(32).toString('base64url');
+}
+
+export class TokenSigner {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    private readonly ttlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async sign(userId: string, tokenVersion: number): Promise<{ token: string; expiresAt: Date }> {
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + this.ttlSeconds;
+    const token = await new SignJWT({ tv: tokenVersion })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(randomUUID())
+      .sign(this.key);
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  /** Throws InvalidTokenError (never anything else) for any bad, expired or unsigned token. */
+  async verify(token: string): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+        clockTolerance: 30,
+      });
+      if (typeof payload.tv !== 'number' || typeof payload.sub !== 'string') {
+        throw new InvalidTokenError('malformed token claims');
+      }
+      return { sub: payload.sub, tv: payload.tv, jti: payload.jti!, exp: payload.exp! };
+    } catch (err) {
+      if (err instanceof InvalidTokenError) {
+        throw err;
+      }
+      if (err instanceof joseErrors.JWTExpired) {
+        throw new InvalidTokenError('Access token expired');
+      }
+      throw new InvalidTokenError('Invalid access token');
+    }
+  }
+}
