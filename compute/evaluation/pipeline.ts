@@ -115,13 +115,23 @@ export async function runSelection(
   return { data, features: data.featureNames, selection };
 }
 
-/** Fit preprocessing → selection → (tuned) model on `train` only. */
-export async function fitPipeline(
-  pipeline: Pipeline,
+/** Preprocessing + selection learned on training rows, applicable to any rows. */
+export interface FittedFront {
+  features: string[];
+  selection: SelectionRecord[];
+  /** The training rows, preprocessed and restricted to `features`. */
+  data: Dataset;
+  /** Apply the learned preprocessing and keep `features`. */
+  apply(ds: Dataset): Dataset;
+}
+
+/** Fit preprocessing → selection (everything before the model) on `train` only. */
+export async function fitFront(
+  pipeline: Omit<Pipeline, 'model'>,
   train: Dataset,
   ctx: RunContext,
   resolver: Resolver = registryResolver,
-): Promise<FittedPipeline> {
+): Promise<FittedFront> {
   const pre: FittedPreprocessor[] = [];
   let data = train;
   for (const step of pipeline.preprocess ?? []) {
@@ -132,33 +142,60 @@ export async function fitPipeline(
     data = fitted.transform(data);
   }
   const sel = await runSelection(pipeline, data, { ...ctx, rng: ctx.rng.fork(1) }, resolver);
-  const modelDef = resolver.model(pipeline.model.code) as ModelDef<Record<string, unknown>>;
-  let raw = pipeline.model.args ?? {};
+  const features = sel.features;
+  return {
+    features,
+    selection: sel.selection,
+    data: sel.data,
+    apply(ds: Dataset): Dataset {
+      let x = ds;
+      for (const p of pre) x = p.transform(x);
+      return selectFeaturesByName(x, features);
+    },
+  };
+}
+
+/** Fit a (possibly tuned) model on already preprocessed and selected training rows. */
+export async function fitModelStep(
+  step: ModelStep,
+  data: Dataset,
+  ctx: RunContext,
+  resolver: Resolver = registryResolver,
+): Promise<{ model: FittedModel; params: Record<string, unknown>; tuning?: TuneResult }> {
+  const modelDef = resolver.model(step.code) as ModelDef<Record<string, unknown>>;
+  let raw = step.args ?? {};
   let tuning: TuneResult | undefined;
-  if (pipeline.model.tune) {
+  if (step.tune) {
     tuning = await tuneModel(
-      pipeline.model.code,
-      sel.data,
-      { ...pipeline.model.tune, fixed: raw },
+      step.code,
+      data,
+      { ...step.tune, fixed: raw },
       { ...ctx, rng: ctx.rng.fork(3), progress: (f, s) => ctx.progress(f, `tuning: ${s}`) },
       resolver,
     );
     raw = { ...raw, ...tuning.best_params };
   }
-  const modelArgs = parseArgs(modelDef.args, raw, `${pipeline.model.code}.`);
+  const params = parseArgs(modelDef.args, raw, `${step.code}.`);
   checkAbort(ctx.signal);
-  const model = await modelDef.fit(sel.data, modelArgs, { ...ctx, rng: ctx.rng.fork(2) });
-  const features = sel.features;
+  const model = await modelDef.fit(data, params, { ...ctx, rng: ctx.rng.fork(2) });
+  return { model, params, tuning };
+}
+
+/** Fit preprocessing → selection → (tuned) model on `train` only. */
+export async function fitPipeline(
+  pipeline: Pipeline,
+  train: Dataset,
+  ctx: RunContext,
+  resolver: Resolver = registryResolver,
+): Promise<FittedPipeline> {
+  const front = await fitFront(pipeline, train, ctx, resolver);
+  const { model, params, tuning } = await fitModelStep(pipeline.model, front.data, ctx, resolver);
   return {
-    features,
-    selection: sel.selection,
+    features: front.features,
+    selection: front.selection,
     model,
-    modelParams: modelArgs,
+    modelParams: params,
     tuning,
-    predict(ds: Dataset): Prediction {
-      let x = ds;
-      for (const p of pre) x = p.transform(x);
-      return model.predict(selectFeaturesByName(x, features));
-    },
+    predict: (ds: Dataset): Prediction => model.predict(front.apply(ds)),
   };
 }
