@@ -2,8 +2,9 @@
  * Streaming CSV/TSV (optionally gzip) → Dataset. Rows are samples, columns are features.
  *
  * One pass over the input with bounded memory: the raw bytes are hashed and decoded chunk by chunk
- * (text.ts), csv-parse turns text into one record at a time, and each record's numeric cells go
- * straight into a row-major chunk of a Float64Array. Nothing holds the file, only the matrix.
+ * (text.ts), records.ts turns text into one record at a time (native split for quote-free lines,
+ * csv-parse from the first quoted line on), and each record's numeric cells go straight into a
+ * row-major chunk of a Float64Array. Nothing holds the file, only the matrix.
  *
  * Memory layout while reading: we do not know the number of rows until the end, and the Dataset
  * wants column-major storage. Two options: (a) one growable array per feature, or (b) fixed-size
@@ -14,8 +15,6 @@
  * Peak memory is therefore about 2 × (rows × features × 8 bytes) for the moment of the transpose.
  */
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { type Dataset, makeDataset } from '../core/dataset';
 import { CellKind, DEFAULT_MISSING_TOKENS, makeCellParser } from './cells';
 import { TabularParseError, quoteCell } from './errors';
@@ -26,6 +25,7 @@ import {
   makeOutcomeCollector,
   outcomeColumnNames,
 } from './outcome';
+import { lineModeOf, readRecords } from './records';
 import { type ByteSource, type TextStats, decodeText } from './text';
 
 export { TabularParseError, type TabularErrorCode } from './errors';
@@ -296,62 +296,6 @@ function detectDelimiter(headerLine: string): Delimiter {
   return tabs > 0 && tabs >= commas ? '\t' : commas > 0 ? ',' : tabs > 0 ? '\t' : ',';
 }
 
-function recordDelimiter(head: string, firstLineLength: number): string[] {
-  const c = head.charCodeAt(firstLineLength);
-  if (c === 13) return head.charCodeAt(firstLineLength + 1) === 10 ? ['\r\n', '\n'] : ['\r'];
-  return ['\n'];
-}
-
-/** Line breaks inside the fields of a record (quoted multi-line fields), to find where it started. */
-function breaksInside(record: string[]): number {
-  let k = 0;
-  for (const f of record) {
-    for (let i = 0; i < f.length; i++) {
-      const c = f.charCodeAt(i);
-      if (c === 10) k++;
-      else if (c === 13 && f.charCodeAt(i + 1) !== 10) k++;
-    }
-  }
-  return k;
-}
-
-interface CsvErrorLike {
-  code?: string;
-  message: string;
-  lines?: number;
-  column?: number | string | null;
-}
-
-function fromCsvError(e: CsvErrorLike, limits: TabularLimits): TabularParseError {
-  const line = typeof e.lines === 'number' ? e.lines : null;
-  const column = typeof e.column === 'number' ? e.column + 1 : null;
-  switch (e.code) {
-    case 'CSV_MAX_RECORD_SIZE':
-      return new TabularParseError(
-        'TOO_LARGE',
-        line,
-        null,
-        `a record is longer than the limit of ${limits.maxRecordChars} characters (is the delimiter right, and does the file have line breaks?)`,
-      );
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return new TabularParseError(
-        'CSV_SYNTAX',
-        line,
-        null,
-        'the file ends inside a quoted field: a double quote (") opened on or before this line is never closed',
-      );
-    case 'CSV_INVALID_CLOSING_QUOTE':
-      return new TabularParseError(
-        'CSV_SYNTAX',
-        line,
-        column,
-        'unexpected characters after a closing double quote; quotes inside a quoted field must be doubled ("")',
-      );
-    default:
-      return new TabularParseError('CSV_SYNTAX', line, column, e.message);
-  }
-}
-
 /** Text chunks → the first line (for delimiter detection) plus a replay of everything. */
 async function readHead(
   it: AsyncIterator<string>,
@@ -387,15 +331,6 @@ async function readHead(
   }
 }
 
-async function* replayText(head: string, it: AsyncIterator<string>): AsyncGenerator<string> {
-  try {
-    if (head) yield head;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  } finally {
-    await it.return?.();
-  }
-}
-
 function abortError(): Error {
   const err = new Error('reading the table was cancelled');
   err.name = 'AbortError';
@@ -418,7 +353,6 @@ export async function parseTabular(
   const signal = opts.signal;
 
   const textIt = decodeText(source, limits, stats)[Symbol.asyncIterator]();
-  let input: Readable | undefined;
   try {
     const { head, firstLine } = await readHead(textIt, limits);
     if (head.trim() === '') {
@@ -432,21 +366,12 @@ export async function parseTabular(
     const delimiter =
       !opts.delimiter || opts.delimiter === 'auto' ? detectDelimiter(firstLine) : opts.delimiter;
 
-    const parser = parse({
+    const mode = lineModeOf(head, firstLine.length);
+    const records = readRecords(head, textIt, {
       delimiter,
-      // Explicit record delimiter from the header's line ending: csv-parse's auto-discovery
-      // made it ~1.8× slower on wide rows. CRLF files also accept bare LF lines.
-      record_delimiter: recordDelimiter(head, firstLine.length),
-      info: true,
-      bom: true,
-      // Ragged rows are checked below so the error can name the row's line and the column.
-      relax_column_count: true,
-      skip_empty_lines: true,
-      max_record_size: limits.maxRecordChars,
+      mode,
+      maxRecordChars: limits.maxRecordChars,
     });
-    input = Readable.from(replayText(head, textIt), { objectMode: false });
-    input.on('error', e => parser.destroy(e));
-    input.pipe(parser);
 
     let plan: ColumnPlan | undefined;
     let matrix: MatrixBuilder | undefined;
@@ -458,13 +383,10 @@ export async function parseTabular(
     let headerLine = HEADER_LINE;
 
     try {
-      for await (const item of parser as AsyncIterable<{
-        record: string[];
-        info: { lines: number };
-      }>) {
-        const record = item.record;
-        const endLine = item.info.lines;
-        const line = (): number => endLine - breaksInside(record);
+      for await (const item of records) {
+        const record = item.fields;
+        const startLine = item.line;
+        const line = (): number => startLine;
         if (!plan) {
           headerLine = line();
           plan = planColumns(record, opts, outcomeSpec, limits);
@@ -579,17 +501,8 @@ export async function parseTabular(
           );
         }
       }
-    } catch (e) {
-      if (e instanceof TabularParseError || (e as Error).name === 'AbortError') throw e;
-      if (
-        typeof (e as CsvErrorLike).code === 'string' &&
-        (e as CsvErrorLike).code!.startsWith('CSV_')
-      ) {
-        throw fromCsvError(e as CsvErrorLike, limits);
-      }
-      throw e;
     } finally {
-      parser.destroy();
+      await records.return(undefined);
     }
 
     if (!plan || matrix!.rows === 0) {
@@ -629,7 +542,6 @@ export async function parseTabular(
       },
     };
   } finally {
-    input?.destroy();
     await textIt.return?.(undefined);
   }
 }

@@ -344,8 +344,11 @@ describe('parseTabular: errors name line and column', () => {
     expect(zip.message).toContain('ZIP archive');
     // Line counting across chunk boundaries: CRLF and CR split between 1-byte pieces.
     await expect(
-      parseTabular(pieces(Buffer.from('id,g\r\na,1\rb,2\r\nc,\u00003\n'), 1)),
+      parseTabular(pieces(Buffer.from('id,g\r\na,1\r\nb,2\r\nc,\u00003\r\n'), 1)),
     ).rejects.toMatchObject({ code: 'NOT_TEXT', line: 4 });
+    await expect(
+      parseTabular(pieces(Buffer.from('id,g\ra,1\rb,\u00002\r'), 1)),
+    ).rejects.toMatchObject({ code: 'NOT_TEXT', line: 3 });
     const png = await parseError(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     expect(png.code).toBe('NOT_TEXT');
   });
