@@ -10,12 +10,14 @@ import { RefreshToken } from './accounts/refresh-token.entity.js';
 import { User } from './accounts/user.entity.js';
 import { AuditLog } from './audit/audit-log.entity.js';
 import { DatasetEntity } from './datasets/dataset.entity.js';
+import { jobEntities, JobsResolver } from './jobs/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ClassRef = abstract new (...args: any[]) => unknown;
 
 export const entities: ClassRef[] = [
   // --- entities ---
+  ...jobEntities,
   DatasetEntity,
   User,
   ApiKey,
@@ -25,5 +27,6 @@ export const entities: ClassRef[] = [
 
 export const resolvers: ClassRef[] = [
   // --- resolvers ---
+  JobsResolver,
   AccountsResolver,
 ];

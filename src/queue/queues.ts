@@ -64,6 +64,10 @@ export class ComputeQueues {
       const existing = await this.queues[p].getJob(jobId);
       if (!existing) continue;
       const state = await existing.getState();
+      if (state === 'active') {
+        // A previous run is still winding down (e.g. cancelled a moment ago): try again later.
+        throw new Error(`job ${jobId} is still active in ${queueName(p)}`);
+      }
       if (LIVE_STATES.has(state) && p === pool) return;
       await existing.remove();
     }

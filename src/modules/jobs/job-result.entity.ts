@@ -26,7 +26,7 @@ export class JobResult {
   data: Record<string, unknown>;
 
   /** Storage keys of the artifacts (models, exports) written by the run. */
-  @Property({ type: 'json', default: "'[]'" })
+  @Property({ type: 'json', defaultRaw: `'[]'::jsonb` })
   artifacts: string[];
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })

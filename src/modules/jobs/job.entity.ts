@@ -11,6 +11,7 @@ import {
   Unique,
 } from '@mikro-orm/postgresql';
 import { User } from '../accounts/user.entity.js';
+import { DatasetEntity } from '../datasets/dataset.entity.js';
 import {
   JOB_STATUSES,
   JOB_TYPES,
@@ -31,6 +32,11 @@ import {
 @Unique({ properties: ['owner', 'idempotencyKey'] })
 @Index({ properties: ['owner', 'createdAt', 'id'] })
 @Index({ properties: ['status', 'updatedAt'] })
+// Dependents of a job are found with `depends_on @> ARRAY[parent]`.
+@Index({
+  name: 'jobs_depends_on_gin',
+  expression: 'create index "jobs_depends_on_gin" on "jobs" using gin ("depends_on")',
+})
 export class Job {
   [OptionalProps]?:
     | 'status'
@@ -50,9 +56,10 @@ export class Job {
   @ManyToOne(() => User, { deleteRule: 'cascade' })
   owner: User;
 
-  @Property({ type: 'uuid' })
+  /** The dataset the job reads (PREDICTION: the dataset it scores). */
+  @ManyToOne(() => DatasetEntity, { deleteRule: 'cascade' })
   @Index()
-  datasetId: string;
+  dataset: DatasetEntity;
 
   @Enum({ items: [...JOB_TYPES] })
   type: JobTypeName;

@@ -1,0 +1,18 @@
+/** What the job machinery needs from the platform; built once per process (API or worker). */
+import { type Knex } from '@mikro-orm/postgresql';
+import { type Redis } from 'ioredis';
+import { type ComputeQueues } from '../../queue/queues.js';
+import { type QueueSettings } from '../../queue/settings.js';
+import { type ObjectStorage } from '../../storage/index.js';
+import { type EventBus } from './job.events.js';
+
+export interface JobsDeps {
+  knex: Knex;
+  queues: ComputeQueues;
+  bus: EventBus;
+  /** Commands (heartbeats, locks, cancel signals); not in subscriber mode. */
+  redis: Redis;
+  settings: QueueSettings;
+  storage: ObjectStorage;
+  gpuAutoMinCells: number;
+}

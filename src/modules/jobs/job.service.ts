@@ -1,0 +1,503 @@
+/**
+ * Job operations behind the GraphQL API: submit (validate → route → insert with its first event →
+ * enqueue), cancel, retry, reads. Ownership: a user reaches only their own jobs (admins: all);
+ * another user's job fails exactly like a missing one (NOT_FOUND, same message).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { AppError, ErrorCode } from '../../errors.js';
+import { decodeCursor, encodeCursor } from '../../graphql/connection.js';
+import { log } from '../../logger.js';
+import { publishCancel } from '../../queue/cancel.js';
+import { liveWorkers, type WorkerHeartbeat } from '../../queue/heartbeat.js';
+import { routeJob } from '../../queue/routing.js';
+import { isUuid } from '../../util/ids.js';
+import { Role, roleAtLeast } from '../accounts/role.js';
+import { DatasetEntity } from '../datasets/dataset.entity.js';
+import { DatasetStatus } from '../datasets/dataset.model.js';
+import { ConfigError, validateJobConfig } from './job.config.js';
+import { type JobsDeps } from './job.deps.js';
+import { publishEvents } from './job.events.js';
+import { enqueueJob, settleDependents, settlePending, withTimeout } from './job.lifecycle.js';
+import {
+  type DeviceName,
+  type JobEventRecord,
+  type JobRecord,
+  type JobResultRecord,
+  type JobStatusName,
+  type JobTypeName,
+} from './job.model.js';
+import {
+  eventsAfter,
+  getJob,
+  getResult,
+  NOW,
+  raw,
+  toEvent,
+  toJob,
+  transition,
+  type RawRow,
+} from './job.store.js';
+
+export interface Actor {
+  id: string;
+  role: Role;
+}
+
+export interface SubmitInput {
+  type: JobTypeName;
+  datasetId: string;
+  config: unknown;
+  device: DeviceName;
+  priority: 'HIGH' | 'NORMAL' | 'LOW';
+  idempotencyKey?: string | null;
+  dependsOn?: string[] | null;
+}
+
+export const MAX_PAGE = 100;
+export const MAX_BATCH = 50;
+const MAX_DEPENDS = 20;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function notFound(id: string, field?: string): AppError {
+  const msg = `Job ${id.length > 64 ? id.slice(0, 64) : id} not found`;
+  return new AppError(ErrorCode.NOT_FOUND, msg, field ? { field } : {});
+}
+
+/** A job the actor may see (owner, or admin), else NOT_FOUND. */
+export async function visibleJob(deps: JobsDeps, actor: Actor, id: string): Promise<JobRecord> {
+  if (!isUuid(id)) throw notFound(id);
+  const job = await getJob(deps.knex, id.toLowerCase());
+  if (!job || (job.ownerId !== actor.id && actor.role !== Role.ADMIN)) throw notFound(id);
+  return job;
+}
+
+interface Prepared {
+  id: string;
+  input: SubmitInput;
+  config: Record<string, unknown>;
+  dependsOn: string[];
+  waitingFor: string[];
+  pool: 'cpu' | 'gpu';
+  status: 'PENDING' | 'QUEUED';
+  message: string;
+  requestHash: string;
+}
+
+/** All checks of a submit, without writing anything. `at` prefixes fields (batches). */
+async function prepare(
+  deps: JobsDeps,
+  em: EntityManager,
+  actor: Actor,
+  input: SubmitInput,
+  at = '',
+): Promise<Prepared> {
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+    throw AppError.badInput(
+      'idempotencyKey must be 1–128 characters of A–Z, a–z, 0–9, . _ : -',
+      `${at}idempotencyKey`,
+    );
+  }
+  if (input.device === 'GPU' && !roleAtLeast(actor.role, Role.RESEARCHER)) {
+    throw AppError.forbidden('GPU jobs need the RESEARCHER or ADMIN role (use device CPU or AUTO)');
+  }
+  let validated;
+  try {
+    validated = validateJobConfig(input.type, input.config);
+  } catch (e) {
+    if (e instanceof ConfigError) throw AppError.badInput(e.message, at + e.field);
+    throw e;
+  }
+
+  // The dataset: the submitter's own, and parsed.
+  if (!isUuid(input.datasetId)) throw AppError.notFound('Dataset', String(input.datasetId).slice(0, 64));
+  const ds = await em.findOne(DatasetEntity, { id: input.datasetId, owner: actor.id });
+  if (!ds)
+    throw new AppError(ErrorCode.NOT_FOUND, `Dataset ${input.datasetId} not found`, {
+      field: `${at}datasetId`,
+    });
+  if (ds.status !== DatasetStatus.READY) {
+    throw AppError.badInput(
+      `dataset ${ds.id} is not ready (status ${ds.status})`,
+      `${at}datasetId`,
+    );
+  }
+  const outcomeKind = ds.outcome?.kind ?? 'none';
+  const task = outcomeKind === 'none' ? 'unsupervised' : outcomeKind;
+  for (const m of validated.methods) {
+    if (input.type === 'PREDICTION') break;
+    if (!(m.tasks as readonly string[]).includes(task)) {
+      throw AppError.badInput(
+        `${m.path}: ${m.code} does not support ${task} outcomes (it supports ${m.tasks.join(', ')})`,
+        at + m.path,
+      );
+    }
+  }
+
+  // Jobs it depends on: listed, plus the jobs its config reads (signatures, models).
+  const listed = [...new Set((input.dependsOn ?? []).map(s => s.toLowerCase()))];
+  if (listed.length > MAX_DEPENDS) {
+    throw AppError.badInput(`dependsOn allows at most ${MAX_DEPENDS} jobs`, `${at}dependsOn`);
+  }
+  const refs = [
+    ...listed.map((id, i) => ({
+      id,
+      field: `${at}dependsOn[${i}]`,
+      types: null as readonly JobTypeName[] | null,
+    })),
+    ...validated.jobRefs.map(r => ({ id: r.jobId, field: at + r.path, types: r.types })),
+  ];
+  for (const r of refs) if (!isUuid(r.id)) throw notFound(r.id, r.field);
+  const found = new Map<string, JobRecord>();
+  if (refs.length) {
+    const rows = await raw(
+      deps.knex,
+      `SELECT * FROM jobs WHERE id IN (${refs.map(() => '?').join(', ')})`,
+      refs.map(r => r.id),
+    );
+    for (const row of rows) found.set(row.id as string, toJob(row));
+  }
+  const dependsOn = new Set<string>(listed);
+  for (const r of refs) {
+    const parent = found.get(r.id);
+    if (!parent || parent.ownerId !== actor.id) throw notFound(r.id, r.field);
+    if (r.types && !r.types.includes(parent.type)) {
+      throw AppError.badInput(
+        `job ${r.id} is a ${parent.type} job; expected ${r.types.join(' or ')}`,
+        r.field,
+      );
+    }
+    if (parent.status === 'FAILED' || parent.status === 'CANCELLED') {
+      throw AppError.badInput(
+        `job ${r.id} ${parent.status === 'FAILED' ? 'failed' : 'was cancelled'}; retry it first`,
+        r.field,
+      );
+    }
+    if (parent.status !== 'COMPLETED') dependsOn.add(r.id);
+  }
+  const waitingFor = [...dependsOn].filter(id => found.get(id)?.status !== 'COMPLETED');
+
+  // Routing.
+  const gpuWorkers = await withTimeout(
+    liveWorkers(
+      deps.redis,
+      deps.settings.QUEUE_PREFIX,
+      deps.settings.WORKER_HEARTBEAT_TTL_MS,
+      'gpu',
+    ),
+    2000,
+    'worker lookup',
+  ).catch(() => [] as WorkerHeartbeat[]);
+  const route = routeJob({
+    device: input.device,
+    methods: validated.methods.filter(m => m.kind === 'selector' || m.kind === 'model'),
+    cells: (ds.sampleCount ?? 0) * (ds.featureCount ?? 0),
+    liveGpuWorkers: gpuWorkers.length,
+    defaultGpuMinCells: deps.gpuAutoMinCells,
+  });
+
+  const status = waitingFor.length ? 'PENDING' : 'QUEUED';
+  const message =
+    status === 'PENDING'
+      ? `Waiting for job${waitingFor.length > 1 ? 's' : ''} ${waitingFor.join(', ')} to complete`
+      : (route.waitingReason ?? `Queued on the ${route.pool} pool (${route.explanation})`);
+  const requestHash = createHash('sha256')
+    .update(
+      JSON.stringify([
+        input.type,
+        ds.id,
+        validated.config,
+        input.device,
+        input.priority,
+        [...dependsOn].sort(),
+      ]),
+    )
+    .digest('hex');
+  return {
+    id: randomUUID(),
+    input: { ...input, datasetId: ds.id },
+    config: validated.config,
+    dependsOn: [...dependsOn],
+    waitingFor,
+    pool: route.pool,
+    status,
+    message,
+    requestHash,
+  };
+}
+
+/** Insert (or find the job already submitted under the same idempotency key), then enqueue. */
+async function insert(
+  deps: JobsDeps,
+  actor: Actor,
+  p: Prepared,
+  batchId: string | null,
+  at = '',
+): Promise<JobRecord> {
+  const key = p.input.idempotencyKey ?? null;
+  const rows = await raw<{ job: RawRow; event: RawRow }>(
+    deps.knex,
+    `WITH j AS (
+       INSERT INTO jobs (id, owner_id, dataset_id, type, status, config, device_requested, pool,
+         priority, idempotency_key, request_hash, depends_on, batch_id, progress, message, last_seq,
+         created_at, updated_at, queued_at)
+       VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::uuid[], ?, 0, ?, 1,
+         date_trunc('milliseconds', clock_timestamp()), clock_timestamp(),
+         CASE WHEN ? = 'QUEUED' THEN clock_timestamp() END)
+       ON CONFLICT (owner_id, idempotency_key) DO NOTHING
+       RETURNING *
+     ), e AS (
+       INSERT INTO job_events (job_id, seq, kind, status, progress, stage, message, at)
+       SELECT id, 1, 'STATUS', status, 0, NULL, message, updated_at FROM j
+       RETURNING *
+     )
+     SELECT row_to_json(j) AS job, (SELECT row_to_json(e) FROM e) AS event FROM j`,
+    [
+      p.id,
+      actor.id,
+      p.input.datasetId,
+      p.input.type,
+      p.status,
+      JSON.stringify(p.config),
+      p.input.device,
+      p.pool,
+      p.input.priority,
+      key,
+      p.requestHash,
+      `{${p.dependsOn.join(',')}}`,
+      batchId,
+      p.message,
+      p.status,
+    ],
+  );
+  if (!rows[0]) {
+    // Same idempotency key: the first submit won; every caller gets its job.
+    const existing = await raw(
+      deps.knex,
+      'SELECT * FROM jobs WHERE owner_id = ? AND idempotency_key = ?',
+      [actor.id, key],
+    );
+    if (!existing[0]) throw AppError.internal('idempotent submit found no job');
+    const job = toJob(existing[0]);
+    if (existing[0].request_hash !== p.requestHash) {
+      throw AppError.conflict(
+        `idempotencyKey "${key}" was already used for a different request (job ${job.id})`,
+        `${at}idempotencyKey`,
+      );
+    }
+    if (job.status === 'QUEUED' && !job.enqueuedAt) await enqueueJob(deps, job, true);
+    return (await getJob(deps.knex, job.id)) ?? job;
+  }
+  const job = toJob(rows[0].job);
+  publishEvents(deps.bus, [toEvent(rows[0].event, job.ownerId)]);
+  if (job.status === 'PENDING') {
+    // A parent may have completed between our check and the insert.
+    await settlePending(deps, job.id);
+  } else {
+    await enqueueJob(deps, job, true);
+  }
+  return (await getJob(deps.knex, job.id)) ?? job;
+}
+
+export async function submitJob(
+  deps: JobsDeps,
+  em: EntityManager,
+  actor: Actor,
+  input: SubmitInput,
+): Promise<JobRecord> {
+  const p = await prepare(deps, em, actor, input);
+  return insert(deps, actor, p, null);
+}
+
+/** All jobs are validated first: one bad config rejects the batch before anything is queued. */
+export async function submitBatch(
+  deps: JobsDeps,
+  em: EntityManager,
+  actor: Actor,
+  inputs: SubmitInput[],
+): Promise<JobRecord[]> {
+  if (inputs.length < 1 || inputs.length > MAX_BATCH) {
+    throw AppError.badInput(`a batch holds 1 to ${MAX_BATCH} jobs`, 'jobs');
+  }
+  const prepared: Prepared[] = [];
+  for (const [i, input] of inputs.entries())
+    prepared.push(await prepare(deps, em, actor, input, `jobs[${i}].`));
+  const batchId = randomUUID();
+  const out: JobRecord[] = [];
+  for (const [i, p] of prepared.entries())
+    out.push(await insert(deps, actor, p, batchId, `jobs[${i}].`));
+  return out;
+}
+
+export async function cancelJob(deps: JobsDeps, actor: Actor, id: string): Promise<JobRecord> {
+  const job = await visibleJob(deps, actor, id);
+  const by = job.ownerId === actor.id ? 'the owner' : 'an administrator';
+  const t = await transition(deps.knex, job.id, {
+    from: ['PENDING', 'QUEUED', 'RUNNING'],
+    to: 'CANCELLED',
+    kind: 'STATUS',
+    patch: { finishedAt: NOW, etaSeconds: null, message: `Cancelled by ${by}` },
+  });
+  if (!t) {
+    const now = (await getJob(deps.knex, job.id))!;
+    if (now.status === 'CANCELLED') return now;
+    throw AppError.badInput(`job ${job.id} already ended (${now.status}); nothing to cancel`, 'id');
+  }
+  publishEvents(deps.bus, t.events);
+  const { settings } = deps;
+  // Reach the worker running it (if any) and drop a waiting queue entry; both best effort (the
+  // worker also notices through its fenced writes and its status poll).
+  await Promise.allSettled([
+    withTimeout(publishCancel(deps.redis, settings.QUEUE_PREFIX, job.id), 2000, 'cancel signal'),
+    withTimeout(deps.queues.removeWaiting(job.pool, job.id), 2000, 'queue removal'),
+  ]).then(results => {
+    for (const r of results)
+      if (r.status === 'rejected')
+        log.warn('cancel step failed', { jobId: job.id, error: String(r.reason) });
+  });
+  await settleDependents(deps, job.id);
+  return t.job;
+}
+
+export async function retryJob(deps: JobsDeps, actor: Actor, id: string): Promise<JobRecord> {
+  const job = await visibleJob(deps, actor, id);
+  if (job.status !== 'FAILED' && job.status !== 'CANCELLED') {
+    throw AppError.badInput(
+      `only FAILED or CANCELLED jobs can be retried (job ${job.id} is ${job.status})`,
+      'id',
+    );
+  }
+  let waiting = false;
+  if (job.dependsOn.length) {
+    const parents = await raw<{ id: string; status: JobStatusName }>(
+      deps.knex,
+      `SELECT id, status FROM jobs WHERE id IN (${job.dependsOn.map(() => '?').join(', ')})`,
+      job.dependsOn,
+    );
+    const bad = parents.find(p => p.status === 'FAILED' || p.status === 'CANCELLED');
+    if (bad)
+      throw AppError.badInput(
+        `job ${bad.id} it depends on is ${bad.status}; retry that first`,
+        'id',
+      );
+    if (parents.length < job.dependsOn.length)
+      throw AppError.badInput('a job it depends on no longer exists', 'id');
+    waiting = parents.some(p => p.status !== 'COMPLETED');
+  }
+  const t = await transition(deps.knex, job.id, {
+    from: ['FAILED', 'CANCELLED'],
+    to: waiting ? 'PENDING' : 'QUEUED',
+    kind: 'STATUS',
+    patch: {
+      errorCode: null,
+      errorMessage: null,
+      finishedAt: null,
+      progress: 0,
+      stage: null,
+      etaSeconds: null,
+      enqueuedAt: null,
+      queuedAt: NOW,
+      message: waiting ? 'Retry requested; waiting for the jobs it depends on' : 'Retry requested',
+    },
+  });
+  if (!t) throw AppError.conflict(`job ${job.id} changed meanwhile; reload it`, 'id');
+  publishEvents(deps.bus, t.events);
+  if (t.job.status === 'QUEUED') await enqueueJob(deps, t.job);
+  return (await getJob(deps.knex, job.id)) ?? t.job;
+}
+
+export async function jobResult(deps: JobsDeps, job: JobRecord): Promise<JobResultRecord | null> {
+  return job.status === 'COMPLETED' ? getResult(deps.knex, job.id) : null;
+}
+
+export async function jobEvents(
+  deps: JobsDeps,
+  actor: Actor,
+  jobId: string,
+  afterSeq: number,
+  first: number,
+): Promise<JobEventRecord[]> {
+  if (!Number.isInteger(afterSeq) || afterSeq < 0)
+    throw AppError.badInput('afterSeq must be ≥ 0', 'afterSeq');
+  if (!Number.isInteger(first) || first < 1 || first > 1000)
+    throw AppError.badInput('first must be 1–1000', 'first');
+  const job = await visibleJob(deps, actor, jobId);
+  return eventsAfter(deps.knex, job, afterSeq, first);
+}
+
+export interface JobListFilter {
+  status?: JobStatusName[] | null;
+  type?: JobTypeName | null;
+  datasetId?: string | null;
+  batchId?: string | null;
+}
+
+export interface JobPage {
+  nodes: JobRecord[];
+  cursors: string[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+/** Newest first; keyset pagination on (createdAt, id). Admins see everyone's jobs. */
+export async function listJobs(
+  deps: JobsDeps,
+  actor: Actor,
+  args: { first: number; after?: string | null; filter?: JobListFilter | null },
+): Promise<JobPage> {
+  const first = args.first;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
+    throw AppError.badInput(`first must be between 1 and ${MAX_PAGE}`, 'first');
+  }
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (actor.role !== Role.ADMIN) {
+    where.push('owner_id = ?');
+    params.push(actor.id);
+  }
+  const f = args.filter ?? {};
+  if (f.status?.length) {
+    where.push(`status IN (${f.status.map(() => '?').join(', ')})`);
+    params.push(...f.status);
+  }
+  if (f.type) {
+    where.push('type = ?');
+    params.push(f.type);
+  }
+  for (const [col, v, name] of [
+    ['dataset_id', f.datasetId, 'filter.datasetId'],
+    ['batch_id', f.batchId, 'filter.batchId'],
+  ] as const) {
+    if (!v) continue;
+    if (!isUuid(v)) throw AppError.badInput(`${name} is not a valid id`, name);
+    where.push(`${col} = ?`);
+    params.push(v);
+  }
+  const page = [...where];
+  const pageParams = [...params];
+  if (args.after) {
+    const c = decodeCursor(args.after);
+    page.push('(created_at, id) < (?, ?)');
+    pageParams.push(c.createdAt.toISOString(), c.id);
+  }
+  const clause = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+  const [rows, count] = await Promise.all([
+    raw(deps.knex, `SELECT * FROM jobs ${clause(page)} ORDER BY created_at DESC, id DESC LIMIT ?`, [
+      ...pageParams,
+      first + 1,
+    ]),
+    raw<{ n: string }>(deps.knex, `SELECT count(*) AS n FROM jobs ${clause(where)}`, params),
+  ]);
+  const nodes = rows.slice(0, first).map(toJob);
+  return {
+    nodes,
+    cursors: nodes.map(n => encodeCursor({ createdAt: n.createdAt, id: n.id })),
+    hasNextPage: rows.length > first,
+    totalCount: Number(count[0]?.n ?? 0),
+  };
+}
+
+export async function listWorkers(deps: JobsDeps): Promise<WorkerHeartbeat[]> {
+  return liveWorkers(deps.redis, deps.settings.QUEUE_PREFIX, deps.settings.WORKER_HEARTBEAT_TTL_MS);
+}
