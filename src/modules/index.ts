@@ -10,6 +10,7 @@ import { RefreshToken } from './accounts/refresh-token.entity.js';
 import { User } from './accounts/user.entity.js';
 import { AuditLog } from './audit/audit-log.entity.js';
 import { DatasetEntity } from './datasets/dataset.entity.js';
+import { DatasetResolver } from './datasets/dataset.resolver.js';
 import { jobEntities, JobsResolver } from './jobs/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,6 +28,7 @@ export const entities: ClassRef[] = [
 
 export const resolvers: ClassRef[] = [
   // --- resolvers ---
+  DatasetResolver,
   JobsResolver,
   AccountsResolver,
 ];

@@ -15,8 +15,10 @@ import {
   type TabularResult,
 } from '../../../compute/io/tabular.js';
 import { AppError } from '../../errors.js';
+import { afterCursorFilter, encodeCursor } from '../../graphql/connection.js';
 import { log } from '../../logger.js';
 import { type ObjectStorage } from '../../storage/index.js';
+import { assertIdOrNotFound, isUuid } from '../../util/ids.js';
 import { Semaphore } from '../../util/semaphore.js';
 import { Role } from '../accounts/role.js';
 import { User } from '../accounts/user.entity.js';
@@ -64,7 +66,6 @@ export interface NewDataset extends DatasetFields {
 export const MAX_PAGE_SIZE = 100;
 export const MAX_PREVIEW = 100;
 const MAX_METADATA_BYTES = 64 * 1024;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * At most two uploads are parsed at once per API process: a parse holds up to ~2× the matrix in
@@ -103,19 +104,20 @@ function cleanMetadata(m: Record<string, unknown> | null | undefined): Record<st
   return m;
 }
 
+// Control characters and bidi overrides (which can disguise "evil‮vsc.exe" as "evilexe.csv").
+// eslint-disable-next-line no-control-regex
+const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 /** Display name only: no path, no control or bidi-override characters, bounded length. */
 export function sanitizeFilename(name: string | null | undefined): string | undefined {
   if (!name) return undefined;
   const base = name.split(/[/\\]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = base
-    .replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .trim();
+  const clean = base.replace(UNSAFE_NAME_CHARS, '').trim();
   return clean ? clean.slice(0, 255) : undefined;
 }
 
 function checkId(id: string): void {
-  if (!UUID.test(id)) throw AppError.notFound('Dataset', id.slice(0, 64));
+  assertIdOrNotFound(id, 'Dataset');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,22 +158,6 @@ export interface DatasetPage {
   totalCount: number;
 }
 
-function encodeCursor(ds: DatasetEntity): string {
-  return Buffer.from(JSON.stringify([ds.createdAt.toISOString(), ds.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [iso, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    const createdAt = new Date(iso);
-    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime()))
-      return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw AppError.badInput('after is not a valid cursor', 'after');
-}
-
 /** Newest first, keyset pagination on (createdAt, id). */
 export async function listDatasets(
   deps: Pick<DatasetDeps, 'em'>,
@@ -190,8 +176,7 @@ export async function listDatasets(
   const where: FilterQuery<DatasetEntity>[] = [];
   if (!admin) where.push({ owner: actor.id });
   else if (f.ownerId) {
-    if (!UUID.test(f.ownerId))
-      throw AppError.badInput('ownerId is not a valid id', 'filter.ownerId');
+    if (!isUuid(f.ownerId)) throw AppError.badInput('ownerId is not a valid id', 'filter.ownerId');
     where.push({ owner: f.ownerId });
   }
   if (f.status) where.push({ status: f.status });
@@ -203,12 +188,7 @@ export async function listDatasets(
   const filters = admin && f.includeDeleted ? { [NOT_DELETED]: false } : undefined;
   const base: FilterQuery<DatasetEntity> = where.length ? { $and: where } : {};
   const page: FilterQuery<DatasetEntity>[] = [...where];
-  if (args.after) {
-    const c = decodeCursor(args.after);
-    page.push({
-      $or: [{ createdAt: { $lt: c.createdAt } }, { createdAt: c.createdAt, id: { $lt: c.id } }],
-    });
-  }
+  if (args.after) page.push(afterCursorFilter(args.after) as FilterQuery<DatasetEntity>);
   const [rows, totalCount] = await Promise.all([
     deps.em.find(DatasetEntity, page.length ? { $and: page } : {}, {
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -218,7 +198,12 @@ export async function listDatasets(
     deps.em.count(DatasetEntity, base, { filters }),
   ]);
   const nodes = rows.slice(0, first);
-  return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first, totalCount };
+  return {
+    nodes,
+    cursors: nodes.map(n => encodeCursor(n)),
+    hasNextPage: rows.length > first,
+    totalCount,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,7 +532,12 @@ export async function updateDataset(
   deps: Pick<DatasetDeps, 'em'>,
   actor: Actor,
   id: string,
-  patch: Partial<DatasetFields>,
+  patch: {
+    name?: string | null;
+    description?: string | null;
+    dataType?: DataType | null;
+    metadata?: Record<string, unknown> | null;
+  },
 ): Promise<DatasetEntity> {
   const ds = await findVisible(deps, actor, id);
   if (patch.name !== undefined && patch.name !== null) ds.name = cleanName(patch.name);

@@ -1,0 +1,193 @@
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
+import { requireUser } from '../../auth.js';
+import type { Context } from '../../context.js';
+import { AppError } from '../../errors.js';
+import { type FileUpload, GraphQLUpload } from '../../graphql/upload.js';
+import {
+  DatasetPreviewArgs,
+  DatasetsArgs,
+  DatasetUploadInput,
+  RequestDatasetUploadInput,
+  toParseOptions,
+  UpdateDatasetInput,
+} from './dataset.input.js';
+import {
+  type Actor,
+  completeDatasetUpload,
+  type DatasetDeps,
+  deleteDataset,
+  findVisible,
+  listDatasets,
+  previewDataset,
+  requestDatasetUpload,
+  updateDataset,
+  uploadDataset,
+} from './dataset.service.js';
+import {
+  DatasetConnection,
+  DatasetPreview,
+  DatasetType,
+  DatasetUploadTicket,
+} from './dataset.types.js';
+
+const MAX_NAMES = 10_000;
+
+function deps(ctx: Context): DatasetDeps {
+  return {
+    em: ctx.em,
+    storage: ctx.app.storage,
+    maxUploadBytes: ctx.app.config.maxUploadBytes,
+    presignTtlSeconds: ctx.app.config.presignTtlSeconds,
+  };
+}
+
+function actor(ctx: Context): Actor {
+  const user = requireUser(ctx);
+  return { id: user.id, role: user.role };
+}
+
+@Resolver(() => DatasetType)
+export class DatasetResolver {
+  @Mutation(() => DatasetType, {
+    description:
+      'Upload a CSV/TSV (optionally gzip) file as a GraphQL multipart request and parse it. ' +
+      'A file that cannot be parsed leaves a FAILED dataset and returns BAD_USER_INPUT with line and column.',
+  })
+  async uploadDataset(
+    @Arg('input') input: DatasetUploadInput,
+    @Arg('file', () => GraphQLUpload) file: Promise<FileUpload>,
+    @Ctx() ctx: Context,
+  ): Promise<DatasetType> {
+    const who = actor(ctx);
+    const parseOptions = toParseOptions(input);
+    const upload = await file;
+    const ds = await uploadDataset(
+      deps(ctx),
+      who,
+      { ...input, parseOptions, filename: upload.filename },
+      upload.createReadStream(),
+    );
+    return DatasetType.from(ds);
+  }
+
+  @Mutation(() => DatasetUploadTicket, {
+    description: 'Presigned flow for big files: returns a short-lived PUT URL for the file body',
+  })
+  async requestDatasetUpload(
+    @Arg('input') input: RequestDatasetUploadInput,
+    @Ctx() ctx: Context,
+  ): Promise<DatasetUploadTicket> {
+    const who = actor(ctx);
+    const ticket = await requestDatasetUpload(deps(ctx), who, {
+      ...input,
+      parseOptions: toParseOptions(input),
+    });
+    return Object.assign(new DatasetUploadTicket(), {
+      dataset: DatasetType.from(ticket.dataset),
+      uploadUrl: ticket.uploadUrl,
+      expiresAt: ticket.expiresAt,
+    });
+  }
+
+  @Mutation(() => DatasetType, { description: 'After the PUT: parse the uploaded file' })
+  async completeDatasetUpload(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: Context,
+  ): Promise<DatasetType> {
+    return DatasetType.from(await completeDatasetUpload(deps(ctx), actor(ctx), id));
+  }
+
+  @Query(() => DatasetType, {
+    description: 'NOT_FOUND for missing ids and for other users’ datasets',
+  })
+  async dataset(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<DatasetType> {
+    return DatasetType.from(await findVisible(ctx, actor(ctx), id, { includeDeleted: true }));
+  }
+
+  @Query(() => DatasetConnection, {
+    description: 'Your datasets (admins: everyone’s), newest first',
+  })
+  async datasets(@Args() args: DatasetsArgs, @Ctx() ctx: Context): Promise<DatasetConnection> {
+    const page = await listDatasets(ctx, actor(ctx), args);
+    return Object.assign(new DatasetConnection(), {
+      edges: page.nodes.map((ds, i) => ({ cursor: page.cursors[i]!, node: DatasetType.from(ds) })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors.at(-1) ?? null },
+      totalCount: page.totalCount,
+    });
+  }
+
+  @Query(() => DatasetPreview, { description: 'A window of a READY dataset’s parsed matrix' })
+  async datasetPreview(
+    @Args() args: DatasetPreviewArgs,
+    @Ctx() ctx: Context,
+  ): Promise<DatasetPreview> {
+    const p = await previewDataset(deps(ctx), actor(ctx), args.id, args);
+    return Object.assign(new DatasetPreview(), p);
+  }
+
+  @Mutation(() => DatasetType)
+  async updateDataset(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateDatasetInput,
+    @Ctx() ctx: Context,
+  ): Promise<DatasetType> {
+    return DatasetType.from(await updateDataset(ctx, actor(ctx), id, input));
+  }
+
+  @Mutation(() => DatasetType, {
+    description: 'Soft delete: hidden at once, stored files are purged later',
+  })
+  async deleteDataset(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<DatasetType> {
+    return DatasetType.from(await deleteDataset(ctx, actor(ctx), id));
+  }
+
+  @FieldResolver(() => [String], {
+    nullable: true,
+    description: `Feature (column) names in file order; at most ${MAX_NAMES} per request`,
+  })
+  async featureNames(
+    @Root() root: DatasetType,
+    @Ctx() ctx: Context,
+    @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
+    @Arg('limit', () => Int, { defaultValue: 1000 }) limit: number,
+  ): Promise<string[] | null> {
+    await ctx.em.populate(root.entity, ['featureNames']);
+    return window(root.entity.featureNames, offset, limit);
+  }
+
+  @FieldResolver(() => [String], {
+    nullable: true,
+    description: `Sample ids in file order; at most ${MAX_NAMES} per request`,
+  })
+  async sampleIds(
+    @Root() root: DatasetType,
+    @Ctx() ctx: Context,
+    @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
+    @Arg('limit', () => Int, { defaultValue: 1000 }) limit: number,
+  ): Promise<string[] | null> {
+    await ctx.em.populate(root.entity, ['sampleIds']);
+    return window(root.entity.sampleIds, offset, limit);
+  }
+}
+
+function window(
+  names: string[] | null | undefined,
+  offset: number,
+  limit: number,
+): string[] | null {
+  if (offset < 0 || limit < 0 || limit > MAX_NAMES) {
+    throw AppError.badInput(`offset must be 0 or more and limit between 0 and ${MAX_NAMES}`);
+  }
+  return names ? names.slice(offset, offset + limit) : null;
+}
