@@ -16,6 +16,10 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { gradientBoostingModel } from './models/gradient_boosting';
+import { gradientBoostingSelector } from './selectors/gradient_boosting';
+import { randomForestModel } from './models/random_forest';
+import { randomForestSelector } from './selectors/random_forest';
 import { coxModel } from './models/cox';
 import { svm } from './models/svm';
 import { ensembleSelector } from './ensemble/selector';
@@ -50,6 +54,8 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  gradientBoostingSelector,
+  randomForestSelector,
   ensembleSelector,
   stabilitySelector,
   heg,
@@ -69,6 +75,8 @@ export const selectors: readonly SelectorDef<never>[] = [
 
 export const models: readonly ModelDef<never>[] = [
   // --- models ---
+  randomForestModel,
+  gradientBoostingModel,
   coxModel,
   svm,
   knn,
