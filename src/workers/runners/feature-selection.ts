@@ -1,7 +1,8 @@
 /**
  * FEATURE_SELECTION: run each configured selector on the (preprocessed) dataset, one progress
  * step per selector. Each selector gets its own rng stream, so adding a selector does not change
- * the others' results.
+ * the others' results. Stability selection and ensembles are selectors (`stability_selection`,
+ * `ensemble`) and report per subsample / member through the same progress channel.
  */
 import { ArgumentError } from '../../../compute/core/args.js';
 import { checkAbort } from '../../../compute/core/method.js';
@@ -15,20 +16,6 @@ const MAX_SCORES = 5000;
 
 export const runFeatureSelection: Runner = async rc => {
   const cfg = rc.spec.config as unknown as FeatureSelectionConfig;
-  if (cfg.stability) {
-    throw new JobInputError(
-      'BAD_CONFIG',
-      'stability selection is not available in this build yet',
-      'config.stability',
-    );
-  }
-  if (cfg.ensemble) {
-    throw new JobInputError(
-      'BAD_CONFIG',
-      'ensembles are not available in this build yet',
-      'config.ensemble',
-    );
-  }
   const step = stepProgress(rc.run.progress, cfg.selectors.length + 1);
   step(0, 'loading data')(0, '');
   let ds = await rc.io.loadDataset(rc.spec.datasetId);

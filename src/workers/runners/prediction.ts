@@ -5,11 +5,11 @@
  */
 import { taskOf } from '../../../compute/core/dataset.js';
 import { type ModelState, type Prediction } from '../../../compute/core/method.js';
+import { defaultMetrics, scoreAll } from '../../../compute/metrics/index.js';
 import { getModel } from '../../../compute/registry.js';
 import { type PredictionConfig } from '../../modules/jobs/job.config.js';
 import { subsetByName } from './common.js';
 import { JobInputError, type Runner } from './context.js';
-import { metricsFor } from './model-training.js';
 
 function rows(p: Prediction, sampleIds: string[]): Record<string, unknown>[] {
   return sampleIds.map((id, i) => {
@@ -59,11 +59,9 @@ export const runPrediction: Runner = async rc => {
   const pred = model.predict(ds);
   let metrics: Record<string, number | null> | null = null;
   if (taskOf(ds) !== 'unsupervised') {
+    const scored = scoreAll(defaultMetrics(taskOf(ds)), ds.outcome, pred);
     metrics = Object.fromEntries(
-      metricsFor(ds, []).map(m => {
-        const v = m.compute(ds.outcome, pred);
-        return [m.code, Number.isFinite(v) ? v : null];
-      }),
+      Object.entries(scored).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
     );
   }
   rc.run.progress(1, 'done');
