@@ -64,6 +64,7 @@ export async function startApp(config: Config, options: StartAppOptions): Promis
     }
     const redis = new Redis(options.redisUrl, {
       connectionName: 'omicselector-api',
+      keyPrefix: `${config.redisPrefix}:`,
       maxRetriesPerRequest: 3,
       retryStrategy: times => Math.min(times * 200, 5000),
     });
@@ -75,7 +76,7 @@ export async function startApp(config: Config, options: StartAppOptions): Promis
     const storage = createStorage(config);
     await storage.init();
 
-    const pubSub = createPubSub(options.redisUrl);
+    const pubSub = createPubSub(options.redisUrl, config.redisPrefix);
     cleanups.push(() => pubSub.close());
 
     const services: AppServices = { config, orm, redis, storage, pubSub };

@@ -35,6 +35,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Unset: a `redis-server` child is started under `dataDir/redis`. */
   redisUrl: string | undefined;
+  /** Namespace for this deployment's Redis keys and channels (several apps can share a Redis). */
+  redisPrefix: string;
   storage: StorageConfig;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
@@ -111,6 +113,10 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
   REDIS_URL: url(['redis', 'rediss']).optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'expected 1-32 letters, digits, "_" or "-"')
+    .default('osk'),
   STORAGE_DIR: z.string().min(1).optional(),
   S3_ENDPOINT: z.string().min(1).optional(),
   S3_ACCESS_KEY: z.string().min(1).optional(),
@@ -225,6 +231,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       dataDir,
       databaseUrl: e.DATABASE_URL,
       redisUrl: e.REDIS_URL,
+      redisPrefix: e.REDIS_PREFIX,
       storage,
       jwtSecret,
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,

@@ -4,6 +4,7 @@
  */
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
 import { log } from './logger.js';
 import { currentRequestId } from './request-context.js';
 
@@ -157,18 +158,16 @@ export function formatError(
     const { http: _http, stacktrace: _st, ...rest } = ext;
     return withCode(formatted, original.code, rest);
   }
-  if (original instanceof Error && original.name === 'ArgumentValidationError') {
-    const validationErrors = (original as unknown as { extensions?: { validationErrors?: [] } })
-      .extensions?.validationErrors;
+  if (original instanceof ArgumentValidationError) {
     return withCode(formatted, ErrorCode.BAD_USER_INPUT, {
-      validationErrors: sanitizeValidationErrors(validationErrors ?? []),
+      validationErrors: sanitizeValidationErrors(original.extensions.validationErrors),
     });
   }
   // type-graphql's own auth errors (when a resolver uses @Authorized without our authChecker throwing).
-  if (original instanceof Error && original.name === 'AuthenticationError') {
+  if (original instanceof AuthenticationError) {
     return withCode(formatted, ErrorCode.UNAUTHENTICATED);
   }
-  if (original instanceof Error && original.name === 'AuthorizationError') {
+  if (original instanceof AuthorizationError) {
     return withCode(formatted, ErrorCode.FORBIDDEN);
   }
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {

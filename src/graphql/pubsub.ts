@@ -22,7 +22,8 @@ export function channelOf(topic: string, id?: unknown): string {
   return id === undefined || id === null ? topic : `${topic}:${String(id)}`;
 }
 
-export function createPubSub(redisUrl: string): PubSubHandle {
+/** `prefix` namespaces channels (`<prefix>:<topic>[:id]`), matching REDIS_PREFIX. */
+export function createPubSub(redisUrl: string, prefix = 'osk'): PubSubHandle {
   const options = {
     // Keep retrying forever with capped backoff; subscriptions resume after a Redis restart.
     retryStrategy: (times: number) => Math.min(times * 200, 5000),
@@ -47,7 +48,7 @@ export function createPubSub(redisUrl: string): PubSubHandle {
   const publish = async (topic: string, idOrPayload: unknown, payload?: unknown) => {
     const [channel, body] =
       payload === undefined ? [topic, idOrPayload] : [channelOf(topic, idOrPayload), payload];
-    await redisPubSub.publish(channel, body);
+    await redisPubSub.publish(`${prefix}:${channel}`, body);
   };
 
   const pubSub: PubSub = {
@@ -58,7 +59,7 @@ export function createPubSub(redisUrl: string): PubSubHandle {
     },
     subscribe(topic: string, dynamicId?: unknown) {
       return redisPubSub.asyncIterableIterator(
-        channelOf(topic, dynamicId),
+        `${prefix}:${channelOf(topic, dynamicId)}`,
       ) as AsyncIterable<unknown>;
     },
   };

@@ -96,10 +96,14 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisHandl
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  // If this process dies without stopping us (crash, process.exit), take the child along.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
   let dead = false;
   void exited.then(() => {
     dead = true;
+    process.off('exit', killOnExit);
   });
   try {
     await Promise.race([
