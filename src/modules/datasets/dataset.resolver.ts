@@ -76,7 +76,7 @@ export class DatasetResolver {
       deps(ctx),
       who,
       { ...input, parseOptions, filename: upload.filename },
-      upload.createReadStream(),
+      () => upload.createReadStream(),
     );
     return DatasetType.from(ds);
   }

@@ -4,7 +4,7 @@
  * datasets and another user's id fails exactly like a missing one (NOT_FOUND, same message).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { type Dataset } from '../../../compute/core/dataset.js';
 import { encodeDataset } from '../../../compute/io/binary.js';
@@ -30,14 +30,16 @@ import {
   type FailureRecord,
   type ParseOptionsRecord,
 } from './dataset.model.js';
+import { matrixOf } from './dataset.matrix.js';
 import {
   datasetKeys,
-  MatrixIntegrityError,
+  putSized,
   putUpload,
-  readDatasetMatrix,
   uploadTooLarge,
   UploadTooLargeError,
 } from './dataset.storage.js';
+
+export { loadDatasetMatrix } from './dataset.matrix.js';
 
 export interface Actor {
   id: string;
@@ -305,7 +307,7 @@ async function processStored(
     await markFailed(em, ds, 'the stored upload is corrupt (checksum mismatch); upload it again');
     throw AppError.internal('stored upload checksum mismatch');
   }
-  const stat = await storage.put(ds.matrixKey, matrix, { contentType: 'application/octet-stream' });
+  await putSized(storage, ds.matrixKey, () => Readable.from([matrix]), matrix.length);
   Object.assign(ds, {
     status: DatasetStatus.READY,
     failureReason: null,
@@ -320,7 +322,7 @@ async function processStored(
     sizeBytes: s.sizeBytes,
     gzip: s.gzip,
     matrixSha256: createHash('sha256').update(matrix).digest('hex'),
-    matrixSizeBytes: stat.size,
+    matrixSizeBytes: matrix.length,
   });
   await em.flush();
   return ds;
@@ -331,7 +333,8 @@ export async function uploadDataset(
   deps: DatasetDeps,
   actor: Actor,
   input: NewDataset,
-  file: Readable,
+  /** Opens the upload stream (graphql-upload throws here when the file is already over the limit). */
+  openFile: () => Readable,
 ): Promise<DatasetEntity> {
   const ds = createRow(deps, actor, input);
   await audit(deps.em, {
@@ -342,10 +345,12 @@ export async function uploadDataset(
   });
   await deps.em.flush();
   let uploaded: { sha256: string; size: number };
+  let file: Readable | undefined;
   try {
+    file = openFile();
     uploaded = await putUpload(deps.storage, ds.uploadKey, file, deps.maxUploadBytes);
   } catch (e) {
-    file.resume(); // drain what is left so the HTTP request can finish
+    file?.resume(); // drain what is left so the HTTP request can finish
     const status = (e as { status?: number }).status;
     if (e instanceof UploadTooLargeError || status === 413) {
       await markFailed(
@@ -353,7 +358,7 @@ export async function uploadDataset(
         ds,
         `the file is larger than the upload limit of ${deps.maxUploadBytes} bytes`,
       );
-      throw uploadTooLarge(deps.maxUploadBytes);
+      throw uploadTooLarge(deps.maxUploadBytes, ds.id);
     }
     await markFailed(deps.em, ds, 'the upload was interrupted');
     if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -430,7 +435,7 @@ export async function completeDatasetUpload(
       ds,
       `the file is larger than the upload limit of ${deps.maxUploadBytes} bytes`,
     );
-    throw uploadTooLarge(deps.maxUploadBytes);
+    throw uploadTooLarge(deps.maxUploadBytes, ds.id);
   }
   return processStored(deps, ds);
 }
@@ -466,12 +471,6 @@ function outcomeCell(ds: Dataset, i: number): string {
   }
 }
 
-function requireReady(ds: DatasetEntity): void {
-  if (ds.status !== DatasetStatus.READY) {
-    throw AppError.badInput(`dataset ${ds.id} is not ready (status ${ds.status})`);
-  }
-}
-
 export async function previewDataset(
   deps: DatasetDeps,
   actor: Actor,
@@ -502,7 +501,6 @@ export async function previewDataset(
     if (!Number.isInteger(v) || v < 0) throw AppError.badInput(`${name} must be 0 or more`, name);
   }
   const ds = await findVisible(deps, actor, id);
-  requireReady(ds);
   const m = await matrixOf(deps.storage, ds);
   const r1 = Math.min(m.nSamples, rowOffset + rows);
   const c1 = Math.min(m.nFeatures, columnOffset + columns);
@@ -583,39 +581,4 @@ export async function purgeDeletedDatasets(
   }
   await deps.em.flush();
   return rows.length;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The matrix, for other modules
-
-async function matrixOf(storage: ObjectStorage, ds: DatasetEntity): Promise<Dataset> {
-  if (!ds.matrixSizeBytes) throw AppError.internal(`dataset ${ds.id} has no matrix recorded`);
-  try {
-    return await readDatasetMatrix(storage, {
-      key: ds.matrixKey,
-      sizeBytes: ds.matrixSizeBytes,
-      sha256: ds.matrixSha256,
-    });
-  } catch (e) {
-    if (e instanceof MatrixIntegrityError)
-      log.error('dataset matrix is corrupt', { datasetId: ds.id });
-    throw e;
-  }
-}
-
-/**
- * The parsed matrix of a READY dataset owned by `userId` (jobs call this). A missing, deleted or
- * foreign dataset is NOT_FOUND; a dataset that is not READY is BAD_USER_INPUT; a corrupt matrix
- * throws `MatrixIntegrityError` (do not retry).
- */
-export async function loadDatasetMatrix(
-  ctx: { em: EntityManager; storage: ObjectStorage },
-  datasetId: string,
-  userId: string,
-): Promise<Dataset> {
-  checkId(datasetId);
-  const ds = await ctx.em.findOne(DatasetEntity, { id: datasetId, owner: userId });
-  if (!ds) throw AppError.notFound('Dataset', datasetId);
-  requireReady(ds);
-  return matrixOf(ctx.storage, ds);
 }

@@ -3,7 +3,14 @@
  * reading the binary matrix back with its checksum verified.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { type Dataset } from '../../../compute/core/dataset.js';
 import { decodeDataset } from '../../../compute/io/binary.js';
 import { AppError } from '../../errors.js';
@@ -24,11 +31,11 @@ export class UploadTooLargeError extends Error {
 }
 
 /** 413 with one of our error codes: the upload exceeded the configured size. */
-export function uploadTooLarge(limit: number): AppError {
+export function uploadTooLarge(limit: number, datasetId?: string): AppError {
   return new AppError(
     'BAD_USER_INPUT',
     `the file is larger than the upload limit of ${limit} bytes`,
-    { reason: 'UPLOAD_TOO_LARGE', limit },
+    { reason: 'UPLOAD_TOO_LARGE', limit, ...(datasetId ? { datasetId } : {}) },
     { status: 413 },
   );
 }
@@ -55,7 +62,12 @@ export function hashingCounter(
 
 /**
  * Streams `body` into storage at `key` with the size cap; returns the SHA-256 and size of what was
- * written. Memory stays bounded by the stream's buffers (never the whole file).
+ * written. Memory stays bounded by the stream buffers, never the whole file.
+ *
+ * S3: minio's putObject buffers a stream of unknown length in parts of up to ~525 MB (it sizes
+ * parts for a 5 TiB object) and probes for resumable multipart uploads, which s3rver does not
+ * implement. So the upload is spooled to a private temp file first (hashing and counting on the
+ * way) and then sent as one streaming PUT with a known Content-Length to a presigned URL.
  */
 export async function putUpload(
   storage: ObjectStorage,
@@ -64,10 +76,72 @@ export async function putUpload(
   limit: number,
 ): Promise<{ sha256: string; size: number }> {
   const counter = hashingCounter(limit);
-  body.on('error', e => counter.destroy(e));
-  body.pipe(counter);
-  await storage.put(key, counter, { contentType: 'application/octet-stream' });
-  return counter.digest();
+  if (storage.kind === 'local') {
+    body.on('error', e => counter.destroy(e));
+    body.pipe(counter);
+    await storage.put(key, counter, { contentType: 'application/octet-stream' });
+    return counter.digest();
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'omicselector-upload-'));
+  try {
+    const file = join(dir, 'upload');
+    await pipeline(body, counter, createWriteStream(file, { mode: 0o600 }));
+    const digest = counter.digest();
+    await putSized(storage, key, () => createReadStream(file), digest.size);
+    return digest;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Stores bytes of known length. Local: a plain put. S3: one streaming PUT to a presigned URL, for
+ * the reasons given at `putUpload` (a 500 × 20,000 matrix is 80 MB, above minio's 64 MB part size).
+ */
+export async function putSized(
+  storage: ObjectStorage,
+  key: string,
+  open: () => Readable,
+  size: number,
+): Promise<void> {
+  if (storage.kind === 'local') {
+    await storage.put(key, open(), { contentType: 'application/octet-stream' });
+    return;
+  }
+  const url = await storage.presignPut(key, { expiresInSeconds: 600 });
+  await httpPut(url, open(), size);
+}
+
+/** HTTP PUT with a known length (no chunked encoding: S3 needs Content-Length). */
+function httpPut(url: string, body: Readable, size: number): Promise<void> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: 'PUT',
+        headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' },
+      },
+      res => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.length < 16 && chunks.push(c));
+        res.on('end', () => {
+          if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) resolve();
+          else {
+            reject(
+              new Error(
+                `storage PUT failed with HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`,
+              ),
+            );
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    pipeline(body, req).catch(reject);
+  });
 }
 
 /** Reads a whole object into one unpooled (8-byte aligned) buffer of known size. */
