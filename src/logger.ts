@@ -7,8 +7,9 @@ import { currentRequestId } from './request-context.js';
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-const json = process.env.NODE_ENV === 'production' || process.env.LOG_FORMAT === 'json';
-const minLevel: number = LEVELS[(process.env.LOG_LEVEL as Level) ?? 'info'] ?? LEVELS.info;
+// Read per call (cheap) so LOG_LEVEL / LOG_FORMAT set after import still apply.
+const useJson = () => process.env.NODE_ENV === 'production' || process.env.LOG_FORMAT === 'json';
+const minLevel = () => LEVELS[process.env.LOG_LEVEL as Level] ?? LEVELS.info;
 
 function serialize(value: unknown): unknown {
   if (value instanceof Error) {
@@ -18,7 +19,7 @@ function serialize(value: unknown): unknown {
 }
 
 function write(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
-  if (LEVELS[level] < minLevel) {
+  if (LEVELS[level] < minLevel()) {
     return;
   }
   const requestId = currentRequestId();
@@ -29,7 +30,7 @@ function write(level: Level, msg: string, fields: Record<string, unknown> = {}):
   for (const [k, v] of Object.entries(fields)) {
     entry[k] = serialize(v);
   }
-  if (json) {
+  if (useJson()) {
     process.stderr.write(JSON.stringify(entry) + '\n');
     return;
   }

