@@ -91,7 +91,7 @@ export interface LevelTask {
   minChildWeight: number;
 }
 
-/** Per open node: [gain, feature, lo, hi, missingLeft, GL, HL] (feature −1: no valid split). */
+/** Per open node: [gain, feature, lo, hi, missingLeft, GL, HL] (feature −1: no split with gain > 0). */
 /**
  * A candidate replaces the best only when better by more than this relative margin: splits with
  * mathematically equal gain (e.g. several features isolating the same row) differ only by
@@ -100,8 +100,9 @@ export interface LevelTask {
  */
 const TIE_EPS = 1e-10;
 
+/** Best gains are ≥ 0 (they start at 0), so the relative margin is TIE_EPS · best. */
 function better(gain: number, best: number): boolean {
-  return best === -Infinity ? gain > best : gain > best + TIE_EPS * Math.abs(best);
+  return gain > best + TIE_EPS * best;
 }
 
 export const SPLIT_FIELDS = 7;
@@ -123,62 +124,50 @@ export function findLevelSplits(task: LevelTask): Float64Array {
   const { n, order, sortedCodes, nValid, features, slot, g, h, nodeG, nodeH } = task;
   const { lambda, alpha, minChildWeight: mcw } = task;
   const K = nodeG.length;
-  const out = new Float64Array(K * SPLIT_FIELDS);
+  // Best candidate per node. Gains start at 0 like XGBoost's SplitEntry: only positive loss
+  // changes can win.
+  const bestGain = new Float64Array(K);
+  const bestF = new Int32Array(K).fill(-1);
+  const bestLo = new Int32Array(K);
+  const bestHi = new Int32Array(K);
+  const bestMl = new Uint8Array(K);
+  const bestGL = new Float64Array(K);
+  const bestHL = new Float64Array(K);
   const rootGain = new Float64Array(K);
-  for (let s = 0; s < K; s++) {
-    rootGain[s] = calcGain(nodeG[s]!, nodeH[s]!, lambda, alpha, mcw);
-    out[s * SPLIT_FIELDS] = -Infinity;
-    out[s * SPLIT_FIELDS + 1] = -1;
-  }
+  for (let s = 0; s < K; s++) rootGain[s] = calcGain(nodeG[s]!, nodeH[s]!, lambda, alpha, mcw);
   const GL = new Float64Array(K);
   const HL = new Float64Array(K);
   const GM = new Float64Array(K);
   const HM = new Float64Array(K);
   const nM = new Int32Array(K);
   const last = new Int32Array(K);
+  // plain L2 gain (no L1 shrinkage, positive hessians guaranteed by mcw > 0) is inlined below
+  const simple = alpha === 0 && mcw > 0;
 
-  const evaluate = (s: number, f: number, lo: number, hi: number): void => {
-    const gt = nodeG[s]!;
-    const ht = nodeH[s]!;
-    const gl = GL[s]!;
-    const hl = HL[s]!;
-    const o = s * SPLIT_FIELDS;
-    // missing right (forward enumeration)
-    let hr = ht - hl;
-    if (hl >= mcw && hr >= mcw) {
-      const gain =
-        calcGain(gl, hl, lambda, alpha, mcw) +
-        calcGain(gt - gl, hr, lambda, alpha, mcw) -
-        rootGain[s]!;
-      if (better(gain, out[o]!)) {
-        out[o] = gain;
-        out[o + 1] = f;
-        out[o + 2] = lo;
-        out[o + 3] = hi;
-        out[o + 4] = 0;
-        out[o + 5] = gl;
-        out[o + 6] = hl;
-      }
-    }
-    if (nM[s]! > 0 && hi !== MISSING_BIN) {
-      const gl2 = gl + GM[s]!;
-      const hl2 = hl + HM[s]!;
-      hr = ht - hl2;
-      if (hl2 >= mcw && hr >= mcw) {
-        const gain =
-          calcGain(gl2, hl2, lambda, alpha, mcw) +
-          calcGain(gt - gl2, hr, lambda, alpha, mcw) -
-          rootGain[s]!;
-        if (better(gain, out[o]!)) {
-          out[o] = gain;
-          out[o + 1] = f;
-          out[o + 2] = lo;
-          out[o + 3] = hi;
-          out[o + 4] = 1;
-          out[o + 5] = gl2;
-          out[o + 6] = hl2;
-        }
-      }
+  /** Score a boundary with missing rows on side `ml` (general path). */
+  const consider = (
+    s: number,
+    f: number,
+    lo: number,
+    hi: number,
+    gl: number,
+    hl: number,
+    ml: number,
+  ) => {
+    const hr = nodeH[s]! - hl;
+    if (hl < mcw || hr < mcw) return;
+    const gain =
+      calcGain(gl, hl, lambda, alpha, mcw) +
+      calcGain(nodeG[s]! - gl, hr, lambda, alpha, mcw) -
+      rootGain[s]!;
+    if (better(gain, bestGain[s]!)) {
+      bestGain[s] = gain;
+      bestF[s] = f;
+      bestLo[s] = lo;
+      bestHi[s] = hi;
+      bestMl[s] = ml;
+      bestGL[s] = gl;
+      bestHL[s] = hl;
     }
   };
 
@@ -189,7 +178,8 @@ export function findLevelSplits(task: LevelTask): Float64Array {
     GL.fill(0);
     HL.fill(0);
     last.fill(-1);
-    if (nv < n) {
+    const anyMissing = nv < n;
+    if (anyMissing) {
       GM.fill(0);
       HM.fill(0);
       nM.fill(0);
@@ -209,18 +199,51 @@ export function findLevelSplits(task: LevelTask): Float64Array {
       const b = sortedCodes[base + t]!;
       const lb = last[s]!;
       if (b !== lb) {
-        if (lb >= 0) evaluate(s, f, lb, b);
+        if (lb >= 0) {
+          const gl = GL[s]!;
+          const hl = HL[s]!;
+          if (simple) {
+            // missing (if any) right: forward enumeration
+            const hr = nodeH[s]! - hl;
+            if (hl >= mcw && hr >= mcw) {
+              const gr = nodeG[s]! - gl;
+              const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - rootGain[s]!;
+              const bg = bestGain[s]!;
+              if (gain > bg + TIE_EPS * bg) {
+                bestGain[s] = gain;
+                bestF[s] = f;
+                bestLo[s] = lb;
+                bestHi[s] = b;
+                bestMl[s] = 0;
+                bestGL[s] = gl;
+                bestHL[s] = hl;
+              }
+            }
+          } else consider(s, f, lb, b, gl, hl, 0);
+          if (anyMissing && nM[s]! > 0) consider(s, f, lb, b, gl + GM[s]!, hl + HM[s]!, 1);
+        }
         last[s] = b;
       }
       GL[s] += g[i]!;
       HL[s] += h[i]!;
     }
-    if (nv < n) {
+    if (anyMissing) {
       // "all values left | missing right"
-      for (let s = 0; s < K; s++)
-        if (nM[s]! > 0 && last[s]! >= 0) evaluate(s, f, last[s]!, MISSING_BIN);
-      nM.fill(0);
+      for (let s = 0; s < K; s++) {
+        if (nM[s]! > 0 && last[s]! >= 0) consider(s, f, last[s]!, MISSING_BIN, GL[s]!, HL[s]!, 0);
+      }
     }
+  }
+  const out = new Float64Array(K * SPLIT_FIELDS);
+  for (let s = 0; s < K; s++) {
+    const o = s * SPLIT_FIELDS;
+    out[o] = bestGain[s]!;
+    out[o + 1] = bestF[s]!;
+    out[o + 2] = bestLo[s]!;
+    out[o + 3] = bestHi[s]!;
+    out[o + 4] = bestMl[s]!;
+    out[o + 5] = bestGL[s]!;
+    out[o + 6] = bestHL[s]!;
   }
   return out;
 }
