@@ -2,6 +2,7 @@
  * S3 / MinIO storage through the `minio` client (path-style). Works against MinIO in compose and
  * s3rver in tests. Presigned URLs always carry an explicit expiry (minio-js defaults to 7 days).
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
 import type { StorageConfig } from '../config.js';
@@ -20,6 +21,10 @@ function isNotFound(err: unknown): boolean {
   return code === 'NotFound' || code === 'NoSuchKey' || code === 'NoSuchObject';
 }
 
+/** S3's minimum part size is 5 MiB; 16 MiB parts allow objects up to 160 GiB (10,000 parts). */
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
 export class S3Storage implements ObjectStorage {
   readonly kind = 's3' as const;
   private readonly client: Client;
@@ -28,6 +33,7 @@ export class S3Storage implements ObjectStorage {
   constructor(
     config: S3Config,
     private readonly maxPresignSeconds: number,
+    private readonly partSize = DEFAULT_PART_SIZE,
   ) {
     this.client = new Client({
       endPoint: config.endPoint,
@@ -47,20 +53,84 @@ export class S3Storage implements ObjectStorage {
     }
   }
 
+  /**
+   * Streams of unknown length go up as a multipart upload in `partSize` parts, so memory stays at
+   * one part (minio-js on its own would buffer parts of up to 512 MiB). Anything that fails aborts
+   * the multipart upload: no partial object becomes visible.
+   */
   async put(
     key: string,
     body: Readable | Buffer,
     options?: { contentType?: string },
   ): Promise<ObjectStat> {
     assertValidKey(key);
-    await this.client.putObject(this.bucket, key, body, undefined, {
-      'Content-Type': options?.contentType ?? 'application/octet-stream',
-    });
+    const headers = { 'Content-Type': options?.contentType ?? 'application/octet-stream' };
+    if (Buffer.isBuffer(body)) {
+      await this.client.putObject(this.bucket, key, body, body.length, headers);
+    } else {
+      await this.putStream(key, body, headers);
+    }
     const s = await this.stat(key);
     if (!s) {
       throw new Error(`object ${key} missing right after upload`);
     }
     return s;
+  }
+
+  private async putStream(key: string, body: Readable, headers: Record<string, string>) {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let uploadId: string | undefined;
+    const etags: { part: number; etag: string }[] = [];
+    const uploadPart = async (data: Buffer) => {
+      uploadId ??= await this.client.initiateNewMultipartUpload(this.bucket, key, headers);
+      const part = etags.length + 1;
+      if (part > MAX_PARTS) {
+        throw new Error(
+          `object ${key} is larger than ${MAX_PARTS} parts of ${this.partSize} bytes`,
+        );
+      }
+      const md5 = createHash('md5').update(data).digest('base64');
+      const res = await this.client.uploadPart(
+        {
+          bucketName: this.bucket,
+          objectName: key,
+          uploadID: uploadId,
+          partNumber: part,
+          headers: { 'Content-Length': data.length, 'Content-MD5': md5 },
+        },
+        data,
+      );
+      etags.push({ part, etag: res.etag });
+    };
+    try {
+      for await (const chunk of body) {
+        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        while (pendingBytes >= this.partSize) {
+          const all = Buffer.concat(pending, pendingBytes);
+          await uploadPart(all.subarray(0, this.partSize));
+          const rest = all.subarray(this.partSize);
+          pending = rest.length ? [rest] : [];
+          pendingBytes = rest.length;
+        }
+      }
+      const last = Buffer.concat(pending, pendingBytes);
+      if (!uploadId) {
+        await this.client.putObject(this.bucket, key, last, last.length, headers);
+        return;
+      }
+      if (last.length > 0) {
+        await uploadPart(last);
+      }
+      await this.client.completeMultipartUpload(this.bucket, key, uploadId, etags);
+    } catch (err) {
+      if (uploadId) {
+        await this.client.abortMultipartUpload(this.bucket, key, uploadId).catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   async get(key: string): Promise<Readable> {
