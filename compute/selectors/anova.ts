@@ -9,7 +9,7 @@ import { type ArgSpecs } from '../core/args';
 import { classLabels } from '../core/dataset';
 import { type SelectorDef } from '../core/method';
 import {
-  byFeature,
+  scalarOrByFeature,
   chunkedTests,
   pValueArgs,
   pValueResult,
@@ -43,7 +43,7 @@ export const anova: SelectorDef<PValueArgs> = {
         return { ...r, statistic: f };
       });
       return pValueResult(ds, tests, a, k, {
-        diagnostics: { test: 'f_regression', df: byFeature(ds, tests.df) },
+        diagnostics: { test: 'f_regression', df: scalarOrByFeature(ds, tests.df) },
       });
     }
     const { labels, classes } = classLabels(ds);
@@ -54,7 +54,7 @@ export const anova: SelectorDef<PValueArgs> = {
       diagnostics: {
         test: 'f_classif',
         dfBetween: classes.length - 1,
-        dfWithin: byFeature(ds, tests.df),
+        dfWithin: scalarOrByFeature(ds, tests.df),
       },
     });
   },

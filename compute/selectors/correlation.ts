@@ -8,7 +8,7 @@
 import { type ArgSpecs } from '../core/args';
 import { type SelectorDef } from '../core/method';
 import {
-  byFeature,
+  scalarOrByFeature,
   chunkedTests,
   pValueArgs,
   pValueResult,
@@ -59,7 +59,7 @@ export const correlation: SelectorDef<CorrelationArgs> = {
       params: { method: a.method },
       diagnostics: {
         test: a.method,
-        n: byFeature(
+        n: scalarOrByFeature(
           ds,
           tests.df.map(d => d + 2),
         ),

@@ -14,9 +14,8 @@
 import { type ArgSpecs } from '../core/args';
 import { classLabels } from '../core/dataset';
 import { type SelectorDef } from '../core/method';
-import { rankAndSelect } from '../core/select';
-import { groupMoments } from '../stats/columns';
-import { byFeature } from '../stats/selection';
+import { groupMeans } from '../stats/columns';
+import { byFeature, selectByScore } from '../stats/selection';
 
 export interface FoldChangeArgs {
   threshold: number;
@@ -57,7 +56,7 @@ export const foldChange: SelectorDef<FoldChangeArgs> = {
   async run(ds, a, ctx, k) {
     const { labels } = classLabels(ds);
     ctx.progress(0, 'fold change');
-    const gm = groupMoments(ds.data, ds.nSamples, ds.nFeatures, labels, 2);
+    const gm = groupMeans(ds.data, ds.nSamples, ds.nFeatures, labels, 2);
     const p = ds.nFeatures;
     const lfc = new Float64Array(p);
     const score = new Float64Array(p);
@@ -76,22 +75,14 @@ export const foldChange: SelectorDef<FoldChangeArgs> = {
       lfc[j] = v;
       score[j] = Math.abs(v);
     }
-    const ranked = rankAndSelect(ds, score, k, j => score[j]! >= a.threshold);
+    const ranked = selectByScore(ds, score, k, j => score[j]! >= a.threshold);
     ctx.progress(1, 'fold change');
-    const meanPos = new Float64Array(p);
-    const meanNeg = new Float64Array(p);
-    for (let j = 0; j < p; j++) {
-      meanPos[j] = gm.mean[2 * j + 1]!;
-      meanNeg[j] = gm.mean[2 * j]!;
-    }
     return {
       selected: ranked.selected,
       scores: ranked.scores,
       params: { threshold: a.threshold, log_input: a.log_input, pseudocount: a.pseudocount },
       diagnostics: {
         log2FoldChange: byFeature(ds, lfc),
-        meanPositive: byFeature(ds, meanPos),
-        meanNegative: byFeature(ds, meanNeg),
         undefinedRatio,
       },
       backend: 'float64',

@@ -7,8 +7,8 @@
  */
 import { type ArgSpecs } from '../core/args';
 import { type SelectorDef } from '../core/method';
-import { rankAndSelect } from '../core/select';
 import { columnMoments } from '../stats/columns';
+import { selectByScore } from '../stats/selection';
 
 export interface VarianceThresholdArgs {
   threshold: number;
@@ -43,7 +43,7 @@ export const varianceThreshold: SelectorDef<VarianceThresholdArgs> = {
       if (a.threshold === 0 && c > 0) v = Math.min(v, m.max[j]! - m.min[j]!);
       variance[j] = v;
     }
-    const ranked = rankAndSelect(ds, variance, k, j => variance[j]! > a.threshold);
+    const ranked = selectByScore(ds, variance, k, j => variance[j]! > a.threshold);
     ctx.progress(1, 'variance');
     return {
       selected: ranked.selected,

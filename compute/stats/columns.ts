@@ -79,9 +79,27 @@ export interface GroupMoments {
   m2: Float64Array;
 }
 
+/** Sample indices grouped by label: group g owns idx[start[g], start[g + 1]). Negative labels are left out. */
+export function groupIndex(
+  labels: Int32Array,
+  nGroups: number,
+): { idx: Int32Array; start: Int32Array } {
+  const start = new Int32Array(nGroups + 1);
+  for (let i = 0; i < labels.length; i++) if (labels[i]! >= 0) start[labels[i]! + 1]++;
+  for (let g = 0; g < nGroups; g++) start[g + 1] += start[g]!;
+  const fill = start.slice(0, nGroups);
+  const idx = new Int32Array(start[nGroups]!);
+  for (let i = 0; i < labels.length; i++) if (labels[i]! >= 0) idx[fill[labels[i]!]++] = i;
+  return { idx, start };
+}
+
 /**
  * Count, mean and centred sum of squares per (feature, group). `labels[i]` in [0, nGroups);
  * a negative label excludes the sample.
+ *
+ * Each group is reduced over its own index list into local scalars: accumulating into
+ * `sum[label[i]]` instead chains every add through memory (store-to-load forwarding) and ran
+ * about three times slower.
  */
 export function groupMoments(
   data: Float64Array,
@@ -93,39 +111,90 @@ export function groupMoments(
   const count = new Int32Array(nFeatures * nGroups);
   const mean = new Float64Array(nFeatures * nGroups);
   const m2 = new Float64Array(nFeatures * nGroups);
-  const sum = new Float64Array(nGroups);
-  const cnt = new Int32Array(nGroups);
-  const ss = new Float64Array(nGroups);
+  const { idx, start } = groupIndex(labels, nGroups);
   for (let j = 0; j < nFeatures; j++) {
     const off = j * nSamples;
-    sum.fill(0);
-    cnt.fill(0);
-    ss.fill(0);
-    for (let i = 0; i < nSamples; i++) {
-      const v = data[off + i]!;
-      const g = labels[i]!;
-      if (v === v && g >= 0) {
-        sum[g] += v;
-        cnt[g]++;
-      }
-    }
-    for (let g = 0; g < nGroups; g++) sum[g] = cnt[g]! > 0 ? sum[g]! / cnt[g]! : NaN;
-    for (let i = 0; i < nSamples; i++) {
-      const v = data[off + i]!;
-      const g = labels[i]!;
-      if (v === v && g >= 0) {
-        const d = v - sum[g]!;
-        ss[g] += d * d;
-      }
-    }
     const base = j * nGroups;
+    // One sequential sweep first: the hardware prefetcher streams the column into cache (the
+    // gathers below then hit L1), and a NaN total tells whether the column has missing values.
+    let total = 0;
+    for (let i = off; i < off + nSamples; i++) total += data[i]!;
+    const complete = total === total;
     for (let g = 0; g < nGroups; g++) {
-      count[base + g] = cnt[g]!;
-      mean[base + g] = sum[g]!;
-      m2[base + g] = cnt[g]! > 0 ? ss[g]! : NaN;
+      const q0 = start[g]!;
+      const q1 = start[g + 1]!;
+      let s = 0;
+      let c = 0;
+      let ss = 0;
+      if (complete) {
+        for (let q = q0; q < q1; q++) s += data[off + idx[q]!]!;
+        c = q1 - q0;
+        const mu = s / c;
+        for (let q = q0; q < q1; q++) {
+          const d = data[off + idx[q]!]! - mu;
+          ss += d * d;
+        }
+      } else {
+        for (let q = q0; q < q1; q++) {
+          const v = data[off + idx[q]!]!;
+          if (v === v) {
+            s += v;
+            c++;
+          }
+        }
+        const mu = s / c;
+        for (let q = q0; q < q1; q++) {
+          const v = data[off + idx[q]!]!;
+          if (v === v) {
+            const d = v - mu;
+            ss += d * d;
+          }
+        }
+      }
+      count[base + g] = c;
+      mean[base + g] = c > 0 ? s / c : NaN;
+      m2[base + g] = c > 0 ? ss : NaN;
     }
   }
   return { nGroups, count, mean, m2 };
+}
+
+/** Count and mean per (feature, group) only: one pass, for callers that need no variance. */
+export function groupMeans(
+  data: Float64Array,
+  nSamples: number,
+  nFeatures: number,
+  labels: Int32Array,
+  nGroups: number,
+): { count: Int32Array; mean: Float64Array } {
+  const count = new Int32Array(nFeatures * nGroups);
+  const mean = new Float64Array(nFeatures * nGroups);
+  const { idx, start } = groupIndex(labels, nGroups);
+  for (let j = 0; j < nFeatures; j++) {
+    const off = j * nSamples;
+    let total = 0;
+    for (let i = off; i < off + nSamples; i++) total += data[i]!; // streams the column in
+    const complete = total === total;
+    for (let g = 0; g < nGroups; g++) {
+      let s = 0;
+      let c = 0;
+      if (complete) {
+        for (let q = start[g]!; q < start[g + 1]!; q++) s += data[off + idx[q]!]!;
+        c = start[g + 1]! - start[g]!;
+      } else {
+        for (let q = start[g]!; q < start[g + 1]!; q++) {
+          const v = data[off + idx[q]!]!;
+          if (v === v) {
+            s += v;
+            c++;
+          }
+        }
+      }
+      count[j * nGroups + g] = c;
+      mean[j * nGroups + g] = c > 0 ? s / c : NaN;
+    }
+  }
+  return { count, mean };
 }
 
 /** True when the matrix has at least one NaN (lets callers take a no-missing fast path). */

@@ -5,3 +5,4 @@ export * from './padjust';
 export * from './ranks';
 export * from './columns';
 export * from './univariate';
+export * from './sort';

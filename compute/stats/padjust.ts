@@ -10,6 +10,8 @@
  * as R does after removing NAs.
  */
 
+import { rankOrder } from './sort';
+
 export type PAdjustMethod = 'bh' | 'bonferroni' | 'holm' | 'none';
 
 export const P_ADJUST_METHODS: readonly PAdjustMethod[] = ['bh', 'bonferroni', 'holm', 'none'];
@@ -33,7 +35,10 @@ export function adjustPValues(p: ArrayLike<number>, method: PAdjustMethod): Floa
     for (const i of idx) out[i] = Math.min(1, m * p[i]!);
     return out;
   }
-  const order = Int32Array.from(idx).sort((a, b) => p[a]! - p[b]! || a - b);
+  // Ascending p, ties by index, NaN last (rankOrder of −p avoids a comparator callback).
+  const neg = new Float64Array(n);
+  for (let i = 0; i < n; i++) neg[i] = -p[i]!;
+  const order = rankOrder(neg);
   if (method === 'holm') {
     let running = 0;
     for (let r = 0; r < m; r++) {

@@ -6,8 +6,8 @@
 import { type ArgSpecs } from '../core/args';
 import { type Dataset } from '../core/dataset';
 import { checkAbort, type RunContext, type SelectorResult } from '../core/method';
-import { rankAndSelect } from '../core/select';
 import { adjustPValues, P_ADJUST_METHODS, type PAdjustMethod } from './padjust';
+import { rankOrder } from './sort';
 import { type FeatureTests } from './univariate';
 
 /** Features per chunk: big enough that the per-chunk overhead vanishes, small enough to abort fast. */
@@ -69,11 +69,51 @@ export async function chunkedTests(
   return out;
 }
 
+/**
+ * Same contract and order as core/select.ts `rankAndSelect` (score descending, ties by column,
+ * NaN last; top k, or the features `keep` accepts), using the comparator-free rankOrder: on
+ * 20,000 features the comparator sort alone took longer than a whole t-test scan.
+ */
+export function selectByScore(
+  ds: Pick<Dataset, 'featureNames'>,
+  scores: ArrayLike<number>,
+  k: number | undefined,
+  keep?: (j: number) => boolean,
+): { selected: string[]; scores: Record<string, number>; order: Int32Array } {
+  const names = ds.featureNames;
+  const order = rankOrder(scores);
+  const scoreMap: Record<string, number> = {};
+  for (let j = 0; j < names.length; j++) scoreMap[names[j]!] = scores[j]!;
+  const selected: string[] = [];
+  if (k !== undefined && k > 0) {
+    for (let r = 0; r < Math.min(k, order.length); r++) selected.push(names[order[r]!]!);
+  } else {
+    for (let r = 0; r < order.length; r++) {
+      const j = order[r]!;
+      if (scores[j] === scores[j] && (keep ? keep(j) : true)) selected.push(names[j]!);
+    }
+  }
+  return { selected, scores: scoreMap, order };
+}
+
 /** A per-feature array as a {featureName: value} record (JSON turns NaN/Infinity into null). */
 export function byFeature(ds: Dataset, values: ArrayLike<number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (let j = 0; j < ds.nFeatures; j++) out[ds.featureNames[j]!] = values[j]!;
   return out;
+}
+
+/** One number when every feature has the same value (e.g. df without missing values), else a record. */
+export function scalarOrByFeature(
+  ds: Dataset,
+  values: ArrayLike<number>,
+): number | Record<string, number> {
+  for (let j = 1; j < ds.nFeatures; j++) {
+    if (values[j] !== values[0] && !(values[j] !== values[j] && values[0] !== values[0])) {
+      return byFeature(ds, values);
+    }
+  }
+  return values[0] ?? NaN;
 }
 
 /** −log10 p from ln p: finite even where p itself underflows to 0. */
@@ -101,7 +141,7 @@ export function pValueResult(
 ): SelectorResult {
   const adjusted = adjustPValues(tests.pValue, args.p_adjust);
   const scores = extra.scores ?? negLog10P(tests.logP);
-  const ranked = rankAndSelect(ds, scores, k, j => adjusted[j]! <= args.alpha);
+  const ranked = selectByScore(ds, scores, k, j => adjusted[j]! <= args.alpha);
   let nSignificant = 0;
   for (let j = 0; j < adjusted.length; j++) if (adjusted[j]! <= args.alpha) nSignificant++;
   return {

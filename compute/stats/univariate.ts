@@ -17,7 +17,8 @@
 import { groupMoments } from './columns';
 import { chi2LogSf, fLogSf, normalLogSf, tLogSf2 } from './distributions';
 import { logBetaInc } from './special';
-import { averageRank } from './ranks';
+import { rankAverage } from './ranks';
+import { sortRange } from './sort';
 
 export interface FeatureTests {
   statistic: Float64Array;
@@ -183,6 +184,69 @@ export function correlationLogP(r: number, n: number): number {
   return logBetaInc(0.5 * df, 0.5, (1 - ar) * (1 + ar), ar * ar);
 }
 
+/** y centred over all rows and its sum of squares, or null when y has a missing value. */
+function centredOutcome(y: Float64Array): { yc: Float64Array; syy: number } | null {
+  const n = y.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    if (y[i] !== y[i]) return null;
+    s += y[i]!;
+  }
+  const my = s / n;
+  const yc = new Float64Array(n);
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const d = y[i]! - my;
+    yc[i] = d;
+    syy += d * d;
+  }
+  return { yc, syy };
+}
+
+/**
+ * r of every column of `data` with y: complete columns take a fast path against the pre-centred
+ * y (two passes over a column already in L1), columns with missing values the pairwise path.
+ */
+function correlateColumns(
+  data: Float64Array,
+  nSamples: number,
+  nFeatures: number,
+  y: Float64Array,
+  out: FeatureTests,
+): void {
+  const cy = centredOutcome(y);
+  for (let j = 0; j < nFeatures; j++) {
+    const off = j * nSamples;
+    let r = NaN;
+    let n = nSamples;
+    let complete = cy !== null;
+    if (cy) {
+      let sx = 0;
+      for (let i = 0; i < nSamples; i++) sx += data[off + i]!;
+      if (sx === sx) {
+        const mx = sx / nSamples;
+        const yc = cy.yc;
+        let sxx = 0;
+        let sxy = 0;
+        for (let i = 0; i < nSamples; i++) {
+          const d = data[off + i]! - mx;
+          sxx += d * d;
+          sxy += d * yc[i]!;
+        }
+        r = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * cy.syy)));
+      } else complete = false;
+    }
+    if (!complete) {
+      const pc = pearsonColumn(data, off, nSamples, y);
+      r = pc.r;
+      n = pc.n;
+    }
+    out.statistic[j] = r;
+    out.df[j] = n - 2;
+    setP(out, j, correlationLogP(r, n));
+  }
+}
+
 /** Pearson correlation of every feature with a continuous outcome (pairwise-complete rows). */
 export function pearson(
   data: Float64Array,
@@ -191,12 +255,7 @@ export function pearson(
   y: Float64Array,
 ): FeatureTests {
   const out = alloc(nFeatures);
-  for (let j = 0; j < nFeatures; j++) {
-    const { r, n } = pearsonColumn(data, j * nSamples, nSamples, y);
-    out.statistic[j] = r;
-    out.df[j] = n - 2;
-    setP(out, j, correlationLogP(r, n));
-  }
+  correlateColumns(data, nSamples, nFeatures, y, out);
   return out;
 }
 
@@ -211,46 +270,56 @@ export function spearman(
   y: Float64Array,
 ): FeatureTests {
   const out = alloc(nFeatures);
-  const sorted = new Float64Array(nSamples);
-  const ySub = new Float64Array(nSamples);
+  const scratch = new Float64Array(nSamples);
+  const order = new Int32Array(nSamples);
+  const xv = new Float64Array(nSamples);
+  const yv = new Float64Array(nSamples);
   const rx = new Float64Array(nSamples);
   const ry = new Float64Array(nSamples);
-  // Ranks of y over the rows where y is observed, reused for every feature without missing values.
-  const yAll = new Float64Array(nSamples);
-  let yObs = 0;
-  for (let i = 0; i < nSamples; i++) if (y[i] === y[i]) yAll[yObs++] = y[i]!;
-  yAll.subarray(0, yObs).sort();
+  let yComplete = true;
+  for (let i = 0; i < nSamples; i++) if (y[i] !== y[i]) yComplete = false;
+  // Complete columns: rank y once and correlate the column ranks with it (fast path).
   const ryAll = new Float64Array(nSamples);
-  for (let i = 0; i < nSamples; i++) {
-    ryAll[i] = y[i] === y[i] ? averageRank(yAll, yObs, y[i]!) : NaN;
-  }
+  if (yComplete) rankAverage(y, ryAll, scratch, order);
+  const cy = yComplete ? centredOutcome(ryAll) : null;
+  const one = alloc(1);
   for (let j = 0; j < nFeatures; j++) {
     const off = j * nSamples;
-    let c = 0;
-    for (let i = 0; i < nSamples; i++) {
-      const v = data[off + i]!;
-      if (v === v && y[i] === y[i]) {
-        sorted[c] = v;
-        ySub[c] = y[i]!;
-        c++;
+    let complete = yComplete;
+    for (let i = 0; i < nSamples && complete; i++)
+      if (data[off + i] !== data[off + i]) complete = false;
+    let r: number;
+    let n: number;
+    if (complete && cy) {
+      rankAverage(data.subarray(off, off + nSamples), rx, scratch, order);
+      // ranks 1..n have mean (n + 1)/2 exactly
+      const mx = (nSamples + 1) / 2;
+      let sxx = 0;
+      let sxy = 0;
+      for (let i = 0; i < nSamples; i++) {
+        const d = rx[i]! - mx;
+        sxx += d * d;
+        sxy += d * cy.yc[i]!;
       }
-    }
-    sorted.subarray(0, c).sort();
-    let yRanks = ryAll;
-    if (c !== yObs) {
-      // This feature has missing values: rank y again on the rows both share.
-      ySub.subarray(0, c).sort();
+      r = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * cy.syy)));
+      n = nSamples;
+    } else {
+      // Missing values: rank both variables again on the rows both observe.
+      let c = 0;
       for (let i = 0; i < nSamples; i++) {
         const v = data[off + i]!;
-        ry[i] = v === v && y[i] === y[i] ? averageRank(ySub, c, y[i]!) : NaN;
+        if (v === v && y[i] === y[i]) {
+          xv[c] = v;
+          yv[c] = y[i]!;
+          c++;
+        }
       }
-      yRanks = ry;
+      rankAverage(xv.subarray(0, c), rx, scratch, order);
+      rankAverage(yv.subarray(0, c), ry, scratch, order);
+      correlateColumns(rx.subarray(0, c), c, 1, ry.subarray(0, c), one);
+      r = one.statistic[0]!;
+      n = c;
     }
-    for (let i = 0; i < nSamples; i++) {
-      const v = data[off + i]!;
-      rx[i] = v === v && y[i] === y[i] ? averageRank(sorted, c, v) : NaN;
-    }
-    const { r, n } = pearsonColumn(rx, 0, nSamples, yRanks);
     out.statistic[j] = r;
     out.df[j] = n - 2;
     setP(out, j, correlationLogP(r, n));
@@ -303,7 +372,7 @@ function groupRankSums(
     }
     for (let g = 0; g < nGroups; g++) {
       segs[g] = buf.subarray(start[g]!, start[g + 1]!);
-      segs[g]!.sort();
+      sortRange(buf, start[g]!, start[g + 1]!);
       ptr[g] = 0;
       rankSums[g] = 0;
     }

@@ -27,6 +27,10 @@ import {
   tSf2,
   type PAdjustMethod,
 } from '../../../compute/stats';
+import { Rng } from '../../../compute/core/rng';
+import { rankAndSelect } from '../../../compute/core/select';
+import { selectByScore } from '../../../compute/stats/selection';
+import { rankOrder, sortPairs, sortRange } from '../../../compute/stats/sort';
 import { expectClose, loadGolden, toNumbers } from './selectors/filters-fixture';
 
 type Rows = number[][];
@@ -121,5 +125,45 @@ describe('column statistics', () => {
     expect(Array.from(g.count)).toEqual([1, 2, 1, 1]);
     expect(Array.from(g.mean)).toEqual([1, 4, 4, 8]);
     expect(Array.from(g.m2)).toEqual([0, 8, 0, 0]);
+  });
+});
+
+describe('sort kernels', () => {
+  const rng = new Rng(11);
+  const sample = (n: number, distinct: number) =>
+    Float64Array.from({ length: n }, () => Math.floor(rng.random() * distinct) - distinct / 2);
+
+  it('sortRange / sortPairs order like the native sort, ties and all', () => {
+    for (const [n, distinct] of [
+      [0, 1],
+      [1, 1],
+      [17, 3],
+      [500, 1e9],
+      [1000, 4],
+      [333, 1],
+    ] as const) {
+      const a = sample(n, distinct);
+      const expected = Float64Array.from(a).sort();
+      const s = Float64Array.from(a);
+      sortRange(s, 0, n);
+      expect(Array.from(s)).toEqual(Array.from(expected));
+      const k = Float64Array.from(a);
+      const idx = Int32Array.from({ length: n }, (_, i) => i);
+      sortPairs(k, idx, 0, n);
+      expect(Array.from(k)).toEqual(Array.from(expected));
+      expect(Array.from(idx, i => a[i])).toEqual(Array.from(expected));
+    }
+  });
+
+  it('rankOrder equals rankAndSelect order (score desc, ties by index, NaN last)', () => {
+    const scores = sample(400, 20);
+    for (let i = 0; i < 400; i += 13) scores[i] = NaN;
+    const names = Array.from({ length: 400 }, (_, j) => `f${j}`);
+    const ref = rankAndSelect({ featureNames: names }, scores, 400);
+    expect(Array.from(rankOrder(scores))).toEqual(Array.from(ref.order));
+    const mine = selectByScore({ featureNames: names }, scores, undefined, j => j % 2 === 0);
+    expect(mine.selected).toEqual(
+      rankAndSelect({ featureNames: names }, scores, undefined, j => j % 2 === 0).selected,
+    );
   });
 });

@@ -16,6 +16,8 @@ import {
   type SelectorDef,
   type SelectorResult,
 } from '../../../../compute/core/method';
+import { Rng } from '../../../../compute/core/rng';
+import { initTensorBackend, tf } from '../../../../compute/core/tensor';
 import { getSelector, selectors } from '../../../../compute/registry';
 import { expectClose, goldenDataset, loadGolden, type GoldenDataset } from './filters-fixture';
 
@@ -309,5 +311,43 @@ describe('filter contracts', () => {
     expect(res.scores.strong).toBeGreaterThan(res.scores.weaker!);
     expect(Number.isFinite(res.scores.strong)).toBe(true);
     expect(res.selected).toEqual(['strong', 'weaker']);
+  });
+});
+
+describe('correlation_filter tensor screening', () => {
+  it('gives the float64 decisions on TensorFlow.js and leaks no tensor', async () => {
+    // 1,200 features in blocks of 8 sharing a factor: many |r| near any threshold.
+    const n = 60;
+    const p = 1200;
+    const rng = new Rng(3);
+    const data = new Float64Array(n * p);
+    let latent = new Float64Array(n);
+    for (let j = 0; j < p; j++) {
+      if (j % 8 === 0) latent = Float64Array.from({ length: n }, () => rng.normal());
+      const noise = 0.2 + rng.random();
+      for (let i = 0; i < n; i++) data[j * n + i] = latent[i]! + noise * rng.normal();
+    }
+    const ds: Dataset = {
+      nSamples: n,
+      nFeatures: p,
+      data,
+      featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
+      sampleIds: Array.from({ length: n }, (_, i) => `s${i}`),
+      outcome: { kind: 'none' },
+    };
+    await initTensorBackend();
+    const before = tf.memory().numTensors;
+    for (const threshold of [0.7, 0.8]) {
+      const exact = await run('correlation_filter', ds, { threshold, use_tensors: false });
+      const screened = await run('correlation_filter', ds, { threshold });
+      expect(exact.backend).toBe('float64');
+      expect(screened.backend).toMatch(/\+float64$/);
+      expect(screened.selected).toEqual(exact.selected);
+      expect(screened.diagnostics.dropped).toEqual(exact.diagnostics.dropped);
+      expect(screened.diagnostics.screenedPairsRecomputed).toBeGreaterThan(0);
+      expect(exact.selected.length).toBeGreaterThan(100);
+      expect(exact.selected.length).toBeLessThan(p);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
