@@ -14,6 +14,8 @@ import { Rng } from '../../../../compute/core/rng';
 import { crossValidate } from '../../../../compute/evaluation/cross-validate';
 import { fitPipeline, type Pipeline } from '../../../../compute/evaluation/pipeline';
 import { scoreAll } from '../../../../compute/metrics';
+import { getSelector } from '../../../../compute/registry';
+import { parseArgs } from '../../../../compute/core/args';
 import { trainTestValidationSplit } from '../../../../compute/resampling/holdout';
 import { syntheticBinary, testResolver, tSelector } from './helpers';
 
@@ -76,6 +78,37 @@ describe('leak-free evaluation on random labels (n=100, p=2000)', () => {
     );
     expect(Math.abs(mean(cvAucs) - 0.5)).toBeLessThan(0.12);
     expect(Math.abs(mean(valAucs) - 0.5)).toBeLessThan(0.12);
+    for (const a of leakyAucs) expect(a).toBeGreaterThan(0.7);
+  });
+
+  it('same with the registered t_test selector and knn model (worker threads when built)', async () => {
+    const cvAucs: number[] = [];
+    const leakyAucs: number[] = [];
+    const tTest = getSelector('t_test');
+    for (const seed of [1, 2, 3]) {
+      const ds = syntheticBinary(seed, 100, 2000);
+      const cv = await crossValidate(
+        { selectors: [{ code: 't_test', k: 10 }], model: { code: 'knn' } },
+        ds,
+        { code: 'repeated', args: { n_splits: 5, n_repeats: 2 } },
+        quietContext(seed),
+        { metrics: ['roc_auc'] },
+      );
+      cvAucs.push(cv.metrics.roc_auc!);
+      const sel = await tTest.run(ds, parseArgs(tTest.args, {}) as never, quietContext(1), 10);
+      const leaky = await crossValidate(
+        { features: sel.selected, model: { code: 'knn' } },
+        ds,
+        { code: 'repeated', args: { n_splits: 5, n_repeats: 2 } },
+        quietContext(seed),
+        { metrics: ['roc_auc'] },
+      );
+      leakyAucs.push(leaky.metrics.roc_auc!);
+    }
+    console.log(
+      `registered t_test + knn: leak-free CV AUC ${cvAucs.map(a => a.toFixed(3))}, select-then-CV ${leakyAucs.map(a => a.toFixed(3))}`,
+    );
+    expect(Math.abs(mean(cvAucs) - 0.5)).toBeLessThan(0.12);
     for (const a of leakyAucs) expect(a).toBeGreaterThan(0.7);
   });
 });
