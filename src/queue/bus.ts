@@ -1,42 +1,42 @@
 /**
  * The job event bus on Redis pub/sub, wire-compatible with graphql-redis-subscriptions (JSON
- * payload on a channel named by the topic). `subscribe` resolves only once Redis confirmed the
- * SUBSCRIBE, which the replay-then-live stream relies on to have no gap.
+ * payload on a channel named `<REDIS_PREFIX>:<topic>`, like the platform's pub/sub). `subscribe`
+ * resolves only once Redis confirmed the SUBSCRIBE, which the replay-then-live stream relies on.
  */
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { log } from '../logger.js';
 import { type EventBus } from '../modules/jobs/job.events.js';
 
-const options = {
-  retryStrategy: (times: number) => Math.min(times * 200, 5000),
-  maxRetriesPerRequest: null,
-};
-
-function quiet(name: string) {
+function connection(options: RedisOptions, name: string): Redis {
+  const r = new Redis({
+    ...options,
+    keyPrefix: undefined,
+    retryStrategy: times => Math.min(times * 200, 5000),
+    maxRetriesPerRequest: null,
+    connectionName: name,
+  });
   let last = '';
-  return (err: Error) => {
+  r.on('error', (err: Error) => {
     if (err.message !== last) {
       last = err.message;
       log.warn(`${name} redis connection error`, { error: err.message });
     }
-  };
+  });
+  return r;
 }
 
 export interface ClosableBus extends EventBus {
   close(): Promise<void>;
 }
 
-export function createEventBus(redisUrl: string): ClosableBus {
-  const publisher = new Redis(redisUrl, { ...options, connectionName: 'omicselector-jobs-pub' });
-  const subscriber = new Redis(redisUrl, { ...options, connectionName: 'omicselector-jobs-sub' });
-  const onError = quiet('job events');
-  publisher.on('error', onError);
-  subscriber.on('error', onError);
-  const ps = new RedisPubSub({ publisher, subscriber, connectionListener: onError });
+export function createEventBus(options: RedisOptions, prefix: string): ClosableBus {
+  const publisher = connection(options, 'omicselector-jobs-pub');
+  const subscriber = connection(options, 'omicselector-jobs-sub');
+  const ps = new RedisPubSub({ publisher, subscriber, connectionListener: () => undefined });
   return {
-    publish: (topic, payload) => ps.publish(topic, payload),
-    subscribe: (topic, onMessage) => ps.subscribe(topic, onMessage),
+    publish: (topic, payload) => ps.publish(`${prefix}:${topic}`, payload),
+    subscribe: (topic, onMessage) => ps.subscribe(`${prefix}:${topic}`, onMessage),
     unsubscribe: id => ps.unsubscribe(id),
     close: async () => {
       await ps.close().catch(() => undefined);
@@ -45,12 +45,11 @@ export function createEventBus(redisUrl: string): ClosableBus {
 }
 
 /** Publish-only bus for workers (one connection, same wire format). */
-export function createPublisher(redisUrl: string): ClosableBus {
-  const publisher = new Redis(redisUrl, { ...options, connectionName: 'omicselector-worker-pub' });
-  publisher.on('error', quiet('worker events'));
+export function createPublisher(options: RedisOptions, prefix: string): ClosableBus {
+  const publisher = connection(options, 'omicselector-worker-pub');
   return {
     publish: async (topic, payload) => {
-      await publisher.publish(topic, JSON.stringify(payload));
+      await publisher.publish(`${prefix}:${topic}`, JSON.stringify(payload));
     },
     subscribe: () => Promise.reject(new Error('publish-only bus')),
     unsubscribe: () => undefined,

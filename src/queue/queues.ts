@@ -24,9 +24,10 @@ export class ComputeQueues {
   constructor(
     connection: Redis | RedisOptions,
     private readonly settings: QueueSettings,
+    /** The deployment's Redis namespace (REDIS_PREFIX): BullMQ keys are `<prefix>:compute-cpu:…`. */
+    prefix: string,
   ) {
-    const make = (pool: Pool) =>
-      new Queue<QueuePayload>(queueName(pool), { connection, prefix: settings.QUEUE_PREFIX });
+    const make = (pool: Pool) => new Queue<QueuePayload>(queueName(pool), { connection, prefix });
     this.queues = { cpu: make('cpu'), gpu: make('gpu') };
     for (const q of Object.values(this.queues)) {
       // Connection errors surface on the calls that need Redis; don't crash on the event.

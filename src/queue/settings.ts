@@ -9,11 +9,6 @@ import { z } from 'zod';
 const int = (def: number) => z.coerce.number().int().positive().default(def);
 
 const schema = z.object({
-  /** Key prefix of every BullMQ key, heartbeat and cancel channel (isolates deployments and tests). */
-  QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/)
-    .default('omicselector'),
   /** Job lock lifetime; a worker that stops renewing it for this long is considered stalled. */
   JOBS_LOCK_DURATION_MS: int(30_000),
   /** How often workers look for stalled jobs. */

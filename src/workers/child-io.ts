@@ -4,7 +4,7 @@
  */
 import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../config.js';
-import { loadDatasetMatrix } from '../modules/datasets/dataset.service.js';
+import { loadDatasetMatrix } from '../modules/datasets/dataset.matrix.js';
 import { getJob, getResult } from '../modules/jobs/job.store.js';
 import { initOrm } from '../orm.js';
 import { createStorage, type ObjectStorage } from '../storage/index.js';

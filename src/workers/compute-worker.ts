@@ -17,7 +17,7 @@ import { publishEvents } from '../modules/jobs/job.events.js';
 import { failRun, settleDependents } from '../modules/jobs/job.lifecycle.js';
 import { type JobErrorCode } from '../modules/jobs/job.model.js';
 import { startReconciler } from '../modules/jobs/job.reconciler.js';
-import { completeRun, getJob, NOW, transition } from '../modules/jobs/job.store.js';
+import { completeRun, getJob, NOW, raw, transition } from '../modules/jobs/job.store.js';
 import { listenForCancels } from '../queue/cancel.js';
 import {
   removeHeartbeat,
@@ -92,7 +92,7 @@ export class ComputeWorker {
       (job, _token, signal) => this.process(job, signal),
       {
         connection,
-        prefix: settings.QUEUE_PREFIX,
+        prefix: this.deps.prefix,
         concurrency: this.opts.concurrency,
         lockDuration: settings.JOBS_LOCK_DURATION_MS,
         stalledInterval: settings.JOBS_STALLED_INTERVAL_MS,
@@ -109,7 +109,7 @@ export class ComputeWorker {
       connectionName: `${this.id}-cancel`,
     });
     this.subscriber.on('error', () => undefined);
-    this.stopCancels = await listenForCancels(this.subscriber, settings.QUEUE_PREFIX, jobId =>
+    this.stopCancels = await listenForCancels(this.subscriber, this.deps.prefix, jobId =>
       this.cancelLocal(jobId, 'cancelled by user'),
     );
 
@@ -139,9 +139,7 @@ export class ComputeWorker {
     clearTimeout(timer);
     await this.stopCancels?.();
     this.subscriber?.disconnect();
-    await removeHeartbeat(this.deps.redis, this.deps.settings.QUEUE_PREFIX, this.id).catch(
-      () => undefined,
-    );
+    await removeHeartbeat(this.deps.redis, this.deps.prefix, this.id).catch(() => undefined);
   }
 
   private cancelLocal(jobId: string, reason: string): void {
@@ -151,7 +149,30 @@ export class ComputeWorker {
     r.abort.abort(new Error(reason));
   }
 
+  /**
+   * Pub/sub is at-most-once: also compare the rows of the jobs running here with our runs, and
+   * abort any that was cancelled or taken over (a lost cancel signal costs one heartbeat period).
+   */
+  private async pollRunning(): Promise<void> {
+    if (this.running.size === 0) return;
+    const ids = [...this.running.keys()];
+    const rows = await raw<{ id: string; status: string; attempt: number }>(
+      this.deps.knex,
+      `SELECT id, status, attempt FROM jobs WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    ).catch(() => null);
+    if (!rows) return;
+    for (const id of ids) {
+      const row = rows.find(r => r.id === id);
+      const mine = this.running.get(id);
+      if (mine && (!row || row.status !== 'RUNNING' || row.attempt !== mine.attempt)) {
+        this.cancelLocal(id, row ? `job is ${row.status}` : 'job row is gone');
+      }
+    }
+  }
+
   private async beat(): Promise<void> {
+    void this.pollRunning();
     const hb: WorkerHeartbeat = {
       id: this.id,
       pool: this.opts.pool,
@@ -165,7 +186,7 @@ export class ComputeWorker {
     };
     await writeHeartbeat(
       this.deps.redis,
-      this.deps.settings.QUEUE_PREFIX,
+      this.deps.prefix,
       hb,
       this.deps.settings.WORKER_HEARTBEAT_TTL_MS,
     ).catch(err => log.warn('heartbeat failed', { error: String(err) }));

@@ -98,12 +98,14 @@ async function main(): Promise<void> {
     connectionName: 'omicselector-worker',
   });
   redis.on('error', () => undefined);
-  const bus = createPublisher(redisUrl);
+  const bus = createPublisher(redisOptionsFromUrl(redisUrl), config.redisPrefix);
   const queues = new ComputeQueues(
     { ...redisOptionsFromUrl(redisUrl), maxRetriesPerRequest: null },
     settings,
+    config.redisPrefix,
   );
   const deps: JobsDeps = {
+    prefix: config.redisPrefix,
     knex: orm.em.getKnex(),
     queues,
     bus,

@@ -11,7 +11,16 @@
  * datasets uploaded through the real multipart API, and polling helpers.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kind, parse, print, type DefinitionNode } from 'graphql';
@@ -68,9 +77,18 @@ export async function ensureBuilt(): Promise<void> {
       continue;
     }
     try {
+      // Incremental: only what changed since the last test build is re-checked and re-emitted.
+      const info = join(tmpdir(), 'omicselector-jobs-build.tsbuildinfo');
       spawnSync(
         process.execPath,
-        [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+        [
+          join(ROOT, 'node_modules/typescript/bin/tsc'),
+          '-p',
+          'tsconfig.build.json',
+          '--incremental',
+          '--tsBuildInfoFile',
+          info,
+        ],
         {
           cwd: ROOT,
           stdio: 'ignore',
@@ -80,7 +98,7 @@ export async function ensureBuilt(): Promise<void> {
         throw new Error('build did not produce dist/src/workers/main.js');
       // Mark the build as current even when unrelated sources did not change their output.
       const now = new Date();
-      require('node:fs').utimesSync(WORKER_MAIN, now, now);
+      utimesSync(WORKER_MAIN, now, now);
       return;
     } finally {
       closeSync(fd);

@@ -7,10 +7,12 @@ import { type ObjectStorage } from '../../storage/index.js';
 import { type EventBus } from './job.events.js';
 
 export interface JobsDeps {
+  /** The deployment's Redis namespace (REDIS_PREFIX): queue keys, heartbeats, channels, topics. */
+  prefix: string;
   knex: Knex;
   queues: ComputeQueues;
   bus: EventBus;
-  /** Commands (heartbeats, locks, cancel signals); not in subscriber mode. */
+  /** Commands (heartbeats, locks, cancel signals); no keyPrefix, not in subscriber mode. */
   redis: Redis;
   settings: QueueSettings;
   storage: ObjectStorage;

@@ -98,8 +98,8 @@ export async function reconcileOnce(deps: JobsDeps): Promise<void> {
 
   // 4. Why GPU jobs wait.
   const gpuLive =
-    (await liveWorkers(deps.redis, settings.QUEUE_PREFIX, settings.WORKER_HEARTBEAT_TTL_MS, 'gpu'))
-      .length > 0;
+    (await liveWorkers(deps.redis, deps.prefix, settings.WORKER_HEARTBEAT_TTL_MS, 'gpu')).length >
+    0;
   const want = gpuLive ? GPU_WORKER_LIVE : NO_GPU_WORKER;
   const stale = await raw<{ id: string }>(
     knex,
@@ -121,7 +121,7 @@ export async function reconcileOnce(deps: JobsDeps): Promise<void> {
 /** Run passes every JOBS_RECONCILE_MS while holding the cluster-wide lock; returns a stop function. */
 export function startReconciler(deps: JobsDeps): () => void {
   const token = randomUUID();
-  const key = `${deps.settings.QUEUE_PREFIX}:reconciler-lock`;
+  const key = `${deps.prefix}:reconciler-lock`;
   const every = deps.settings.JOBS_RECONCILE_MS;
   let stopped = false;
   let running = false;

@@ -1,9 +1,11 @@
 /**
- * The job machinery of an API process, built once per app from its services: BullMQ producers,
- * the job event bus (its own Redis connections, because replay-then-live needs a SUBSCRIBE it can
- * await) and the reconciler. Everything closes when the app's Redis client closes, so the
- * platform's shutdown needs no jobs-specific step.
+ * The job machinery of an API process, built once per app from its services: BullMQ producers, a
+ * command connection without key prefix (queue, heartbeat and lock keys carry REDIS_PREFIX
+ * explicitly, exactly as the workers write them), the job event bus (its own connections, because
+ * replay-then-live needs a SUBSCRIBE it can await) and the reconciler. Everything closes when the
+ * app's Redis client ends, so the platform's shutdown needs no jobs-specific step.
  */
+import { Redis } from 'ioredis';
 import type { AppServices } from '../../context.js';
 import { createEventBus } from '../../queue/bus.js';
 import { ComputeQueues } from '../../queue/queues.js';
@@ -13,29 +15,26 @@ import { startReconciler } from './job.reconciler.js';
 
 const built = new WeakMap<AppServices, JobsDeps>();
 
-function redisUrlOf(app: AppServices): string {
-  const o = app.redis.options;
-  const auth = o.password
-    ? `${encodeURIComponent(o.username ?? '')}:${encodeURIComponent(o.password)}@`
-    : '';
-  return `${o.tls ? 'rediss' : 'redis'}://${auth}${o.host ?? '127.0.0.1'}:${o.port ?? 6379}/${o.db ?? 0}`;
-}
-
 export function jobsDeps(app: AppServices): JobsDeps {
   let deps = built.get(app);
   if (deps) return deps;
   const settings = queueSettings();
-  const redisUrl = redisUrlOf(app);
+  const prefix = app.config.redisPrefix;
+  const options = { ...app.redis.options, keyPrefix: undefined };
+  const redis = new Redis({ ...options, connectionName: 'omicselector-jobs' });
+  redis.on('error', () => undefined);
   const queues = new ComputeQueues(
-    { ...app.redis.options, maxRetriesPerRequest: null, connectionName: 'omicselector-queues' },
+    { ...options, maxRetriesPerRequest: null, connectionName: 'omicselector-queues' },
     settings,
+    prefix,
   );
-  const bus = createEventBus(redisUrl);
+  const bus = createEventBus(options, prefix);
   deps = {
+    prefix,
     knex: app.orm.em.getKnex(),
     queues,
     bus,
-    redis: app.redis,
+    redis,
     settings,
     storage: app.storage,
     gpuAutoMinCells: app.config.gpuAutoMinCells,
@@ -46,6 +45,7 @@ export function jobsDeps(app: AppServices): JobsDeps {
     stopReconciler();
     void queues.close().catch(() => undefined);
     void bus.close();
+    redis.disconnect();
   });
   return deps;
 }

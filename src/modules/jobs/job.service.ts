@@ -111,7 +111,8 @@ async function prepare(
   }
 
   // The dataset: the submitter's own, and parsed.
-  if (!isUuid(input.datasetId)) throw AppError.notFound('Dataset', String(input.datasetId).slice(0, 64));
+  if (!isUuid(input.datasetId))
+    throw AppError.notFound('Dataset', String(input.datasetId).slice(0, 64));
   const ds = await em.findOne(DatasetEntity, { id: input.datasetId, owner: actor.id });
   if (!ds)
     throw new AppError(ErrorCode.NOT_FOUND, `Dataset ${input.datasetId} not found`, {
@@ -180,12 +181,7 @@ async function prepare(
 
   // Routing.
   const gpuWorkers = await withTimeout(
-    liveWorkers(
-      deps.redis,
-      deps.settings.QUEUE_PREFIX,
-      deps.settings.WORKER_HEARTBEAT_TTL_MS,
-      'gpu',
-    ),
+    liveWorkers(deps.redis, deps.prefix, deps.settings.WORKER_HEARTBEAT_TTL_MS, 'gpu'),
     2000,
     'worker lookup',
   ).catch(() => [] as WorkerHeartbeat[]);
@@ -345,11 +341,10 @@ export async function cancelJob(deps: JobsDeps, actor: Actor, id: string): Promi
     throw AppError.badInput(`job ${job.id} already ended (${now.status}); nothing to cancel`, 'id');
   }
   publishEvents(deps.bus, t.events);
-  const { settings } = deps;
   // Reach the worker running it (if any) and drop a waiting queue entry; both best effort (the
   // worker also notices through its fenced writes and its status poll).
   await Promise.allSettled([
-    withTimeout(publishCancel(deps.redis, settings.QUEUE_PREFIX, job.id), 2000, 'cancel signal'),
+    withTimeout(publishCancel(deps.redis, deps.prefix, job.id), 2000, 'cancel signal'),
     withTimeout(deps.queues.removeWaiting(job.pool, job.id), 2000, 'queue removal'),
   ]).then(results => {
     for (const r of results)
@@ -499,5 +494,5 @@ export async function listJobs(
 }
 
 export async function listWorkers(deps: JobsDeps): Promise<WorkerHeartbeat[]> {
-  return liveWorkers(deps.redis, deps.settings.QUEUE_PREFIX, deps.settings.WORKER_HEARTBEAT_TTL_MS);
+  return liveWorkers(deps.redis, deps.prefix, deps.settings.WORKER_HEARTBEAT_TTL_MS);
 }

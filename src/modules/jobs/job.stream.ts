@@ -69,7 +69,10 @@ class Feed {
   }
 }
 
-function iterate(feed: Feed, gen: AsyncGenerator<JobEventRecord>): AsyncIterableIterator<JobEventRecord> {
+function iterate(
+  feed: Feed,
+  gen: AsyncGenerator<JobEventRecord>,
+): AsyncIterableIterator<JobEventRecord> {
   const it: AsyncIterableIterator<JobEventRecord> = {
     async next() {
       if (feed.closed) return { done: true, value: undefined };
@@ -93,7 +96,9 @@ function iterate(feed: Feed, gen: AsyncGenerator<JobEventRecord>): AsyncIterable
   return it;
 }
 
-export async function openJobStream(opts: StreamOptions): Promise<AsyncIterableIterator<JobEventRecord>> {
+export async function openJobStream(
+  opts: StreamOptions,
+): Promise<AsyncIterableIterator<JobEventRecord>> {
   const feed = new Feed(opts.bus);
   await feed.open(opts.topic);
   const { buffer } = feed;
