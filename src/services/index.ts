@@ -59,7 +59,7 @@ export async function startServices(
     if (want.postgres && !config.databaseUrl) {
       const pgDir = join(config.dataDir, 'pg');
       await reapOrphanPostgres(pgDir);
-      pg = await startEmbeddedPostgres({ dataDir: pgDir });
+      pg = await startEmbeddedPostgres({ dataDir: pgDir, ownedRoot: config.dataDir });
       databaseUrl = pg.urlFor(EMBEDDED_DB_NAME);
       log.info('embedded PostgreSQL running', { port: pg.port, dataDir: pgDir });
     }

@@ -4,9 +4,9 @@
  * the data directory so data and credentials persist across restarts.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { log } from '../logger.js';
 import { freePort } from './ports.js';
 
@@ -22,6 +22,11 @@ export interface EmbeddedPostgresHandle {
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
+  /**
+   * Directory (an ancestor of dataDir) we own and may open for traversal (o+x) when running as
+   * root, because postgres then runs as the `postgres` user and must reach dataDir.
+   */
+  ownedRoot?: string;
   port?: number;
   /** Throwaway clusters (tests): fsync off, fewer connections. */
   ephemeral?: boolean;
@@ -73,6 +78,32 @@ function basename(p: string): string {
   return p.replace(/\/+$/, '').split('/').pop() ?? 'pg';
 }
 
+/**
+ * As root, postgres runs as the `postgres` user, which needs execute (traverse) permission on
+ * every directory above its data directory. Directories inside `ownedRoot` are fixed (o+x, no
+ * read); for others we stop with the exact command to run.
+ */
+function ensureTraversable(dataDir: string, ownedRoot: string | undefined): void {
+  const owned = ownedRoot ? resolve(ownedRoot) : undefined;
+  for (let dir = dirname(resolve(dataDir)); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      if (owned && (dir === owned || dir.startsWith(owned + '/'))) {
+        chmodSync(dir, (mode & 0o7777) | 0o001);
+      } else {
+        throw new Error(
+          `embedded PostgreSQL runs as user "postgres", which cannot enter ${dir}. ` +
+            `Run \`chmod o+x ${dir}\`, or set DATA_DIR to a directory outside it ` +
+            '(e.g. DATA_DIR=/var/lib/omicselector), or set DATABASE_URL.',
+        );
+      }
+    }
+    if (dir === '/' || dir === dirname(dir)) {
+      return;
+    }
+  }
+}
+
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresHandle> {
@@ -81,6 +112,10 @@ export async function startEmbeddedPostgres(
   };
   releaseSignalHooks();
   const { dataDir } = options;
+  if (userInfo().uid === 0) {
+    mkdirSync(dirname(dataDir), { recursive: true });
+    ensureTraversable(dataDir, options.ownedRoot);
+  }
   const user = 'postgres';
   const password = credentials(dataDir);
   const port = options.port ?? (await freePort());
