@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { boruta } from './selectors/boruta';
 import { gradientBoostingModel } from './models/gradient_boosting';
 import { gradientBoostingSelector } from './selectors/gradient_boosting';
 import { randomForestModel } from './models/random_forest';
@@ -54,6 +55,7 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  boruta,
   gradientBoostingSelector,
   randomForestSelector,
   ensembleSelector,

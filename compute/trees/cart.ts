@@ -42,8 +42,6 @@ export interface CartData {
 }
 
 const EPSILON = 2.220446049250313e-16;
-/** Below this many touched bins a node sorts its bins instead of scanning the bin range. */
-const SORT_BINS_BELOW = 24;
 
 /** Reusable scratch space for growing many trees on the same data (one per worker task). */
 export class CartGrower {
@@ -52,6 +50,8 @@ export class CartGrower {
   private readonly histY: Float64Array;
   private readonly cnt: Int32Array;
   private readonly touched: Int32Array;
+  /** Bitmap of the bins touched by the current histogram (256 bits). */
+  private readonly bits = new Int32Array(8);
   private readonly feat: Int32Array;
   private readonly accL: Float64Array;
   private readonly tot: Float64Array;
@@ -275,19 +275,13 @@ export class CartGrower {
     const hist = this.hist;
     const touched = this.touched;
     const base = f * n;
-    let nt = 0;
-    let minB = 255;
-    let maxB = 0;
+    const bits = this.bits;
     if (nClasses > 0) {
       const y = this.d.labels!;
       for (let s = start; s < end; s++) {
         const i = idx[s]!;
         const b = codes[base + i]!;
-        if (cnt[b]++ === 0 && b !== MISSING_BIN) {
-          touched[nt++] = b;
-          if (b < minB) minB = b;
-          if (b > maxB) maxB = b;
-        }
+        if (cnt[b]++ === 0) bits[b >> 5] |= 1 << (b & 31);
         hist[b * C + y[i]!] += w[i]!;
       }
     } else {
@@ -296,34 +290,27 @@ export class CartGrower {
       for (let s = start; s < end; s++) {
         const i = idx[s]!;
         const b = codes[base + i]!;
-        if (cnt[b]++ === 0 && b !== MISSING_BIN) {
-          touched[nt++] = b;
-          if (b < minB) minB = b;
-          if (b > maxB) maxB = b;
-        }
+        if (cnt[b]++ === 0) bits[b >> 5] |= 1 << (b & 31);
         const wi = w[i]!;
         hist[b] += wi;
         hy[b] += wi * y[i]!;
       }
     }
+    // non-empty value bins in ascending order from the bitmap (missing bin 255 excluded)
+    bits[7] &= 0x7fffffff;
+    let nt = 0;
+    for (let wd = 0; wd < 8; wd++) {
+      let x = bits[wd]!;
+      bits[wd] = 0;
+      while (x !== 0) {
+        const low = x & -x;
+        touched[nt++] = (wd << 5) + 31 - Math.clz32(low);
+        x ^= low;
+      }
+    }
     const nMiss = cnt[MISSING_BIN]!;
     const constant = nt + (nMiss > 0 ? 1 : 0) <= 1;
     if (!constant) {
-      // touched bins in ascending order: insertion sort when few, else a pass over the range
-      if (nt <= SORT_BINS_BELOW) {
-        for (let a = 1; a < nt; a++) {
-          const v = touched[a]!;
-          let z = a - 1;
-          while (z >= 0 && touched[z]! > v) {
-            touched[z + 1] = touched[z]!;
-            z--;
-          }
-          touched[z + 1] = v;
-        }
-      } else {
-        let k = 0;
-        for (let b = minB; b <= maxB; b++) if (cnt[b]! > 0) touched[k++] = b;
-      }
       const N = end - start;
       if (nClasses === 0) this.scanRegression(f, N, nMiss, nt);
       else if (C === 2 && this.prm.criterion === 'gini') this.scanGini2(f, N, nMiss, nt);
