@@ -16,6 +16,7 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { rfe } from './selectors/rfe';
 import { boruta } from './selectors/boruta';
 import { gradientBoostingModel } from './models/gradient_boosting';
 import { gradientBoostingSelector } from './selectors/gradient_boosting';
@@ -55,6 +56,7 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  rfe,
   boruta,
   gradientBoostingSelector,
   randomForestSelector,
