@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, parseDuration } from '../../src/config';
+import { Semaphore, SemaphoreFullError } from '../../src/util/semaphore';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'osk-config-'));
 
@@ -76,5 +77,31 @@ describe('config', () => {
       bucket: 'omicselector',
       region: 'us-east-1',
     });
+  });
+});
+
+describe('Semaphore (caps concurrent password hashing)', () => {
+  it('never runs more than `limit` tasks at once and refuses beyond the wait queue', async () => {
+    const gate = new Semaphore(2, 3);
+    let running = 0;
+    let peak = 0;
+    const releases: Array<() => void> = [];
+    const task = () =>
+      gate.run(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise<void>(r => releases.push(r));
+        running--;
+      });
+    const accepted = [task(), task(), task(), task(), task()];
+    await expect(task()).rejects.toBeInstanceOf(SemaphoreFullError);
+    expect(gate.inUse).toBe(2);
+    expect(gate.queued).toBe(3);
+    while (releases.length || gate.inUse) {
+      releases.shift()?.();
+      await new Promise(r => setImmediate(r));
+    }
+    await Promise.all(accepted);
+    expect(peak).toBe(2);
   });
 });

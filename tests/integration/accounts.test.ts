@@ -133,6 +133,36 @@ describe('register and login', () => {
   });
 });
 
+describe('login abuse', () => {
+  it('gives aliased logins in one request no extra attempts', async () => {
+    const u = await registerUser(t);
+    const aliases = Array.from(
+      { length: 11 },
+      (_, i) =>
+        `a${i}: login(input: { login: $login, password: "wrong password ${i}" }) { accessToken }`,
+    ).join('\n');
+    // Mutations run in order and login is non-null: the first failure ends the operation...
+    const batch = await t.gql(`mutation($login: String!) { ${aliases} }`, { login: u.username });
+    expect(batch.errors).toHaveLength(1);
+    expect(batch.data).toBeNull();
+    // ...and every attempt that did run counts towards the lockout.
+    for (let i = 0; i < 9; i++) {
+      await t.gql(`mutation($login: String!) { ${aliases} }`, { login: u.username });
+    }
+    const after = await t.gql(LOGIN, { login: u.username, password: u.password });
+    expect(code(after)).toBe('RATE_LIMITED');
+  });
+
+  it('refuses over-long passwords before hashing', async () => {
+    const res = await t.gql(LOGIN, { login: 'someone', password: 'x'.repeat(257) });
+    expect(code(res)).toBe('BAD_USER_INPUT');
+    const reg = await t.gql(REGISTER, {
+      input: { email: 'long@example.org', username: 'longpw', password: 'x'.repeat(257) },
+    });
+    expect(code(reg)).toBe('BAD_USER_INPUT');
+  });
+});
+
 describe('refresh tokens', () => {
   it('rotates: each refresh token works once and yields a new pair', async () => {
     const u = await registerUser(t);

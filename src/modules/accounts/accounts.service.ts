@@ -96,9 +96,7 @@ export class AccountService {
     const accountKey = `rl:login:acct:${sha256Hex(login.toLowerCase())}`;
     await this.checkLoginRate(accountKey);
 
-    const user = await this.em.findOne(User, {
-      $or: [{ email: { $ilike: escapeLike(login) } }, { username: { $ilike: escapeLike(login) } }],
-    });
+    const user = await this.findByLogin(login);
     const ok = user
       ? await this.deps.hasher.verify(user.passwordHash, input.password)
       : await this.deps.hasher.verifyDummy(input.password);
@@ -136,6 +134,17 @@ export class AccountService {
       ip: this.ctx.ip,
     });
     return this.issueSession(user, randomUUID());
+  }
+
+  /** Email or username, case-insensitively, through the lower(...) unique indexes. */
+  private async findByLogin(login: string): Promise<User | null> {
+    const rows = await this.em
+      .getConnection()
+      .execute<{ id: string }[]>(
+        'select id from users where lower(email) = lower(?) or lower(username) = lower(?) limit 1',
+        [login, login],
+      );
+    return rows[0] ? this.em.findOne(User, { id: rows[0].id }) : null;
   }
 
   /** Counts every attempt (so 20 aliased logins in one request count 20 times). */
