@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, parseDuration } from '../../src/config';
 import { Semaphore, SemaphoreFullError } from '../../src/util/semaphore';
+import { testEnv } from '../helpers/env';
 
-const dataDir = () => mkdtempSync(join(tmpdir(), 'osk-config-'));
+// Inside the run's temp dir, which global-teardown removes.
+const dataDir = () => mkdtempSync(join(testEnv().tmpDir, 'config-'));
 
 describe('config', () => {
   it('parses durations', () => {
