@@ -16,6 +16,14 @@ import {
 } from './core/method';
 
 // --- imports (one per method file) ---
+import { lasso } from './selectors/lasso';
+import { elasticNet } from './selectors/elastic_net';
+import { ridgeSelector } from './selectors/ridge';
+import { l1Svm } from './selectors/l1_svm';
+import { logisticRegression } from './models/logistic_regression';
+import { linearRegression } from './models/linear_regression';
+import { ridgeModel } from './models/ridge';
+import { linearSvm } from './models/linear_svm';
 import { rfe } from './selectors/rfe';
 import { boruta } from './selectors/boruta';
 import { gradientBoostingModel } from './models/gradient_boosting';
@@ -56,6 +64,10 @@ import { survivalStratified } from './resampling/survival';
 
 export const selectors: readonly SelectorDef<never>[] = [
   // --- selectors ---
+  lasso,
+  elasticNet,
+  ridgeSelector,
+  l1Svm,
   rfe,
   boruta,
   gradientBoostingSelector,
@@ -79,6 +91,10 @@ export const selectors: readonly SelectorDef<never>[] = [
 
 export const models: readonly ModelDef<never>[] = [
   // --- models ---
+  logisticRegression,
+  linearRegression,
+  ridgeModel,
+  linearSvm,
   randomForestModel,
   gradientBoostingModel,
   coxModel,

@@ -1,0 +1,194 @@
+/**
+ * Small dense linear algebra for the closed-form linear models (OLS, ridge): Gram matrices,
+ * Cholesky solves and a symmetric eigendecomposition for minimum-norm least squares.
+ * Matrices are row-major Float64Array (they are symmetric, so the layout rarely matters).
+ */
+
+/** Centre columns of column-major x (n × p) in place; returns the means (zeros if !centre). */
+export function centreColumns(
+  x: Float64Array,
+  n: number,
+  p: number,
+  centre: boolean,
+): Float64Array {
+  const mean = new Float64Array(p);
+  if (!centre) return mean;
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[j * n + i]!;
+    const m = s / n;
+    mean[j] = m;
+    for (let i = 0; i < n; i++) x[j * n + i] = x[j * n + i]! - m;
+  }
+  return mean;
+}
+
+/** XᵀX (p × p) of column-major x. */
+export function gramColumns(x: Float64Array, n: number, p: number): Float64Array {
+  const g = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) {
+    for (let b = a; b < p; b++) {
+      let s = 0;
+      const oa = a * n;
+      const ob = b * n;
+      for (let i = 0; i < n; i++) s += x[oa + i]! * x[ob + i]!;
+      g[a * p + b] = s;
+      g[b * p + a] = s;
+    }
+  }
+  return g;
+}
+
+/** XXᵀ (n × n) of column-major x. */
+export function gramRows(x: Float64Array, n: number, p: number): Float64Array {
+  const g = new Float64Array(n * n);
+  for (let j = 0; j < p; j++) {
+    const o = j * n;
+    for (let a = 0; a < n; a++) {
+      const xa = x[o + a]!;
+      if (xa === 0) continue;
+      for (let b = a; b < n; b++) g[a * n + b] = g[a * n + b]! + xa * x[o + b]!;
+    }
+  }
+  for (let a = 0; a < n; a++) for (let b = 0; b < a; b++) g[a * n + b] = g[b * n + a]!;
+  return g;
+}
+
+/** Xᵀv (p) for column-major x. */
+export function xtv(x: Float64Array, n: number, p: number, v: Float64Array): Float64Array {
+  const out = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[j * n + i]! * v[i]!;
+    out[j] = s;
+  }
+  return out;
+}
+
+/** Xu (n) for column-major x. */
+export function xv(x: Float64Array, n: number, p: number, u: Float64Array): Float64Array {
+  const out = new Float64Array(n);
+  for (let j = 0; j < p; j++) {
+    const uj = u[j]!;
+    if (uj === 0) continue;
+    for (let i = 0; i < n; i++) out[i] = out[i]! + uj * x[j * n + i]!;
+  }
+  return out;
+}
+
+/**
+ * Solve A z = b for symmetric positive-definite A (k × k) by Cholesky; null when A is not
+ * numerically positive definite (a pivot ≤ k·ε·max diagonal).
+ */
+export function choleskySolve(a: Float64Array, k: number, b: Float64Array): Float64Array | null {
+  const l = new Float64Array(k * k);
+  let maxDiag = 0;
+  for (let i = 0; i < k; i++) maxDiag = Math.max(maxDiag, Math.abs(a[i * k + i]!));
+  const floor = k * Number.EPSILON * maxDiag;
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * k + j]!;
+      for (let t = 0; t < j; t++) s -= l[i * k + t]! * l[j * k + t]!;
+      if (i === j) {
+        if (!(s > floor)) return null;
+        l[i * k + i] = Math.sqrt(s);
+      } else {
+        l[i * k + j] = s / l[j * k + j]!;
+      }
+    }
+  }
+  const z = Float64Array.from(b);
+  for (let i = 0; i < k; i++) {
+    let s = z[i]!;
+    for (let t = 0; t < i; t++) s -= l[i * k + t]! * z[t]!;
+    z[i] = s / l[i * k + i]!;
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    let s = z[i]!;
+    for (let t = i + 1; t < k; t++) s -= l[t * k + i]! * z[t]!;
+    z[i] = s / l[i * k + i]!;
+  }
+  return z;
+}
+
+/**
+ * Eigendecomposition of a symmetric k × k matrix by cyclic Jacobi rotations:
+ * values[i] with eigenvectors in the columns of `vectors` (row-major).
+ */
+export function symmetricEigen(
+  a: Float64Array,
+  k: number,
+): { values: Float64Array; vectors: Float64Array } {
+  const m = Float64Array.from(a);
+  const v = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) v[i * k + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let diag = 0;
+    for (let i = 0; i < k; i++) {
+      diag += m[i * k + i]! * m[i * k + i]!;
+      for (let j = i + 1; j < k; j++) off += m[i * k + j]! * m[i * k + j]!;
+    }
+    if (off <= 1e-30 * diag || off === 0) break;
+    for (let p = 0; p < k; p++) {
+      for (let q = p + 1; q < k; q++) {
+        const apq = m[p * k + q]!;
+        if (apq === 0) continue;
+        const app = m[p * k + p]!;
+        const aqq = m[q * k + q]!;
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < k; r++) {
+          const mrp = m[r * k + p]!;
+          const mrq = m[r * k + q]!;
+          m[r * k + p] = c * mrp - s * mrq;
+          m[r * k + q] = s * mrp + c * mrq;
+        }
+        for (let r = 0; r < k; r++) {
+          const mpr = m[p * k + r]!;
+          const mqr = m[q * k + r]!;
+          m[p * k + r] = c * mpr - s * mqr;
+          m[q * k + r] = s * mpr + c * mqr;
+        }
+        for (let r = 0; r < k; r++) {
+          const vrp = v[r * k + p]!;
+          const vrq = v[r * k + q]!;
+          v[r * k + p] = c * vrp - s * vrq;
+          v[r * k + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(k);
+  for (let i = 0; i < k; i++) values[i] = m[i * k + i]!;
+  return { values, vectors: v };
+}
+
+/**
+ * Pseudo-inverse solve A⁺b for symmetric positive semi-definite A: eigenvalues below
+ * rcond·max are treated as 0 (as LAPACK gelsd with rcond = ε·max(n, p) on the singular values
+ * squared), which gives the minimum-norm solution.
+ */
+export function pinvSolve(
+  a: Float64Array,
+  k: number,
+  b: Float64Array,
+  rcond: number,
+): Float64Array {
+  const { values, vectors } = symmetricEigen(a, k);
+  let max = 0;
+  for (let i = 0; i < k; i++) max = Math.max(max, values[i]!);
+  const cut = rcond * max;
+  const z = new Float64Array(k);
+  for (let e = 0; e < k; e++) {
+    const lam = values[e]!;
+    if (!(lam > cut)) continue;
+    let proj = 0;
+    for (let i = 0; i < k; i++) proj += vectors[i * k + e]! * b[i]!;
+    const c = proj / lam;
+    for (let i = 0; i < k; i++) z[i] = z[i]! + c * vectors[i * k + e]!;
+  }
+  return z;
+}

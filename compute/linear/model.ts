@@ -1,0 +1,152 @@
+/**
+ * The fitted form shared by the linear models: per-output coefficients on the original feature
+ * scale, intercepts, and a link that turns linear predictors into a `Prediction`.
+ *
+ * Links:
+ * - `identity`: regression, value = η.
+ * - `logistic`: binary, P(class 1) = σ(η), label 1 when η > 0 (as scikit-learn's predict).
+ * - `softmax`: multiclass (one η per class), probabilities softmax(η), label argmax.
+ * - `svm`: decision values (one for two classes, one per class one-vs-rest otherwise); the label
+ *   is sign / argmax of the decision as LinearSVC; probabilities are σ(decision) (binary) or
+ *   σ(decision_k) normalised to sum 1 (one-vs-rest), a monotone map, not Platt-calibrated.
+ */
+import { selectFeaturesByName, type Dataset } from '../core/dataset';
+import { type FittedModel, type ModelState, type Prediction } from '../core/method';
+
+export type Link = 'identity' | 'logistic' | 'softmax' | 'svm';
+
+export interface LinearState {
+  link: Link;
+  /** nOut rows × p, row-major. */
+  coef: number[];
+  intercept: number[];
+  classes: string[] | null;
+  /** Population sd of each training feature (for standardised importances). */
+  sd: number[];
+  /** Solver facts (iterations, convergence …), informational. */
+  info: Record<string, unknown>;
+}
+
+export class LinearModel implements FittedModel {
+  readonly nOut: number;
+
+  constructor(
+    readonly code: string,
+    readonly featureNames: string[],
+    readonly params: Record<string, unknown>,
+    readonly state: LinearState,
+  ) {
+    this.nOut = state.intercept.length;
+  }
+
+  /** Linear predictors, row-major (n × nOut). */
+  decision(ds: Dataset): Float64Array {
+    const q = selectFeaturesByName(ds, this.featureNames);
+    const n = q.nSamples;
+    const p = this.featureNames.length;
+    const K = this.nOut;
+    const out = new Float64Array(n * K);
+    for (let c = 0; c < K; c++) {
+      const b0 = this.state.intercept[c]!;
+      for (let i = 0; i < n; i++) out[i * K + c] = b0;
+      for (let j = 0; j < p; j++) {
+        const b = this.state.coef[c * p + j]!;
+        if (b === 0) continue;
+        const off = j * n;
+        for (let i = 0; i < n; i++) out[i * K + c] = out[i * K + c]! + b * q.data[off + i]!;
+      }
+    }
+    return out;
+  }
+
+  predict(ds: Dataset): Prediction {
+    const eta = this.decision(ds);
+    const n = ds.nSamples;
+    const { link, classes } = this.state;
+    if (link === 'identity') return { kind: 'value', values: eta };
+    const nc = classes!.length;
+    const proba = new Float64Array(n * nc);
+    const labels = new Int32Array(n);
+    const K = this.nOut;
+    for (let i = 0; i < n; i++) {
+      if (K === 1) {
+        const e = eta[i]!;
+        const p1 = 1 / (1 + Math.exp(-e));
+        proba[i * 2] = 1 - p1;
+        proba[i * 2 + 1] = p1;
+        labels[i] = e > 0 ? 1 : 0;
+        continue;
+      }
+      let best = 0;
+      for (let c = 1; c < K; c++) if (eta[i * K + c]! > eta[i * K + best]!) best = c;
+      labels[i] = best;
+      let s = 0;
+      for (let c = 0; c < K; c++) {
+        const v =
+          link === 'softmax'
+            ? Math.exp(eta[i * K + c]! - eta[i * K + best]!)
+            : 1 / (1 + Math.exp(-eta[i * K + c]!));
+        proba[i * nc + c] = v;
+        s += v;
+      }
+      for (let c = 0; c < K; c++) proba[i * nc + c] = proba[i * nc + c]! / s;
+    }
+    return { kind: 'class', labels, proba, classes: classes! };
+  }
+
+  /** |coefficient| × training sd (standardised effect); multiclass: L2 norm over outputs. */
+  importance(): Record<string, number> {
+    const p = this.featureNames.length;
+    const out: Record<string, number> = {};
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let c = 0; c < this.nOut; c++) {
+        const b = this.state.coef[c * p + j]! * this.state.sd[j]!;
+        s += b * b;
+      }
+      out[this.featureNames[j]!] = Math.sqrt(s);
+    }
+    return out;
+  }
+
+  save(): ModelState {
+    return {
+      code: this.code,
+      version: 1,
+      featureNames: this.featureNames,
+      params: this.params,
+      state: this.state,
+    };
+  }
+}
+
+export function loadLinear(code: string, state: ModelState): LinearModel {
+  if (state.code !== code) throw new Error(`model state is for "${state.code}", not "${code}"`);
+  if (state.version !== 1) throw new Error(`unsupported ${code} state version ${state.version}`);
+  return new LinearModel(code, state.featureNames, state.params, state.state as LinearState);
+}
+
+/** Population sd per column (column-major). */
+export function columnSd(data: Float64Array, n: number, p: number): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < p; j++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += data[j * n + i]!;
+    m /= n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (data[j * n + i]! - m) ** 2;
+    out.push(Math.sqrt(s / n));
+  }
+  return out;
+}
+
+export function assertNoMissing(ds: Dataset, method: string): void {
+  for (let i = 0; i < ds.data.length; i++) {
+    if (Number.isNaN(ds.data[i]!)) {
+      const j = Math.floor(i / ds.nSamples);
+      throw new Error(
+        `${method} needs complete data: feature "${ds.featureNames[j]}" has missing values (impute first)`,
+      );
+    }
+  }
+}
