@@ -1,0 +1,21 @@
+/**
+ * OmicSelector TypeScript SDK: `createClient` plus every generated operation document and type.
+ * Schema types (full object shapes) are under `Schema`.
+ */
+export * from './generated/graphql.js';
+export type * as Schema from './generated/schema.js';
+export {
+  createClient,
+  TERMINAL_STATUSES,
+  type AuthPayload,
+  type ClientOptions,
+  type Dataset,
+  type Job,
+  type JobEvent,
+  type JobWithResult,
+  type OmicSelectorClient,
+  type RequestOptions,
+  type UploadOptions,
+} from './src/client.js';
+export { isOmicSelectorError, OmicSelectorError, type GraphQLErrorLike } from './src/errors.js';
+export { jwtExpiry, type Tokens, type TokenStore } from './src/session.js';
