@@ -312,12 +312,13 @@ describe('jobs under failure', () => {
       await new Promise(r => setTimeout(r, 2000));
       redis = await startRedis({ dataDir: dir, port });
 
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         sub.done,
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error('subscription did not end')), 150_000),
-        ),
-      ]);
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('subscription did not end')), 150_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
       await client.dispose();
       const events = sub.results.map(r => r.data!.jobUpdates);
       const seqs = events.map(e => e.seq);
