@@ -1,0 +1,147 @@
+/**
+ * Batched tensor elastic net (float32, TensorFlow.js) against the float64 coordinate-descent
+ * solver on each subsample, on every available backend.
+ *
+ * Tolerances (float32): per subsample max|Δβ| ≤ 1e-3 × max(1, max|β|) on the standardised
+ * scale; supports agree where the float64 coefficient is clearly non-zero (|β| > 1e-3 × scale)
+ * and float64 zeros stay below 1e-3 × scale; no tensor leaks (tf.memory().numTensors unchanged).
+ */
+import { makeDataset, subsetSamples } from '../../../../compute/core/dataset';
+import { quietContext } from '../../../../compute/core/method';
+import { Rng } from '../../../../compute/core/rng';
+import { initTensorBackend, tf } from '../../../../compute/core/tensor';
+import { batchedElasticNet } from '../../../../compute/linear/batched/elastic_net';
+import { elasticNetBatched, lassoBatched } from '../../../../compute/linear/batched/selection';
+import { fitElnet, type Target } from '../../../../compute/linear/elnet';
+import { DEFAULT_CONTROL, workingScale } from '../../../../compute/linear/path';
+import { lasso } from '../../../../compute/selectors/lasso';
+import { parseArgs } from '../../../../compute/core/args';
+import { columnMajor, type GlmnetCase, jaccard, loadGolden } from './golden';
+
+const REL_TOL = 1e-3;
+const BACKENDS = ['wasm', 'cpu'] as const;
+
+function setup(name: string) {
+  const g = loadGolden<GlmnetCase>(`glmnet_${name}.json`);
+  const n = g.n[0]!;
+  const p = g.p[0]!;
+  const data = columnMajor(g.x);
+  const ds = makeDataset({
+    data,
+    nSamples: n,
+    featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
+    outcome:
+      g.family === 'gaussian'
+        ? { kind: 'continuous', values: Float64Array.from(g.y) }
+        : { kind: 'binary', labels: Int32Array.from(g.y), classes: ['a', 'b'] },
+  });
+  const target = { family: g.family, y: g.y } as Target;
+  const rng = new Rng(5);
+  const subsamples = Array.from({ length: 6 }, () => rng.sample(n, Math.floor(n / 2)));
+  return { g, n, p, data, ds, target, subsamples };
+}
+
+describe.each(BACKENDS)('backend %s', backend => {
+  beforeAll(async () => {
+    expect(await initTensorBackend(backend)).toBe(backend);
+  });
+
+  test.each([
+    ['gaussian', 0.8],
+    ['binomial_wide', 1],
+  ] as const)('%s l1_ratio %s agrees with float64 CD per subsample', async (name, l1Ratio) => {
+    const { g, n, p, data, ds, target, subsamples } = setup(name);
+    const alpha = g.fits[0]!.fixed_lambda[1]!;
+    const before = tf.memory().numTensors;
+    const r = await batchedElasticNet({ ds, subsamples, alpha, l1_ratio: l1Ratio, backend });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.backend).toBe(backend);
+    expect(r.converged).toBe(true);
+    subsamples.forEach((rows, b) => {
+      const f = fitElnet(data, n, p, rows, target, {
+        l1Ratio,
+        lambdas: [alpha],
+        nLambda: 1,
+        eps: 1,
+        standardize: true,
+        intercept: true,
+        control: { ...DEFAULT_CONTROL, tol: 1e-14, maxIter: 1e7 },
+      });
+      const ref = workingScale(f.fit, p, 0);
+      let scale = 1;
+      for (let j = 0; j < p; j++) scale = Math.max(scale, Math.abs(ref[j]!));
+      for (let j = 0; j < p; j++) {
+        const ours = r.coef[b * p + j]!;
+        expect(Math.abs(ours - ref[j]!)).toBeLessThanOrEqual(REL_TOL * scale);
+        if (Math.abs(ref[j]!) > REL_TOL * scale) expect(ours).not.toBe(0);
+      }
+    });
+  });
+
+  test('abort stops the batched solve', async () => {
+    const { ds, subsamples } = setup('binomial_wide');
+    const controller = new AbortController();
+    controller.abort();
+    const before = tf.memory().numTensors;
+    await expect(
+      batchedElasticNet({
+        ds,
+        subsamples,
+        alpha: 0.05,
+        l1_ratio: 1,
+        backend,
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('stability adapter', () => {
+  beforeAll(async () => {
+    await initTensorBackend('wasm');
+  });
+
+  test('batched sets match the float64 lasso selector per subsample', async () => {
+    const { g, ds, subsamples } = setup('binomial_wide');
+    const alpha = g.fits[0]!.fixed_lambda[1]!;
+    const args = parseArgs(lasso.args, { alpha, tol: 1e-12 }) as Record<string, unknown>;
+    const out = await lassoBatched(ds, subsamples, args, 0, quietContext());
+    expect(out).not.toBeNull();
+    for (let b = 0; b < subsamples.length; b++) {
+      const ref = await lasso.run(
+        subsetSamples(ds, subsamples[b]!),
+        args as never,
+        quietContext(),
+        undefined,
+      );
+      const ours = Array.from(out!.sets[b]!, j => ds.featureNames[j]!);
+      expect(jaccard(ours, ref.selected)).toBeGreaterThanOrEqual(0.9);
+    }
+    const top = await elasticNetBatched(
+      ds,
+      subsamples,
+      { ...args, l1_ratio: 0.5 },
+      3,
+      quietContext(),
+    );
+    expect(top!.sets.every(s => s.length === 3)).toBe(true);
+  });
+
+  test('CV-chosen alpha or multiclass outcomes fall back (null)', async () => {
+    const { ds, subsamples } = setup('gaussian');
+    const args = parseArgs(lasso.args, {}) as Record<string, unknown>;
+    expect(await lassoBatched(ds, subsamples, args, 0, quietContext())).toBeNull();
+    const multi = {
+      ...ds,
+      outcome: {
+        kind: 'multiclass' as const,
+        labels: new Int32Array(ds.nSamples),
+        classes: ['a', 'b', 'c'],
+      },
+    };
+    expect(
+      await lassoBatched(multi, subsamples, { ...args, alpha: 0.1 }, 0, quietContext()),
+    ).toBeNull();
+  });
+});
