@@ -14,7 +14,13 @@ import { type ArgSpecs } from '../core/args';
 import { type Dataset } from '../core/dataset';
 import { checkAbort, type RunContext, type SelectorDef, type SelectorResult } from '../core/method';
 import { rankAndSelect } from '../core/select';
-import { coxnetCv, coxnetPath, lambdaPath, standardizeRows } from '../survival/coxnet';
+import {
+  coxnetCv,
+  coxnetPath,
+  lambdaPath,
+  standardizeRows,
+  type CoxnetPath,
+} from '../survival/coxnet';
 import { bhAdjust } from '../survival/normal';
 import { survivalOutcome } from '../survival/risk-sets';
 import { univariateCox } from '../survival/univariate';
@@ -137,7 +143,7 @@ async function penalised(
   const l1Ratio = args.penalty === 'lasso' ? 1 : args.l1_ratio;
   const diagnostics: Record<string, unknown> = {};
   let lambda = args.alpha;
-  let lambdas: number[];
+  let path: Pick<CoxnetPath, 'beta' | 'betaStd' | 'iterations' | 'converged'>;
   if (lambda === null) {
     ctx.progress(0, 'cross-validation');
     const cv = await coxnetCv(
@@ -166,28 +172,33 @@ async function penalised(
       alpha_min: cv.lambdaMin,
       alpha_1se: cv.lambda1se,
     });
-    // Refit along the same path down to the chosen λ (warm starts, as glmnet).
-    lambdas = Array.from(
-      cv.lambdas.subarray(0, (args.lambda_rule === 'min' ? cv.indexMin : cv.index1se) + 1),
-    );
+    const index = args.lambda_rule === 'min' ? cv.indexMin : cv.index1se;
+    path = {
+      beta: [cv.path.beta[index]!],
+      betaStd: [cv.path.betaStd[index]!],
+      iterations: [cv.path.iterations[index]!],
+      converged: [cv.path.converged[index]!],
+    };
   } else {
     // A short warm-start path from λ_max down to the requested λ is faster and steadier than a
-    // cold start at a small λ.
+    // cold start at a small λ; tight tolerance so coefficients agree with glmnet to ~1e-6.
     const { xs } = standardizeRows(ds.data, n, p, null, args.standardize);
     const lmax = lambdaPath(xs, n, p, time, event, l1Ratio, 1, null)[0]!;
-    lambdas =
-      lambda >= lmax
-        ? [lambda]
-        : Array.from({ length: 20 }, (_, i) => lmax * Math.pow(lambda! / lmax, i / 19));
+    const target = lambda;
+    const lambdas =
+      target >= lmax
+        ? [target]
+        : Array.from({ length: 20 }, (_, i) => lmax * Math.pow(target / lmax, i / 19));
+    checkAbort(ctx.signal);
+    ctx.progress(0.1, 'fit');
+    path = coxnetPath(ds.data, n, p, time, event, {
+      l1Ratio,
+      standardize: args.standardize,
+      lambdas,
+      tol: 1e-10,
+      signal: ctx.signal,
+    });
   }
-  checkAbort(ctx.signal);
-  ctx.progress(0.85, 'final fit');
-  const path = coxnetPath(ds.data, n, p, time, event, {
-    l1Ratio,
-    standardize: args.standardize,
-    lambdas,
-    signal: ctx.signal,
-  });
   const last = path.beta.length - 1;
   const coef = path.beta[last]!;
   const coefStd = path.betaStd[last]!;

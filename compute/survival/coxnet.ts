@@ -20,7 +20,14 @@
 import { checkAbort } from '../core/method';
 import { defaultThreads, parallelMap } from '../core/parallel';
 import { type Rng } from '../core/rng';
+import { cholesky, choleskySolve } from './coxph';
 import { riskSets, type RiskSets } from './risk-sets';
+
+/**
+ * Default convergence threshold on max_j c_j Δβ_j² (c_j the coordinate's curvature of −ℓ/n), the
+ * analogue of glmnet's thresh = 1e-7; fixed-penalty fits in the selector use 1e-10.
+ */
+export const DEFAULT_TOL = 1e-7;
 
 export interface CoxnetOptions {
   l1Ratio: number;
@@ -334,6 +341,8 @@ function cdSweeps(
       if (change > maxChange) maxChange = change;
     }
     if (maxChange < tol) return;
+    if (supportNewton(xs, n, p, active, beta, g, u, xg, hx, thr, ridge)) continue;
+    // Fallback (singular support system): cycle over the non-zero coordinates.
     const nz: number[] = [];
     for (let j = 0; j < p; j++) if (active[j] && beta[j] !== 0) nz.push(j);
     for (let sweep = 0; sweep < 100000; sweep++) {
@@ -345,6 +354,131 @@ function cdSweeps(
       if (inner < tol) break;
     }
   }
+}
+
+/**
+ * Cholesky factor of A with row/column k removed, from the factor L of A (m × m, lower,
+ * row-major): the trailing block gets the rank-one update L₂₂L₂₂ᵀ + x xᵀ with x = L[k+1.., k],
+ * O(m²) instead of refactorising.
+ */
+function choleskyDelete(L: Float64Array, m: number, k: number): Float64Array {
+  const q = m - 1;
+  const out = new Float64Array(q * q);
+  for (let r = 0; r < q; r++) {
+    const sr = r < k ? r : r + 1;
+    for (let c = 0; c <= r; c++) {
+      const sc = c < k ? c : c + 1;
+      out[r * q + c] = L[sr * m + sc]!;
+    }
+  }
+  const x = new Float64Array(q);
+  for (let r = k; r < q; r++) x[r] = L[(r + 1) * m + k]!;
+  for (let i = k; i < q; i++) {
+    const lii = out[i * q + i]!;
+    const rr = Math.hypot(lii, x[i]!);
+    const c = rr / lii;
+    const s = x[i]! / lii;
+    out[i * q + i] = rr;
+    for (let j = i + 1; j < q; j++) {
+      out[j * q + i] = (out[j * q + i]! + s * x[j]!) / c;
+      x[j] = c * x[j]! - s * out[j * q + i]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Solve the second-order model exactly on the current support S (non-zero coordinates, signs
+ * fixed): (M_SS + λ(1−α)I) d = −∇_S, M = XᵀHX/n, stepping at most to the first sign change (that
+ * coordinate leaves S) and repeating. Coordinate descent alone crawls here when S is large and
+ * nearly collinear (p ≫ n near the end of the path); this needs |S|² n + |S|³ per solve.
+ * Returns false when the system is singular (caller falls back to coordinate descent).
+ */
+function supportNewton(
+  xs: Float64Array,
+  n: number,
+  p: number,
+  active: Uint8Array,
+  beta: Float64Array,
+  g: Float64Array,
+  u: Float64Array,
+  xg: Float64Array,
+  hx: (Float64Array | undefined)[],
+  thr: number,
+  ridge: number,
+): boolean {
+  const S: number[] = [];
+  for (let j = 0; j < p; j++) if (active[j] && beta[j] !== 0) S.push(j);
+  const m0 = S.length;
+  if (m0 === 0) return true;
+  // M (with the ridge on the diagonal) and the smooth gradient on S, built once.
+  const M = new Float64Array(m0 * m0);
+  const grad = new Float64Array(m0);
+  for (let a = 0; a < m0; a++) {
+    const off = S[a]! * n;
+    for (let b = 0; b <= a; b++) {
+      const v = dotCol(xs, off, hx[S[b]!]!, n);
+      M[a * m0 + b] = v;
+      M[b * m0 + a] = v;
+    }
+    grad[a] = dotCol(xs, off, u, n) - xg[S[a]!]!;
+  }
+  const keep: number[] = Array.from({ length: m0 }, (_, a) => a);
+  const total = new Float64Array(m0); // accumulated step per support position
+  const A = new Float64Array(m0 * m0);
+  for (let r = 0; r < m0; r++) {
+    for (let c = 0; c < m0; c++) A[r * m0 + c] = M[r * m0 + c]!;
+    A[r * m0 + r] += ridge;
+  }
+  let L = cholesky(A, m0);
+  if (!L) return false;
+  for (let rep = 0; rep < m0 + 1 && keep.length > 0; rep++) {
+    const m = keep.length;
+    const rhs = new Float64Array(m);
+    for (let r = 0; r < m; r++) {
+      const a = keep[r]!;
+      const j = S[a]!;
+      rhs[r] = -(grad[a]! + ridge * beta[j]! + thr * Math.sign(beta[j]!));
+    }
+    const d = choleskySolve(L, m, rhs);
+    // Longest step keeping every sign; the first coordinate to reach zero leaves S.
+    let t = 1;
+    let leaving = -1;
+    for (let r = 0; r < m; r++) {
+      const b = beta[S[keep[r]!]!]!;
+      const nb = b + d[r]!;
+      if (nb !== 0 && Math.sign(nb) !== Math.sign(b)) {
+        const tr = -b / d[r]!;
+        if (tr < t) {
+          t = tr;
+          leaving = r;
+        }
+      }
+    }
+    const step = new Float64Array(m);
+    for (let r = 0; r < m; r++) {
+      const j = S[keep[r]!]!;
+      step[r] = r === leaving ? -beta[j]! : t * d[r]!;
+      beta[j] = r === leaving ? 0 : beta[j]! + step[r]!;
+      total[keep[r]!] += step[r]!;
+    }
+    for (let a = 0; a < m0; a++) {
+      let s = 0;
+      for (let r = 0; r < m; r++) s += M[a * m0 + keep[r]!]! * step[r]!;
+      grad[a] += s;
+    }
+    if (leaving < 0) break;
+    keep.splice(leaving, 1);
+    L = choleskyDelete(L, m, leaving);
+  }
+  // u = H X (β − β₀) / n follows the accumulated steps.
+  for (let a = 0; a < m0; a++) {
+    const st = total[a]!;
+    if (st === 0) continue;
+    const hv = hx[S[a]!]!;
+    for (let i = 0; i < n; i++) u[i] += st * hv[i]!;
+  }
+  return true;
 }
 
 /**
@@ -366,8 +500,16 @@ export function coxnetFitStd(
   tol: number,
   maxIter: number,
   signal?: AbortSignal,
+  earlyStop = false,
 ): { betas: Float64Array[]; iterations: number[]; converged: boolean[] } {
   const rs = riskSets(time, event);
+  // Deviance ratio 1 − D(β)/D(0) for glmnet's path stopping rules.
+  let lsat = 0;
+  for (let grp = 0; grp < rs.groups; grp++) {
+    const d = rs.events[grp]!;
+    if (d > 0) lsat -= d * Math.log(d);
+  }
+  const devRatios: number[] = [];
   const beta = new Float64Array(p);
   const eta = new Float64Array(n);
   const g = new Float64Array(n);
@@ -401,6 +543,7 @@ export function coxnetFitStd(
   };
 
   let ll = breslowState(eta, rs, event, g, h);
+  const dev0 = 2 * (lsat - ll);
   scoreGradient(xs, n, p, g, grad);
   let lamPrev = 0;
   for (let j = 0; j < p; j++) lamPrev = Math.max(lamPrev, grad[j]! / Math.max(a, 1e-3));
@@ -469,6 +612,14 @@ export function coxnetFitStd(
     betas.push(beta.slice());
     iterations.push(iters);
     converged.push(ok);
+    // glmnet (fdev = 1e-5, devmax = 0.999, at least 5 λ): stop a generated path once the
+    // explained deviance saturates; near saturation with p ≫ n the fits only get harder.
+    const ratio = 1 - (2 * (lsat - ll)) / dev0;
+    devRatios.push(ratio);
+    const m = devRatios.length;
+    if (earlyStop && m >= 5) {
+      if ((ratio - devRatios[m - 5]!) / ratio < 1e-5 || ratio > 0.999) break;
+    }
   }
   return { betas, iterations, converged };
 }
@@ -487,7 +638,8 @@ export function coxnetPath(
   const t = rows ? Float64Array.from(rows, i => time[i]!) : Float64Array.from(time);
   const e = rows ? Uint8Array.from(rows, i => (event[i] ? 1 : 0)) : Uint8Array.from(event);
   const { xs, means, scales } = standardizeRows(x, n, p, rows, opts.standardize);
-  const lambdas = opts.lambdas
+  const generated = !opts.lambdas;
+  const lambdaSeq = opts.lambdas
     ? Float64Array.from(opts.lambdas)
     : lambdaPath(xs, m, p, t, e, opts.l1Ratio, opts.nLambda ?? 100, opts.lambdaMinRatio);
   const fit = coxnetFitStd(
@@ -496,12 +648,14 @@ export function coxnetPath(
     p,
     t,
     e,
-    lambdas,
+    lambdaSeq,
     opts.l1Ratio,
-    opts.tol ?? 1e-12,
+    opts.tol ?? DEFAULT_TOL,
     opts.maxIter ?? 1000,
     opts.signal,
+    generated,
   );
+  const lambdas = lambdaSeq.slice(0, fit.betas.length);
   const beta = fit.betas.map(b => b.map((v, j) => (scales[j]! > 0 ? v / scales[j]! : 0)));
   return {
     lambdas,
@@ -561,6 +715,8 @@ export interface CoxnetCv {
   indexMin: number;
   index1se: number;
   foldid: Int32Array;
+  /** The fit on all rows along `lambdas`. */
+  path: CoxnetPath;
 }
 
 /** cv.glmnet(family = "cox", type.measure = "deviance", grouped = TRUE). */
@@ -581,21 +737,10 @@ export async function coxnetCv(
     foldid = new Int32Array(n);
     for (let r = 0; r < n; r++) foldid[perm[r]!] = (r % k) + 1;
   }
-  const lambdas = opts.lambdas
-    ? Float64Array.from(opts.lambdas)
-    : (() => {
-        const { xs } = standardizeRows(x, n, p, null, opts.standardize);
-        return lambdaPath(
-          xs,
-          n,
-          p,
-          time,
-          event,
-          opts.l1Ratio,
-          opts.nLambda ?? 100,
-          opts.lambdaMinRatio,
-        );
-      })();
+  // The full-data path first: its (possibly early-stopped) λ sequence is the one the folds use,
+  // and its coefficients are the final fit, as cv.glmnet's glmnet.fit.
+  const path = coxnetPath(x, n, p, time, event, opts);
+  const lambdas = path.lambdas;
   const threads = Math.max(1, opts.threads ?? defaultThreads());
   let xShared = x;
   if (threads > 1 && !(x.buffer instanceof SharedArrayBuffer)) {
@@ -620,7 +765,7 @@ export async function coxnetCv(
       lambdas,
       l1Ratio: opts.l1Ratio,
       standardize: opts.standardize,
-      tol: opts.tol ?? 1e-12,
+      tol: opts.tol ?? DEFAULT_TOL,
       maxIter: opts.maxIter ?? 1000,
     });
   }
@@ -667,5 +812,6 @@ export async function coxnetCv(
     indexMin,
     index1se,
     foldid,
+    path,
   };
 }

@@ -154,7 +154,12 @@ describe('coxnet (glmnet family = "cox")', () => {
     ['enet', 0.5, true],
     ['lasso_unstd', 1, false],
   ] as const)('%s coefficients at fixed lambdas match glmnet', (key, l1Ratio, standardize) => {
-    const path = coxnetPath(X, net.n, net.p, t, e, { l1Ratio, standardize, lambdas: net.lambdas });
+    const path = coxnetPath(X, net.n, net.p, t, e, {
+      l1Ratio,
+      standardize,
+      lambdas: net.lambdas,
+      tol: 1e-12,
+    });
     path.beta.forEach((b, l) => close(b, net[key][l]!, 1e-4));
     expect(path.converged.every(Boolean)).toBe(true);
   });
@@ -176,6 +181,7 @@ describe('coxnet (glmnet family = "cox")', () => {
         l1Ratio: 1,
         standardize: true,
         lambdas: net.lambdas,
+        tol: 1e-12,
         nFolds: 5,
         foldid: Int32Array.from(net.foldid),
         threads: 1,
