@@ -341,7 +341,7 @@ function cdSweeps(
       if (change > maxChange) maxChange = change;
     }
     if (maxChange < tol) return;
-    if (supportNewton(xs, n, p, active, beta, g, u, xg, hx, thr, ridge)) continue;
+    if (supportNewton(xs, n, p, active, beta, u, xg, hx, thr, ridge)) continue;
     // Fallback (singular support system): cycle over the non-zero coordinates.
     const nz: number[] = [];
     for (let j = 0; j < p; j++) if (active[j] && beta[j] !== 0) nz.push(j);
@@ -400,7 +400,6 @@ function supportNewton(
   p: number,
   active: Uint8Array,
   beta: Float64Array,
-  g: Float64Array,
   u: Float64Array,
   xg: Float64Array,
   hx: (Float64Array | undefined)[],
