@@ -7,13 +7,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { type Dataset } from '../../../compute/core/dataset.js';
-import { encodeDataset } from '../../../compute/io/binary.js';
 import {
-  parseTabular,
   TabularParseError,
   type TabularOptions,
   type TabularResult,
 } from '../../../compute/io/tabular.js';
+import { parseTabularOffThread } from '../../../compute/io/parse-thread.js';
 import { AppError } from '../../errors.js';
 import { afterCursorFilter, encodeCursor } from '../../graphql/connection.js';
 import { log } from '../../logger.js';
@@ -23,6 +22,12 @@ import { Semaphore } from '../../util/semaphore.js';
 import { Role } from '../accounts/role.js';
 import { User } from '../accounts/user.entity.js';
 import { audit } from '../audit/audit.service.js';
+import {
+  assertDatasetFits,
+  reserveDatasetBytes,
+  withDatasetQuota,
+  type QuotaLimits,
+} from '../quotas/quotas.service.js';
 import { DatasetEntity, NOT_DELETED } from './dataset.entity.js';
 import {
   DatasetStatus,
@@ -51,6 +56,17 @@ export interface DatasetDeps {
   storage: ObjectStorage;
   maxUploadBytes: number;
   presignTtlSeconds: number;
+  /** Per-user quotas, checked atomically where rows are created (absent: unlimited). */
+  quotas?: QuotaLimits;
+}
+
+/** Flushes the new row inside the owner's quota lock (one more dataset + `bytes` must fit). */
+async function flushNewRow(deps: DatasetDeps, actor: Actor, bytes: number): Promise<void> {
+  const limits = deps.quotas;
+  if (!limits) return deps.em.flush();
+  await withDatasetQuota(deps.em, actor.id, exec =>
+    assertDatasetFits(exec, actor.id, limits, bytes),
+  );
 }
 
 export interface DatasetFields {
@@ -280,13 +296,10 @@ async function processStored(
   let result: TabularResult;
   let matrix: Buffer;
   try {
-    ({ result, matrix } = await parsing.run(async () => {
-      const r = await parseTabular(
-        await storage.get(ds.uploadKey),
-        tabularOptions(ds.parseOptions),
-      );
-      return { result: r, matrix: encodeDataset(r.dataset) };
-    }));
+    // Parsed on a worker thread: a multi-GB upload must not block the API's event loop.
+    ({ matrix, ...result } = await parsing.run(async () =>
+      parseTabularOffThread(await storage.get(ds.uploadKey), tabularOptions(ds.parseOptions)),
+    ));
   } catch (e) {
     if (e instanceof TabularParseError) {
       await markFailed(em, ds, e.message, {
@@ -343,7 +356,7 @@ export async function uploadDataset(
     targetType: 'dataset',
     targetId: ds.id,
   });
-  await deps.em.flush();
+  await flushNewRow(deps, actor, 0);
   let uploaded: { sha256: string; size: number };
   let file: Readable | undefined;
   try {
@@ -367,6 +380,15 @@ export async function uploadDataset(
       });
     }
     throw e;
+  }
+  if (deps.quotas) {
+    try {
+      await reserveDatasetBytes(deps.em.getKnex(), actor.id, deps.quotas, ds.id, uploaded.size);
+    } catch (e) {
+      await markFailed(deps.em, ds, (e as Error).message);
+      await deps.storage.deletePrefix(datasetKeys(ds.id).prefix).catch(() => undefined);
+      throw e;
+    }
   }
   return processStored(deps, ds, uploaded);
 }
@@ -396,7 +418,7 @@ export async function requestDatasetUpload(
     targetType: 'dataset',
     targetId: ds.id,
   });
-  await deps.em.flush();
+  await flushNewRow(deps, actor, input.sizeBytes ?? 0);
   const ttl = deps.presignTtlSeconds;
   const uploadUrl = await deps.storage.presignPut(ds.uploadKey, {
     expiresInSeconds: ttl,
@@ -436,6 +458,15 @@ export async function completeDatasetUpload(
       `the file is larger than the upload limit of ${deps.maxUploadBytes} bytes`,
     );
     throw uploadTooLarge(deps.maxUploadBytes, ds.id);
+  }
+  if (deps.quotas) {
+    try {
+      await reserveDatasetBytes(deps.em.getKnex(), actor.id, deps.quotas, ds.id, stat.size);
+    } catch (e) {
+      await deps.storage.delete(ds.uploadKey).catch(() => undefined);
+      await markFailed(deps.em, ds, (e as Error).message);
+      throw e;
+    }
   }
   return processStored(deps, ds);
 }
