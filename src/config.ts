@@ -50,6 +50,29 @@ export interface Config {
   maxAliases: number;
   gpuAutoMinCells: number;
   dbStatementTimeoutMs: number;
+  /** Per-user limits (0 = unlimited); see src/modules/quotas. */
+  quotas: QuotaConfig;
+  /** GraphQL operations per window, per signed-in user and per client IP (0 = off). */
+  rateLimit: { windowSeconds: number; perUser: number; perIp: number };
+  /** Prometheus `/metrics`; a bearer token if METRICS_TOKEN is set. */
+  metrics: { enabled: boolean; token: string | undefined };
+  retention: RetentionConfig;
+}
+
+export interface QuotaConfig {
+  storageBytes: number;
+  datasets: number;
+  concurrentJobs: number;
+  gpuMinutesPerMonth: number;
+}
+
+export interface RetentionConfig {
+  /** Soft-deleted datasets (rows + objects) are purged after this many days. */
+  deletedDatasetDays: number;
+  /** Events of jobs that ended this many days ago are deleted (0 = keep forever). */
+  jobEventDays: number;
+  /** How often the purge runs (seconds; 0 = never). */
+  intervalSeconds: number;
 }
 
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
@@ -144,6 +167,18 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(30),
   GPU_AUTO_MIN_CELLS: int(0, Number.MAX_SAFE_INTEGER).default(5_000_000),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  QUOTA_STORAGE_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(20 * GiB),
+  QUOTA_DATASETS: int(0, 1_000_000).default(200),
+  QUOTA_CONCURRENT_JOBS: int(0, 10_000).default(10),
+  QUOTA_GPU_MINUTES_PER_MONTH: int(0, 10_000_000).default(600),
+  RATE_LIMIT_WINDOW: duration(1, 3600).default(60),
+  RATE_LIMIT_PER_USER: int(0, 1_000_000).default(600),
+  RATE_LIMIT_PER_IP: int(0, 1_000_000).default(1200),
+  METRICS_ENABLED: bool.default(true),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  RETENTION_DELETED_DATASETS_DAYS: int(0, 3650).default(30),
+  RETENTION_JOB_EVENTS_DAYS: int(0, 36500).default(90),
+  RETENTION_INTERVAL: duration(0, 7 * 86400).default(3600),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -250,6 +285,23 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       gpuAutoMinCells: e.GPU_AUTO_MIN_CELLS,
       dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+      quotas: {
+        storageBytes: e.QUOTA_STORAGE_BYTES,
+        datasets: e.QUOTA_DATASETS,
+        concurrentJobs: e.QUOTA_CONCURRENT_JOBS,
+        gpuMinutesPerMonth: e.QUOTA_GPU_MINUTES_PER_MONTH,
+      },
+      rateLimit: {
+        windowSeconds: e.RATE_LIMIT_WINDOW,
+        perUser: e.RATE_LIMIT_PER_USER,
+        perIp: e.RATE_LIMIT_PER_IP,
+      },
+      metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
+      retention: {
+        deletedDatasetDays: e.RETENTION_DELETED_DATASETS_DAYS,
+        jobEventDays: e.RETENTION_JOB_EVENTS_DAYS,
+        intervalSeconds: e.RETENTION_INTERVAL,
+      },
     },
   };
 }

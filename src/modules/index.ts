@@ -12,6 +12,7 @@ import { AuditLog } from './audit/audit-log.entity.js';
 import { DatasetEntity } from './datasets/dataset.entity.js';
 import { DatasetResolver } from './datasets/dataset.resolver.js';
 import { jobEntities, JobsResolver } from './jobs/index.js';
+import { OpsResolver } from './quotas/quotas.resolver.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ClassRef = abstract new (...args: any[]) => unknown;
@@ -28,6 +29,7 @@ export const entities: ClassRef[] = [
 
 export const resolvers: ClassRef[] = [
   // --- resolvers ---
+  OpsResolver,
   DatasetResolver,
   JobsResolver,
   AccountsResolver,

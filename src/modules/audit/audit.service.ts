@@ -35,3 +35,23 @@ export async function audit(
     await em.flush();
   }
 }
+
+/** Same as `audit`, for code that works on knex directly (jobs); writes at once. */
+export async function auditRaw(
+  knex: { raw(sql: string, bindings: unknown[]): PromiseLike<unknown> },
+  entry: AuditEntry,
+): Promise<void> {
+  await knex.raw(
+    `INSERT INTO audit_log (id, created_at, actor_id, action, target_type, target_id, outcome, ip, details)
+     VALUES (gen_random_uuid(), now(), ?, ?, ?, ?, ?, ?, ?::jsonb)`,
+    [
+      entry.actorId ?? null,
+      entry.action,
+      entry.targetType ?? null,
+      entry.targetId ?? null,
+      entry.outcome ?? 'SUCCESS',
+      entry.ip ?? null,
+      entry.details ? JSON.stringify(entry.details) : null,
+    ],
+  );
+}

@@ -49,6 +49,7 @@ function deps(ctx: Context): DatasetDeps {
     storage: ctx.app.storage,
     maxUploadBytes: ctx.app.config.maxUploadBytes,
     presignTtlSeconds: ctx.app.config.presignTtlSeconds,
+    quotas: ctx.app.config.quotas,
   };
 }
 

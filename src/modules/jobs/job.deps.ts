@@ -17,4 +17,6 @@ export interface JobsDeps {
   settings: QueueSettings;
   storage: ObjectStorage;
   gpuAutoMinCells: number;
+  /** Per-user quotas checked atomically at submit (API only; absent: unlimited). */
+  quotas?: import('../quotas/quotas.service.js').QuotaLimits;
 }

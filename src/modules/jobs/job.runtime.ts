@@ -38,6 +38,7 @@ export function jobsDeps(app: AppServices): JobsDeps {
     settings,
     storage: app.storage,
     gpuAutoMinCells: app.config.gpuAutoMinCells,
+    quotas: app.config.quotas,
   };
   built.set(app, deps);
   const stopReconciler = startReconciler(deps);

@@ -15,6 +15,8 @@ import { isUuid } from '../../util/ids.js';
 import { Role, roleAtLeast } from '../accounts/role.js';
 import { DatasetEntity } from '../datasets/dataset.entity.js';
 import { DatasetStatus } from '../datasets/dataset.model.js';
+import { auditRaw } from '../audit/audit.service.js';
+import { checkJobQuota } from '../quotas/quotas.service.js';
 import { ConfigError, validateJobConfig } from './job.config.js';
 import { type JobsDeps } from './job.deps.js';
 import { publishEvents } from './job.events.js';
@@ -232,9 +234,12 @@ async function insert(
   at = '',
 ): Promise<JobRecord> {
   const key = p.input.idempotencyKey ?? null;
-  const rows = await raw<{ job: RawRow; event: RawRow }>(
-    deps.knex,
-    `WITH j AS (
+  // Quota check and insert in one transaction under the owner's quota lock (see modules/quotas).
+  const rows = await deps.knex.transaction(async trx => {
+    if (deps.quotas) await checkJobQuota(trx, actor.id, deps.quotas, p.pool, key);
+    return raw<{ job: RawRow; event: RawRow }>(
+      trx,
+      `WITH j AS (
        INSERT INTO jobs (id, owner_id, dataset_id, type, status, config, device_requested, pool,
          priority, idempotency_key, request_hash, depends_on, batch_id, progress, message, last_seq,
          created_at, updated_at, queued_at)
@@ -249,24 +254,25 @@ async function insert(
        RETURNING *
      )
      SELECT row_to_json(j) AS job, (SELECT row_to_json(e) FROM e) AS event FROM j`,
-    [
-      p.id,
-      actor.id,
-      p.input.datasetId,
-      p.input.type,
-      p.status,
-      JSON.stringify(p.config),
-      p.input.device,
-      p.pool,
-      p.input.priority,
-      key,
-      p.requestHash,
-      `{${p.dependsOn.join(',')}}`,
-      batchId,
-      p.message,
-      p.status,
-    ],
-  );
+      [
+        p.id,
+        actor.id,
+        p.input.datasetId,
+        p.input.type,
+        p.status,
+        JSON.stringify(p.config),
+        p.input.device,
+        p.pool,
+        p.input.priority,
+        key,
+        p.requestHash,
+        `{${p.dependsOn.join(',')}}`,
+        batchId,
+        p.message,
+        p.status,
+      ],
+    );
+  });
   if (!rows[0]) {
     // Same idempotency key: the first submit won; every caller gets its job.
     const existing = await raw(
@@ -341,6 +347,13 @@ export async function cancelJob(deps: JobsDeps, actor: Actor, id: string): Promi
     throw AppError.badInput(`job ${job.id} already ended (${now.status}); nothing to cancel`, 'id');
   }
   publishEvents(deps.bus, t.events);
+  await auditRaw(deps.knex, {
+    action: 'job.cancel',
+    actorId: actor.id,
+    targetType: 'job',
+    targetId: job.id,
+    details: { by: job.ownerId === actor.id ? 'owner' : 'admin', from: job.status },
+  }).catch(err => log.warn('audit write failed', { jobId: job.id, error: String(err) }));
   // Reach the worker running it (if any) and drop a waiting queue entry; both best effort (the
   // worker also notices through its fenced writes and its status poll).
   await Promise.allSettled([
