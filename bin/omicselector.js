@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is TypeScript compiled by `npm run build` to dist/compute/cli/main.js.
+// Thin launcher: the CLI (offline compute commands + remote commands, cli/main.ts) is TypeScript
+// compiled by `npm run build` to dist/cli/main.js.
 'use strict';
 const path = require('node:path');
 
-const entry = path.join(__dirname, '..', 'dist', 'compute', 'cli', 'main.js');
+const entry = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 let cli;
 try {
   cli = require(entry);

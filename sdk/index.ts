@@ -6,6 +6,7 @@ export * from './generated/graphql.js';
 export type * as Schema from './generated/schema.js';
 export {
   createClient,
+  endpointUrls,
   TERMINAL_STATUSES,
   type AuthPayload,
   type ClientOptions,

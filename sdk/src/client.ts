@@ -61,6 +61,8 @@ export interface ClientOptions {
   token?: string;
   /** A refresh token: exchanged for an access token on first use, then rotated. */
   refreshToken?: string;
+  /** A saved token set (as handed to `onTokens`), expiry included; instead of token/refreshToken. */
+  tokens?: Tokens;
   /** An API key (`osk_…`): for automation; cannot manage keys or sessions. */
   apiKey?: string;
   /** Keeps tokens between processes and picks up tokens rotated by another process. */
@@ -105,7 +107,8 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
-function normaliseUrl(url: string): { http: string; ws: string } {
+/** The HTTP and WebSocket endpoints for a server URL (a bare origin gets `/graphql`). */
+export function endpointUrls(url: string): { http: string; ws: string } {
   const u = new URL(url);
   if (u.pathname === '/' || u.pathname === '') u.pathname = '/graphql';
   const http = u.toString();
@@ -141,7 +144,7 @@ async function fileBlob(file: Blob | string): Promise<{ blob: Blob; name: string
 }
 
 export function createClient(options: ClientOptions) {
-  const urls = normaliseUrl(options.url);
+  const urls = endpointUrls(options.url);
   const doFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const printed = new WeakMap<DocumentNode, string>();
   const source = (doc: DocumentNode) => {
@@ -155,9 +158,10 @@ export function createClient(options: ClientOptions) {
     return tokensOf(data.refreshToken);
   };
   const initial =
-    options.token || options.refreshToken
+    options.tokens ??
+    (options.token || options.refreshToken
       ? { accessToken: options.token ?? '', refreshToken: options.refreshToken }
-      : undefined;
+      : undefined);
   const session = new Session(
     options.apiKey,
     initial,
