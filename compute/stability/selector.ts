@@ -12,6 +12,7 @@ export interface StabilitySelectorArgs {
   threshold: number;
   stratify: boolean;
   confidence: number;
+  path: 'auto' | 'batched' | 'threads';
 }
 
 const args = {
@@ -52,6 +53,12 @@ const args = {
     max: 0.999,
     doc: 'Level of the stability-index confidence interval.',
   },
+  path: {
+    type: 'enum',
+    values: ['auto', 'batched', 'threads'],
+    default: 'auto',
+    doc: 'auto: one batched tensor computation when the base selector supports it (lasso / elastic_net at a fixed alpha) and native TensorFlow (CPU/GPU) is the tensor backend, else subsamples on worker threads; batched / threads force one.',
+  },
 } satisfies ArgSpecs;
 
 export function parseJsonObject(field: string, text: string): Record<string, unknown> {
@@ -91,6 +98,7 @@ export const stabilitySelector: SelectorDef<StabilitySelectorArgs> = {
         threshold: a.threshold,
         stratify: a.stratify,
         confidence: a.confidence,
+        path: a.path,
       },
       ctx,
       undefined,

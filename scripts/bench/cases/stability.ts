@@ -1,8 +1,9 @@
 /**
  * Stability selection of the lasso, 100 subsamples of ⌊n/2⌋ samples at a fixed penalty: ours
- * (batched tensor path when a kernel is registered for the base selector, else subsamples spread
- * over worker threads) against the loop a scikit-learn user writes — standardise each subsample,
- * fit `Lasso(alpha)` / L1 `LogisticRegression`, count non-zero coefficients. The reference draws
+ * (`path: auto` = the batched tensor kernel on native TensorFlow, else subsamples spread over
+ * worker threads; plus the batched kernel forced on the active backend) against the loop a
+ * scikit-learn user writes — standardise each subsample, fit `Lasso(alpha)` / L1
+ * `LogisticRegression`, count non-zero coefficients. The reference draws
  * its own subsamples (same count and size; numpy cannot reproduce our xoshiro stream), so both
  * sides do the same amount of work, not bit-identical work.
  * Objectives match: glmnet's (1/2n)‖y − Xβ‖² + α‖β‖₁ on standardised features is sklearn's Lasso;
@@ -16,7 +17,7 @@ import { type BenchCase } from '../case';
 
 const SUBSAMPLES = 100;
 
-function ours(alpha: number): (ds: Dataset) => Promise<unknown> {
+function ours(alpha: number, path = 'auto'): (ds: Dataset) => Promise<unknown> {
   return ds => {
     const def = getSelector('stability_selection');
     const args = parseArgs(def.args, {
@@ -24,6 +25,7 @@ function ours(alpha: number): (ds: Dataset) => Promise<unknown> {
       base_args: JSON.stringify({ alpha }),
       n_subsamples: SUBSAMPLES,
       sample_fraction: 0.5,
+      path,
     });
     return def.run(ds, args as never, quietContext(42));
   };
@@ -48,6 +50,19 @@ export const cases: BenchCase[] = [
     name: 'stability_selection (lasso, gaussian)',
     task: 'continuous',
     ours: ours(0.1),
+    reference: {
+      label: `sklearn Lasso loop × ${SUBSAMPLES}`,
+      python:
+        'from sklearn.linear_model import Lasso\n' +
+        loop('    coef = Lasso(alpha=0.1).fit(Xs, ys).coef_'),
+    },
+  },
+  {
+    // The batched float32 FISTA kernel forced on whatever tensor backend is active (wasm here).
+    name: 'stability_selection (lasso, gaussian, batched)',
+    task: 'continuous',
+    ours: ours(0.1, 'batched'),
+    smallOnly: true,
     reference: {
       label: `sklearn Lasso loop × ${SUBSAMPLES}`,
       python:

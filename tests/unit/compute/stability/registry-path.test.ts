@@ -63,4 +63,46 @@ describe('registered stability_selection and ensemble', () => {
       def.run(ds, parseArgs(def.args, { selectors: 't_test' }), ctx(1, 1)),
     ).rejects.toThrow(/at least two/);
   });
+
+  it('stability_selection over lasso: batched tensor path agrees with per-subsample fits', async () => {
+    const rng = new Rng(12);
+    const n = 80;
+    const p = 40;
+    const data = new Float64Array(n * p);
+    for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+    const values = Float64Array.from(
+      { length: n },
+      (_, i) => 1.5 * data[i]! - 1.5 * data[n + i]! + data[2 * n + i]! + rng.normal(),
+    );
+    const cont = {
+      ...ds,
+      nSamples: n,
+      nFeatures: p,
+      data,
+      featureNames: Array.from({ length: p }, (_, j) => `x${j + 1}`),
+      sampleIds: Array.from({ length: n }, (_, i) => `s${i}`),
+      outcome: { kind: 'continuous' as const, values },
+    };
+    const def = getSelector('stability_selection');
+    const run = (path: string) =>
+      def.run(
+        cont,
+        parseArgs(def.args, { base: 'lasso', base_args: '{"alpha":0.2}', n_subsamples: 16, path }),
+        ctx(5, 1),
+      );
+    const batched = await run('batched');
+    const threads = await run('threads');
+    expect(batched.diagnostics.path).toBe('batched');
+    expect(threads.diagnostics.path).toBe('in-process');
+    for (const f of cont.featureNames)
+      expect(Math.abs(batched.scores[f]! - threads.scores[f]!)).toBeLessThanOrEqual(0.125);
+    expect(batched.selected.slice(0, 3).sort()).toEqual(['x1', 'x2', 'x3']);
+    await expect(
+      def.run(
+        cont,
+        parseArgs(def.args, { base: 'lasso', n_subsamples: 4, path: 'batched' }),
+        ctx(5, 1),
+      ),
+    ).rejects.toThrow(/no batched kernel for lasso/);
+  });
 });
