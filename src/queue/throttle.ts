@@ -4,7 +4,7 @@
  * subscribers never get stuck on a stale percentage while the store stays ≤ ~10 events/s.
  */
 export class Throttle<T> {
-  private last = 0;
+  private last = -Infinity;
   private pending: T | null = null;
   private timer: NodeJS.Timeout | null = null;
 

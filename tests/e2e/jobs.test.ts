@@ -21,6 +21,8 @@ import {
   type JobView,
   type WorkerProcess,
 } from '../helpers/worker';
+import { redisOptionsFromUrl } from '../../src/workers/compute-worker';
+import { testEnv } from '../helpers/env';
 import { subscribe, wsClient } from '../helpers/ws';
 
 // The API side of the job machinery reads the same fast timings as the workers.
@@ -352,6 +354,116 @@ describe('jobs end to end', () => {
     const scored = await waitForJob(t, alice.accessToken, pred.id, j => TERMINAL.has(j.status));
     expect(scored.status).toBe('COMPLETED');
     expect((scored.result!.data.predictions as unknown[]).length).toBe(60);
+  });
+
+  test('every job type runs: a batch of tuning, benchmarking and preprocessing', async () => {
+    const jobs = [
+      {
+        type: 'HYPERPARAMETER_TUNING',
+        config: {
+          model: { code: 'knn' },
+          searchSpace: { n_neighbors: { type: 'int', low: 1, high: 9 } },
+          strategy: 'random',
+          nTrials: 4,
+          features: ['g1', 'g2', 'g3', 'g4', 'g5', 'g6'],
+        },
+      },
+      {
+        type: 'BENCHMARKING',
+        config: {
+          selectors: [
+            { code: 't_test', k: 5 },
+            { code: 'anova', k: 5 },
+          ],
+          signatures: [{ name: 'noise', features: ['g100', 'g200', 'g300'] }],
+          models: [{ code: 'knn' }],
+          cv: { nSplits: 2, nRepeats: 1 },
+        },
+      },
+      { type: 'PREPROCESSING', config: { steps: [{ code: 'zscore' }] } },
+    ].map(j => ({ ...j, datasetId, device: 'CPU' }));
+    const { submitBatch } = await gqlOk<{ submitBatch: (JobView & { batchId: string })[] }>(
+      t,
+      'SubmitBatch',
+      { jobs },
+      alice.accessToken,
+    );
+    expect(new Set(submitBatch.map(j => j.batchId)).size).toBe(1);
+    const [tuning, bench, pre] = await Promise.all(
+      submitBatch.map(j =>
+        waitForJob(t, alice.accessToken, j.id, x => TERMINAL.has(x.status), 150_000),
+      ),
+    );
+    expect(tuning).toMatchObject({ status: 'COMPLETED' });
+    expect((tuning!.result!.data.trials as unknown[]).length).toBe(4);
+    expect(tuning!.result!.summary.metric).toBe('roc_auc');
+    expect(bench).toMatchObject({ status: 'COMPLETED' });
+    // The informative signatures beat three noise features.
+    expect(['t_test', 'anova']).toContain(bench!.result!.summary.recommended);
+    expect(pre).toMatchObject({ status: 'COMPLETED' });
+    expect(pre!.result!.artifacts[0]).toBe(`jobs/${pre!.id}/attempt-1/preprocessed.bin`);
+    expect(pre!.result!.summary).toMatchObject({ featuresBefore: 300, featuresAfter: 300 });
+
+    // One bad config rejects the whole batch before anything is stored.
+    const before = await gqlOk<{ jobs: { totalCount: number } }>(t, 'Jobs', {}, alice.accessToken);
+    const bad = await t.gql(
+      op('SubmitBatch'),
+      {
+        jobs: [jobs[2], { ...jobs[2], config: { steps: [{ code: 'zscore', args: { nope: 1 } }] } }],
+      },
+      alice.accessToken,
+    );
+    expect(bad.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'jobs[1].config.steps[0].args.nope',
+    });
+    const after = await gqlOk<{ jobs: { totalCount: number } }>(t, 'Jobs', {}, alice.accessToken);
+    expect(after.jobs.totalCount).toBe(before.jobs.totalCount);
+  });
+
+  test('outbox: a committed QUEUED row that never reached the queue is enqueued and run; a queue entry without a row is skipped', async () => {
+    const conn = t.app.services.orm.em.getConnection();
+    const template = await submit({
+      type: 'FEATURE_SELECTION',
+      config: { selectors: [{ code: 't_test', k: 2 }] },
+      device: 'CPU',
+    });
+    await waitForJob(t, alice.accessToken, template.id, j => j.status === 'COMPLETED');
+    // As if the API died between its commit and queue.add: a row with no queue entry.
+    const [{ id: orphanId }] = await conn.execute(
+      `insert into jobs (id, owner_id, dataset_id, type, status, config, device_requested, pool, priority,
+         progress, last_seq, created_at, updated_at, queued_at)
+       select gen_random_uuid(), owner_id, dataset_id, type, 'QUEUED', config, device_requested, pool, priority,
+         0, 0, now(), now() - interval '10 seconds', now()
+       from jobs where id = ? returning id`,
+      [template.id],
+    );
+    const ran = await waitForJob(
+      t,
+      alice.accessToken,
+      orphanId,
+      j => TERMINAL.has(j.status),
+      60_000,
+    );
+    expect(ran.status).toBe('COMPLETED');
+
+    // The reverse: a queue entry whose job row does not exist is acknowledged without running.
+    const { Queue } = await import('bullmq');
+    const q = new Queue('compute-cpu', {
+      connection: redisOptionsFromUrl(testEnv().redisUrl),
+      prefix: t.config.redisPrefix,
+    });
+    const ghost = '00000000-0000-4000-8000-00000000beef';
+    await q.add('compute', { jobId: ghost }, { jobId: ghost, priority: 5 });
+    const deadline = Date.now() + 30_000;
+    let state = '';
+    while (Date.now() < deadline && state !== 'completed') {
+      state = await (await q.getJob(ghost))!.getState();
+      await new Promise(r => setTimeout(r, 200));
+    }
+    expect(state).toBe('completed');
+    expect((await q.getJob(ghost))!.returnvalue).toBe('skipped: no row');
+    await q.close();
   });
 
   test('user B cannot read, list, subscribe to, cancel or retry user A’s job', async () => {
