@@ -30,6 +30,9 @@ import { log } from './logger.js';
 import { authenticate } from './modules/accounts/authenticate.js';
 import { currentRequestId, runWithRequestScope } from './request-context.js';
 import { LocalStorage } from './storage/local.js';
+import { createMetrics, httpMetrics, operationMetrics } from './ops/metrics.js';
+import { createRateLimiter } from './ops/ratelimit.js';
+import { installOpsRoutes } from './ops/routes.js';
 
 export interface HttpApp {
   httpServer: Server;
@@ -94,6 +97,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
   const expressApp = express();
   expressApp.disable('x-powered-by');
   const httpServer = createServer(expressApp);
+  const metrics = createMetrics(app);
+  const rateLimiter = createRateLimiter(app);
 
   // Request id: echoed back, attached to logs and to masked errors.
   expressApp.use((req: Request, res: Response, next: NextFunction) => {
@@ -102,6 +107,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     res.setHeader('x-request-id', requestId);
     runWithRequestScope(() => next(), requestId);
   });
+  expressApp.use(httpMetrics(metrics));
+  installOpsRoutes(expressApp, app, metrics);
 
   expressApp.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -146,6 +153,12 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
+      },
+      onSubscribe: () => {
+        metrics.openSubscriptions.inc();
+      },
+      onComplete: () => {
+        metrics.openSubscriptions.dec();
       },
       onClose: ctx => {
         clearTimeout(expiryTimers.get(ctx));
@@ -207,6 +220,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainWebSockets,
+      operationMetrics(metrics),
       config.isProduction
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
@@ -222,6 +236,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
       context: async ({ req }): Promise<Context> => {
         const em = orm.em.fork();
         const auth = await authenticate(req.header('authorization'), em, app);
+        await rateLimiter.consume(auth?.user.id, req.ip);
         return { requestId: currentRequestId() ?? randomUUID(), em, auth, ip: req.ip, app };
       },
     }),
