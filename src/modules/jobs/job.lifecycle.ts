@@ -33,10 +33,13 @@ export async function enqueueJob(deps: JobsDeps, job: JobRecord, fresh = false):
       ? deps.queues.enqueue(job.pool, job.id, job.priority)
       : deps.queues.requeue(job.pool, job.id, job.priority);
     await withTimeout(add, 3000, 'enqueue');
-    await raw(deps.knex, 'UPDATE jobs SET enqueued_at = now() WHERE id = ? AND status = ?', [
-      job.id,
-      'QUEUED',
-    ]);
+    // Any status: a worker may already have claimed the job; the flag still has to be set so the
+    // reconciler checks a RUNNING job's queue entry too.
+    await raw(
+      deps.knex,
+      'UPDATE jobs SET enqueued_at = now() WHERE id = ? AND enqueued_at IS NULL',
+      [job.id],
+    );
     return true;
   } catch (err) {
     log.warn('enqueue deferred to the reconciler', { jobId: job.id, error: String(err) });

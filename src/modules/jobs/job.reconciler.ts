@@ -58,9 +58,11 @@ export async function reconcileOnce(deps: JobsDeps): Promise<void> {
   // 2. Lost or failed queue entries.
   const active = await raw(
     knex,
-    `SELECT * FROM jobs WHERE status IN ('QUEUED', 'RUNNING') AND enqueued_at IS NOT NULL
-       AND enqueued_at < now() - make_interval(secs => ?) ORDER BY updated_at LIMIT ?`,
-    [graceMs / 1000, BATCH],
+    `SELECT * FROM jobs
+      WHERE (status = 'QUEUED' AND enqueued_at < now() - make_interval(secs => ?))
+         OR (status = 'RUNNING' AND started_at < now() - make_interval(secs => ?))
+      ORDER BY updated_at LIMIT ?`,
+    [graceMs / 1000, graceMs / 1000, BATCH],
   );
   for (const r of active) {
     const job = toJob(r);
