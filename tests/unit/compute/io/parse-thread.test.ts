@@ -41,6 +41,6 @@ describe(`parseTabularOffThread (${threaded ? 'worker thread' : 'in-process fall
     expect(err).toBeInstanceOf(TabularParseError);
     expect((err as TabularParseError).line).toBe(3);
     expect((err as TabularParseError).column).toBe(3);
-    expect(err.message).toMatch(/line 3, column 3/);
+    expect((err as Error).message).toMatch(/line 3, column 3/);
   });
 });
