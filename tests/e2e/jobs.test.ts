@@ -121,6 +121,16 @@ describe('jobs end to end', () => {
       events.slice(2).map(e => e.seq),
     );
 
+    // Resuming after the last event of an ended job completes at once with nothing.
+    const caughtUp = wsClient(t.wsUrl, alice.accessToken);
+    const none = subscribe<{ jobUpdates: EventView }>(caughtUp, op('JobUpdates'), {
+      jobId: job.id,
+      afterSeq: events.at(-1)!.seq,
+    });
+    await none.done;
+    await caughtUp.dispose();
+    expect(none.results).toHaveLength(0);
+
     // jobEvents (HTTP) returns the same stored events.
     const stored = await gqlOk<{ jobEvents: EventView[] }>(
       t,

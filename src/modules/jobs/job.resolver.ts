@@ -19,7 +19,7 @@ import type { Context } from '../../context.js';
 import { PageInfo } from '../../graphql/connection.js';
 import { Role } from '../accounts/role.js';
 import { jobTopic, userTopic } from './job.events.js';
-import { type JobEventRecord } from './job.model.js';
+import { isTerminal, type JobEventRecord } from './job.model.js';
 import { jobsDeps } from './job.runtime.js';
 import {
   cancelJob,
@@ -72,11 +72,16 @@ async function subscribeJobUpdates({
 }: SubData): Promise<AsyncIterable<JobEventRecord>> {
   const deps = jobsDeps(context.app);
   const job = await visibleJob(deps, actorOf(context), String(args.jobId));
-  const afterSeq = Number(args.afterSeq ?? 0);
+  const raw = Number(args.afterSeq ?? 0);
+  const afterSeq = Number.isInteger(raw) && raw > 0 ? raw : 0;
+  if (isTerminal(job.status) && afterSeq >= job.lastSeq) {
+    // Nothing left to send for an ended job: complete at once instead of waiting forever.
+    return (async function* () {})();
+  }
   return openJobStream({
     bus: deps.bus,
     topic: jobTopic(job.id),
-    afterSeq: Number.isInteger(afterSeq) && afterSeq > 0 ? afterSeq : 0,
+    afterSeq,
     load: (after, limit) => eventsAfter(deps.knex, job, after, limit),
     pollMs: deps.settings.JOBS_SUBSCRIPTION_POLL_MS,
   });
