@@ -10,6 +10,7 @@ import type { AppServices } from './context.js';
 import { createPubSub } from './graphql/pubsub.js';
 import { log } from './logger.js';
 import { initOrm, migrateUp } from './orm.js';
+import { startRetentionSchedule } from './ops/retention.js';
 import { createHttpApp, type HttpApp } from './server.js';
 import { createStorage } from './storage/index.js';
 
@@ -82,6 +83,8 @@ export async function startApp(config: Config, options: StartAppOptions): Promis
     const services: AppServices = { config, orm, redis, storage, pubSub };
     const http = await createHttpApp(services);
     cleanups.push(() => http.close());
+    const stopRetention = startRetentionSchedule(services);
+    cleanups.push(async () => stopRetention());
     const port = await http.listen(config.port, config.host);
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     return {

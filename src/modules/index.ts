@@ -13,6 +13,7 @@ import { DatasetEntity } from './datasets/dataset.entity.js';
 import { DatasetResolver } from './datasets/dataset.resolver.js';
 import { jobEntities, JobsResolver } from './jobs/index.js';
 import { OpsResolver } from './quotas/quotas.resolver.js';
+import { AdminOpsResolver } from '../ops/ops.resolver.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ClassRef = abstract new (...args: any[]) => unknown;
@@ -30,6 +31,7 @@ export const entities: ClassRef[] = [
 export const resolvers: ClassRef[] = [
   // --- resolvers ---
   OpsResolver,
+  AdminOpsResolver,
   DatasetResolver,
   JobsResolver,
   AccountsResolver,

@@ -114,6 +114,25 @@ export class LocalStorage implements ObjectStorage {
     await rm(this.pathOf(key), { force: true });
   }
 
+  async *list(prefix: string): AsyncIterable<string> {
+    assertValidKey(prefix, true);
+    const root = resolve(this.dir, prefix);
+    if (!root.startsWith(this.dir + sep)) throw new Error(`invalid prefix "${prefix}"`);
+    const walk = async function* (dir: string): AsyncIterable<string> {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) yield* walk(p);
+        else if (e.isFile() && !e.name.endsWith('.partial')) yield p;
+      }
+    };
+    for await (const p of walk(root))
+      yield p
+        .slice(this.dir.length + 1)
+        .split(sep)
+        .join('/');
+  }
+
   async deletePrefix(prefix: string): Promise<number> {
     assertValidKey(prefix, true);
     if (!prefix.endsWith('/')) {

@@ -163,6 +163,13 @@ export class S3Storage implements ObjectStorage {
     await this.client.removeObject(this.bucket, key);
   }
 
+  async *list(prefix: string): AsyncIterable<string> {
+    assertValidKey(prefix, true);
+    for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
+      if (item.name) yield item.name;
+    }
+  }
+
   async deletePrefix(prefix: string): Promise<number> {
     assertValidKey(prefix, true);
     if (!prefix.endsWith('/')) {

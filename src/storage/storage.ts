@@ -37,6 +37,8 @@ export interface ObjectStorage {
   delete(key: string): Promise<void>;
   /** Deletes every object whose key starts with `prefix` (which must end with '/'). */
   deletePrefix(prefix: string): Promise<number>;
+  /** Every key under `prefix` (which must end with '/'), any order; for the orphan scan. */
+  list(prefix: string): AsyncIterable<string>;
   presignGet(key: string, options?: PresignOptions): Promise<string>;
   presignPut(key: string, options?: PresignPutOptions): Promise<string>;
   /** Throws when the storage is not reachable/usable. */
