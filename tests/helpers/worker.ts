@@ -79,6 +79,8 @@ export async function ensureBuilt(): Promise<void> {
     try {
       // Incremental: only what changed since the last test build is re-checked and re-emitted.
       const info = join(tmpdir(), 'omicselector-jobs-build.tsbuildinfo');
+      // Without dist/ the build info would claim everything is emitted already.
+      if (!existsSync(WORKER_MAIN)) rmSync(info, { force: true });
       spawnSync(
         process.execPath,
         [
