@@ -107,11 +107,23 @@ function featureScores(data: Record<string, unknown>): ResultTable | undefined {
 /** Every table of a result document, the most useful first. */
 export function resultTables(jobType: string, data: Record<string, unknown>): ResultTable[] {
   const tables: ResultTable[] = [];
+  let rest = data;
   if (jobType === 'FEATURE_SELECTION') {
     const scores = featureScores(data);
     if (scores) tables.push(scores);
+    // The score maps are in feature_scores already: keep the selectors table narrow.
+    if (Array.isArray(data.selectors)) {
+      rest = {
+        ...data,
+        selectors: data.selectors.map(s => {
+          if (!isPlainObject(s)) return s;
+          const { scores: _scores, ...others } = s;
+          return others;
+        }),
+      };
+    }
   }
-  collect(data, '', 0, tables);
+  collect(rest, '', 0, tables);
   return tables;
 }
 
