@@ -12,7 +12,7 @@
  * objective only holds on standardised y, ours holds for any y (as scikit-learn's ElasticNet).
  */
 import { checkAbort } from '../core/method';
-import { axpyCol, type Design, dotCol } from './design';
+import { absDotAll, axpyCol, type Design, dotCol } from './design';
 import { type CdControl, GLMNET, lambdaSequence, type PathFit } from './path';
 
 export type LambdaSpec = { nLambda: number; eps: number } | { values: ArrayLike<number> };
@@ -40,7 +40,11 @@ export function gaussianPath(
   const invN = 1 / n;
   const thr = ctl.tol * (vary > 0 ? vary : 1);
   const g = new Float64Array(p);
-  for (let j = 0; j < p; j++) if (usable[j]) g[j] = Math.abs(dotCol(x, j * n, r, n)) * invN;
+  absDotAll(x, n, p, r, invN, g);
+  // Reference residual of g (see the KKT screening below) and ‖x_j‖ = √(n·xv_j).
+  const rRef = Float64Array.from(r);
+  const xnorm = new Float64Array(p);
+  for (let j = 0; j < p; j++) xnorm[j] = Math.sqrt(n * xv[j]!);
 
   const auto = 'nLambda' in spec;
   let lambdas: Float64Array;
@@ -66,6 +70,9 @@ export function gaussianPath(
   const devRatio: number[] = [];
   const fitted: number[] = [];
   let alm0 = 0;
+  let gram: ActiveGram = { cap: 0, size: 0, m: new Float64Array(0) };
+  const gA = new Float64Array(Math.min(p, GRAM_MAX));
+  const dA = new Float64Array(Math.min(p, GRAM_MAX));
 
   path: for (let m = 0; m < nLam; m++) {
     checkAbort(ctl.signal);
@@ -107,12 +114,31 @@ export function gaussianPath(
           if (dd > dlx) dlx = dd;
         }
         if (dlx < thr) {
-          // Converged on the strong set: KKT check of everything else.
+          // Converged on the strong set: KKT check of everything else. Screening: with g_j exact
+          // at a reference residual r₀, |x_jᵀr|/n ≤ g_j + ‖x_j‖·‖r − r₀‖/n, so features whose bound
+          // is ≤ the penalty cannot violate and are skipped; when too many need the exact product
+          // the reference is refreshed (a full pass, as glmnet does every time).
           let violated = false;
+          let dr = 0;
+          for (let i = 0; i < n; i++) dr += (r[i]! - rRef[i]!) ** 2;
+          dr = Math.sqrt(dr) * invN;
+          let candidates = 0;
+          for (let k = 0; k < p; k++) {
+            if (!strong[k] && usable[k] && g[k]! + xnorm[k]! * dr > ab) candidates++;
+          }
+          const refresh = candidates > p >> 3;
+          if (refresh) {
+            rRef.set(r);
+            absDotAll(x, n, p, r, invN, g);
+          }
           for (let k = 0; k < p; k++) {
             if (strong[k] || !usable[k]) continue;
-            g[k] = Math.abs(dotCol(x, k * n, r, n)) * invN;
-            if (g[k]! > ab) {
+            let gk = g[k]!;
+            if (!refresh) {
+              if (gk + xnorm[k]! * dr <= ab) continue;
+              gk = Math.abs(dotCol(x, k * n, r, n)) * invN;
+            }
+            if (gk > ab) {
               strong[k] = 1;
               violated = true;
             }
@@ -121,6 +147,48 @@ export function gaussianPath(
           continue;
         }
         // Cycle over the active set only until it converges, then sweep the strong set again.
+        // Covariance updates (glmnet's "covariance" mode restricted to the active set): with the
+        // Gram block of the active features, a coefficient change costs O(nin) instead of O(n)
+        // for the residual update plus O(n) per visit for the gradient.
+        if (nin <= GRAM_MAX) {
+          gram = growGram(gram, x, n, order, nin, invN);
+          const G = gram.m;
+          const cap = gram.cap;
+          for (let l = 0; l < nin; l++) {
+            gA[l] = dotCol(x, order[l]! * n, r, n) * invN;
+            dA[l] = 0;
+          }
+          for (;;) {
+            if (++passes > ctl.maxIter) {
+              converged = false;
+              flushActive(x, n, order, nin, dA, r);
+              break path;
+            }
+            if ((passes & 255) === 0) checkAbort(ctl.signal);
+            let dla = 0;
+            for (let l = 0; l < nin; l++) {
+              const k = order[l]!;
+              const gk = gA[l]!;
+              const ak = a[k]!;
+              const xk = xv[k]!;
+              const u = gk + ak * xk;
+              const v = Math.abs(u) - ab;
+              const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
+              if (anew === ak) continue;
+              a[k] = anew;
+              const del = anew - ak;
+              rsq += del * (2 * gk - del * xk);
+              dA[l] = dA[l]! + del;
+              const row = l * cap;
+              for (let m = 0; m < nin; m++) gA[m] = gA[m]! - G[row + m]! * del;
+              const dd = xk * del * del;
+              if (dd > dla) dla = dd;
+            }
+            if (dla < thr) break;
+          }
+          flushActive(x, n, order, nin, dA, r);
+          continue;
+        }
         for (;;) {
           if (++passes > ctl.maxIter) {
             converged = false;
@@ -179,4 +247,59 @@ export function gaussianPath(
     passes,
     converged,
   };
+}
+
+/** Active sets larger than this cycle with naive updates (the Gram block would exceed 32 MB). */
+const GRAM_MAX = 2048;
+
+/** x_kᵀx_l / n among the active features in entry order, row-major with row stride `cap`. */
+interface ActiveGram {
+  cap: number;
+  size: number;
+  m: Float64Array;
+}
+
+/** Extend the Gram block to the first `nin` active features (new rows and columns only). */
+function growGram(
+  g: ActiveGram,
+  x: Float64Array,
+  n: number,
+  order: Int32Array,
+  nin: number,
+  invN: number,
+): ActiveGram {
+  if (nin <= g.size) return g;
+  let { cap, m } = g;
+  if (nin > cap) {
+    const nc = Math.min(GRAM_MAX, Math.max(nin, 2 * cap, 64));
+    const nm = new Float64Array(nc * nc);
+    for (let l = 0; l < g.size; l++) nm.set(m.subarray(l * cap, l * cap + g.size), l * nc);
+    cap = nc;
+    m = nm;
+  }
+  for (let l = g.size; l < nin; l++) {
+    const ol = order[l]! * n;
+    for (let q = 0; q <= l; q++) {
+      const v = dotCol(x, order[q]! * n, x.subarray(ol, ol + n), n) * invN;
+      m[l * cap + q] = v;
+      m[q * cap + l] = v;
+    }
+  }
+  return { cap, size: nin, m };
+}
+
+/** Apply the accumulated active-set changes to the residual: r −= Σ_l dA_l·x_{order[l]}. */
+function flushActive(
+  x: Float64Array,
+  n: number,
+  order: Int32Array,
+  nin: number,
+  dA: Float64Array,
+  r: Float64Array,
+): void {
+  for (let l = 0; l < nin; l++) {
+    const d = dA[l]!;
+    if (d !== 0) axpyCol(x, order[l]! * n, d, r, n);
+    dA[l] = 0;
+  }
 }
