@@ -12,7 +12,7 @@
  * Deterministic for a seed: every task carries its own seed; tasks run on worker threads.
  */
 import { subsetSamples, taskOf, type Dataset, type TaskType } from '../core/dataset';
-import { type RunContext } from '../core/method';
+import { checkAbort, type RunContext } from '../core/method';
 import { defaultThreads, parallelMap } from '../core/parallel';
 import { Rng } from '../core/rng';
 import { defaultMetrics, findMetric, primaryMetric, scoreAll } from '../metrics';
@@ -201,6 +201,7 @@ async function runTasks<I, R>(
   if (resolver !== registryResolver) {
     const out: R[] = [];
     for (const t of tasks) {
+      checkAbort(ctx.signal);
       out.push(await impl(t, resolver, ctx.signal));
       onDone(out.length);
     }

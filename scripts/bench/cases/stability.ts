@@ -47,7 +47,7 @@ freq = counts / ${SUBSAMPLES}
 
 export const cases: BenchCase[] = [
   {
-    name: 'stability_selection (lasso, gaussian)',
+    name: 'stability_selection (lasso gaussian)',
     task: 'continuous',
     ours: ours(0.1),
     reference: {
@@ -59,7 +59,7 @@ export const cases: BenchCase[] = [
   },
   {
     // The batched float32 FISTA kernel forced on whatever tensor backend is active (wasm here).
-    name: 'stability_selection (lasso, gaussian, batched)',
+    name: 'stability_selection (lasso gaussian batched)',
     task: 'continuous',
     ours: ours(0.1, 'batched'),
     smallOnly: true,
@@ -71,7 +71,7 @@ export const cases: BenchCase[] = [
     },
   },
   {
-    name: 'stability_selection (lasso, binomial)',
+    name: 'stability_selection (lasso binomial)',
     task: 'binary',
     ours: ours(0.05),
     reference: {
