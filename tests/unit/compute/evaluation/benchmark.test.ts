@@ -142,6 +142,11 @@ describe('benchmark', () => {
     await expect(benchmark(ds, { ...spec, models: [] }, quietContext(1), resolver)).rejects.toThrow(
       /no models/,
     );
+    const ac = new AbortController();
+    ac.abort();
+    await expect(benchmark(ds, spec, quietContext(1, ac.signal), resolver)).rejects.toThrow(
+      /cancelled/,
+    );
     await expect(
       benchmark(ds, { ...spec, signatures: [{ features: ['nope'] }] }, quietContext(1), resolver),
     ).rejects.toThrow(/"nope"/);
