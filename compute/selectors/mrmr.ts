@@ -360,18 +360,47 @@ function addCorrelationColumn(
 ): void {
   const so = s * n;
   const p = candidate.length;
-  for (let j = 0; j < p; j++) {
-    if (!candidate[j]) continue;
+  const add = (j: number, r: number): void => {
     if (constant[j] || constant[s]) {
       redSum[j]! += FLOOR;
-      continue;
+      return;
     }
-    const off = j * n;
-    let r = 0;
-    for (let i = 0; i < n; i++) r += z[off + i]! * z[so + i]!;
     // No upper clip: as the reference, only a mean of exactly 1 zeroes the score.
     const a = Math.abs(r);
     redSum[j]! += a < FLOOR ? FLOOR : a;
+  };
+  // Four candidate columns per pass share each load of the selected column.
+  const pending: number[] = [];
+  for (let j = 0; j < p; j++) {
+    if (!candidate[j]) continue;
+    pending.push(j);
+    if (pending.length < 4) continue;
+    const o0 = pending[0]! * n;
+    const o1 = pending[1]! * n;
+    const o2 = pending[2]! * n;
+    const o3 = pending[3]! * n;
+    let r0 = 0;
+    let r1 = 0;
+    let r2 = 0;
+    let r3 = 0;
+    for (let i = 0; i < n; i++) {
+      const v = z[so + i]!;
+      r0 += z[o0 + i]! * v;
+      r1 += z[o1 + i]! * v;
+      r2 += z[o2 + i]! * v;
+      r3 += z[o3 + i]! * v;
+    }
+    add(pending[0]!, r0);
+    add(pending[1]!, r1);
+    add(pending[2]!, r2);
+    add(pending[3]!, r3);
+    pending.length = 0;
+  }
+  for (const j of pending) {
+    const off = j * n;
+    let r = 0;
+    for (let i = 0; i < n; i++) r += z[off + i]! * z[so + i]!;
+    add(j, r);
   }
 }
 

@@ -73,19 +73,19 @@ for r in range(n):
 
 export const cases: BenchCase[] = [
   {
-    name: `mrmr (fcq, k=${MRMR_K})`,
+    name: `mrmr (fcq k=${MRMR_K})`,
     task: 'binary',
     ours: (ds: Dataset) => mrmr.run(ds, args(mrmr), quietContext(1), MRMR_K),
     reference: { python: FCQ_PY, label: 'numpy FCQ (mrmr_selection rules)' },
   },
   {
-    name: 'relieff (all instances, k=10)',
+    name: 'relieff (all instances k=10)',
     task: 'binary',
     ours: (ds: Dataset) => relieff.run(ds, args(relieff), quietContext(1)),
     reference: { python: RELIEFF_PY, label: 'numpy ReliefF (same definition)' },
   },
   {
-    name: 'cox (univariate, efron)',
+    name: 'cox (univariate efron)',
     task: 'survival',
     ours: (ds: Dataset) => cox.run(ds, args(cox), quietContext(1)),
     reference: {
@@ -96,7 +96,7 @@ padj <- p.adjust(p, "BH")`,
     },
   },
   {
-    name: 'cox (lasso, 10-fold cv)',
+    name: 'cox (lasso 10-fold cv)',
     task: 'survival',
     ours: (ds: Dataset) => cox.run(ds, args(cox, { penalty: 'lasso' }), quietContext(1)),
     reference: {
@@ -129,7 +129,7 @@ lp <- predict(fit, type = "lp")`,
     },
   },
   {
-    name: 'svm (rbf, fit + predict)',
+    name: 'svm (rbf fit+predict)',
     task: 'binary',
     ours: async (ds: Dataset) => {
       const model = (await svm.fit(ds, args(svm), quietContext(1))) as SvmModel;
@@ -142,7 +142,7 @@ pred = SVC().fit(X, y).predict(X)`,
     },
   },
   {
-    name: 'knn (k=5, fit + predict_proba)',
+    name: 'knn (k=5 fit+predict_proba)',
     task: 'binary',
     ours: async (ds: Dataset) => {
       const model = (await knn.fit(ds, args(knn), quietContext(1))) as KnnModel;
