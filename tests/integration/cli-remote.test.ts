@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jobProgressView } from '../../cli/progress';
 import { TokenSigner } from '../../src/modules/accounts/tokens';
 import { registerUser, setRoleInDb, startTestApp, type TestApp } from '../helpers/app';
 import {
@@ -464,5 +465,47 @@ describe('omicselector CLI against a running server', () => {
     ]);
     expect(select.code).toBe(0);
     expect((JSON.parse(select.stdout) as { selected: string[] }).selected).toHaveLength(3);
+  });
+});
+
+describe('jobs watch progress view', () => {
+  const event = (status: string, progress: number, stage: string | null = null) => ({
+    jobId: 'j',
+    seq: 1,
+    kind: 'PROGRESS' as const,
+    status: status as 'RUNNING',
+    progress,
+    stage,
+    message: null,
+    at: '',
+  });
+  function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: string[] } {
+    const written: string[] = [];
+    const stream = { isTTY, columns: 50, write: (s: string) => written.push(s) > 0 };
+    return { stream: stream as unknown as NodeJS.WriteStream, written };
+  }
+
+  test('on a terminal: one line redrawn in place, cut to the width, newline at the end', () => {
+    const { stream, written } = fakeStream(true);
+    const view = jobProgressView(stream);
+    view.update(
+      event('RUNNING', 12.5, 'a very long stage name that does not fit in fifty columns'),
+    );
+    view.update(event('COMPLETED', 100));
+    view.done();
+    // 49 characters: the terminal width less one, so the line never wraps.
+    const full = '[####--------------------------]  13%  RUNNING  a very long stage name';
+    expect(written[0]).toBe(`\r\x1b[2K${full.slice(0, 49)}`);
+    expect(written[1]).toBe(`\r\x1b[2K[##############################] 100%  COMPLETED`);
+    expect(written[2]).toBe('\n');
+  });
+
+  test('in logs: a line per status change or 10 % step only', () => {
+    const { stream, written } = fakeStream(false);
+    const view = jobProgressView(stream);
+    for (const p of [0, 3, 7, 12, 15, 55, 56]) view.update(event('RUNNING', p));
+    view.update(event('COMPLETED', 100));
+    expect(written.map(w => w.match(/\d+%/)![0])).toEqual(['0%', '12%', '55%', '100%']);
+    expect(written.every(w => w.endsWith('\n'))).toBe(true);
   });
 });
