@@ -31,6 +31,35 @@ export type ApiKey = {
   revokedAt: Maybe<Scalars['DateTimeISO']['output']>;
 };
 
+/** One append-only audit log row */
+export type AuditEntry = {
+  action: Scalars['String']['output'];
+  actorId: Maybe<Scalars['ID']['output']>;
+  createdAt: Scalars['DateTimeISO']['output'];
+  details: Maybe<Scalars['JSONObject']['output']>;
+  id: Scalars['ID']['output'];
+  ip: Maybe<Scalars['String']['output']>;
+  outcome: Scalars['String']['output'];
+  targetId: Maybe<Scalars['String']['output']>;
+  targetType: Maybe<Scalars['String']['output']>;
+};
+
+export type AuditLogConnection = {
+  nodes: Array<AuditEntry>;
+  pageInfo: PageInfo;
+};
+
+export type AuditLogFilter = {
+  /** Exact action, or a prefix ending in "." */
+  action?: InputMaybe<Scalars['String']['input']>;
+  actorId?: InputMaybe<Scalars['ID']['input']>;
+  /** SUCCESS or FAILURE */
+  outcome?: InputMaybe<Scalars['String']['input']>;
+  since?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  targetId?: InputMaybe<Scalars['String']['input']>;
+  targetType?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** Tokens returned by register, login and refreshToken */
 export type AuthPayload = {
   /** Send as `Authorization: Bearer <accessToken>` */
@@ -363,6 +392,8 @@ export type Mutation = {
   deactivateUser: User;
   /** Soft delete: hidden at once, stored files are purged later */
   deleteDataset: Dataset;
+  /** Admin only: scan, then delete orphaned objects */
+  deleteOrphans: OrphanReport;
   login: AuthPayload;
   /** Revoke the presented access token and the session of the given refresh token */
   logout: Scalars['Boolean']['output'];
@@ -375,6 +406,8 @@ export type Mutation = {
   /** Run a FAILED or CANCELLED job again */
   retryJob: Job;
   revokeApiKey: ApiKey;
+  /** Admin only: run the retention purge now */
+  runRetention: RetentionReport;
   /** ADMIN: change a user role */
   setUserRole: User;
   /** Submit up to 50 jobs sharing a batchId; all are validated before any is queued */
@@ -457,6 +490,16 @@ export type MutationUploadDatasetArgs = {
   input: DatasetUploadInput;
 };
 
+export type OrphanReport = {
+  /** READY datasets missing their upload or matrix object */
+  datasetsMissingObjects: Array<Scalars['String']['output']>;
+  /** Orphaned objects deleted (deleteOrphans only) */
+  deleted: Scalars['Int']['output'];
+  objectsScanned: Scalars['Int']['output'];
+  /** Object keys whose dataset or job row does not exist */
+  orphanObjects: Array<Scalars['String']['output']>;
+};
+
 /** Which column(s) hold the outcome */
 export type OutcomeInput = {
   /** BINARY, MULTICLASS, CONTINUOUS */
@@ -491,6 +534,8 @@ export type PageInfo = {
 export type Query = {
   /** Your API keys (secrets are never shown again) */
   apiKeys: Array<ApiKey>;
+  /** Admin only: the audit log, newest first */
+  auditLog: AuditLogConnection;
   /** NOT_FOUND for missing ids and for other users’ datasets */
   dataset: Dataset;
   /** A window of a READY dataset’s parsed matrix */
@@ -504,10 +549,20 @@ export type Query = {
   jobs: JobConnection;
   /** The signed-in user */
   me: User;
+  /** Admin only: storage objects without rows and rows without objects */
+  orphanReport: OrphanReport;
+  /** Usage against quotas: yours, or (admins) any user’s */
+  usage: Usage;
   /** ADMIN: all users, newest first */
   users: UserConnection;
   /** ADMIN: live workers (from their heartbeats) */
   workers: Array<Worker>;
+};
+
+export type QueryAuditLogArgs = {
+  after: InputMaybe<Scalars['String']['input']>;
+  filter: InputMaybe<AuditLogFilter>;
+  first?: Scalars['Int']['input'];
 };
 
 export type QueryDatasetArgs = {
@@ -544,10 +599,24 @@ export type QueryJobsArgs = {
   first?: Scalars['Int']['input'];
 };
 
+export type QueryOrphanReportArgs = {
+  limit?: Scalars['Int']['input'];
+};
+
+export type QueryUsageArgs = {
+  userId: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type QueryUsersArgs = {
   after: InputMaybe<Scalars['String']['input']>;
   first?: Scalars['Int']['input'];
   search: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Amount used against a limit (limit 0 = unlimited) */
+export type QuotaItem = {
+  limit: Scalars['Float']['output'];
+  used: Scalars['Float']['output'];
 };
 
 export type RegisterInput = {
@@ -578,6 +647,11 @@ export type RequestDatasetUploadInput = {
   sampleIdColumn?: InputMaybe<Scalars['String']['input']>;
   /** Size you will upload; refused early if over the limit */
   sizeBytes?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type RetentionReport = {
+  datasetsPurged: Scalars['Int']['output'];
+  jobEventsDeleted: Scalars['Int']['output'];
 };
 
 /** USER < RESEARCHER < ADMIN; each role has every right of the roles below it */
@@ -621,6 +695,17 @@ export type UpdateDatasetInput = {
   /** Replaces the metadata object */
   metadata?: InputMaybe<Scalars['JSONObject']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Usage = {
+  /** Jobs PENDING, QUEUED or RUNNING */
+  concurrentJobs: QuotaItem;
+  /** Datasets not deleted */
+  datasets: QuotaItem;
+  /** GPU-pool minutes this calendar month (UTC) */
+  gpuMinutes: QuotaItem;
+  /** Bytes of uploads and matrices of live datasets */
+  storageBytes: QuotaItem;
 };
 
 export type User = {

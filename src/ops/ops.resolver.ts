@@ -9,7 +9,7 @@ import { Role } from '../modules/accounts/role.js';
 import { audit } from '../modules/audit/audit.service.js';
 import { orphanScan, runRetention } from './retention.js';
 
-@ObjectType()
+@ObjectType('OrphanReport')
 export class OrphanReportType {
   @Field(() => Int)
   objectsScanned: number;
@@ -24,7 +24,7 @@ export class OrphanReportType {
   deleted: number;
 }
 
-@ObjectType()
+@ObjectType('RetentionReport')
 export class RetentionReportType {
   @Field(() => Int)
   datasetsPurged: number;

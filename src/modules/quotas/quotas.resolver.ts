@@ -48,7 +48,7 @@ export class Usage {
   gpuMinutes: QuotaItem;
 }
 
-@ObjectType()
+@ObjectType('AuditEntry', { description: 'One append-only audit log row' })
 export class AuditEntryType {
   @Field(() => ID)
   id: string;
