@@ -2,7 +2,7 @@
  * Minimal structured logger: one JSON line per event on stderr in production, a readable line
  * otherwise. Never pass secrets (passwords, tokens, keys) in `fields`.
  */
-import { currentRequestId } from './request-context.js';
+import { currentJobId, currentRequestId } from './request-context.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -26,6 +26,10 @@ function write(level: Level, msg: string, fields: Record<string, unknown> = {}):
   const entry: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
   if (requestId) {
     entry.requestId = requestId;
+  }
+  const jobId = currentJobId();
+  if (jobId && !('jobId' in fields)) {
+    entry.jobId = jobId;
   }
   for (const [k, v] of Object.entries(fields)) {
     entry[k] = serialize(v);

@@ -7,12 +7,22 @@ import { randomUUID } from 'node:crypto';
 
 export interface RequestScope {
   requestId: string;
+  /** Set in workers while a job runs, so every log line names it. */
+  jobId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();
 
-export function runWithRequestScope<T>(fn: () => T, requestId: string = randomUUID()): T {
-  return storage.run({ requestId }, fn);
+export function runWithRequestScope<T>(
+  fn: () => T,
+  requestId: string = randomUUID(),
+  jobId?: string,
+): T {
+  return storage.run(jobId ? { requestId, jobId } : { requestId }, fn);
+}
+
+export function currentJobId(): string | undefined {
+  return storage.getStore()?.jobId;
 }
 
 export function currentRequestId(): string | undefined {

@@ -19,6 +19,8 @@ export const PRIORITY_VALUE: Record<PriorityName, number> = { HIGH: 1, NORMAL: 5
 /** The BullMQ payload: ids only (job data is stored in clear text in Redis). */
 export interface QueuePayload {
   jobId: string;
+  /** The API request that queued it (absent when the reconciler did), for log correlation. */
+  requestId?: string;
 }
 
 /** Redis channel on which cancel requests reach whichever worker holds the job. */

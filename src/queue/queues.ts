@@ -2,6 +2,7 @@
  * Producer side of the two compute queues. The BullMQ job id IS the job's id, so adding twice is a
  * no-op (idempotent enqueue) and the reconciler can re-add blindly.
  */
+import { currentRequestId } from '../request-context.js';
 import { Queue, type JobsOptions } from 'bullmq';
 import { type Redis, type RedisOptions } from 'ioredis';
 import {
@@ -53,7 +54,12 @@ export class ComputeQueues {
 
   /** Add (idempotent by job id). Resolves once Redis has the entry. */
   async enqueue(pool: Pool, jobId: string, priority: PriorityName): Promise<void> {
-    await this.queues[pool].add('compute', { jobId }, this.jobOptions(jobId, priority));
+    const requestId = currentRequestId();
+    await this.queues[pool].add(
+      'compute',
+      requestId ? { jobId, requestId } : { jobId },
+      this.jobOptions(jobId, priority),
+    );
   }
 
   /**

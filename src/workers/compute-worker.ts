@@ -7,6 +7,7 @@
  * ended is acknowledged without running; a re-delivered RUNNING job starts a new run (new fencing
  * token) and the stale run's writes match nothing.
  */
+import { runWithRequestScope } from '../request-context.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job as QueueJob } from 'bullmq';
@@ -89,7 +90,13 @@ export class ComputeWorker {
     };
     this.worker = new Worker<QueuePayload>(
       queueName(this.opts.pool),
-      (job, _token, signal) => this.process(job, signal),
+      // Every log line of the run carries the job id and the request id that queued it.
+      (job, _token, signal) =>
+        runWithRequestScope(
+          () => this.process(job, signal),
+          job.data.requestId ?? `job-${job.data.jobId}`,
+          job.data.jobId,
+        ),
       {
         connection,
         prefix: this.deps.prefix,
