@@ -14,8 +14,10 @@
  * matrix product: about (#kept) × p × n multiply-adds in all. Two engines, same decisions:
  *   float64      register-blocked typed-array loops (p < 1,000, or use_tensors=false);
  *   tensor       TensorFlow.js matMul in float32 (wasm / native TensorFlow, ~6× the loops'
- *                throughput) as a screen; every pair whose float32 |r| is within the proven
- *                rounding bound of the threshold is recomputed in float64 before deciding.
+ *                throughput) as a screen — first on a quarter of the samples with a
+ *                Cauchy–Schwarz bound for the rest, then on all samples where that bound is too
+ *                loose; every pair the screen cannot rule out (proven float32 rounding bound
+ *                included) is recomputed in float64 before deciding.
  * A pair involving a column with missing values is computed exactly on the rows both observe
  * (re-ranked for Spearman): correct, but slower. A constant column has r = 0 with everything (numpy
  * gives NaN), so it neither drops nor is dropped. `selected` = kept features in relevance order
@@ -66,13 +68,14 @@ const args = {
 
 /** Candidate rows per block: each block's correlations are one dense (B × remaining) product. */
 const BLOCK_F64 = 64;
-const BLOCK_TENSOR = 256;
+const BLOCK_TENSOR = 512;
 /**
  * Columns per uploaded panel of the transposed matrix (tensor path). A block multiplies only the
  * panels from the one holding its first candidate, so narrow panels waste little work on columns
- * that were already decided; 512 keeps each matMul large enough to run at full speed.
+ * that were already decided; 512 × 1024 products run at full wasm speed (~20 GFLOP/s here, against
+ * 13 for 256 × 512).
  */
-const PANEL = 512;
+const PANEL = 1024;
 /** The tensor path pays for itself from about this many features. */
 const TENSOR_MIN_FEATURES = 1000;
 
@@ -88,11 +91,20 @@ interface Block {
   stride: number;
   col0: number;
   margin: number;
+  /** When set, rows with 0 have no complete column within the margin of the threshold. */
+  rowHasHits?: Uint8Array;
+  /**
+   * When set, `data` is unused: row c's complete columns that might reach the threshold are
+   * exactly pairs[c] (null: none), each to be computed exactly.
+   */
+  pairs?: (Int32Array | null)[];
 }
 
 interface BlockSource {
   name: string;
   blockSize: number;
+  /** Blocks decided from the d-coordinate bound alone / redone on all coordinates (tensor path). */
+  blocks?: { coarse: number; full: number };
   block(q0: number, b: number, dropped: Uint8Array): Block;
   dispose(): void;
 }
@@ -116,13 +128,15 @@ export const correlationFilter: SelectorDef<CorrelationFilterArgs> = {
     // Work in relevance order: position q holds feature order[q], so "less relevant" = "later".
     const order = rankOrder(relevance);
     ctx.progress(0, 'standardise');
-    const { z, complete } = standardise(ds, a.method, order);
+    const { z, complete, nonzero } = standardise(ds, a.method, order);
+    const incomplete: number[] = [];
+    for (let q = 0; q < p; q++) if (!complete[q]) incomplete.push(q);
     checkAbort(ctx.signal);
 
     let source: BlockSource = float64Source(z, n, p);
     if (a.use_tensors && p >= TENSOR_MIN_FEATURES) {
       const backend = await initTensorBackend();
-      if (backend !== 'cpu') source = tensorSource(z, n, p, backend);
+      if (backend !== 'cpu') source = tensorSource(z, n, p, backend, a.threshold, nonzero);
     }
     const exact = (qa: number, qb: number): number =>
       complete[qa] && complete[qb]
@@ -147,7 +161,7 @@ export const correlationFilter: SelectorDef<CorrelationFilterArgs> = {
         while (q0 < p && dropped[q0]) q0++;
         if (q0 >= p) break;
         const b = Math.min(source.blockSize, p - q0);
-        const { data, stride, col0, margin } = source.block(q0, b, dropped);
+        const { data, stride, col0, margin, rowHasHits, pairs } = source.block(q0, b, dropped);
         for (let c = 0; c < b; c++) {
           const qc = q0 + c;
           if (dropped[qc]) continue;
@@ -155,6 +169,29 @@ export const correlationFilter: SelectorDef<CorrelationFilterArgs> = {
           if (!complete[qc]) {
             for (let t = qc + 1; t < p; t++) {
               if (dropped[t]) continue;
+              const r = exact(qc, t);
+              if (Math.abs(r) >= thr) drop(t, qc, r);
+            }
+            continue;
+          }
+          if (pairs) {
+            for (const t of pairs[c] ?? []) {
+              if (t <= qc || dropped[t] || !complete[t]) continue;
+              const r = exact(qc, t);
+              verified++;
+              if (Math.abs(r) >= thr) drop(t, qc, r);
+            }
+            for (const t of incomplete) {
+              if (t <= qc || dropped[t]) continue;
+              const r = exact(qc, t);
+              if (Math.abs(r) >= thr) drop(t, qc, r);
+            }
+            continue;
+          }
+          if (rowHasHits && !rowHasHits[c]) {
+            // no complete column can reach the threshold: only incomplete ones need a look
+            for (const t of incomplete) {
+              if (t <= qc || dropped[t]) continue;
               const r = exact(qc, t);
               if (Math.abs(r) >= thr) drop(t, qc, r);
             }
@@ -210,7 +247,7 @@ export const correlationFilter: SelectorDef<CorrelationFilterArgs> = {
         relevance: relevanceName,
         nKept: kept.length,
         dropped: droppedMap,
-        ...(source.name === 'float64' ? {} : { screenedPairsRecomputed: verified }),
+        ...(source.blocks ? { tensorBlocks: source.blocks, pairsRecomputed: verified } : {}),
       },
       backend: source.name,
     };
@@ -246,10 +283,11 @@ function standardise(
   ds: Dataset,
   method: 'pearson' | 'spearman',
   order: Int32Array,
-): { z: Float64Array; complete: Uint8Array } {
+): { z: Float64Array; complete: Uint8Array; nonzero: Uint8Array } {
   const { data, nSamples: n, nFeatures: p } = ds;
   const z = new Float64Array(n * p);
   const complete = new Uint8Array(p);
+  const nonzero = new Uint8Array(p);
   const scratch = new Float64Array(n);
   const perm = new Int32Array(n);
   for (let q = 0; q < p; q++) {
@@ -276,9 +314,10 @@ function standardise(
       ss += d * d;
     }
     const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    nonzero[q] = ss > 0 ? 1 : 0;
     for (let i = 0; i < n; i++) col[i] = col[i]! * inv;
   }
-  return { z, complete };
+  return { z, complete, nonzero };
 }
 
 /** Exact float64 correlations from register-blocked dot products (undropped pairs only). */
@@ -308,54 +347,185 @@ function float64Source(z: Float64Array, n: number, p: number): BlockSource {
 }
 
 /**
- * float32 screening on TensorFlow.js (wasm / native): the standardised matrix is uploaded once,
- * as rows (p × n) and as transposed column panels (n × PANEL, explicitly transposed because
- * matMul with transposeB runs ~8× slower on wasm), and each block is one matMul per panel.
- * Rounding bound for a float32 dot of unit vectors: |r32 − r| ≤ γ_{n+2} = (n + 2)u/(1 − (n + 2)u)
- * with u = 2⁻²⁴; the margin is twice that, and every pair within the margin of the threshold is
- * recomputed in float64, so the kept/dropped decisions equal the float64 path's.
+ * float32 screening on TensorFlow.js (wasm / native), exact decisions in float64.
+ *
+ * Rounding: a float32 dot of unit vectors over m ≤ n terms is within γ_{n+2} = (n + 2)u/(1 − (n + 2)u)
+ * of the exact value (u = 2⁻²⁴); `margin` is twice that, and nothing below threshold − margin is
+ * ever dropped without a float64 recomputation, so kept/dropped equal the float64 path's.
+ *
+ * Stage 1 (n ≥ 32) uses only the first d = ⌈n/4⌉ coordinates: with h the head and ρ the norm of the
+ * remaining coordinates, Cauchy–Schwarz gives |r − ⟨h_i, h_j⟩| ≤ ρ_i ρ_j, so a pair can reach the
+ * threshold only if |⟨h_i, h_j⟩| + ρ_i ρ_j ≥ threshold − margin. For unstructured data ρ² ≈ 3/4
+ * and almost no pair passes, at a quarter of the multiply-adds; the passing pairs are computed
+ * exactly in float64. When a block has too many passing pairs (strongly correlated data) it is
+ * redone on all n coordinates (stage 2) and screened by the margin alone.
+ *
+ * Matrices are uploaded once, as rows (p × d or p × n) and as explicitly transposed column panels
+ * (matMul with transposeB runs ~8× slower on wasm); products never leave the backend except the
+ * per-row counts and the rows that have a candidate pair.
  */
-function tensorSource(z: Float64Array, n: number, p: number, backend: string): BlockSource {
+function tensorSource(
+  z: Float64Array,
+  n: number,
+  p: number,
+  backend: string,
+  threshold: number,
+  nonzero: Uint8Array,
+): BlockSource {
   const u = 2 ** -24;
   const margin = (2 * (n + 2) * u) / (1 - (n + 2) * u);
-  const rows = tf.tensor2d(Float32Array.from(z), [p, n]);
-  const panels: tf.Tensor2D[] = [];
-  for (let k0 = 0; k0 < p; k0 += PANEL) {
-    const w = Math.min(PANEL, p - k0);
-    const t = new Float32Array(n * w);
-    for (let c = 0; c < w; c++) {
-      const off = (k0 + c) * n;
-      for (let i = 0; i < n; i++) t[i * w + c] = z[off + i]!;
+  const screen = threshold - margin;
+  const d = n >= 32 ? Math.ceil(n / 4) : n;
+  /** Upload columns [0, dims) of every position as rows and as transposed panels. */
+  const upload = (dims: number) => {
+    const rows = new Float32Array(p * dims);
+    for (let q = 0; q < p; q++) {
+      for (let i = 0; i < dims; i++) rows[q * dims + i] = z[q * n + i]!;
     }
-    panels.push(tf.tensor2d(t, [n, w]));
+    const panels: tf.Tensor2D[] = [];
+    for (let k0 = 0; k0 < p; k0 += PANEL) {
+      const w = Math.min(PANEL, p - k0);
+      const t = new Float32Array(dims * w);
+      for (let c = 0; c < w; c++) {
+        const off = (k0 + c) * n;
+        for (let i = 0; i < dims; i++) t[i * w + c] = z[off + i]!;
+      }
+      panels.push(tf.tensor2d(t, [dims, w]));
+    }
+    return { rows: tf.tensor2d(rows, [p, dims]), panels };
+  };
+  let full: { rows: tf.Tensor2D; panels: tf.Tensor2D[] } | null = null;
+  const head = d < n ? upload(d) : null;
+  const tail = new Float32Array(p);
+  if (head) {
+    for (let q = 0; q < p; q++) {
+      let ss = 0;
+      for (let i = d; i < n; i++) ss += z[q * n + i]! * z[q * n + i]!;
+      tail[q] = Math.sqrt(ss);
+    }
   }
+  const tailT = head ? tf.tensor1d(tail) : null;
   const out = new Float32Array(BLOCK_TENSOR * p);
+  const rowHasHits = new Uint8Array(BLOCK_TENSOR);
+  const selfHit = (q: number) => (nonzero[q]! && 1 >= screen ? 1 : 0);
+
+  /** Stage 2 (or the only stage for small n): all coordinates, margin screen. */
+  const fullBlock = (q0: number, b: number): Block => {
+    full ??= upload(n);
+    const f = full;
+    const first = Math.floor(q0 / PANEL);
+    const col0 = first * PANEL;
+    const stride = p - col0;
+    const parts = tf.tidy(() => {
+      const a = tf.slice(f.rows, [q0, 0], [b, n]);
+      return f.panels.slice(first).map(panel => tf.matMul(a, panel));
+    });
+    const hits = tf.tidy(() =>
+      tf.addN(parts.map(c => tf.sum(tf.cast(tf.greaterEqual(tf.abs(c), screen), 'int32'), 1))),
+    );
+    try {
+      const counts = hits.dataSync();
+      const read: number[] = [];
+      for (let c = 0; c < b; c++) {
+        rowHasHits[c] = counts[c]! - selfHit(q0 + c) > 0 ? 1 : 0;
+        if (rowHasHits[c]) read.push(c);
+      }
+      if (read.length > 0) {
+        parts.forEach((part, k) => {
+          const w = part.shape[1]!;
+          const dst = (first + k) * PANEL - col0;
+          const picked = tf.tidy(() => tf.gather(part, read));
+          try {
+            const vals = picked.dataSync() as Float32Array;
+            read.forEach((c, r) => out.set(vals.subarray(r * w, (r + 1) * w), c * stride + dst));
+          } finally {
+            picked.dispose();
+          }
+        });
+      }
+    } finally {
+      for (const part of parts) part.dispose();
+      hits.dispose();
+    }
+    return { data: out, stride, col0, margin, rowHasHits };
+  };
+
+  const blocks = { coarse: 0, full: 0 };
   return {
     name: `${backend}+float64`,
     blockSize: BLOCK_TENSOR,
+    blocks,
     block(q0, b) {
+      if (!head || !tailT) {
+        blocks.full++;
+        return fullBlock(q0, b);
+      }
       const first = Math.floor(q0 / PANEL);
       const col0 = first * PANEL;
       const stride = p - col0;
-      const products = tf.tidy(() => {
-        const a = tf.slice(rows, [q0, 0], [b, n]);
-        return panels.slice(first).map(panel => tf.matMul(a, panel));
-      });
-      try {
-        products.forEach((prod, i) => {
-          const vals = prod.dataSync() as Float32Array;
-          const w = prod.shape[1]!;
-          const dst = (first + i) * PANEL - col0;
-          for (let c = 0; c < b; c++) out.set(vals.subarray(c * w, (c + 1) * w), c * stride + dst);
+      // pass[c, t] = |⟨h_c, h_t⟩| + ρ_c ρ_t ≥ screen, per panel, kept on the backend
+      const masks = tf.tidy(() => {
+        const a = tf.slice(head.rows, [q0, 0], [b, d]);
+        const rhoA = tf.reshape(tf.slice(tailT, [q0], [b]), [b, 1]);
+        return head.panels.slice(first).map((panel, k) => {
+          const k0 = (first + k) * PANEL;
+          const w = panel.shape[1]!;
+          const rhoT = tf.reshape(tf.slice(tailT, [k0], [w]), [1, w]);
+          const bound = tf.add(tf.abs(tf.matMul(a, panel)), tf.mul(rhoA, rhoT));
+          return tf.cast(tf.greaterEqual(bound, screen), 'int32') as tf.Tensor2D;
         });
+      });
+      let fallback = false;
+      const pairs: (Int32Array | null)[] = new Array<Int32Array | null>(b).fill(null);
+      try {
+        const countsT = tf.tidy(() => tf.addN(masks.map(m => tf.sum(m, 1))));
+        const counts = countsT.dataSync();
+        countsT.dispose();
+        const read: number[] = [];
+        let total = 0;
+        for (let c = 0; c < b; c++) {
+          const extra = counts[c]! - selfHit(q0 + c);
+          if (extra > 0) {
+            read.push(c);
+            total += extra;
+          }
+        }
+        // Too many candidates to check one by one: cheaper to redo the block on all coordinates.
+        if (total > (b * stride) / 16) fallback = true;
+        else if (read.length > 0) {
+          const lists: number[][] = read.map(() => []);
+          masks.forEach((m, k) => {
+            const w = m.shape[1]!;
+            const k0 = (first + k) * PANEL;
+            const picked = tf.tidy(() => tf.gather(m, read));
+            try {
+              const vals = picked.dataSync();
+              lists.forEach((list, r) => {
+                for (let t = 0; t < w; t++) if (vals[r * w + t]) list.push(k0 + t);
+              });
+            } finally {
+              picked.dispose();
+            }
+          });
+          read.forEach((c, r) => (pairs[c] = Int32Array.from(lists[r]!)));
+        }
       } finally {
-        for (const prod of products) prod.dispose();
+        for (const m of masks) m.dispose();
       }
-      return { data: out, stride, col0, margin };
+      if (fallback) {
+        blocks.full++;
+        return fullBlock(q0, b);
+      }
+      blocks.coarse++;
+      return { data: out, stride, col0, margin, pairs };
     },
     dispose() {
-      rows.dispose();
-      for (const panel of panels) panel.dispose();
+      for (const set of [head, full]) {
+        if (!set) continue;
+        set.rows.dispose();
+        for (const panel of set.panels) panel.dispose();
+      }
+      tailT?.dispose();
     },
   };
 }

@@ -116,9 +116,20 @@ function betaContinuedFraction(a: number, b: number, x: number): number {
   return h;
 }
 
+// A scan calls the incomplete beta 20,000 times with the same (a, b) (same degrees of freedom):
+// remember the last ln B(a, b) + ln a.
+let memoA = NaN;
+let memoB = NaN;
+let memoLog = NaN;
+
 /** ln I_x(a, b) by the continued fraction; caller guarantees the fast-convergence region. */
 function logBetaIncDirect(a: number, b: number, x: number, y: number): number {
-  const logFront = a * Math.log(x) + b * Math.log(y) - logBeta(a, b) - Math.log(a);
+  if (a !== memoA || b !== memoB) {
+    memoA = a;
+    memoB = b;
+    memoLog = logBeta(a, b) + Math.log(a);
+  }
+  const logFront = a * Math.log(x) + b * Math.log(y) - memoLog;
   return logFront + Math.log(betaContinuedFraction(a, b, x));
 }
 

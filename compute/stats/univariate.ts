@@ -185,7 +185,7 @@ export function correlationLogP(r: number, n: number): number {
 }
 
 /** y centred over all rows and its sum of squares, or null when y has a missing value. */
-function centredOutcome(y: Float64Array): { yc: Float64Array; syy: number } | null {
+function centredOutcome(y: Float64Array): { yc: Float64Array; syy: number; sum: number } | null {
   const n = y.length;
   let s = 0;
   for (let i = 0; i < n; i++) {
@@ -195,12 +195,14 @@ function centredOutcome(y: Float64Array): { yc: Float64Array; syy: number } | nu
   const my = s / n;
   const yc = new Float64Array(n);
   let syy = 0;
+  let sum = 0;
   for (let i = 0; i < n; i++) {
     const d = y[i]! - my;
     yc[i] = d;
     syy += d * d;
+    sum += d;
   }
-  return { yc, syy };
+  return { yc, syy, sum };
 }
 
 /**
@@ -221,18 +223,22 @@ function correlateColumns(
     let n = nSamples;
     let complete = cy !== null;
     if (cy) {
-      let sx = 0;
-      for (let i = 0; i < nSamples; i++) sx += data[off + i]!;
-      if (sx === sx) {
-        const mx = sx / nSamples;
-        const yc = cy.yc;
-        let sxx = 0;
-        let sxy = 0;
-        for (let i = 0; i < nSamples; i++) {
-          const d = data[off + i]! - mx;
-          sxx += d * d;
-          sxy += d * yc[i]!;
-        }
+      // One sequential pass with shifted sums around the column's first value c:
+      // Σ(x − mx)² = Σd² − (Σd)²/n and Σ(x − mx)·yc = Σd·yc − (Σd/n)·Σyc (Σyc ≈ 0 up to rounding).
+      const yc = cy.yc;
+      const c = data[off]!;
+      let sd = 0;
+      let sdd = 0;
+      let sdy = 0;
+      for (let i = 0; i < nSamples; i++) {
+        const d = data[off + i]! - c;
+        sd += d;
+        sdd += d * d;
+        sdy += d * yc[i]!;
+      }
+      if (sd === sd && sdd === sdd) {
+        const sxx = Math.max(0, sdd - (sd * sd) / nSamples);
+        const sxy = sdy - (sd / nSamples) * cy.sum;
         r = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * cy.syy)));
       } else complete = false;
     }

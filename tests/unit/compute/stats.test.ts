@@ -167,3 +167,37 @@ describe('sort kernels', () => {
     );
   });
 });
+
+describe('single-pass moments keep two-pass precision', () => {
+  const twoPass = (v: number[]) => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    return { m, ss: v.reduce((a, b) => a + (b - m) ** 2, 0) };
+  };
+  it('on far-apart groups with very different spreads', () => {
+    const rng = new Rng(9);
+    const n = 400;
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
+    const centre = [1e6, -3, 250, 7e-3];
+    const spread = [1, 1e-3, 10, 1e-6];
+    const col = Float64Array.from(labels, l => centre[l]! + spread[l]! * rng.normal());
+    // two groups (labels 0/1 only), three and four groups all take the fused single pass
+    const two = Int32Array.from(labels, l => (l === 1 ? 1 : 0));
+    const g2 = groupMoments(col, n, 1, two, 2);
+    const ref2 = twoPass(Array.from(col).filter((_, i) => two[i] === 1));
+    expect(Math.abs(g2.m2[1]! - ref2.ss) / ref2.ss).toBeLessThan(1e-9);
+    const g = groupMoments(col, n, 1, labels, 4);
+    for (const lab of [0, 1, 2, 3]) {
+      const ref = twoPass(Array.from(col).filter((_, i) => labels[i] === lab));
+      expect(Math.abs(g.mean[lab]! - ref.m) / Math.abs(ref.m)).toBeLessThan(1e-13);
+      expect(Math.abs(g.m2[lab]! - ref.ss) / ref.ss).toBeLessThan(1e-9);
+    }
+  });
+  it('on a column with a large offset', () => {
+    const rng = new Rng(10);
+    const col = Float64Array.from({ length: 500 }, () => 1e8 + rng.normal());
+    const m = columnMoments(col, 500, 1);
+    const ref = twoPass(Array.from(col));
+    expect(Math.abs(m.m2[0]! - ref.ss) / ref.ss).toBeLessThan(1e-7);
+    expect(m.mean[0]).toBeCloseTo(ref.m, 6);
+  });
+});

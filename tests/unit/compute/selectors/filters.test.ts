@@ -317,7 +317,7 @@ describe('filter contracts', () => {
 describe('correlation_filter tensor screening', () => {
   it('gives the float64 decisions on TensorFlow.js and leaks no tensor', async () => {
     // 1,200 features in blocks of 8 sharing a factor: many |r| near any threshold.
-    const n = 60;
+    const n = 200;
     const p = 1200;
     const rng = new Rng(3);
     const data = new Float64Array(n * p);
@@ -325,8 +325,14 @@ describe('correlation_filter tensor screening', () => {
     for (let j = 0; j < p; j++) {
       if (j % 8 === 0) latent = Float64Array.from({ length: n }, () => rng.normal());
       const noise = 0.2 + rng.random();
-      for (let i = 0; i < n; i++) data[j * n + i] = latent[i]! + noise * rng.normal();
+      // every fifth block is pure noise: rows without any hit take the no-readback path
+      const signal = j % 40 < 32 ? 1 : 0;
+      for (let i = 0; i < n; i++) data[j * n + i] = signal * latent[i]! + noise * rng.normal();
     }
+    // missing values: their pairs are computed exactly on both paths
+    data[5] = NaN;
+    data[n * 100 + 3] = NaN;
+    data[n * 1001 + 7] = NaN;
     const ds: Dataset = {
       nSamples: n,
       nFeatures: p,
@@ -337,17 +343,24 @@ describe('correlation_filter tensor screening', () => {
     };
     await initTensorBackend();
     const before = tf.memory().numTensors;
-    for (const threshold of [0.7, 0.8]) {
+    const blocks = { coarse: 0, full: 0 };
+    for (const threshold of [0.6, 0.95]) {
       const exact = await run('correlation_filter', ds, { threshold, use_tensors: false });
       const screened = await run('correlation_filter', ds, { threshold });
       expect(exact.backend).toBe('float64');
       expect(screened.backend).toMatch(/\+float64$/);
       expect(screened.selected).toEqual(exact.selected);
       expect(screened.diagnostics.dropped).toEqual(exact.diagnostics.dropped);
-      expect(screened.diagnostics.screenedPairsRecomputed).toBeGreaterThan(0);
+      expect(screened.diagnostics.pairsRecomputed).toBeGreaterThan(0);
+      const used = screened.diagnostics.tensorBlocks as typeof blocks;
+      blocks.coarse += used.coarse;
+      blocks.full += used.full;
       expect(exact.selected.length).toBeGreaterThan(100);
       expect(exact.selected.length).toBeLessThan(p);
     }
+    // both the bound-only blocks and the all-coordinate fallback were exercised
+    expect(blocks.coarse).toBeGreaterThan(0);
+    expect(blocks.full).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
