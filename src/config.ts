@@ -167,13 +167,13 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(30),
   GPU_AUTO_MIN_CELLS: int(0, Number.MAX_SAFE_INTEGER).default(5_000_000),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
-  QUOTA_STORAGE_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(20 * GiB),
-  QUOTA_DATASETS: int(0, 1_000_000).default(200),
-  QUOTA_CONCURRENT_JOBS: int(0, 10_000).default(10),
-  QUOTA_GPU_MINUTES_PER_MONTH: int(0, 10_000_000).default(600),
+  QUOTA_STORAGE_BYTES: int(0, Number.MAX_SAFE_INTEGER).optional(),
+  QUOTA_DATASETS: int(0, 1_000_000).optional(),
+  QUOTA_CONCURRENT_JOBS: int(0, 10_000).optional(),
+  QUOTA_GPU_MINUTES_PER_MONTH: int(0, 10_000_000).optional(),
   RATE_LIMIT_WINDOW: duration(1, 3600).default(60),
-  RATE_LIMIT_PER_USER: int(0, 1_000_000).default(600),
-  RATE_LIMIT_PER_IP: int(0, 1_000_000).default(1200),
+  RATE_LIMIT_PER_USER: int(0, 1_000_000).optional(),
+  RATE_LIMIT_PER_IP: int(0, 1_000_000).optional(),
   METRICS_ENABLED: bool.default(true),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RETENTION_DELETED_DATASETS_DAYS: int(0, 3650).default(30),
@@ -254,6 +254,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   if (errors.length > 0 || !jwtSecret) {
     return { ok: false, errors };
   }
+  const opsDefault = (value: number) => (e.NODE_ENV === 'test' ? 0 : value);
 
   return {
     ok: true,
@@ -285,16 +286,18 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       gpuAutoMinCells: e.GPU_AUTO_MIN_CELLS,
       dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+      // NODE_ENV=test: quotas and rate limits are off unless set, so test suites that poll or
+      // queue many jobs are not throttled; the ops tests set them explicitly.
       quotas: {
-        storageBytes: e.QUOTA_STORAGE_BYTES,
-        datasets: e.QUOTA_DATASETS,
-        concurrentJobs: e.QUOTA_CONCURRENT_JOBS,
-        gpuMinutesPerMonth: e.QUOTA_GPU_MINUTES_PER_MONTH,
+        storageBytes: e.QUOTA_STORAGE_BYTES ?? opsDefault(20 * GiB),
+        datasets: e.QUOTA_DATASETS ?? opsDefault(200),
+        concurrentJobs: e.QUOTA_CONCURRENT_JOBS ?? opsDefault(10),
+        gpuMinutesPerMonth: e.QUOTA_GPU_MINUTES_PER_MONTH ?? opsDefault(600),
       },
       rateLimit: {
         windowSeconds: e.RATE_LIMIT_WINDOW,
-        perUser: e.RATE_LIMIT_PER_USER,
-        perIp: e.RATE_LIMIT_PER_IP,
+        perUser: e.RATE_LIMIT_PER_USER ?? opsDefault(600),
+        perIp: e.RATE_LIMIT_PER_IP ?? opsDefault(1200),
       },
       metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
       retention: {

@@ -77,12 +77,20 @@ export function installOpsRoutes(expressApp: Express, app: AppServices, metrics:
     });
   }
 
-  const serverAdapter = new ExpressAdapter();
-  serverAdapter.setBasePath('/admin/queues');
-  const deps = jobsDeps(app);
-  createBullBoard({
-    queues: POOLS.map(pool => new BullMQAdapter(deps.queues.queue(pool))),
-    serverAdapter,
-  });
-  expressApp.use('/admin/queues', requireAdmin(app), serverAdapter.getRouter());
+  // Built on the first admin request, so an API that never serves it opens no queue connections.
+  let router: ReturnType<ExpressAdapter['getRouter']> | undefined;
+  const dashboard = (req: Request, res: Response, next: NextFunction) => {
+    if (!router) {
+      const serverAdapter = new ExpressAdapter();
+      serverAdapter.setBasePath('/admin/queues');
+      const deps = jobsDeps(app);
+      createBullBoard({
+        queues: POOLS.map(pool => new BullMQAdapter(deps.queues.queue(pool))),
+        serverAdapter,
+      });
+      router = serverAdapter.getRouter();
+    }
+    (router as (req: Request, res: Response, next: NextFunction) => void)(req, res, next);
+  };
+  expressApp.use('/admin/queues', requireAdmin(app), dashboard);
 }
