@@ -100,7 +100,8 @@ padj <- p.adjust(p, "BH")`,
     task: 'survival',
     ours: (ds: Dataset) => cox.run(ds, args(cox, { penalty: 'lasso' }), quietContext(1)),
     reference: {
-      r: `library(glmnet)
+      r: `library(survival)
+library(glmnet)
 fit <- cv.glmnet(X, Surv(time, event), family = "cox", nfolds = 10)`,
       label: 'R glmnet cv.glmnet(family = "cox")',
     },
