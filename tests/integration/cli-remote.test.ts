@@ -305,7 +305,11 @@ describe('omicselector CLI against a running server', () => {
     const worker = startWorker(t, { pool: 'cpu' });
     await worker.live();
     const watched = await cli(['jobs', 'watch', job.id], { timeoutMs: 120_000 });
-    expect(watched.code).toBe(0);
+    // stderr in the failure message: it says how the job or the event stream ended.
+    expect({ code: watched.code, stderr: watched.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringContaining(`${job.id}: COMPLETED`),
+    });
     // Not a terminal: one line per status change / 10 % step, ending with the final state.
     expect(watched.stderr).toMatch(/\[#{30}\] 100%\s+COMPLETED/);
     expect(watched.stderr).toMatch(/RUNNING/);
@@ -383,7 +387,10 @@ describe('omicselector CLI against a running server', () => {
     const cancelled = await cli(['jobs', 'cancel', job.id]);
     expect(cancelled.stdout).toMatch(/CANCELLED|RUNNING/);
     const watched = await watching;
-    expect(watched.code).toBe(1);
+    expect({ code: watched.code, stderr: watched.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringContaining('CANCELLED'),
+    });
     const events = watched.stdout
       .trim()
       .split('\n')
