@@ -15,6 +15,8 @@ import { parseArgs } from '../../../compute/core/args';
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'omicselector.js');
 const DIST_MAIN = join(ROOT, 'dist', 'compute', 'cli', 'main.js');
+/** The launcher's entry (the top-level cli/ composes these offline commands with remote ones). */
+const DIST_ENTRY = join(ROOT, 'dist', 'cli', 'main.js');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -30,9 +32,11 @@ function ensureBuilt(): void {
   const src = Math.max(
     newestSource(join(ROOT, 'compute', 'cli')),
     newestSource(join(ROOT, 'compute', 'selectors')),
+    existsSync(join(ROOT, 'cli')) ? newestSource(join(ROOT, 'cli')) : 0,
     statSync(join(ROOT, 'compute', 'registry.ts')).mtimeMs,
   );
-  if (existsSync(DIST_MAIN) && statSync(DIST_MAIN).mtimeMs >= src) return;
+  const fresh = (f: string) => existsSync(f) && statSync(f).mtimeMs >= src;
+  if (fresh(DIST_MAIN) && (!existsSync(join(ROOT, 'cli')) || fresh(DIST_ENTRY))) return;
   // tsc still emits when unrelated files have type errors; only a missing output is fatal.
   try {
     execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
