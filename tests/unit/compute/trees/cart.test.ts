@@ -62,11 +62,7 @@ describe('CART vs scikit-learn DecisionTree (exact)', () => {
       expect(fit.mdi[j]).toBeCloseTo(c.importances[j]!, 12);
     }
     const model = new RandomForestModel(ds.featureNames, fit.trees, target.classes, fit.mdi, {});
-    const test = fromRows(
-      c.X_test,
-      ds.featureNames,
-      ds.outcome.kind === 'continuous' ? undefined : undefined,
-    );
+    const test = fromRows(c.X_test, ds.featureNames);
     for (const [rowsDs, want] of [
       [ds, c.task === 'continuous' ? c.pred_train : c.proba_train],
       [test, c.task === 'continuous' ? c.pred_test : c.proba_test],
