@@ -173,3 +173,28 @@ export function sampleSquaredNorms(x: Float64Array, n: number, p: number): Float
   }
   return out;
 }
+
+/**
+ * Float32 cross products on the active TensorFlow.js backend (native TensorFlow, else WASM SIMD):
+ * C = Xᵀ-samples · Y-samples as a row-major Float64Array. Used only to *screen* candidates (kNN
+ * neighbours) whose exact float64 values are then recomputed; the transposed operand is
+ * materialised first because matMul with transposeA is several times slower on wasm.
+ */
+export async function crossDotF32(
+  x: Float64Array,
+  nx: number,
+  y: Float64Array,
+  ny: number,
+  p: number,
+): Promise<{ c: Float64Array; backend: string }> {
+  const { initTensorBackend, tf } = await import('../core/tensor');
+  const backend = await initTensorBackend();
+  const out = tf.tidy(() => {
+    const a = tf.transpose(tf.tensor2d(Float32Array.from(x), [p, nx]));
+    const b = tf.tensor2d(Float32Array.from(y), [p, ny]);
+    return tf.matMul(a, b);
+  });
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return { c: Float64Array.from(data), backend };
+}

@@ -19,7 +19,7 @@ import {
   type ModelState,
   type Prediction,
 } from '../core/method';
-import { crossDot, crossDotBlock, sampleSquaredNorms } from '../kernels/cross-dot';
+import { crossDot, crossDotBlock, crossDotF32, sampleSquaredNorms } from '../kernels/cross-dot';
 import { assertComplete } from '../selectors/mrmr';
 import { decodeF64, encodeF64 } from '../kernels/base64';
 
@@ -45,6 +45,8 @@ interface KnnTarget {
 }
 
 const EXTRA = 8;
+/** Multiply-adds above which predictAsync screens neighbours with a float32 tensor GEMM. */
+const F32_SCREEN_WORK = 5e8;
 
 export class KnnModel implements FittedModel {
   readonly code = 'knn';
@@ -112,12 +114,22 @@ export class KnnModel implements FittedModel {
     return this.fromDots(ds, dots);
   }
 
-  /** Same as predict, with the GEMM on worker threads (large inputs). */
-  async predictAsync(ds: Dataset, threads?: number): Promise<Prediction> {
+  /**
+   * Same as predict for large inputs: the GEMM runs on worker threads in float64, or, above
+   * `F32_SCREEN_WORK` multiply-adds (or when `screen` is forced), as a float32 tensor product whose
+   * only use is to rank candidates — the k + 8 leading ones are re-ranked on exact float64
+   * differences, so results match the float64 path unless float32 error (≈1e-7 · ‖x‖²) exceeds the
+   * gap between the k-th and (k + 8)-th neighbour.
+   */
+  async predictAsync(ds: Dataset, threads?: number, screen?: boolean): Promise<Prediction> {
     const q = selectFeaturesByName(ds, this.featureNames);
-    const dots = await crossDot(q.data, q.nSamples, this.x, this.n, this.featureNames.length, {
-      threads,
-    });
+    const p = this.featureNames.length;
+    const work = q.nSamples * this.n * p;
+    if (screen ?? work >= F32_SCREEN_WORK) {
+      const { c } = await crossDotF32(q.data, q.nSamples, this.x, this.n, p);
+      return this.fromDots(ds, c);
+    }
+    const dots = await crossDot(q.data, q.nSamples, this.x, this.n, p, { threads });
     return this.fromDots(ds, dots);
   }
 

@@ -8,6 +8,7 @@ import { quietContext } from '../../../../compute/core/method';
 import { knn, type KnnArgs, type KnnModel } from '../../../../compute/models/knn';
 import { crossDotBlock } from '../../../../compute/kernels/cross-dot';
 import { Rng } from '../../../../compute/core/rng';
+import { tf } from '../../../../compute/core/tensor';
 import { classOutcome, datasetFrom, golden } from './fixture';
 
 interface Fx {
@@ -57,6 +58,11 @@ describe('knn', () => {
     );
     expect(model.predict(shuffled)).toEqual(model.predict(test));
     expect(await model.predictAsync(test, 2)).toEqual(model.predict(test));
+    // Float32 tensor screening + exact re-ranking gives the float64 answer, without tensor leaks.
+    await model.predictAsync(test, 1, true);
+    const before = tf.memory().numTensors;
+    expect(await model.predictAsync(test, 1, true)).toEqual(model.predict(test));
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('cross-dot kernel equals naive products', () => {
