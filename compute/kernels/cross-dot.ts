@@ -9,6 +9,7 @@
  * threads for large products.
  */
 import { defaultThreads, parallelMap } from '../core/parallel';
+import { initTensorBackend, tf } from '../core/tensor';
 
 const CHUNK = 128;
 
@@ -187,7 +188,6 @@ export async function crossDotF32(
   ny: number,
   p: number,
 ): Promise<{ c: Float64Array; backend: string }> {
-  const { initTensorBackend, tf } = await import('../core/tensor');
   const backend = await initTensorBackend();
   const out = tf.tidy(() => {
     const a = tf.transpose(tf.tensor2d(Float32Array.from(x), [p, nx]));
