@@ -12,7 +12,7 @@ import S3rver from 's3rver';
 import { startEmbeddedPostgres } from '../../src/services/postgres';
 import { freePort } from '../../src/services/ports';
 import { startRedis } from '../../src/services/redis';
-import { TEST_ENV_FILE, type TestEnv } from './env';
+import { type TestEnv } from './env';
 
 export interface TestServices {
   stop(): Promise<void>;
@@ -77,7 +77,9 @@ export default async function globalSetup(): Promise<void> {
         region: 'us-east-1',
       },
     };
-    const envFile = process.env.OMICSELECTOR_TEST_ENV ?? TEST_ENV_FILE;
+    // Per-run file (inherited by jest workers through the env): concurrent jest runs on one
+    // machine must not read or delete each other's services file.
+    const envFile = process.env.OMICSELECTOR_TEST_ENV ?? join(tmpDir, 'test-env.json');
     writeFileSync(envFile, JSON.stringify(env, null, 2));
     process.env.OMICSELECTOR_TEST_ENV = envFile;
     globalThis.__OMICSELECTOR_TEST_SERVICES__ = { stop, envFile, tmpDir };
