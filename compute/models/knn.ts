@@ -48,9 +48,19 @@ const EXTRA = 8;
 /** Multiply-adds above which predictAsync screens neighbours with a float32 tensor GEMM. */
 const F32_SCREEN_WORK = 5e8;
 
+function toRowMajor(x: Float64Array, n: number, p: number): Float64Array {
+  const out = new Float64Array(n * p);
+  for (let j = 0; j < p; j++) {
+    const off = j * n;
+    for (let i = 0; i < n; i++) out[i * p + j] = x[off + i]!;
+  }
+  return out;
+}
+
 export class KnnModel implements FittedModel {
   readonly code = 'knn';
   private readonly norms: Float64Array;
+  private rows: Float64Array | undefined;
 
   constructor(
     readonly featureNames: string[],
@@ -75,6 +85,9 @@ export class KnnModel implements FittedModel {
     const cand = Int32Array.from({ length: n }, (_, i) => i);
     const d2 = new Float64Array(n);
     const exact = new Float64Array(n);
+    // Row-major copies so the exact re-ranking reads contiguous rows, not stride-n columns.
+    const qRows = toRowMajor(q.data, m, p);
+    const xRows = (this.rows ??= toRowMajor(this.x, n, p));
     for (let a = 0; a < m; a++) {
       for (let i = 0; i < n; i++)
         d2[i] = Math.max(0, qn[a]! + this.norms[i]! - 2 * dots[a * n + i]!);
@@ -82,10 +95,12 @@ export class KnnModel implements FittedModel {
       // Re-rank the leading candidates on exact squared differences.
       const c = Math.min(n, k + EXTRA);
       const lead = Array.from(cand.subarray(0, c));
+      const qa = a * p;
       for (const i of lead) {
+        const xi = i * p;
         let s = 0;
         for (let j = 0; j < p; j++) {
-          const d = q.data[j * m + a]! - this.x[j * n + i]!;
+          const d = qRows[qa + j]! - xRows[xi + j]!;
           s += d * d;
         }
         exact[i] = s;
