@@ -166,11 +166,23 @@ export async function* readRecords(
       if (text.length > 0) yield { fields: text.split(delimiter), line };
     }
     buf = buf.slice(start);
+    // Gather chunks until one holds a line break. Chunks without one are kept in a list and
+    // joined once: appending to `buf` and searching it per chunk would copy the growing line
+    // every time, quadratic in a long line (a small gzip can expand to one huge line).
+    const pending: string[] = [buf];
+    let pendingChars = buf.length;
+    let next: IteratorResult<string>;
+    for (;;) {
+      if (pendingChars > opts.maxRecordChars) throw tooLong(line + 1, opts.maxRecordChars);
+      next = await it.next();
+      if (next.done || next.value.includes(sep)) break;
+      pending.push(next.value);
+      pendingChars += next.value.length;
+    }
+    buf = pending.length === 1 ? pending[0]! : pending.join('');
+    if (next.done) break;
     searchFrom = buf.length;
-    if (buf.length > opts.maxRecordChars) throw tooLong(line + 1, opts.maxRecordChars);
-    const r = await it.next();
-    if (r.done) break;
-    buf += r.value;
+    buf += next.value;
   }
   // The last line, without a line break at the end of the file.
   if (buf.includes('"')) {
