@@ -13,6 +13,7 @@
 import { checkAbort } from '../core/method';
 import { parallelMap } from '../core/parallel';
 import { type ElnetFit, type ElnetOptions, fitElnet, linearPredictor, type Target } from './elnet';
+import { initAccelBackend } from './accel';
 import { DEFAULT_CONTROL, nonZeroCount } from './path';
 
 const PROB_MIN = 1e-5;
@@ -38,6 +39,7 @@ export interface FoldTask {
     tol: number;
     maxIter: number;
     dfMax: number;
+    accel: boolean;
   };
   /** Full-data λ values to predict at. */
   lambdas: Float64Array;
@@ -47,8 +49,9 @@ export interface FoldTask {
  * Fit one fold's path and return held-out linear predictors at the requested λ values,
  * laid out [test row][λ][class].
  */
-export function cvFoldTask(task: FoldTask): Float64Array {
+export async function cvFoldTask(task: FoldTask): Promise<Float64Array> {
   const { opts } = task;
+  if (opts.accel) await initAccelBackend(task.train.length * task.p);
   const f = fitElnet(task.data, task.nAll, task.p, task.train, task.target, {
     ...opts,
     control: {
@@ -56,6 +59,7 @@ export function cvFoldTask(task: FoldTask): Float64Array {
       tol: opts.tol,
       maxIter: opts.maxIter,
       dfMax: opts.dfMax,
+      accel: opts.accel,
       earlyStop: true,
     },
   });
@@ -199,6 +203,7 @@ export async function cvElnet(
         tol: opts.control.tol,
         maxIter: opts.control.maxIter,
         dfMax: opts.control.dfMax,
+        accel: opts.control.accel !== false,
       },
       lambdas,
     });

@@ -12,6 +12,7 @@
  * objective only holds on standardised y, ours holds for any y (as scikit-learn's ElasticNet).
  */
 import { checkAbort } from '../core/method';
+import { makeKktAccel } from './accel';
 import { absDotAll, axpyCol, type Design, dotCol } from './design';
 import { type CdControl, GLMNET, lambdaSequence, type PathFit } from './path';
 
@@ -45,159 +46,56 @@ export function gaussianPath(
   const rRef = Float64Array.from(r);
   const xnorm = new Float64Array(p);
   for (let j = 0; j < p; j++) xnorm[j] = Math.sqrt(n * xv[j]!);
+  const accel = ctl.accel === false ? null : makeKktAccel(x, n, p);
+  try {
+    const auto = 'nLambda' in spec;
+    let lambdas: Float64Array;
+    if (auto) {
+      let gmax = 0;
+      for (let j = 0; j < p; j++) if (usable[j] && g[j]! > gmax) gmax = g[j]!;
+      const lmax = gmax / Math.max(l1Ratio, GLMNET.minL1Ratio);
+      lambdas = lambdaSequence(lmax, spec.nLambda, spec.eps);
+    } else {
+      lambdas = Float64Array.from(spec.values);
+    }
+    const nLam = lambdas.length;
 
-  const auto = 'nLambda' in spec;
-  let lambdas: Float64Array;
-  if (auto) {
-    let gmax = 0;
-    for (let j = 0; j < p; j++) if (usable[j] && g[j]! > gmax) gmax = g[j]!;
-    const lmax = gmax / Math.max(l1Ratio, GLMNET.minL1Ratio);
-    lambdas = lambdaSequence(lmax, spec.nLambda, spec.eps);
-  } else {
-    lambdas = Float64Array.from(spec.values);
-  }
-  const nLam = lambdas.length;
+    const a = new Float64Array(p);
+    const strong = new Uint8Array(p);
+    const pos = new Int32Array(p); // 1 + index in `order`, 0 = never active
+    const order = new Int32Array(p);
+    let nin = 0;
+    let passes = 0;
+    let rsq = 0;
+    let converged = true;
+    const coefs: Float64Array[] = [];
+    const devRatio: number[] = [];
+    const fitted: number[] = [];
+    let alm0 = 0;
+    let gram: ActiveGram = { cap: 0, size: 0, m: new Float64Array(0) };
+    const gA = new Float64Array(Math.min(p, GRAM_MAX));
+    const dA = new Float64Array(Math.min(p, GRAM_MAX));
 
-  const a = new Float64Array(p);
-  const strong = new Uint8Array(p);
-  const pos = new Int32Array(p); // 1 + index in `order`, 0 = never active
-  const order = new Int32Array(p);
-  let nin = 0;
-  let passes = 0;
-  let rsq = 0;
-  let converged = true;
-  const coefs: Float64Array[] = [];
-  const devRatio: number[] = [];
-  const fitted: number[] = [];
-  let alm0 = 0;
-  let gram: ActiveGram = { cap: 0, size: 0, m: new Float64Array(0) };
-  const gA = new Float64Array(Math.min(p, GRAM_MAX));
-  const dA = new Float64Array(Math.min(p, GRAM_MAX));
-
-  path: for (let m = 0; m < nLam; m++) {
-    checkAbort(ctl.signal);
-    const alm = lambdas[m]!;
-    const rsq0 = rsq;
-    // glmnet reports λ_max as the first point of an automatic path with the all-zero solution
-    // (it fits at "infinity"), which is exact for l1_ratio > 0.
-    if (!(auto && m === 0)) {
-      const ab = alm * l1Ratio;
-      const dem = alm * (1 - l1Ratio);
-      const tlam = l1Ratio * (2 * alm - alm0);
-      for (let k = 0; k < p; k++) if (!strong[k] && usable[k] && g[k]! > tlam) strong[k] = 1;
-      for (;;) {
-        // Sweep the strong set (features may enter the active list here).
-        if (++passes > ctl.maxIter) {
-          converged = false;
-          break path;
-        }
-        let dlx = 0;
-        for (let k = 0; k < p; k++) {
-          if (!strong[k]) continue;
-          const off = k * n;
-          const gk = dotCol(x, off, r, n) * invN;
-          const ak = a[k]!;
-          const xk = xv[k]!;
-          const u = gk + ak * xk;
-          const v = Math.abs(u) - ab;
-          const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
-          if (anew === ak) continue;
-          a[k] = anew;
-          if (pos[k] === 0) {
-            order[nin] = k;
-            pos[k] = ++nin;
-          }
-          const del = anew - ak;
-          rsq += del * (2 * gk - del * xk);
-          axpyCol(x, off, del, r, n);
-          const dd = xk * del * del;
-          if (dd > dlx) dlx = dd;
-        }
-        if (dlx < thr) {
-          // Converged on the strong set: KKT check of everything else. Screening: with g_j exact
-          // at a reference residual r₀, |x_jᵀr|/n ≤ g_j + ‖x_j‖·‖r − r₀‖/n, so features whose bound
-          // is ≤ the penalty cannot violate and are skipped; when too many need the exact product
-          // the reference is refreshed (a full pass, as glmnet does every time).
-          let violated = false;
-          let dr = 0;
-          for (let i = 0; i < n; i++) dr += (r[i]! - rRef[i]!) ** 2;
-          dr = Math.sqrt(dr) * invN;
-          let candidates = 0;
-          for (let k = 0; k < p; k++) {
-            if (!strong[k] && usable[k] && g[k]! + xnorm[k]! * dr > ab) candidates++;
-          }
-          const refresh = candidates > p >> 3;
-          if (refresh) {
-            rRef.set(r);
-            absDotAll(x, n, p, r, invN, g);
-          }
-          for (let k = 0; k < p; k++) {
-            if (strong[k] || !usable[k]) continue;
-            let gk = g[k]!;
-            if (!refresh) {
-              if (gk + xnorm[k]! * dr <= ab) continue;
-              gk = Math.abs(dotCol(x, k * n, r, n)) * invN;
-            }
-            if (gk > ab) {
-              strong[k] = 1;
-              violated = true;
-            }
-          }
-          if (!violated) break;
-          continue;
-        }
-        // Cycle over the active set only until it converges, then sweep the strong set again.
-        // Covariance updates (glmnet's "covariance" mode restricted to the active set): with the
-        // Gram block of the active features, a coefficient change costs O(nin) instead of O(n)
-        // for the residual update plus O(n) per visit for the gradient.
-        if (nin <= GRAM_MAX) {
-          gram = growGram(gram, x, n, order, nin, invN);
-          const G = gram.m;
-          const cap = gram.cap;
-          for (let l = 0; l < nin; l++) {
-            gA[l] = dotCol(x, order[l]! * n, r, n) * invN;
-            dA[l] = 0;
-          }
-          for (;;) {
-            if (++passes > ctl.maxIter) {
-              converged = false;
-              flushActive(x, n, order, nin, dA, r);
-              break path;
-            }
-            if ((passes & 255) === 0) checkAbort(ctl.signal);
-            let dla = 0;
-            for (let l = 0; l < nin; l++) {
-              const k = order[l]!;
-              const gk = gA[l]!;
-              const ak = a[k]!;
-              const xk = xv[k]!;
-              const u = gk + ak * xk;
-              const v = Math.abs(u) - ab;
-              const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
-              if (anew === ak) continue;
-              a[k] = anew;
-              const del = anew - ak;
-              rsq += del * (2 * gk - del * xk);
-              dA[l] = dA[l]! + del;
-              const row = l * cap;
-              for (let m = 0; m < nin; m++) gA[m] = gA[m]! - G[row + m]! * del;
-              const dd = xk * del * del;
-              if (dd > dla) dla = dd;
-            }
-            if (dla < thr) break;
-          }
-          flushActive(x, n, order, nin, dA, r);
-          continue;
-        }
+    path: for (let m = 0; m < nLam; m++) {
+      checkAbort(ctl.signal);
+      const alm = lambdas[m]!;
+      const rsq0 = rsq;
+      // glmnet reports λ_max as the first point of an automatic path with the all-zero solution
+      // (it fits at "infinity"), which is exact for l1_ratio > 0.
+      if (!(auto && m === 0)) {
+        const ab = alm * l1Ratio;
+        const dem = alm * (1 - l1Ratio);
+        const tlam = l1Ratio * (2 * alm - alm0);
+        for (let k = 0; k < p; k++) if (!strong[k] && usable[k] && g[k]! > tlam) strong[k] = 1;
         for (;;) {
+          // Sweep the strong set (features may enter the active list here).
           if (++passes > ctl.maxIter) {
             converged = false;
             break path;
           }
-          if ((passes & 255) === 0) checkAbort(ctl.signal);
-          let dla = 0;
-          for (let l = 0; l < nin; l++) {
-            const k = order[l]!;
+          let dlx = 0;
+          for (let k = 0; k < p; k++) {
+            if (!strong[k]) continue;
             const off = k * n;
             const gk = dotCol(x, off, r, n) * invN;
             const ak = a[k]!;
@@ -207,46 +105,155 @@ export function gaussianPath(
             const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
             if (anew === ak) continue;
             a[k] = anew;
+            if (pos[k] === 0) {
+              order[nin] = k;
+              pos[k] = ++nin;
+            }
             const del = anew - ak;
             rsq += del * (2 * gk - del * xk);
             axpyCol(x, off, del, r, n);
             const dd = xk * del * del;
-            if (dd > dla) dla = dd;
+            if (dd > dlx) dlx = dd;
           }
-          if (dla < thr) break;
+          if (dlx < thr) {
+            // Converged on the strong set: KKT check of everything else. Screening: with g_j exact
+            // at a reference residual r₀, |x_jᵀr|/n ≤ g_j + ‖x_j‖·‖r − r₀‖/n, so features whose bound
+            // is ≤ the penalty cannot violate and are skipped; when too many need the exact product
+            // the reference is refreshed (a full pass, as glmnet does every time).
+            let violated = false;
+            let dr = 0;
+            for (let i = 0; i < n; i++) dr += (r[i]! - rRef[i]!) ** 2;
+            dr = Math.sqrt(dr) * invN;
+            let candidates = 0;
+            for (let k = 0; k < p; k++) {
+              if (!strong[k] && usable[k] && g[k]! + xnorm[k]! * dr > ab) candidates++;
+            }
+            const refresh = candidates > p >> 3;
+            if (refresh) {
+              rRef.set(r);
+              // With the tensor backend g holds exact upper bounds: recheck those reaching ab.
+              if (accel) accel.absXtrUpper(r, 1, invN, xnorm, g);
+              else absDotAll(x, n, p, r, invN, g);
+            }
+            for (let k = 0; k < p; k++) {
+              if (strong[k] || !usable[k]) continue;
+              let gk = g[k]!;
+              if (!refresh || accel) {
+                if (gk + (refresh ? 0 : xnorm[k]! * dr) <= ab) continue;
+                gk = Math.abs(dotCol(x, k * n, r, n)) * invN;
+              }
+              if (gk > ab) {
+                strong[k] = 1;
+                violated = true;
+              }
+            }
+            if (!violated) break;
+            continue;
+          }
+          // Cycle over the active set only until it converges, then sweep the strong set again.
+          // Covariance updates (glmnet's "covariance" mode restricted to the active set): with the
+          // Gram block of the active features, a coefficient change costs O(nin) instead of O(n)
+          // for the residual update plus O(n) per visit for the gradient.
+          if (nin <= GRAM_MAX) {
+            gram = growGram(gram, x, n, order, nin, invN);
+            const G = gram.m;
+            const cap = gram.cap;
+            for (let l = 0; l < nin; l++) {
+              gA[l] = dotCol(x, order[l]! * n, r, n) * invN;
+              dA[l] = 0;
+            }
+            for (;;) {
+              if (++passes > ctl.maxIter) {
+                converged = false;
+                flushActive(x, n, order, nin, dA, r);
+                break path;
+              }
+              if ((passes & 255) === 0) checkAbort(ctl.signal);
+              let dla = 0;
+              for (let l = 0; l < nin; l++) {
+                const k = order[l]!;
+                const gk = gA[l]!;
+                const ak = a[k]!;
+                const xk = xv[k]!;
+                const u = gk + ak * xk;
+                const v = Math.abs(u) - ab;
+                const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
+                if (anew === ak) continue;
+                a[k] = anew;
+                const del = anew - ak;
+                rsq += del * (2 * gk - del * xk);
+                dA[l] = dA[l]! + del;
+                const row = l * cap;
+                for (let m = 0; m < nin; m++) gA[m] = gA[m]! - G[row + m]! * del;
+                const dd = xk * del * del;
+                if (dd > dla) dla = dd;
+              }
+              if (dla < thr) break;
+            }
+            flushActive(x, n, order, nin, dA, r);
+            continue;
+          }
+          for (;;) {
+            if (++passes > ctl.maxIter) {
+              converged = false;
+              break path;
+            }
+            if ((passes & 255) === 0) checkAbort(ctl.signal);
+            let dla = 0;
+            for (let l = 0; l < nin; l++) {
+              const k = order[l]!;
+              const off = k * n;
+              const gk = dotCol(x, off, r, n) * invN;
+              const ak = a[k]!;
+              const xk = xv[k]!;
+              const u = gk + ak * xk;
+              const v = Math.abs(u) - ab;
+              const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
+              if (anew === ak) continue;
+              a[k] = anew;
+              const del = anew - ak;
+              rsq += del * (2 * gk - del * xk);
+              axpyCol(x, off, del, r, n);
+              const dd = xk * del * del;
+              if (dd > dla) dla = dd;
+            }
+            if (dla < thr) break;
+          }
         }
       }
+      const c = new Float64Array(nin);
+      let me = 0;
+      for (let l = 0; l < nin; l++) {
+        c[l] = a[order[l]!]!;
+        if (c[l] !== 0) me++;
+      }
+      coefs.push(c);
+      fitted.push(alm);
+      const dr = vary > 0 ? rsq / vary : 0;
+      devRatio.push(dr);
+      ctl.onLambda?.(m + 1, nLam);
+      alm0 = alm;
+      if (me > ctl.dfMax) break;
+      if (auto && ctl.earlyStop && m + 1 >= Math.min(GLMNET.minLambdas, nLam)) {
+        if (rsq - rsq0 < GLMNET.sml * rsq) break;
+        if (dr > GLMNET.devMax) break;
+      }
     }
-    const c = new Float64Array(nin);
-    let me = 0;
-    for (let l = 0; l < nin; l++) {
-      c[l] = a[order[l]!]!;
-      if (c[l] !== 0) me++;
-    }
-    coefs.push(c);
-    fitted.push(alm);
-    const dr = vary > 0 ? rsq / vary : 0;
-    devRatio.push(dr);
-    ctl.onLambda?.(m + 1, nLam);
-    alm0 = alm;
-    if (me > ctl.dfMax) break;
-    if (auto && ctl.earlyStop && m + 1 >= Math.min(GLMNET.minLambdas, nLam)) {
-      if (rsq - rsq0 < GLMNET.sml * rsq) break;
-      if (dr > GLMNET.devMax) break;
-    }
+    return {
+      family: 'gaussian',
+      nClasses: 1,
+      lambdas: Float64Array.from(fitted),
+      order: order.slice(0, nin),
+      coefs,
+      intercepts: coefs.map(() => Float64Array.of(ym)),
+      devRatio: Float64Array.from(devRatio),
+      nullDev: vary,
+      passes,
+      converged,
+    };
+  } finally {
+    accel?.dispose();
   }
-  return {
-    family: 'gaussian',
-    nClasses: 1,
-    lambdas: Float64Array.from(fitted),
-    order: order.slice(0, nin),
-    coefs,
-    intercepts: coefs.map(() => Float64Array.of(ym)),
-    devRatio: Float64Array.from(devRatio),
-    nullDev: vary,
-    passes,
-    converged,
-  };
 }
 
 /** Active sets larger than this cycle with naive updates (the Gram block would exceed 32 MB). */

@@ -10,6 +10,7 @@
  * penalty (the loss is invariant to that shift: glmnet's `elc`).
  */
 import { checkAbort } from '../core/method';
+import { makeKktAccel } from './accel';
 import { type Design, dotCol, glmSweep, newActiveSet, wssCol } from './design';
 import { type LambdaSpec } from './gaussian';
 import { type CdControl, GLMNET, lambdaSequence, type PathFit } from './path';
@@ -92,90 +93,69 @@ export function multinomialPath(
   }
   const nLam = lambdas.length;
 
-  const xv = new Float64Array(p * nc);
-  const strong = new Uint8Array(p);
-  const active = newActiveSet(p);
-  const order = active.order;
-  const di = new Float64Array(n);
-  const eta = new Float64Array(n);
-  const rowBuf = new Float64Array(nc);
-  const sortBuf = new Float64Array(nc);
-  let passes = 0;
-  let converged = true;
-  const coefs: Float64Array[] = [];
-  const intercepts: Float64Array[] = [];
-  const devRatio: number[] = [];
-  const fitted: number[] = [];
-  let al0 = 0;
-  let xmz: number;
+  const xnorm = new Float64Array(p);
+  for (let j = 0; j < p; j++) xnorm[j] = Math.sqrt(n * d.xv[j]!);
+  const rAll = new Float64Array(nc * n);
+  const accel = ctl.accel === false ? null : makeKktAccel(x, n, p);
+  try {
+    const xv = new Float64Array(p * nc);
+    const strong = new Uint8Array(p);
+    const active = newActiveSet(p);
+    const order = active.order;
+    const di = new Float64Array(n);
+    const eta = new Float64Array(n);
+    const rowBuf = new Float64Array(nc);
+    const sortBuf = new Float64Array(nc);
+    let passes = 0;
+    let converged = true;
+    const coefs: Float64Array[] = [];
+    const intercepts: Float64Array[] = [];
+    const devRatio: number[] = [];
+    const fitted: number[] = [];
+    let al0 = 0;
+    let xmz: number;
 
-  path: for (let m = 0; m < nLam; m++) {
-    checkAbort(ctl.signal);
-    const al = lambdas[m]!;
-    let anyClass = true;
-    if (!(auto && m === 0)) {
-      const al1 = al * l1Ratio;
-      const al2 = al * (1 - l1Ratio);
-      const tlam = l1Ratio * (2 * al - al0);
-      for (let k = 0; k < p; k++) if (!strong[k] && usable[k] && ga[k]! > tlam) strong[k] = 1;
-      for (;;) {
-        if (passes > ctl.maxIter) {
-          converged = false;
-          break path;
-        }
-        checkAbort(ctl.signal);
-        let moved = false;
-        anyClass = false;
-        for (let ic = 0; ic < nc; ic++) {
-          bs0[ic] = b0[ic]!;
-          for (let l = 0; l < active.nin; l++) bs[ic * p + order[l]!] = b[ic * p + order[l]!]!;
-          xmz = 0;
-          for (let i = 0; i < n; i++) {
-            let pic = q[ic * n + i]! / sxp[i]!;
-            if (pic < pfm) {
-              pic = 0;
-              v[i] = 0;
-            } else if (pic > pfx) {
-              pic = 1;
-              v[i] = 0;
-            } else {
-              v[i] = w * pic * (1 - pic);
-              xmz += v[i]!;
-            }
-            r[i] = w * ((labels[i] === ic ? 1 : 0) - pic);
+    path: for (let m = 0; m < nLam; m++) {
+      checkAbort(ctl.signal);
+      const al = lambdas[m]!;
+      let anyClass = true;
+      if (!(auto && m === 0)) {
+        const al1 = al * l1Ratio;
+        const al2 = al * (1 - l1Ratio);
+        const tlam = l1Ratio * (2 * al - al0);
+        for (let k = 0; k < p; k++) if (!strong[k] && usable[k] && ga[k]! > tlam) strong[k] = 1;
+        for (;;) {
+          if (passes > ctl.maxIter) {
+            converged = false;
+            break path;
           }
-          if (xmz <= vmin) continue;
-          anyClass = true;
-          for (let j = 0; j < p; j++) if (strong[j]) xv[ic * p + j] = wssCol(x, j * n, v, n);
-          for (;;) {
-            passes++;
-            const dlx = glmSweep(
-              x,
-              n,
-              p,
-              r,
-              v,
-              b,
-              xv,
-              ic * p,
-              strong,
-              active,
-              false,
-              al1,
-              al2,
-              b0,
-              ic,
-              xmz,
-              d.intercept,
-            );
-            if (dlx < shr) break;
-            if (passes > ctl.maxIter) {
-              converged = false;
-              break path;
+          checkAbort(ctl.signal);
+          let moved = false;
+          anyClass = false;
+          for (let ic = 0; ic < nc; ic++) {
+            bs0[ic] = b0[ic]!;
+            for (let l = 0; l < active.nin; l++) bs[ic * p + order[l]!] = b[ic * p + order[l]!]!;
+            xmz = 0;
+            for (let i = 0; i < n; i++) {
+              let pic = q[ic * n + i]! / sxp[i]!;
+              if (pic < pfm) {
+                pic = 0;
+                v[i] = 0;
+              } else if (pic > pfx) {
+                pic = 1;
+                v[i] = 0;
+              } else {
+                v[i] = w * pic * (1 - pic);
+                xmz += v[i]!;
+              }
+              r[i] = w * ((labels[i] === ic ? 1 : 0) - pic);
             }
+            if (xmz <= vmin) continue;
+            anyClass = true;
+            for (let j = 0; j < p; j++) if (strong[j]) xv[ic * p + j] = wssCol(x, j * n, v, n);
             for (;;) {
               passes++;
-              const dla = glmSweep(
+              const dlx = glmSweep(
                 x,
                 n,
                 p,
@@ -186,7 +166,7 @@ export function multinomialPath(
                 ic * p,
                 strong,
                 active,
-                true,
+                false,
                 al1,
                 al2,
                 b0,
@@ -194,122 +174,171 @@ export function multinomialPath(
                 xmz,
                 d.intercept,
               );
-              if (dla < shr) break;
+              if (dlx < shr) break;
               if (passes > ctl.maxIter) {
                 converged = false;
                 break path;
               }
+              for (;;) {
+                passes++;
+                const dla = glmSweep(
+                  x,
+                  n,
+                  p,
+                  r,
+                  v,
+                  b,
+                  xv,
+                  ic * p,
+                  strong,
+                  active,
+                  true,
+                  al1,
+                  al2,
+                  b0,
+                  ic,
+                  xmz,
+                  d.intercept,
+                );
+                if (dla < shr) break;
+                if (passes > ctl.maxIter) {
+                  converged = false;
+                  break path;
+                }
+              }
+            }
+            if (xmz * (b0[ic]! - bs0[ic]!) ** 2 > shr) moved = true;
+            if (!moved) {
+              for (let l = 0; l < active.nin; l++) {
+                const k = ic * p + order[l]!;
+                if (xv[k]! * (b[k]! - bs[k]!) ** 2 > shr) {
+                  moved = true;
+                  break;
+                }
+              }
+            }
+            // Update class ic's unnormalised probabilities.
+            eta.fill(b0[ic]!);
+            for (let l = 0; l < active.nin; l++) {
+              const k = order[l]!;
+              const bk = b[ic * p + k]!;
+              if (bk === 0) continue;
+              const off = k * n;
+              for (let i = 0; i < n; i++) eta[i] = eta[i]! + bk * x[off + i]!;
+            }
+            for (let i = 0; i < n; i++) {
+              const fi = Math.min(Math.max(-exmx, eta[i]!), exmx);
+              const s = sxp[i]! - q[ic * n + i]!;
+              const qi = Math.min(Math.max(emin * s, Math.exp(fi)), emax * s);
+              q[ic * n + i] = qi;
+              sxp[i] = s + qi;
             }
           }
-          if (xmz * (b0[ic]! - bs0[ic]!) ** 2 > shr) moved = true;
-          if (!moved) {
-            for (let l = 0; l < active.nin; l++) {
-              const k = ic * p + order[l]!;
-              if (xv[k]! * (b[k]! - bs[k]!) ** 2 > shr) {
-                moved = true;
-                break;
+          // Centre intercepts and shift each coefficient row to its penalty minimiser.
+          let s0 = 0;
+          for (let ic = 0; ic < nc; ic++) s0 += b0[ic]!;
+          s0 = -s0 / nc;
+          for (let ic = 0; ic < nc; ic++) b0[ic] = b0[ic]! + s0;
+          di.fill(s0);
+          for (let l = 0; l < active.nin; l++) {
+            const k = order[l]!;
+            for (let ic = 0; ic < nc; ic++) rowBuf[ic] = b[ic * p + k]!;
+            const s = penaltyCentre(rowBuf, l1Ratio, sortBuf);
+            if (s === 0) continue;
+            for (let ic = 0; ic < nc; ic++) b[ic * p + k] = b[ic * p + k]! - s;
+            const off = k * n;
+            for (let i = 0; i < n; i++) di[i] = di[i]! - s * x[off + i]!;
+          }
+          for (let i = 0; i < n; i++) {
+            const e = Math.exp(di[i]!);
+            sxp[i] = sxp[i]! * e;
+            for (let ic = 0; ic < nc; ic++) q[ic * n + i] = q[ic * n + i]! * e;
+          }
+          if (!anyClass) break;
+          if (moved) continue;
+          // Converged for every class: KKT check outside the strong set (max over classes).
+          if (accel) {
+            // Upper bounds from the tensor backend; exact max over classes only where they reach al1.
+            for (let ic = 0; ic < nc; ic++) {
+              residual(ic);
+              rAll.set(r, ic * n);
+            }
+            accel.absXtrUpper(rAll, nc, 1, xnorm, ga);
+            for (let k = 0; k < p; k++) {
+              if (strong[k] || !usable[k] || ga[k]! <= al1) continue;
+              let gk = 0;
+              for (let ic = 0; ic < nc; ic++) {
+                gk = Math.max(
+                  gk,
+                  Math.abs(dotCol(x, k * n, rAll.subarray(ic * n, (ic + 1) * n), n)),
+                );
+              }
+              ga[k] = gk;
+            }
+          } else {
+            for (let k = 0; k < p; k++) if (!strong[k] && usable[k]) ga[k] = 0;
+            for (let ic = 0; ic < nc; ic++) {
+              residual(ic);
+              for (let k = 0; k < p; k++) {
+                if (strong[k] || !usable[k]) continue;
+                const gk = Math.abs(dotCol(x, k * n, r, n));
+                if (gk > ga[k]!) ga[k] = gk;
               }
             }
           }
-          // Update class ic's unnormalised probabilities.
-          eta.fill(b0[ic]!);
-          for (let l = 0; l < active.nin; l++) {
-            const k = order[l]!;
-            const bk = b[ic * p + k]!;
-            if (bk === 0) continue;
-            const off = k * n;
-            for (let i = 0; i < n; i++) eta[i] = eta[i]! + bk * x[off + i]!;
-          }
-          for (let i = 0; i < n; i++) {
-            const fi = Math.min(Math.max(-exmx, eta[i]!), exmx);
-            const s = sxp[i]! - q[ic * n + i]!;
-            const qi = Math.min(Math.max(emin * s, Math.exp(fi)), emax * s);
-            q[ic * n + i] = qi;
-            sxp[i] = s + qi;
-          }
-        }
-        // Centre intercepts and shift each coefficient row to its penalty minimiser.
-        let s0 = 0;
-        for (let ic = 0; ic < nc; ic++) s0 += b0[ic]!;
-        s0 = -s0 / nc;
-        for (let ic = 0; ic < nc; ic++) b0[ic] = b0[ic]! + s0;
-        di.fill(s0);
-        for (let l = 0; l < active.nin; l++) {
-          const k = order[l]!;
-          for (let ic = 0; ic < nc; ic++) rowBuf[ic] = b[ic * p + k]!;
-          const s = penaltyCentre(rowBuf, l1Ratio, sortBuf);
-          if (s === 0) continue;
-          for (let ic = 0; ic < nc; ic++) b[ic * p + k] = b[ic * p + k]! - s;
-          const off = k * n;
-          for (let i = 0; i < n; i++) di[i] = di[i]! - s * x[off + i]!;
-        }
-        for (let i = 0; i < n; i++) {
-          const e = Math.exp(di[i]!);
-          sxp[i] = sxp[i]! * e;
-          for (let ic = 0; ic < nc; ic++) q[ic * n + i] = q[ic * n + i]! * e;
-        }
-        if (!anyClass) break;
-        if (moved) continue;
-        // Converged for every class: KKT check outside the strong set (max over classes).
-        for (let k = 0; k < p; k++) if (!strong[k] && usable[k]) ga[k] = 0;
-        for (let ic = 0; ic < nc; ic++) {
-          residual(ic);
+          let violated = false;
           for (let k = 0; k < p; k++) {
             if (strong[k] || !usable[k]) continue;
-            const gk = Math.abs(dotCol(x, k * n, r, n));
-            if (gk > ga[k]!) ga[k] = gk;
+            if (ga[k]! > al1) {
+              strong[k] = 1;
+              violated = true;
+            }
           }
+          if (!violated) break;
         }
-        let violated = false;
-        for (let k = 0; k < p; k++) {
-          if (strong[k] || !usable[k]) continue;
-          if (ga[k]! > al1) {
-            strong[k] = 1;
-            violated = true;
-          }
+      }
+      const c = new Float64Array(active.nin * nc);
+      let me = 0;
+      for (let l = 0; l < active.nin; l++) {
+        let nz = false;
+        for (let ic = 0; ic < nc; ic++) {
+          const val = b[ic * p + order[l]!]!;
+          c[ic * active.nin + l] = val;
+          if (val !== 0) nz = true;
         }
-        if (!violated) break;
+        if (nz) me++;
+      }
+      coefs.push(c);
+      intercepts.push(Float64Array.from(b0));
+      fitted.push(al);
+      let devi = 0;
+      for (let i = 0; i < n; i++) devi -= w * Math.log(q[labels[i]! * n + i]! / sxp[i]!);
+      const dr = (dev1 - devi) / dev0;
+      devRatio.push(dr);
+      ctl.onLambda?.(m + 1, nLam);
+      al0 = al;
+      if (!anyClass) break;
+      if (me > ctl.dfMax) break;
+      if (auto && ctl.earlyStop && m + 1 >= Math.min(GLMNET.minLambdas, nLam)) {
+        if (dr > GLMNET.devMax) break;
+        if (devRatio.length > 1 && dr - devRatio[devRatio.length - 2]! < GLMNET.sml) break;
       }
     }
-    const c = new Float64Array(active.nin * nc);
-    let me = 0;
-    for (let l = 0; l < active.nin; l++) {
-      let nz = false;
-      for (let ic = 0; ic < nc; ic++) {
-        const val = b[ic * p + order[l]!]!;
-        c[ic * active.nin + l] = val;
-        if (val !== 0) nz = true;
-      }
-      if (nz) me++;
-    }
-    coefs.push(c);
-    intercepts.push(Float64Array.from(b0));
-    fitted.push(al);
-    let devi = 0;
-    for (let i = 0; i < n; i++) devi -= w * Math.log(q[labels[i]! * n + i]! / sxp[i]!);
-    const dr = (dev1 - devi) / dev0;
-    devRatio.push(dr);
-    ctl.onLambda?.(m + 1, nLam);
-    al0 = al;
-    if (!anyClass) break;
-    if (me > ctl.dfMax) break;
-    if (auto && ctl.earlyStop && m + 1 >= Math.min(GLMNET.minLambdas, nLam)) {
-      if (dr > GLMNET.devMax) break;
-      if (devRatio.length > 1 && dr - devRatio[devRatio.length - 2]! < GLMNET.sml) break;
-    }
+    return {
+      family: 'multinomial',
+      nClasses: nc,
+      lambdas: Float64Array.from(fitted),
+      order: order.slice(0, active.nin),
+      coefs,
+      intercepts,
+      devRatio: Float64Array.from(devRatio),
+      nullDev: dev0,
+      passes,
+      converged,
+    };
+  } finally {
+    accel?.dispose();
   }
-  return {
-    family: 'multinomial',
-    nClasses: nc,
-    lambdas: Float64Array.from(fitted),
-    order: order.slice(0, active.nin),
-    coefs,
-    intercepts,
-    devRatio: Float64Array.from(devRatio),
-    nullDev: dev0,
-    passes,
-    converged,
-  };
 }
 
 /**

@@ -23,6 +23,11 @@ export interface CdControl {
   earlyStop: boolean;
   /** Stop the path once more than this many coefficients are non-zero (glmnet `dfmax`). */
   dfMax: number;
+  /**
+   * Run the KKT checks' full X̃ᵀr products on the active wasm / native tensor backend (exact
+   * results, see accel.ts); ignored when none is active or the design is small. Default true.
+   */
+  accel?: boolean;
   signal?: AbortSignal;
   /** Called after each path point (progress). */
   onLambda?: (done: number, total: number) => void;

@@ -15,6 +15,7 @@ import { checkAbort, type RunContext, type SelectorResult } from '../core/method
 import { defaultThreads } from '../core/parallel';
 import { rankAndSelect } from '../core/select';
 import { defaultStrata, stratifiedAssignment } from '../resampling/strata';
+import { initAccelBackend } from './accel';
 import { type CvCurve, cvElnet } from './cv';
 import { type ElnetFit, type ElnetOptions, fitElnet, type Target } from './elnet';
 import { DEFAULT_CONTROL, originalScale, workingScale } from './path';
@@ -138,6 +139,7 @@ export async function runPenalised(
     control: { ...DEFAULT_CONTROL, tol: args.tol, maxIter: args.max_iter, signal: ctx.signal },
   };
   ctx.progress(0, 'start');
+  if (opts.control.accel !== false) await initAccelBackend(n * p);
   let fit: ElnetFit;
   let m: number;
   let curve: CvCurve | null = null;
