@@ -87,6 +87,11 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     log.warn('gpu pool running on CPU (--allow-cpu-fallback)', { problems: check.problems });
+  } else if (opts.pool === 'gpu') {
+    // Inherited by the compute child processes: tensor kernels ask for the CUDA backend and the
+    // gpu.js kernels (ReliefF distances) run in GPU mode.
+    process.env.OMICSELECTOR_DEVICE = 'gpu';
+    process.env.OMICSELECTOR_BACKEND ??= 'gpu';
   }
 
   const orm = await initOrm({ clientUrl: databaseUrl, poolMax: Math.max(4, opts.concurrency * 2) });
