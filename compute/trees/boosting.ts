@@ -135,6 +135,8 @@ export function findLevelSplits(task: LevelTask): Float64Array {
   const bestHL = new Float64Array(K);
   const rootGain = new Float64Array(K);
   for (let s = 0; s < K; s++) rootGain[s] = calcGain(nodeG[s]!, nodeH[s]!, lambda, alpha, mcw);
+  /** rootGain + best · (1 + TIE_EPS): the child-gain sum a candidate must beat. */
+  const bar = Float64Array.from(rootGain);
   const GL = new Float64Array(K);
   const HL = new Float64Array(K);
   const GM = new Float64Array(K);
@@ -162,6 +164,7 @@ export function findLevelSplits(task: LevelTask): Float64Array {
       rootGain[s]!;
     if (better(gain, bestGain[s]!)) {
       bestGain[s] = gain;
+      bar[s] = rootGain[s]! + gain * (1 + TIE_EPS);
       bestF[s] = f;
       bestLo[s] = lo;
       bestHi[s] = hi;
@@ -206,11 +209,14 @@ export function findLevelSplits(task: LevelTask): Float64Array {
             // missing (if any) right: forward enumeration
             const hr = nodeH[s]! - hl;
             if (hl >= mcw && hr >= mcw) {
+              // gain > bar ⇔ gl²(hr+λ) + gr²(hl+λ) > (bar + root)(hl+λ)(hr+λ): no division on
+              // the hot path; the exact gain is computed only for a new best
               const gr = nodeG[s]! - gl;
-              const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - rootGain[s]!;
-              const bg = bestGain[s]!;
-              if (gain > bg + TIE_EPS * bg) {
-                bestGain[s] = gain;
+              const dl = hl + lambda;
+              const dr = hr + lambda;
+              if (gl * gl * dr + gr * gr * dl > bar[s]! * dl * dr) {
+                bestGain[s] = (gl * gl) / dl + (gr * gr) / dr - rootGain[s]!;
+                bar[s] = rootGain[s]! + bestGain[s]! * (1 + TIE_EPS);
                 bestF[s] = f;
                 bestLo[s] = lb;
                 bestHi[s] = b;

@@ -52,6 +52,8 @@ export class CartGrower {
   private readonly touched: Int32Array;
   /** Bitmap of the bins touched by the current histogram (256 bits). */
   private readonly bits = new Int32Array(8);
+  /** Unweighted bin counts are needed only for min_samples_leaf > 1. */
+  private readonly counted: boolean;
   private readonly feat: Int32Array;
   private readonly accL: Float64Array;
   private readonly tot: Float64Array;
@@ -72,6 +74,7 @@ export class CartGrower {
     private readonly prm: CartParams,
   ) {
     this.C = d.nClasses > 0 ? d.nClasses : 1;
+    this.counted = prm.minSamplesLeaf > 1;
     this.hist = new Float64Array(256 * this.C);
     this.histY = new Float64Array(256);
     this.cnt = new Int32Array(256);
@@ -278,24 +281,37 @@ export class CartGrower {
     const bits = this.bits;
     if (nClasses > 0) {
       const y = this.d.labels!;
-      for (let s = start; s < end; s++) {
-        const i = idx[s]!;
-        const b = codes[base + i]!;
-        if (cnt[b]++ === 0) bits[b >> 5] |= 1 << (b & 31);
-        hist[b * C + y[i]!] += w[i]!;
+      if (this.counted) {
+        for (let s = start; s < end; s++) {
+          const i = idx[s]!;
+          const b = codes[base + i]!;
+          if (cnt[b]++ === 0) bits[b >> 5] |= 1 << (b & 31);
+          hist[b * C + y[i]!] += w[i]!;
+        }
+      } else {
+        for (let s = start; s < end; s++) {
+          const i = idx[s]!;
+          const b = codes[base + i]!;
+          bits[b >> 5] |= 1 << (b & 31);
+          hist[b * C + y[i]!] += w[i]!;
+        }
       }
     } else {
       const y = this.d.values!;
       const hy = this.histY;
+      const counted = this.counted;
       for (let s = start; s < end; s++) {
         const i = idx[s]!;
         const b = codes[base + i]!;
-        if (cnt[b]++ === 0) bits[b >> 5] |= 1 << (b & 31);
+        if (counted) cnt[b]++;
+        bits[b >> 5] |= 1 << (b & 31);
         const wi = w[i]!;
         hist[b] += wi;
         hy[b] += wi * y[i]!;
       }
     }
+    // missing present: bit 255; its count only matters (and is only kept) when counted
+    const nMiss = this.counted ? cnt[MISSING_BIN]! : bits[7]! >>> 31;
     // non-empty value bins in ascending order from the bitmap (missing bin 255 excluded)
     bits[7] &= 0x7fffffff;
     let nt = 0;
@@ -308,7 +324,6 @@ export class CartGrower {
         x ^= low;
       }
     }
-    const nMiss = cnt[MISSING_BIN]!;
     const constant = nt + (nMiss > 0 ? 1 : 0) <= 1;
     if (!constant) {
       const N = end - start;
@@ -319,7 +334,7 @@ export class CartGrower {
     // reset only what was touched
     for (let a = 0; a < nt; a++) {
       const b = touched[a]!;
-      cnt[b] = 0;
+      if (this.counted) cnt[b] = 0;
       for (let c = 0; c < C; c++) hist[b * C + c] = 0;
       if (nClasses === 0) this.histY[b] = 0;
     }
@@ -343,7 +358,8 @@ export class CartGrower {
     const hist = this.hist;
     const cnt = this.cnt;
     const touched = this.touched;
-    const msl = this.prm.minSamplesLeaf;
+    // with min_samples_leaf = 1 every boundary between non-empty bins is valid: no counts kept
+    const msl = this.counted ? this.prm.minSamplesLeaf : 0;
     const m0 = hist[MISSING_BIN * 2]!;
     const m1 = hist[MISSING_BIN * 2 + 1]!;
     const t0 = this.nodeTot[0]! - m0;
@@ -384,7 +400,7 @@ export class CartGrower {
       if (a === nt) break;
       a0 += hist[b * 2]!;
       a1 += hist[b * 2 + 1]!;
-      nL += cnt[b]!;
+      if (msl > 0) nL += cnt[b]!;
       prev = b;
     }
   }
@@ -395,7 +411,8 @@ export class CartGrower {
     const hist = this.hist;
     const cnt = this.cnt;
     const touched = this.touched;
-    const msl = this.prm.minSamplesLeaf;
+    // with min_samples_leaf = 1 every boundary between non-empty bins is valid: no counts kept
+    const msl = this.counted ? this.prm.minSamplesLeaf : 0;
     const entropy = this.prm.criterion === 'entropy';
     const acc = this.accL;
     const miss = this.miss;
@@ -439,7 +456,7 @@ export class CartGrower {
       }
       if (a === nt) break;
       for (let c = 0; c < C; c++) acc[c] += hist[b * C + c]!;
-      nL += cnt[b]!;
+      if (msl > 0) nL += cnt[b]!;
       prev = b;
     }
   }
@@ -450,7 +467,8 @@ export class CartGrower {
     const hy = this.histY;
     const cnt = this.cnt;
     const touched = this.touched;
-    const msl = this.prm.minSamplesLeaf;
+    // with min_samples_leaf = 1 every boundary between non-empty bins is valid: no counts kept
+    const msl = this.counted ? this.prm.minSamplesLeaf : 0;
     const mw = hist[MISSING_BIN]!;
     const my = hy[MISSING_BIN]!;
     const tw = this.nodeW - mw;
@@ -485,7 +503,7 @@ export class CartGrower {
       if (a === nt) break;
       aw += hist[b]!;
       ay += hy[b]!;
-      nL += cnt[b]!;
+      if (msl > 0) nL += cnt[b]!;
       prev = b;
     }
   }
