@@ -98,6 +98,29 @@ it('rejects an upload that would exceed the storage quota and leaves it FAILED',
   expect(declared.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
 });
 
+it('counts the parsed matrix: a small upload whose matrix would overshoot the quota is refused', async () => {
+  const u = await registerUser(t);
+  // 60 × 200 zeros: ~24 KB of text fits the 60 KB quota, its 96 KB float64 matrix does not.
+  const header = ['sample', 'y', ...Array.from({ length: 200 }, (_, j) => `f${j}`)].join(',');
+  const rows = Array.from({ length: 60 }, (_, i) =>
+    [`s${i}`, i % 2 ? 'case' : 'ctrl', ...Array.from({ length: 200 }, () => '0')].join(','),
+  );
+  const csv = [header, ...rows].join('\n');
+  expect(Buffer.byteLength(csv)).toBeLessThan(STORAGE);
+  await expect(uploadCsv(t, u.accessToken, csv)).rejects.toThrow(/QUOTA_EXCEEDED|Storage quota/);
+  const usage = await t.gql<{ usage: { storageBytes: { used: number; limit: number } } }>(
+    USAGE,
+    {},
+    u.accessToken,
+  );
+  expect(usage.data!.usage.storageBytes.used).toBeLessThanOrEqual(STORAGE);
+  const list = await t.gql<{
+    datasets: { edges: Array<{ node: { status: string; failureReason: string } }> };
+  }>(`{ datasets(first: 5) { edges { node { status failureReason } } } }`, {}, u.accessToken);
+  expect(list.data!.datasets.edges[0]!.node.status).toBe('FAILED');
+  expect(list.data!.datasets.edges[0]!.node.failureReason).toMatch(/Storage quota exceeded/);
+});
+
 it('usage of another user is admin-only', async () => {
   const a = await registerUser(t);
   const b = await registerUser(t);

@@ -5,8 +5,8 @@
  * one, the line and column, while the API process's RSS stays bounded (gzip bombs included).
  *
  * tests/integration/datasets.test.ts already checks the error contract on a handful of plain
- * cases; this file is the abuse corpus (issue 9). Parser limits are the defaults in
- * compute/io/tabular.ts (DEFAULT_LIMITS): the API does not pass its own.
+ * cases; this file is the abuse corpus (issue 9). Parser limits derive from MAX_UPLOAD_BYTES
+ * (`parserLimits` in the datasets service): decompressed text ≤ 16× the upload limit.
  */
 import 'reflect-metadata';
 import { gzipSync } from 'node:zlib';
@@ -63,6 +63,13 @@ const cases: Case[] = [
     line: 1,
     column: null,
     text: /NUL|binary/,
+  },
+  {
+    what: 'a gzip bomb of blank lines: 20 MB of text, over 16× the upload limit',
+    body: () => gzipSync(b('id,g1\ns1,1\n' + '\n'.repeat(20 * 1024 * 1024)), { level: 9 }),
+    filename: 'rows.csv.gz',
+    reason: 'TOO_LARGE',
+    text: /decompressed text is larger than the limit of 16777216 bytes/,
   },
   {
     what: 'a million and one columns (gzip)',

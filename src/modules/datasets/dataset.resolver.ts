@@ -77,7 +77,15 @@ export class DatasetResolver {
       deps(ctx),
       who,
       { ...input, parseOptions, filename: upload.filename },
-      () => upload.createReadStream(),
+      () => {
+        const stream = upload.createReadStream();
+        // graphql-upload destroys this stream with a 413 when the file passes its own size cap,
+        // possibly after our size-capped copy already stopped listening: without a listener of
+        // its own that late 'error' would be unhandled and take the process down. The copy's
+        // pipeline still sees every error while it runs.
+        stream.on('error', () => undefined);
+        return stream;
+      },
     );
     return DatasetType.from(ds);
   }

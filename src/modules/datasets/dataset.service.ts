@@ -8,7 +8,9 @@ import { Readable } from 'node:stream';
 import { type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { type Dataset } from '../../../compute/core/dataset.js';
 import {
+  DEFAULT_LIMITS,
   TabularParseError,
+  type TabularLimits,
   type TabularOptions,
   type TabularResult,
 } from '../../../compute/io/tabular.js';
@@ -25,6 +27,7 @@ import { audit } from '../audit/audit.service.js';
 import {
   assertDatasetFits,
   reserveDatasetBytes,
+  reserveMatrixBytes,
   withDatasetQuota,
   type QuotaLimits,
 } from '../quotas/quotas.service.js';
@@ -246,8 +249,23 @@ function createRow(deps: DatasetDeps, actor: Actor, input: NewDataset): DatasetE
   return ds;
 }
 
-function tabularOptions(p: ParseOptionsRecord): TabularOptions {
+/**
+ * Parser limits tied to the upload limit, so the work a file can cause is bounded by what the
+ * operator allows to be uploaded: decompressed text ≤ 16× the upload limit (numeric CSV gzips
+ * 3–5×; a gzip bomb stops at the bound), and at most one value per 2 bytes of that text (the
+ * smallest cell is a digit and a delimiter), never above the parser's own defaults.
+ */
+export function parserLimits(maxUploadBytes: number): Partial<TabularLimits> {
+  const maxTextBytes = Math.min(DEFAULT_LIMITS.maxTextBytes, maxUploadBytes * 16);
   return {
+    maxTextBytes,
+    maxCells: Math.min(DEFAULT_LIMITS.maxCells, Math.floor(maxTextBytes / 2)),
+  };
+}
+
+function tabularOptions(p: ParseOptionsRecord, maxUploadBytes: number): TabularOptions {
+  return {
+    limits: parserLimits(maxUploadBytes),
     sampleIdColumn: p.sampleIdColumn,
     outcome: p.outcome,
     batchColumn: p.batchColumn,
@@ -298,7 +316,10 @@ async function processStored(
   try {
     // Parsed on a worker thread: a multi-GB upload must not block the API's event loop.
     ({ matrix, ...result } = await parsing.run(async () =>
-      parseTabularOffThread(await storage.get(ds.uploadKey), tabularOptions(ds.parseOptions)),
+      parseTabularOffThread(
+        await storage.get(ds.uploadKey),
+        tabularOptions(ds.parseOptions, deps.maxUploadBytes),
+      ),
     ));
   } catch (e) {
     if (e instanceof TabularParseError) {
@@ -319,6 +340,16 @@ async function processStored(
     log.error('stored upload differs from the bytes received', { datasetId: ds.id });
     await markFailed(em, ds, 'the stored upload is corrupt (checksum mismatch); upload it again');
     throw AppError.internal('stored upload checksum mismatch');
+  }
+  if (deps.quotas) {
+    // The matrix counts against storage too and can be several times a gzip upload: reserve it
+    // under the owner's quota lock before writing, so one dataset can't overshoot the quota.
+    try {
+      await reserveMatrixBytes(deps.em.getKnex(), ds.owner.id, deps.quotas, ds.id, matrix.length);
+    } catch (e) {
+      await markFailed(em, ds, (e as Error).message);
+      throw e;
+    }
   }
   await putSized(storage, ds.matrixKey, () => Readable.from([matrix]), matrix.length);
   Object.assign(ds, {

@@ -177,6 +177,24 @@ export async function reserveDatasetBytes(
   });
 }
 
+/** Like reserveDatasetBytes, for the parsed matrix of a dataset whose upload bytes already count. */
+export async function reserveMatrixBytes(
+  knex: Knex,
+  userId: string,
+  limits: QuotaLimits,
+  datasetId: string,
+  bytes: number,
+): Promise<void> {
+  await knex.transaction(async trx => {
+    const exec = knexExec(trx);
+    await lockUserQuota(exec, userId);
+    // A re-parse replaces the old matrix: don't count it twice.
+    await exec(`UPDATE datasets SET matrix_size_bytes = NULL WHERE id = ?`, [datasetId]);
+    await assertDatasetFits(exec, userId, limits, bytes, true);
+    await exec(`UPDATE datasets SET matrix_size_bytes = ? WHERE id = ?`, [bytes, datasetId]);
+  });
+}
+
 /**
  * For the jobs service, inside its insert transaction: take the lock and check. A resubmit with an
  * idempotency key already used returns the existing job, so it is not checked.
