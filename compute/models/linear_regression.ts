@@ -5,8 +5,8 @@
  */
 import { type ArgSpecs } from '../core/args';
 import { type ModelDef } from '../core/method';
-import { leastSquares } from '../linear/least_squares';
-import { assertNoMissing, columnSd, LinearModel, loadLinear } from '../linear/model';
+import { loadLinear } from '../linear/model';
+import { fitLeastSquaresModel } from './least_squares_fit';
 
 export interface LinearRegressionArgs {
   fit_intercept: boolean;
@@ -28,33 +28,7 @@ export const linearRegression: ModelDef<LinearRegressionArgs> = {
   device: 'cpu',
   args,
   async fit(ds, a, ctx) {
-    assertNoMissing(ds, 'linear_regression');
-    if (ds.outcome.kind !== 'continuous') {
-      throw new Error(`linear_regression needs a continuous outcome, got ${ds.outcome.kind}`);
-    }
-    ctx.progress(0, 'fit');
-    const r = leastSquares(
-      ds.data,
-      ds.nSamples,
-      ds.nFeatures,
-      ds.outcome.values,
-      0,
-      a.fit_intercept,
-    );
-    ctx.progress(1, 'done');
-    return new LinearModel(
-      'linear_regression',
-      ds.featureNames,
-      { ...a },
-      {
-        link: 'identity',
-        coef: Array.from(r.coef),
-        intercept: [r.intercept],
-        classes: null,
-        sd: columnSd(ds.data, ds.nSamples, ds.nFeatures),
-        info: { rank_deficient: r.rankDeficient },
-      },
-    );
+    return fitLeastSquaresModel('linear_regression', ds, 0, a.fit_intercept, { ...a }, ctx);
   },
   load: state => loadLinear('linear_regression', state),
 };

@@ -6,8 +6,8 @@
  */
 import { type ArgSpecs } from '../core/args';
 import { type ModelDef } from '../core/method';
-import { leastSquares } from '../linear/least_squares';
-import { assertNoMissing, columnSd, LinearModel, loadLinear } from '../linear/model';
+import { loadLinear } from '../linear/model';
+import { fitLeastSquaresModel } from './least_squares_fit';
 
 export interface RidgeArgs {
   alpha: number;
@@ -36,33 +36,7 @@ export const ridgeModel: ModelDef<RidgeArgs> = {
   device: 'cpu',
   args,
   async fit(ds, a, ctx) {
-    assertNoMissing(ds, 'ridge');
-    if (ds.outcome.kind !== 'continuous') {
-      throw new Error(`ridge needs a continuous outcome, got ${ds.outcome.kind}`);
-    }
-    ctx.progress(0, 'fit');
-    const r = leastSquares(
-      ds.data,
-      ds.nSamples,
-      ds.nFeatures,
-      ds.outcome.values,
-      a.alpha,
-      a.fit_intercept,
-    );
-    ctx.progress(1, 'done');
-    return new LinearModel(
-      'ridge',
-      ds.featureNames,
-      { ...a },
-      {
-        link: 'identity',
-        coef: Array.from(r.coef),
-        intercept: [r.intercept],
-        classes: null,
-        sd: columnSd(ds.data, ds.nSamples, ds.nFeatures),
-        info: { rank_deficient: r.rankDeficient },
-      },
-    );
+    return fitLeastSquaresModel('ridge', ds, a.alpha, a.fit_intercept, { ...a }, ctx);
   },
   load: state => loadLinear('ridge', state),
 };
