@@ -12,7 +12,7 @@
  * Deterministic for a seed: every task carries its own seed; tasks run on worker threads.
  */
 import { subsetSamples, taskOf, type Dataset, type TaskType } from '../core/dataset';
-import { checkAbort, type RunContext } from '../core/method';
+import { checkAbort, type Prediction, type RunContext } from '../core/method';
 import { defaultThreads, parallelMap } from '../core/parallel';
 import { Rng } from '../core/rng';
 import { defaultMetrics, findMetric, primaryMetric, scoreAll } from '../metrics';
@@ -54,6 +54,16 @@ export interface BenchmarkSpec {
   metrics?: string[];
   /** How many top signatures (by metaindex) the corrected t-test compares (default 3). */
   compare_top?: number;
+  /** Keep the final fits' test / validation predictions (ROC and Kaplan–Meier plots). */
+  keep_predictions?: boolean;
+}
+
+/** Held-out predictions of one signature × model's final fit (row order = the split's index). */
+export interface BenchmarkPredictions {
+  signature: string;
+  model: string;
+  test?: Prediction;
+  validation?: Prediction;
 }
 
 type Scores = Record<string, number>;
@@ -79,6 +89,9 @@ export interface BenchmarkResult {
   comparisons: Comparison[];
   recommended: Recommendation;
   seconds: number;
+  /** Only with `keep_predictions`: the split's row indices and the final fits' predictions. */
+  holdout?: { train: Int32Array; test: Int32Array; validation: Int32Array };
+  predictions?: BenchmarkPredictions[];
 }
 
 interface Front {
@@ -110,6 +123,7 @@ export interface BenchFinalTask {
   metrics: string[];
   seed: number;
   threads: number;
+  keepPredictions?: boolean;
 }
 
 const quiet = (seed: number, threads: number, signal?: AbortSignal): RunContext => ({
@@ -164,7 +178,12 @@ export async function benchFinalTask(
   t: BenchFinalTask,
   resolver: Resolver = registryResolver,
   signal?: AbortSignal,
-): Promise<{ train: Scores; test: Scores; validation: Scores }> {
+): Promise<{
+  train: Scores;
+  test: Scores;
+  validation: Scores;
+  predictions?: { test?: Prediction; validation?: Prediction };
+}> {
   const ctx = quiet(t.seed, t.threads, signal);
   const train = subsetSamples(t.ds, t.parts.train);
   const front = await fitFront(
@@ -176,15 +195,20 @@ export async function benchFinalTask(
   const { model } = await fitModelStep(t.model, front.data, ctx, resolver);
   const trainPrediction = model.predict(front.data);
   const scoring = { trainOutcome: train.outcome, trainPrediction };
-  const on = (idx: Int32Array): Scores => {
+  const kept: { test?: Prediction; validation?: Prediction } = {};
+  const on = (which: 'test' | 'validation'): Scores => {
+    const idx = t.parts[which];
     if (idx.length === 0) return Object.fromEntries(t.metrics.map(m => [m, NaN]));
     const part = subsetSamples(t.ds, idx);
-    return scoreAll(t.metrics, part.outcome, model.predict(front.apply(part)), scoring);
+    const prediction = model.predict(front.apply(part));
+    if (t.keepPredictions) kept[which] = prediction;
+    return scoreAll(t.metrics, part.outcome, prediction, scoring);
   };
   return {
     train: scoreAll(t.metrics, train.outcome, trainPrediction, scoring),
-    test: on(t.parts.test),
-    validation: on(t.parts.validation),
+    test: on('test'),
+    validation: on('validation'),
+    ...(t.keepPredictions ? { predictions: kept } : {}),
   };
 }
 
@@ -329,6 +353,7 @@ export async function benchmark(
         metrics,
         seed: finalSeeds.fork(s * 1000 + m).seed,
         threads: inner,
+        keepPredictions: spec.keep_predictions ?? false,
       });
     }
   }
@@ -402,5 +427,15 @@ export async function benchmark(
     comparisons: rec.comparisons,
     recommended: rec.recommended,
     seconds: (Date.now() - t0) / 1000,
+    ...(spec.keep_predictions
+      ? {
+          holdout: { train: holdout.train, test: holdout.test, validation: holdout.validation },
+          predictions: finalOut.map((f, i) => ({
+            signature: names[Math.floor(i / M)]!,
+            model: spec.models[i % M]!.code,
+            ...f.predictions,
+          })),
+        }
+      : {}),
   };
 }

@@ -3,11 +3,43 @@
  * models on a train/test/validation split with repeated CV on the training part, ranked by
  * OmicSelector's metaindex, with a recommended signature — compute/evaluation/benchmark.
  */
-import { benchmark, type SignatureSource } from '../../../compute/evaluation/benchmark.js';
+import { subsetSamples, type Dataset } from '../../../compute/core/dataset.js';
+import {
+  benchmark,
+  type BenchmarkResult,
+  type SignatureSource,
+} from '../../../compute/evaluation/benchmark.js';
+import { type PredictionSet } from '../../../compute/reports/types.js';
 import { type BenchmarkingConfig } from '../../modules/jobs/job.config.js';
 import { signatureFromJob, subsetByName } from './common.js';
 import { type Runner } from './context.js';
 import { jsonSafe, selectorSteps } from './pipeline.js';
+import { writeReports } from './reports.js';
+
+/**
+ * The final fits' predictions on the validation split (the test split when there is none): rows
+ * no selection, tuning or fitting has seen, for the ROC / Kaplan–Meier plots.
+ */
+function heldOut(r: BenchmarkResult, ds: Dataset): PredictionSet[] {
+  if (!r.holdout || !r.predictions) return [];
+  const which = r.holdout.validation.length > 0 ? 'validation' : 'test';
+  const idx = r.holdout[which];
+  if (idx.length === 0) return [];
+  const part = subsetSamples(ds, idx);
+  return r.predictions.flatMap(p => {
+    const prediction = p[which];
+    if (!prediction) return [];
+    return [
+      {
+        label: p.model,
+        signature: p.signature,
+        model: p.model,
+        source: `${which} split, n = ${idx.length}`,
+        parts: [{ group: which, sampleIds: part.sampleIds, truth: part.outcome, prediction }],
+      },
+    ];
+  });
+}
 
 export const runBenchmarking: Runner = async rc => {
   const cfg = rc.spec.config as unknown as BenchmarkingConfig;
@@ -35,12 +67,20 @@ export const runBenchmarking: Runner = async rc => {
       cv: { n_splits: cfg.cv.nSplits, n_repeats: cfg.cv.nRepeats },
       ...(cfg.metrics.length ? { metrics: cfg.metrics } : {}),
       compare_top: cfg.compareTop,
+      keep_predictions: true,
     },
     rc.run,
   );
   rc.log(
     `Recommended signature: ${r.recommended.signature} (${r.recommended.features.length} features)`,
   );
+  const { holdout: _h, predictions: _p, ...result } = r;
+  const data = jsonSafe(result) as Record<string, unknown>;
+  const reports = await writeReports(rc, {
+    type: 'BENCHMARKING',
+    data,
+    predictions: heldOut(r, ds),
+  });
   return {
     summary: {
       task: r.task,
@@ -49,7 +89,7 @@ export const runBenchmarking: Runner = async rc => {
       recommended: r.recommended.signature,
       metaindex: Number.isFinite(r.recommended.metaindex) ? r.recommended.metaindex : null,
     },
-    data: jsonSafe(r) as Record<string, unknown>,
-    artifacts: [],
+    data: { ...data, reports },
+    artifacts: reports.map(r => r.key),
   };
 };

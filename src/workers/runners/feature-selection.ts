@@ -10,6 +10,7 @@ import { getSelector } from '../../../compute/registry.js';
 import { type FeatureSelectionConfig } from '../../modules/jobs/job.config.js';
 import { applyPreprocessing, assertTask, fitPreprocessing, seconds } from './common.js';
 import { JobInputError, stepProgress, subContext, type Runner } from './context.js';
+import { writeReports } from './reports.js';
 
 /** Scores kept per selector in the result document (the full ranking can be 20k+ features). */
 const MAX_SCORES = 5000;
@@ -59,6 +60,8 @@ export const runFeatureSelection: Runner = async rc => {
     rc.log(`${sel.code}: ${out.selected.length} features selected in ${seconds(started)} s`);
   }
   const signatures = results.map(r => ({ name: r.selector, features: r.selected }));
+  const data: Record<string, unknown> = { signatures, selectors: results };
+  const reports = await writeReports(rc, { type: 'FEATURE_SELECTION', data });
   return {
     summary: {
       nSamples: ds.nSamples,
@@ -66,7 +69,7 @@ export const runFeatureSelection: Runner = async rc => {
       selectors: results.length,
       selected: results[0]?.selected.length ?? 0,
     },
-    data: { signatures, selectors: results },
-    artifacts: [],
+    data: { ...data, reports },
+    artifacts: reports.map(r => r.key),
   };
 };

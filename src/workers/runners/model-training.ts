@@ -10,6 +10,8 @@ import { type ModelTrainingConfig } from '../../modules/jobs/job.config.js';
 import { assertTask, restrictFeatures, seconds } from './common.js';
 import { stepProgress, subContext, type Runner } from './context.js';
 import { jsonSafe, pipelineOf, splitOf, topScores, tuneSpec } from './pipeline.js';
+import { outOfFold, withoutPredictions, writeReports } from './reports.js';
+import { type PredictionSet } from '../../../compute/reports/types.js';
 
 export const runModelTraining: Runner = async rc => {
   const cfg = rc.spec.config as unknown as ModelTrainingConfig;
@@ -28,23 +30,25 @@ export const runModelTraining: Runner = async rc => {
   const step = stepProgress(rc.run.progress, cfg.validation ? 2 : 1);
 
   let validation = null;
+  let oof: PredictionSet[] = [];
   if (cfg.validation) {
     const cv = await crossValidate(
       pipeline,
       ds,
       splitOf(cfg.validation.splitter, ds),
       subContext(rc.run, 1, step(0, 'cross-validation')),
-      cfg.validation.metrics.length ? { metrics: cfg.validation.metrics } : {},
+      {
+        ...(cfg.validation.metrics.length ? { metrics: cfg.validation.metrics } : {}),
+        keepPredictions: true, // ROC / Kaplan–Meier plots and the out-of-fold export
+      },
     );
+    oof = outOfFold(cv, ds, def.code);
     rc.log(
       `Cross-validation: ${Object.entries(cv.metrics)
         .map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toFixed(3) : 'n/a'}`)
         .join(', ')}`,
     );
-    validation = jsonSafe({
-      ...cv,
-      folds: cv.folds.map(({ prediction: _p, test_index: _t, ...f }) => f),
-    });
+    validation = jsonSafe(withoutPredictions(cv));
   }
 
   const started = performance.now();
@@ -61,6 +65,19 @@ export const runModelTraining: Runner = async rc => {
   );
   const cvMetrics =
     (validation as { metrics?: Record<string, number | null> } | null)?.metrics ?? {};
+  const data: Record<string, unknown> = {
+    model: def.code,
+    params: jsonSafe(fitted.modelParams),
+    features: fitted.features,
+    selection: fitted.selection.map(s => ({ ...s, scores: topScores(s.scores) })),
+    tuning: fitted.tuning ? jsonSafe(fitted.tuning) : null,
+    importance: fitted.model.importance ? topScores(fitted.model.importance()) : null,
+    preprocessing: cfg.preprocessing,
+    modelArtifact: key,
+    validation,
+    fitSeconds: seconds(started),
+  };
+  const reports = await writeReports(rc, { type: 'MODEL_TRAINING', data, predictions: oof });
   return {
     summary: {
       model: def.code,
@@ -68,18 +85,7 @@ export const runModelTraining: Runner = async rc => {
       nFeatures: fitted.features.length,
       ...cvMetrics,
     },
-    data: {
-      model: def.code,
-      params: jsonSafe(fitted.modelParams),
-      features: fitted.features,
-      selection: fitted.selection.map(s => ({ ...s, scores: topScores(s.scores) })),
-      tuning: fitted.tuning ? jsonSafe(fitted.tuning) : null,
-      importance: fitted.model.importance ? topScores(fitted.model.importance()) : null,
-      preprocessing: cfg.preprocessing,
-      modelArtifact: key,
-      validation,
-      fitSeconds: seconds(started),
-    } as Record<string, unknown>,
-    artifacts: [key],
+    data: { ...data, reports },
+    artifacts: [key, ...reports.map(r => r.key)],
   };
 };

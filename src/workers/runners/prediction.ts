@@ -10,6 +10,7 @@ import { getModel } from '../../../compute/registry.js';
 import { type PredictionConfig } from '../../modules/jobs/job.config.js';
 import { subsetByName } from './common.js';
 import { JobInputError, type Runner } from './context.js';
+import { writeReports } from './reports.js';
 
 function rows(p: Prediction, sampleIds: string[]): Record<string, unknown>[] {
   return sampleIds.map((id, i) => {
@@ -64,15 +65,28 @@ export const runPrediction: Runner = async rc => {
       Object.entries(scored).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
     );
   }
+  const data: Record<string, unknown> = {
+    model: state.code,
+    modelJob: cfg.modelJob,
+    predictions: rows(pred, ds.sampleIds),
+    metrics,
+  };
+  // With an outcome in the dataset, the predictions also give a ROC / Kaplan–Meier plot.
+  const predictions =
+    taskOf(ds) === 'unsupervised'
+      ? []
+      : [
+          {
+            label: state.code,
+            source: 'this dataset',
+            parts: [{ group: 'all', sampleIds: ds.sampleIds, truth: ds.outcome, prediction: pred }],
+          },
+        ];
+  const reports = await writeReports(rc, { type: 'PREDICTION', data, predictions });
   rc.run.progress(1, 'done');
   return {
     summary: { model: state.code, nSamples: ds.nSamples, ...(metrics ?? {}) },
-    data: {
-      model: state.code,
-      modelJob: cfg.modelJob,
-      predictions: rows(pred, ds.sampleIds),
-      metrics,
-    },
-    artifacts: [],
+    data: { ...data, reports },
+    artifacts: reports.map(r => r.key),
   };
 };

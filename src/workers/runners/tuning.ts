@@ -12,6 +12,8 @@ import { type HyperparameterTuningConfig } from '../../modules/jobs/job.config.j
 import { applyPreprocessing, assertTask, fitPreprocessing, restrictFeatures } from './common.js';
 import { stepProgress, subContext, type Runner } from './context.js';
 import { jsonSafe, pipelineOf, splitOf, tuneSpec } from './pipeline.js';
+import { outOfFold, withoutPredictions, writeReports } from './reports.js';
+import { type PredictionSet } from '../../../compute/reports/types.js';
 
 export const runTuning: Runner = async rc => {
   const cfg = rc.spec.config as unknown as HyperparameterTuningConfig;
@@ -34,19 +36,27 @@ export const runTuning: Runner = async rc => {
     `Best ${tuned.metric} ${tuned.best_score.toFixed(4)} with ${JSON.stringify(tuned.best_params)}`,
   );
   let nested = null;
+  let oof: PredictionSet[] = [];
   if (cfg.validation) {
     const cv = await crossValidate(
       pipelineOf({ preprocessing: cfg.preprocessing, model: cfg.model, tune: spec }),
       ds,
       splitOf(cfg.validation.splitter, ds),
       subContext(rc.run, 2, step(1, 'nested cross-validation')),
-      cfg.validation.metrics.length ? { metrics: cfg.validation.metrics } : {},
+      {
+        ...(cfg.validation.metrics.length ? { metrics: cfg.validation.metrics } : {}),
+        keepPredictions: true, // ROC / Kaplan–Meier plots of the nested CV
+      },
     );
-    nested = jsonSafe({
-      ...cv,
-      folds: cv.folds.map(({ prediction: _p, test_index: _t, ...f }) => f),
-    });
+    oof = outOfFold(cv, ds, def.code);
+    nested = jsonSafe(withoutPredictions(cv));
   }
+  const data: Record<string, unknown> = { ...(jsonSafe(tuned) as Record<string, unknown>), nested };
+  const reports = await writeReports(rc, {
+    type: 'HYPERPARAMETER_TUNING',
+    data,
+    predictions: oof,
+  });
   return {
     summary: {
       model: def.code,
@@ -54,7 +64,7 @@ export const runTuning: Runner = async rc => {
       bestScore: Number.isFinite(tuned.best_score) ? tuned.best_score : null,
       trials: tuned.trials.length,
     },
-    data: { ...(jsonSafe(tuned) as Record<string, unknown>), nested },
-    artifacts: [],
+    data: { ...data, reports },
+    artifacts: reports.map(r => r.key),
   };
 };
