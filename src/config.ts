@@ -71,6 +71,11 @@ export interface RetentionConfig {
   deletedDatasetDays: number;
   /** Events of jobs that ended this many days ago are deleted (0 = keep forever). */
   jobEventDays: number;
+  /**
+   * Artifacts (storage objects under `jobs/<id>/`) of jobs that ended this many days ago are
+   * deleted; the job row and result document stay (0 = keep forever).
+   */
+  artifactDays: number;
   /** How often the purge runs (seconds; 0 = never). */
   intervalSeconds: number;
 }
@@ -178,6 +183,7 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RETENTION_DELETED_DATASETS_DAYS: int(0, 3650).default(30),
   RETENTION_JOB_EVENTS_DAYS: int(0, 36500).default(90),
+  RETENTION_ARTIFACT_DAYS: int(0, 36500).default(0),
   RETENTION_INTERVAL: duration(0, 7 * 86400).default(3600),
 });
 
@@ -303,6 +309,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       retention: {
         deletedDatasetDays: e.RETENTION_DELETED_DATASETS_DAYS,
         jobEventDays: e.RETENTION_JOB_EVENTS_DAYS,
+        artifactDays: e.RETENTION_ARTIFACT_DAYS,
         intervalSeconds: e.RETENTION_INTERVAL,
       },
     },

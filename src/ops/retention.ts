@@ -3,8 +3,10 @@
  *
  * `runRetention` purges datasets soft-deleted more than RETENTION_DELETED_DATASETS_DAYS ago (objects,
  * then rows, via the datasets module) and deletes the event logs of jobs that ended more than
- * RETENTION_JOB_EVENTS_DAYS ago (the job row and its result stay). `startRetentionSchedule` runs it
- * every RETENTION_INTERVAL in the API; a Redis lock (SET NX PX) makes one replica do each round.
+ * RETENTION_JOB_EVENTS_DAYS ago (the job row and its result stay), and the artifacts of jobs that
+ * ended more than RETENTION_ARTIFACT_DAYS ago (see `purgeJobArtifacts`). `startRetentionSchedule`
+ * runs it every RETENTION_INTERVAL in the API; a Redis lock (SET NX PX) makes one replica do each
+ * round.
  *
  * `orphanScan` compares storage with the database: objects under `datasets/<id>/` or
  * `jobs/<id>/` whose row is gone (or whose id is not a UUID), and READY datasets whose upload or
@@ -19,12 +21,16 @@ import { isUuid } from '../util/ids.js';
 export interface RetentionReport {
   datasetsPurged: number;
   jobEventsDeleted: number;
+  /** Jobs whose artifacts were purged this round. */
+  jobArtifactsPurged: number;
+  /** Storage objects deleted by the artifact purge. */
+  artifactObjectsDeleted: number;
 }
 
 const DAY_MS = 86_400_000;
 
 export async function runRetention(app: AppServices, now = new Date()): Promise<RetentionReport> {
-  const { deletedDatasetDays, jobEventDays } = app.config.retention;
+  const { deletedDatasetDays, jobEventDays, artifactDays } = app.config.retention;
   let datasetsPurged = 0;
   const olderThan = new Date(now.getTime() - deletedDatasetDays * DAY_MS);
   for (;;) {
@@ -46,10 +52,98 @@ export async function runRetention(app: AppServices, now = new Date()): Promise<
     )) as { rowCount?: number };
     jobEventsDeleted = res.rowCount ?? 0;
   }
-  if (datasetsPurged || jobEventsDeleted) {
-    log.info('retention purge', { datasetsPurged, jobEventsDeleted });
+  let jobArtifactsPurged = 0;
+  let artifactObjectsDeleted = 0;
+  if (artifactDays > 0) {
+    const cutoff = new Date(now.getTime() - artifactDays * DAY_MS);
+    ({ jobs: jobArtifactsPurged, objects: artifactObjectsDeleted } = await purgeJobArtifacts(
+      app,
+      cutoff,
+      now,
+    ));
   }
-  return { datasetsPurged, jobEventsDeleted };
+  const report = { datasetsPurged, jobEventsDeleted, jobArtifactsPurged, artifactObjectsDeleted };
+  if (datasetsPurged || jobEventsDeleted || jobArtifactsPurged) {
+    log.info('retention purge', { ...report });
+  }
+  return report;
+}
+
+const ARTIFACT_BATCH = 100;
+
+/**
+ * Deletes every object under `jobs/<id>/` of jobs that ended (COMPLETED, FAILED, CANCELLED) before
+ * `cutoff` and still hold artifacts, then marks their result: `artifacts` becomes `[]` (so nothing
+ * hands out download URLs for dead objects), `data.artifactsPurged = {at, keys, objects}` records
+ * what went, and `data.modelArtifact` moves into that record so a PREDICTION from the job is refused
+ * as "no trained model" instead of failing on a missing object. The job row, the rest of the
+ * result document and the events stay.
+ *
+ * Only jobs whose result lists artifacts are candidates; partial objects of failed or cancelled
+ * runs are removed by their worker, and anything left behind shows up in the orphan scan.
+ * Objects go first, then the row: if the row update fails the next round deletes nothing new and
+ * marks it then. The row update is conditional on the artifact list it read, so a concurrent round
+ * in another replica cannot mark twice.
+ */
+export async function purgeJobArtifacts(
+  app: AppServices,
+  cutoff: Date,
+  now = new Date(),
+): Promise<{ jobs: number; objects: number }> {
+  const knex = app.orm.em.getKnex();
+  let jobs = 0;
+  let objects = 0;
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const batch = (await knex.raw(
+      `SELECT j.id::text AS id, r.artifacts
+         FROM jobs j JOIN job_results r ON r.job_id = j.id
+        WHERE j.finished_at IS NOT NULL AND j.finished_at < ?
+          AND j.status IN ('COMPLETED', 'FAILED', 'CANCELLED')
+          AND jsonb_array_length(r.artifacts) > 0
+          AND j.id > ?::uuid
+        ORDER BY j.id
+        LIMIT ?`,
+      [cutoff, after, ARTIFACT_BATCH],
+    )) as { rows: Array<{ id: string; artifacts: string[] }> };
+    if (batch.rows.length === 0) break;
+    for (const row of batch.rows) {
+      after = row.id;
+      let deleted: number;
+      try {
+        deleted = await app.storage.deletePrefix(`jobs/${row.id}/`);
+        // Keys listed outside the job's folder (none today) are deleted one by one.
+        for (const key of row.artifacts) {
+          if (!key.startsWith(`jobs/${row.id}/`)) {
+            await app.storage.delete(key);
+            deleted++;
+          }
+        }
+      } catch (err) {
+        log.warn('artifact purge: storage delete failed; retried next round', {
+          jobId: row.id,
+          error: String(err),
+        });
+        continue;
+      }
+      const marked = (await knex.raw(
+        `UPDATE job_results
+            SET data = (data - 'modelArtifact') || jsonb_build_object('artifactsPurged',
+                  jsonb_strip_nulls(jsonb_build_object(
+                    'at', ?::text, 'keys', artifacts, 'objects', ?::int,
+                    'modelArtifact', data -> 'modelArtifact'))),
+                artifacts = '[]'::jsonb
+          WHERE job_id = ?::uuid AND artifacts = ?::jsonb`,
+        [now.toISOString(), deleted, row.id, JSON.stringify(row.artifacts)],
+      )) as { rowCount?: number };
+      if ((marked.rowCount ?? 0) > 0) {
+        jobs++;
+        objects += deleted;
+      }
+    }
+    if (batch.rows.length < ARTIFACT_BATCH) break;
+  }
+  return { jobs, objects };
 }
 
 /** Runs `runRetention` every interval in one replica at a time; returns a stop function. */

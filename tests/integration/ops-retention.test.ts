@@ -1,10 +1,11 @@
 /**
- * Retention (purge of old soft-deleted datasets and old job events), the orphan scan, and the
- * audit rows of dataset delete, job cancel and admin actions.
+ * Retention (purge of old soft-deleted datasets, old job events and old job artifacts), the orphan
+ * scan, and the audit rows of dataset delete, job cancel and admin actions.
  */
 import { randomUUID } from 'node:crypto';
 import { registerUser, setRoleInDb, startTestApp, type TestApp } from '../helpers/app';
 import { slowSelection, syntheticCsv, uploadCsv } from '../helpers/worker';
+import { runRetention } from '../../src/ops/retention';
 
 let t: TestApp;
 const sql = (q: string, params: unknown[] = []) =>
@@ -12,7 +13,11 @@ const sql = (q: string, params: unknown[] = []) =>
 
 beforeAll(async () => {
   t = await startTestApp({
-    env: { RETENTION_DELETED_DATASETS_DAYS: '30', RETENTION_JOB_EVENTS_DAYS: '90' },
+    env: {
+      RETENTION_DELETED_DATASETS_DAYS: '30',
+      RETENTION_JOB_EVENTS_DAYS: '90',
+      RETENTION_ARTIFACT_DAYS: '30',
+    },
   });
 });
 
@@ -119,4 +124,128 @@ it('purges old soft-deleted datasets and old job events; orphan scan finds and d
       'admin.deleteOrphans:',
     ]),
   );
+});
+
+it('purges artifacts of jobs that ended more than RETENTION_ARTIFACT_DAYS ago; job row, result document and events stay', async () => {
+  const u = await registerUser(t);
+  const storage = t.app.services.storage;
+  const datasetId = await uploadCsv(t, u.accessToken, syntheticCsv(10, 5), 'artifacts');
+
+  /**
+   * A MODEL_TRAINING job as a worker leaves it: COMPLETED `daysAgo` days ago, a result listing
+   * its model under jobs/<id>/attempt-1/, plus an unlisted export in the same run folder. (No
+   * worker runs here: submit, then set the row and objects the way the worker writes them.)
+   */
+  async function finishedJob(daysAgo: number, withArtifacts = true) {
+    const res = await t.gql<{ submitJob: { id: string } }>(
+      `mutation($input: SubmitJobInput!) { submitJob(input: $input) { id } }`,
+      {
+        input: {
+          datasetId,
+          type: 'FEATURE_SELECTION',
+          device: 'CPU',
+          config: { selectors: [{ code: 't_test', k: 2 }] },
+        },
+      },
+      u.accessToken,
+    );
+    expect(res.errors).toBeUndefined();
+    const id = res.data!.submitJob.id;
+    const model = `jobs/${id}/attempt-1/model.json`;
+    const exported = `jobs/${id}/attempt-1/exports/signature.csv`;
+    const keys = withArtifacts ? [model] : [];
+    if (withArtifacts) {
+      await storage.put(model, Buffer.from('{"code":"logistic_regression"}'));
+      await storage.put(exported, Buffer.from('feature\ng1\n'));
+    }
+    await sql(
+      `update jobs set status = 'COMPLETED', attempt = 1, progress = 100,
+              finished_at = now() - (? * interval '1 day') where id = ?`,
+      [daysAgo, id],
+    );
+    await sql(
+      `insert into job_results (job_id, attempt, summary, data, artifacts)
+       values (?, 1, ?::jsonb, ?::jsonb, ?::jsonb)`,
+      [
+        id,
+        JSON.stringify({ model: 'logistic_regression', auc: 0.9 }),
+        JSON.stringify({
+          model: 'logistic_regression',
+          ...(withArtifacts ? { modelArtifact: model } : {}),
+          cv: { auc: 0.9 },
+        }),
+        JSON.stringify(keys),
+      ],
+    );
+    return { id, model, exported };
+  }
+
+  const old = await finishedJob(31);
+  const recent = await finishedJob(29);
+  const oldWithout = await finishedJob(40, false);
+  const result = async (id: string) =>
+    (
+      (await sql(`select data, summary, artifacts from job_results where job_id = ?`, [
+        id,
+      ])) as Array<{
+        data: Record<string, unknown>;
+        summary: Record<string, unknown>;
+        artifacts: string[];
+      }>
+    )[0]!;
+
+  // Two replicas running the same round at once: each job is purged and counted once.
+  const now = new Date();
+  const [a, b] = await Promise.all([
+    runRetention(t.app.services, now),
+    runRetention(t.app.services, now),
+  ]);
+  expect(a.jobArtifactsPurged + b.jobArtifactsPurged).toBe(1);
+  expect(a.artifactObjectsDeleted + b.artifactObjectsDeleted).toBe(2); // model + unlisted export
+
+  // The old job's objects are gone; the recent job's are untouched.
+  expect(await storage.stat(old.model)).toBeNull();
+  expect(await storage.stat(old.exported)).toBeNull();
+  const left: string[] = [];
+  for await (const k of storage.list(`jobs/${old.id}/`)) left.push(k);
+  expect(left).toEqual([]);
+  expect(await storage.stat(recent.model)).not.toBeNull();
+  expect(await storage.stat(recent.exported)).not.toBeNull();
+
+  // The result stays, marked: no artifact keys to hand out, the model pointer moved into the
+  // purge record (a PREDICTION from this job then reports "no trained model").
+  const purged = await result(old.id);
+  expect(purged.artifacts).toEqual([]);
+  expect(purged.summary).toEqual({ model: 'logistic_regression', auc: 0.9 });
+  expect(purged.data).toMatchObject({ model: 'logistic_regression', cv: { auc: 0.9 } });
+  expect(purged.data.modelArtifact).toBeUndefined();
+  expect(purged.data.artifactsPurged).toEqual({
+    at: now.toISOString(),
+    keys: [old.model],
+    objects: 2,
+    modelArtifact: old.model,
+  });
+  const kept = await result(recent.id);
+  expect(kept.artifacts).toEqual([recent.model]);
+  expect(kept.data.modelArtifact).toBe(recent.model);
+  expect(kept.data.artifactsPurged).toBeUndefined();
+  // A job with no artifacts is not touched either.
+  expect((await result(oldWithout.id)).data.artifactsPurged).toBeUndefined();
+
+  // The job itself is still there (status, and its events: younger than 90 days).
+  const job = await t.gql<{ job: { status: string } }>(
+    `query($id: ID!) { job(id: $id) { status } }`,
+    { id: old.id },
+    u.accessToken,
+  );
+  expect(job.data?.job.status).toBe('COMPLETED');
+  const events = (await sql(`select count(*)::int as n from job_events where job_id = ?`, [
+    old.id,
+  ])) as Array<{ n: number }>;
+  expect(events[0]!.n).toBeGreaterThan(0);
+
+  // The purge record does not make the job folder an orphan, and a later round purges nothing.
+  const again = await runRetention(t.app.services);
+  expect(again).toMatchObject({ jobArtifactsPurged: 0, artifactObjectsDeleted: 0 });
+  expect(await storage.stat(recent.model)).not.toBeNull();
 });
