@@ -5,12 +5,9 @@
  * With --json one object goes to stdout:
  * {"signatures":[...],"table":[...],"recommended":{...},"comparisons":[...],"split","cv","task","seconds"}.
  */
-import { performance } from 'node:perf_hooks';
 import { type Command } from 'commander';
 import { taskOf } from '../../core/dataset';
-import { type RunContext } from '../../core/method';
-import { DEFAULT_SEED, Rng } from '../../core/rng';
-import { initTensorBackend } from '../../core/tensor';
+import { DEFAULT_SEED } from '../../core/rng';
 import { ENSEMBLE_MODES, type EnsembleMode } from '../../ensemble/aggregate';
 import { benchmark, type SignatureSource } from '../../evaluation/benchmark';
 import { models, selectors } from '../../registry';
@@ -18,8 +15,9 @@ import { type CliCommand } from '../command';
 import { checkDatasetFlags, loadDataset, type DatasetFlags } from '../dataset';
 import { UsageError } from '../errors';
 import { methodArgs, parseBackend, parseNonNegativeInt, parseParamPairs } from '../options';
-import { formatNumber, progressBar, table, writeJson, writeStdout } from '../output';
-import { checkMetrics, interruptSignal, knownCode, splitList } from './evaluate';
+import { formatNumber, table, writeJson, writeStdout } from '../output';
+import { runTimed } from '../run';
+import { checkMetrics, knownCode, splitList } from './evaluate';
 
 interface BenchmarkFlags extends DatasetFlags {
   selectors?: string;
@@ -152,22 +150,8 @@ async function runBenchmark(f: BenchmarkFlags): Promise<void> {
       );
     }
   }
-  if (backend) {
-    process.env.OMICSELECTOR_BACKEND = backend;
-    await initTensorBackend(backend);
-  }
-  const bar = progressBar(!f.json);
-  const interrupt = interruptSignal();
-  const ctx: RunContext = {
-    rng: new Rng(seed),
-    signal: interrupt.signal,
-    progress: bar.progress,
-    threads: threads && threads > 0 ? threads : undefined,
-  };
-  const t0 = performance.now();
-  let r;
-  try {
-    r = await benchmark(
+  const { result: r, seconds } = await runTimed({ json: f.json, seed, threads, backend }, ctx =>
+    benchmark(
       ds,
       {
         signatures,
@@ -183,12 +167,8 @@ async function runBenchmark(f: BenchmarkFlags): Promise<void> {
         metrics,
       },
       ctx,
-    );
-  } finally {
-    bar.done();
-    interrupt.dispose();
-  }
-  const seconds = (performance.now() - t0) / 1000;
+    ),
+  );
   if (f.json) {
     return writeJson({
       task: r.task,

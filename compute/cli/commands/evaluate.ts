@@ -5,12 +5,9 @@
  * fold and tuning by inner CV). With --json one object goes to stdout:
  * {"model","task","metrics":{name: mean over folds},"metrics_std","folds":[...],"seconds"}.
  */
-import { performance } from 'node:perf_hooks';
 import { type Command } from 'commander';
 import { selectFeaturesByName, taskOf, type Dataset } from '../../core/dataset';
-import { type RunContext } from '../../core/method';
-import { DEFAULT_SEED, Rng } from '../../core/rng';
-import { initTensorBackend } from '../../core/tensor';
+import { DEFAULT_SEED } from '../../core/rng';
 import { crossValidate } from '../../evaluation/cross-validate';
 import { type Pipeline } from '../../evaluation/pipeline';
 import { findMetric } from '../../metrics';
@@ -20,7 +17,8 @@ import { type CliCommand } from '../command';
 import { checkDatasetFlags, loadDataset, type DatasetFlags } from '../dataset';
 import { UsageError } from '../errors';
 import { methodArgs, parseBackend, parseNonNegativeInt, parseParamPairs } from '../options';
-import { formatNumber, progressBar, table, writeJson, writeStdout } from '../output';
+import { formatNumber, table, writeJson, writeStdout } from '../output';
+import { runTimed } from '../run';
 
 export interface EvaluateFlags extends DatasetFlags {
   features?: string;
@@ -38,14 +36,6 @@ export interface EvaluateFlags extends DatasetFlags {
   threads?: string;
   backend?: string;
   json?: boolean;
-}
-
-/** Signal that fires on Ctrl-C, so a long run stops at its next abort check. */
-export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
-  const ctl = new AbortController();
-  const onInt = () => ctl.abort();
-  process.once('SIGINT', onInt);
-  return { signal: ctl.signal, dispose: () => process.off('SIGINT', onInt) };
 }
 
 export function splitList(flag: string, raw: string | undefined): string[] | undefined {
@@ -141,10 +131,6 @@ async function runEvaluate(code: string, f: EvaluateFlags): Promise<void> {
       `${code} supports ${model.tasks.join(', ')} outcomes; this outcome is ${outcomeNote}`,
     );
   }
-  if (backend) {
-    process.env.OMICSELECTOR_BACKEND = backend;
-    await initTensorBackend(backend);
-  }
   const pipeline: Pipeline = {
     selectors: selectorStep,
     model: {
@@ -159,23 +145,9 @@ async function runEvaluate(code: string, f: EvaluateFlags): Promise<void> {
         : undefined,
     },
   };
-  const bar = progressBar(!f.json);
-  const interrupt = interruptSignal();
-  const ctx: RunContext = {
-    rng: new Rng(seed),
-    signal: interrupt.signal,
-    progress: bar.progress,
-    threads: threads && threads > 0 ? threads : undefined,
-  };
-  const t0 = performance.now();
-  let r;
-  try {
-    r = await crossValidate(pipeline, ds, cvSplit(folds, repeats, ds), ctx, { metrics });
-  } finally {
-    bar.done();
-    interrupt.dispose();
-  }
-  const seconds = (performance.now() - t0) / 1000;
+  const { result: r, seconds } = await runTimed({ json: f.json, seed, threads, backend }, ctx =>
+    crossValidate(pipeline, ds, cvSplit(folds, repeats, ds), ctx, { metrics }),
+  );
   if (f.json) {
     return writeJson({
       model: code,

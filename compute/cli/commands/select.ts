@@ -5,18 +5,17 @@
  * {"method","task","selected","scores","params","diagnostics","backend","seconds"}
  * (NaN and ±Infinity, which JSON cannot represent, are written as null).
  */
-import { performance } from 'node:perf_hooks';
 import { type Command } from 'commander';
 import { taskOf } from '../../core/dataset';
-import { type RunContext, type SelectorDef } from '../../core/method';
-import { DEFAULT_SEED, Rng } from '../../core/rng';
-import { initTensorBackend } from '../../core/tensor';
+import { type SelectorDef } from '../../core/method';
+import { DEFAULT_SEED } from '../../core/rng';
 import { selectors } from '../../registry';
 import { type CliCommand } from '../command';
 import { checkDatasetFlags, loadDataset, type DatasetFlags } from '../dataset';
 import { UsageError } from '../errors';
 import { methodArgs, parseBackend, parseNonNegativeInt, parseParamPairs } from '../options';
-import { formatNumber, progressBar, table, writeJson, writeStdout } from '../output';
+import { formatNumber, table, writeJson, writeStdout } from '../output';
+import { runTimed } from '../run';
 
 interface SelectFlags extends DatasetFlags {
   k?: string;
@@ -37,14 +36,6 @@ export function findSelector(code: string): SelectorDef {
   return def as unknown as SelectorDef;
 }
 
-/** Signal that fires on Ctrl-C, so a long run stops at its next abort check. */
-function interruptSignal(): { signal: AbortSignal; dispose(): void } {
-  const ctl = new AbortController();
-  const onInt = () => ctl.abort();
-  process.once('SIGINT', onInt);
-  return { signal: ctl.signal, dispose: () => process.off('SIGINT', onInt) };
-}
-
 async function runSelect(code: string, f: SelectFlags): Promise<void> {
   const def = findSelector(code);
   const k = parseNonNegativeInt('--k', f.k);
@@ -62,22 +53,9 @@ async function runSelect(code: string, f: SelectFlags): Promise<void> {
       `${code} supports ${def.tasks.join(', ')} outcomes; this outcome is ${outcomeNote}`,
     );
   }
-  if (backend) {
-    process.env.OMICSELECTOR_BACKEND = backend;
-    await initTensorBackend(backend);
-  }
-  const bar = progressBar(!f.json);
-  const interrupt = interruptSignal();
-  const ctx: RunContext = { rng: new Rng(seed), signal: interrupt.signal, progress: bar.progress };
-  const t0 = performance.now();
-  let result;
-  try {
-    result = await def.run(dataset, args, ctx, k);
-  } finally {
-    bar.done();
-    interrupt.dispose();
-  }
-  const seconds = (performance.now() - t0) / 1000;
+  const { result, seconds } = await runTimed({ json: f.json, seed, backend }, ctx =>
+    def.run(dataset, args, ctx, k),
+  );
 
   if (f.json) {
     return writeJson({
