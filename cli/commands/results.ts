@@ -1,27 +1,41 @@
 /**
- * `results show|export|download <jobId>`: the result document of a COMPLETED job (summary, data,
- * artifact keys) as text, JSON or CSV tables (sdk/src/results.ts finds the tables).
- * Artifacts (e.g. a trained model) are listed by storage key: the API has no download route for
- * them yet.
+ * `results show|export|download <jobId>`: the typed result of a COMPLETED job (the `JobResults`
+ * operation: feature rows, folds, benchmark table, tuning trials, predictions, artifacts).
+ * - show: summary, signatures, the tables and the artifacts;
+ * - export: one typed table as CSV or JSON (`--table`, default the first), or `--format json`
+ *   without `--table` for the whole typed result plus the raw document;
+ * - download: every artifact fetched through its presigned `downloadUrl` into `<out>/artifacts/`
+ *   (sizes checked), plus job.json, result.json and each table as `<out>/tables/<name>.csv`.
+ * Tables the typed result does not cover are still offered from the raw document (sdk results.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { type Command } from 'commander';
 import { UsageError } from '../../compute/cli/errors.js';
 import { writeJson, writeStdout } from '../../compute/cli/output.js';
-import type { JobWithResult } from '../../sdk/src/client.js';
+import type { ArtifactKind } from '../../sdk/generated/graphql.js';
+import type { JobResults, OmicSelectorClient } from '../../sdk/src/client.js';
+import { typedTables } from '../../sdk/src/result-tables.js';
 import { resultTables, toCsv, type ResultTable } from '../../sdk/src/results.js';
 import { connect, remoteOptions, type RemoteOptions } from '../remote.js';
 import { ExitError } from './jobs.js';
 import { choice } from './values.js';
 
-type Result = NonNullable<JobWithResult['result']>;
+type Result = NonNullable<JobResults['result']>;
+type Prediction = NonNullable<Result['predictions']>['rows'][number];
+
+/** Feature rows fetched per result (the API's cap). */
+const FEATURES_FIRST = 10_000;
+const PREDICTIONS_PAGE = 1000;
 
 async function load(
+  client: OmicSelectorClient,
   jobId: string,
-  o: RemoteOptions,
-): Promise<{ job: JobWithResult; result: Result }> {
-  const job = await connect(o).client.jobs.getWithResult(jobId);
+): Promise<{ job: JobResults; result: Result; predictions: Prediction[] }> {
+  const job = await client.jobs.results(jobId, {
+    featuresFirst: FEATURES_FIRST,
+    predictionsFirst: PREDICTIONS_PAGE,
+  });
   if (!job.result) {
     throw new ExitError(
       1,
@@ -29,7 +43,42 @@ async function load(
         (job.errorCode ? ` (${job.errorCode}: ${job.errorMessage})` : ''),
     );
   }
-  return { job, result: job.result };
+  // Predictions come in pages of 1,000: fetch the rest.
+  const predictions = [...(job.result.predictions?.rows ?? [])];
+  const total = job.result.predictions?.totalCount ?? 0;
+  while (predictions.length < total) {
+    const next = await client.jobs.results(jobId, {
+      featuresFirst: 1,
+      predictionsFirst: PREDICTIONS_PAGE,
+      predictionsOffset: predictions.length,
+    });
+    const rows = next.result?.predictions?.rows ?? [];
+    if (rows.length === 0) break;
+    predictions.push(...rows);
+  }
+  return { job, result: job.result, predictions };
+}
+
+/** The raw document, fetched only where the typed result does not cover a table. */
+async function rawData(
+  client: OmicSelectorClient,
+  jobId: string,
+): Promise<Record<string, unknown>> {
+  return (await client.jobs.getWithResult(jobId)).result?.data ?? {};
+}
+
+/** Typed tables, then the raw document's tables under names not taken (old names keep working). */
+function allTables(
+  type: string,
+  typed: ResultTable[],
+  data: Record<string, unknown>,
+): ResultTable[] {
+  const taken = new Set(typed.map(t => t.name));
+  // feature_scores is the old, untyped spelling of `features`.
+  const raw = resultTables(type, data).filter(
+    t => !taken.has(t.name) && t.name !== 'feature_scores',
+  );
+  return [...typed, ...raw];
 }
 
 function pickTable(tables: ResultTable[], name: string | undefined): ResultTable {
@@ -45,16 +94,27 @@ function pickTable(tables: ResultTable[], name: string | undefined): ResultTable
   return found;
 }
 
+function human(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
 async function show(jobId: string, o: RemoteOptions): Promise<void> {
-  const { job, result } = await load(jobId, o);
-  const tables = resultTables(job.type, result.data);
+  const { client } = connect(o);
+  const { job, result, predictions } = await load(client, jobId);
+  const tables = typedTables(result, predictions);
+  const artifacts = result.artifacts.map(({ downloadUrl: _u, expiresAt: _e, ...a }) => a);
   if (o.json) {
     return writeJson({
       jobId: job.id,
       type: job.type,
       status: job.status,
       summary: result.summary,
-      artifacts: result.artifacts,
+      params: result.params,
+      recommended: result.recommended,
+      model: result.model,
+      artifacts,
       tables: tables.map(t => ({ name: t.name, columns: t.columns, rows: t.rows.length })),
     });
   }
@@ -62,22 +122,35 @@ async function show(jobId: string, o: RemoteOptions): Promise<void> {
   for (const [k, v] of Object.entries(result.summary)) {
     lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   }
-  const signatures = result.data.signatures;
-  if (Array.isArray(signatures) && signatures.length) {
+  if (result.signatures.length) {
     lines.push('', 'signatures:');
-    for (const s of signatures as Array<{ name?: string; features?: string[] }>) {
-      const f = s.features ?? [];
+    for (const s of result.signatures) {
+      const f = s.features;
       lines.push(
         `  ${s.name}: ${f.slice(0, 20).join(', ')}${f.length > 20 ? `, … (${f.length})` : ''}`,
       );
     }
+  }
+  if (result.recommended) {
+    lines.push('', `recommended: ${result.recommended.signature}`);
+    for (const r of result.recommended.reasons) lines.push(`  - ${r}`);
+  }
+  if (result.params) lines.push('', `parameters: ${JSON.stringify(result.params)}`);
+  if (result.model) {
+    lines.push(
+      '',
+      `model: ${result.model.code} (format v${result.model.formatVersion}, ${result.model.features.length} features)`,
+    );
   }
   if (tables.length) {
     lines.push('', 'tables (results export --format csv --table NAME):');
     for (const t of tables)
       lines.push(`  ${t.name}: ${t.rows.length} rows × ${t.columns.length} columns`);
   }
-  if (result.artifacts.length) lines.push('', 'artifacts:', ...result.artifacts.map(a => `  ${a}`));
+  if (artifacts.length) {
+    lines.push('', 'artifacts (results download):');
+    for (const a of artifacts) lines.push(`  ${a.name}  ${a.kind}  ${human(a.bytes)}`);
+  }
   await writeStdout(lines.join('\n') + '\n');
 }
 
@@ -89,12 +162,26 @@ interface ExportOptions extends RemoteOptions {
 
 async function exportResult(jobId: string, o: ExportOptions): Promise<void> {
   const format = o.json ? 'json' : choice('--format', o.format, ['csv', 'json']);
-  const { job, result } = await load(jobId, o);
+  const { client } = connect(o);
+  const { job, result, predictions } = await load(client, jobId);
   let text: string;
   if (format === 'json' && !o.table) {
-    text = JSON.stringify(result.data, null, 2) + '\n';
+    const typed = {
+      ...result,
+      predictions: result.predictions ? { ...result.predictions, rows: predictions } : null,
+    };
+    text =
+      JSON.stringify(
+        { jobId: job.id, type: job.type, ...typed, data: await rawData(client, jobId) },
+        null,
+        2,
+      ) + '\n';
   } else {
-    const t = pickTable(resultTables(job.type, result.data), o.table);
+    let tables = typedTables(result, predictions);
+    if (!o.table || !tables.some(t => t.name === o.table)) {
+      tables = allTables(job.type, tables, o.table ? await rawData(client, jobId) : {});
+    }
+    const t = pickTable(tables, o.table);
     text =
       format === 'csv'
         ? toCsv(t)
@@ -114,42 +201,70 @@ async function exportResult(jobId: string, o: ExportOptions): Promise<void> {
 
 interface DownloadOptions extends RemoteOptions {
   out: string;
+  kind?: string;
+  tables: boolean;
+}
+
+/** `<dir>/<name>`, refusing names that would leave `dir` (names come from the server). */
+function inside(dir: string, name: string): string {
+  const p = resolve(dir, name);
+  if (!p.startsWith(dir + sep)) throw new ExitError(1, `refusing artifact name "${name}"`);
+  return p;
 }
 
 async function download(jobId: string, o: DownloadOptions): Promise<void> {
-  const { job, result } = await load(jobId, o);
+  const kind = o.kind
+    ? (choice('--kind', o.kind.toUpperCase(), ['MODEL', 'EXPORT', 'PLOT', 'DATA']) as ArtifactKind)
+    : undefined;
+  const { client } = connect(o);
+  const { job, result, predictions } = await load(client, jobId);
   const dir = resolve(o.out);
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
-  const write = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text);
-    files.push(join(dir, name));
+  const write = (path: string, body: string | Uint8Array) => {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, body);
+    files.push(path);
   };
   const { result: _omit, ...jobFields } = job;
-  write('job.json', JSON.stringify(jobFields, null, 2) + '\n');
-  write('result.json', JSON.stringify(result, null, 2) + '\n');
-  for (const t of resultTables(job.type, result.data)) {
-    write(`${t.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`, toCsv(t));
-  }
-  if (o.json) return writeJson({ jobId: job.id, dir, files, artifacts: result.artifacts });
-  await writeStdout(
-    files.map(f => `wrote ${f}`).join('\n') +
-      '\n' +
-      (result.artifacts.length
-        ? `artifacts (not downloadable through the API yet): ${result.artifacts.join(', ')}\n`
-        : ''),
+  write(join(dir, 'job.json'), JSON.stringify(jobFields, null, 2) + '\n');
+  const { artifacts: _a, ...typed } = result;
+  write(
+    join(dir, 'result.json'),
+    JSON.stringify({ ...typed, data: await rawData(client, jobId) }, null, 2) + '\n',
   );
+  if (o.tables) {
+    for (const t of typedTables(result, predictions)) {
+      write(join(dir, 'tables', `${t.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`), toCsv(t));
+    }
+  }
+  // Fresh URLs right before fetching: the ones above may be close to expiry on a slow link.
+  const artifacts = await client.jobs.artifacts(jobId, kind ? { kind } : {});
+  const fetched = [];
+  for (const a of artifacts) {
+    const bytes = await client.jobs.download(a);
+    if (bytes.length !== a.bytes) {
+      throw new ExitError(1, `${a.name}: got ${bytes.length} bytes, expected ${a.bytes}`);
+    }
+    const path = inside(join(dir, 'artifacts'), a.name);
+    write(path, bytes);
+    fetched.push({ name: a.name, kind: a.kind, bytes: a.bytes, path });
+  }
+  if (o.json) return writeJson({ jobId: job.id, dir, files, artifacts: fetched });
+  await writeStdout(files.map(f => `wrote ${f}`).join('\n') + '\n');
 }
 
 export function registerResults(program: Command): void {
   const results = program.command('results').description('results of completed jobs');
   remoteOptions(
-    results.command('show <jobId>').description('summary, signatures and tables'),
+    results
+      .command('show <jobId>')
+      .description('summary, signatures, recommendation, tables and artifacts'),
   ).action((jobId: string, o: RemoteOptions) => show(jobId, o));
   remoteOptions(
     results
       .command('export <jobId>')
-      .description('the result as JSON, or one of its tables as CSV')
+      .description('one typed table as CSV/JSON, or (--format json) the whole typed result')
       .option('--format <f>', 'csv|json', 'csv')
       .option('--table <name>', 'which table (default: the first; see results show)')
       .option('--out <file>', 'write to a file instead of stdout'),
@@ -157,7 +272,11 @@ export function registerResults(program: Command): void {
   remoteOptions(
     results
       .command('download <jobId>')
-      .description('job.json, result.json and every table as CSV into a directory')
-      .requiredOption('--out <dir>', 'target directory (created when missing)'),
+      .description(
+        'artifacts (through their presigned URLs) into <out>/artifacts, plus job.json, result.json and tables/*.csv',
+      )
+      .requiredOption('--out <dir>', 'target directory (created when missing)')
+      .option('--kind <kind>', 'only MODEL, EXPORT, PLOT or DATA artifacts')
+      .option('--no-tables', 'skip tables/*.csv'),
   ).action((jobId: string, o: DownloadOptions) => download(jobId, o));
 }

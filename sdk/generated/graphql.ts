@@ -5,6 +5,9 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> =
   T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** MODEL: a saved model (PREDICTION reloads it); EXPORT: CSV/JSON/XLSX tables; PLOT: SVG/PNG; DATA: anything else (e.g. a preprocessed matrix) */
+export type ArtifactKind = 'DATA' | 'EXPORT' | 'MODEL' | 'PLOT';
+
 export type AuditLogFilter = {
   /** Exact action, or a prefix ending in "." */
   action?: string | null | undefined;
@@ -840,7 +843,7 @@ export type JobWithResultQuery = {
       attempt: number;
       summary: Record<string, unknown>;
       data: Record<string, unknown>;
-      artifacts: Array<string>;
+      artifactKeys: Array<string>;
       createdAt: string;
     } | null;
   };
@@ -1033,6 +1036,192 @@ export type RunRetentionMutationVariables = Exact<{ [key: string]: never }>;
 
 export type RunRetentionMutation = {
   runRetention: { datasetsPurged: number; jobEventsDeleted: number };
+};
+
+export type ResultMetricFieldsFragment = { name: string; value: number | null; std: number | null };
+
+export type ArtifactFieldsFragment = {
+  key: string;
+  name: string;
+  kind: ArtifactKind;
+  contentType: string;
+  bytes: number;
+  createdAt: string;
+  downloadUrl: string;
+  expiresAt: string;
+};
+
+export type FeatureScoreFieldsFragment = {
+  source: string;
+  name: string;
+  rank: number;
+  score: number | null;
+  selected: boolean;
+  frequency: number | null;
+  pValue: number | null;
+  adjustedPValue: number | null;
+  statistic: number | null;
+  votes: number | null;
+};
+
+export type JobResultsQueryVariables = Exact<{
+  id: string | number;
+  featuresFirst?: number | null | undefined;
+  predictionsFirst?: number | null | undefined;
+  predictionsOffset?: number | null | undefined;
+}>;
+
+export type JobResultsQuery = {
+  job: {
+    id: string;
+    type: JobType;
+    status: JobStatus;
+    errorCode: string | null;
+    errorMessage: string | null;
+    result: {
+      attempt: number;
+      createdAt: string;
+      summary: Record<string, unknown>;
+      artifactKeys: Array<string>;
+      params: Record<string, unknown> | null;
+      metrics: Array<{ name: string; value: number | null; std: number | null }>;
+      signatures: Array<{
+        name: string;
+        features: Array<string>;
+        source: string | null;
+        selector: string | null;
+      }>;
+      features: Array<{
+        source: string;
+        name: string;
+        rank: number;
+        score: number | null;
+        selected: boolean;
+        frequency: number | null;
+        pValue: number | null;
+        adjustedPValue: number | null;
+        statistic: number | null;
+        votes: number | null;
+      }>;
+      folds: Array<{
+        index: number;
+        repeat: number;
+        fold: number;
+        nTrain: number | null;
+        nTest: number | null;
+        selected: Array<string>;
+        seconds: number | null;
+        metrics: Array<{ name: string; value: number | null; std: number | null }>;
+        trainMetrics: Array<{ name: string; value: number | null; std: number | null }> | null;
+      }>;
+      benchmark: Array<{
+        signature: string;
+        features: Array<string>;
+        nFeatures: number;
+        model: string;
+        metaindex: number | null;
+        metaindexMetric: string | null;
+        rank: number | null;
+        validationYouden: number | null;
+        rankYouden: number | null;
+        train: Array<{ name: string; value: number | null; std: number | null }>;
+        cv: Array<{ name: string; value: number | null; std: number | null }>;
+        test: Array<{ name: string; value: number | null; std: number | null }>;
+        validation: Array<{ name: string; value: number | null; std: number | null }>;
+      }>;
+      recommended: {
+        signature: string;
+        features: Array<string>;
+        metaindex: number | null;
+        validationYouden: number | null;
+        cvScore: number | null;
+        reasons: Array<string>;
+      } | null;
+      comparisons: Array<{
+        a: string;
+        b: string;
+        metric: string;
+        meanDifference: number | null;
+        t: number | null;
+        df: number | null;
+        pValue: number | null;
+      }>;
+      tuning: {
+        model: string;
+        strategy: string;
+        metric: string;
+        greaterIsBetter: boolean;
+        bestParams: Record<string, unknown>;
+        bestScore: number | null;
+        stoppedBy: string | null;
+        nTrials: number;
+        trials: Array<{
+          number: number;
+          params: Record<string, unknown>;
+          score: number | null;
+          scoresPerFold: Array<number>;
+          state: string;
+          error: string | null;
+          seconds: number | null;
+        }>;
+      } | null;
+      predictions: {
+        totalCount: number;
+        offset: number;
+        rows: Array<{
+          sampleId: string;
+          label: string | null;
+          value: number | null;
+          risk: number | null;
+          probabilities: Array<{ class: string; probability: number | null }> | null;
+        }>;
+      } | null;
+      model: {
+        code: string;
+        formatVersion: number;
+        features: Array<string>;
+        params: Record<string, unknown>;
+        artifactKey: string;
+      } | null;
+      artifacts: Array<{
+        key: string;
+        name: string;
+        kind: ArtifactKind;
+        contentType: string;
+        bytes: number;
+        createdAt: string;
+        downloadUrl: string;
+        expiresAt: string;
+      }>;
+    } | null;
+  };
+};
+
+export type JobArtifactsQueryVariables = Exact<{
+  id: string | number;
+  kind?: ArtifactKind | null | undefined;
+  name?: string | null | undefined;
+}>;
+
+export type JobArtifactsQuery = {
+  job: {
+    id: string;
+    type: JobType;
+    status: JobStatus;
+    result: {
+      attempt: number;
+      artifacts: Array<{
+        key: string;
+        name: string;
+        kind: ArtifactKind;
+        contentType: string;
+        bytes: number;
+        createdAt: string;
+        downloadUrl: string;
+        expiresAt: string;
+      }>;
+    } | null;
+  };
 };
 
 export type SdkUserFieldsFragment = {
@@ -1353,6 +1542,72 @@ export const JobEventFieldsFragmentDoc = {
     },
   ],
 } as unknown as DocumentNode<JobEventFieldsFragment, unknown>;
+export const ResultMetricFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ResultMetricFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'MetricValue' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'std' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ResultMetricFieldsFragment, unknown>;
+export const ArtifactFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ArtifactFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Artifact' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'key' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'contentType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'bytes' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'downloadUrl' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ArtifactFieldsFragment, unknown>;
+export const FeatureScoreFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'FeatureScoreFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'FeatureScore' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'source' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'rank' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'score' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'selected' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'frequency' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'pValue' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'adjustedPValue' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'statistic' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'votes' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<FeatureScoreFieldsFragment, unknown>;
 export const SdkUserFieldsFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -2880,7 +3135,7 @@ export const JobWithResultDocument = {
                       { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'summary' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'data' } },
-                      { kind: 'Field', name: { kind: 'Name', value: 'artifacts' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'artifactKeys' } },
                       { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
                     ],
                   },
@@ -3570,6 +3825,550 @@ export const RunRetentionDocument = {
     },
   ],
 } as unknown as DocumentNode<RunRetentionMutation, RunRetentionMutationVariables>;
+export const JobResultsDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'JobResults' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'featuresFirst' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '1000' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'predictionsFirst' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '100' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'predictionsOffset' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '0' },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'job' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'errorCode' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'errorMessage' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'result' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'summary' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'artifactKeys' } },
+                      { kind: 'Field', name: { kind: 'Name', value: 'params' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'metrics' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'FragmentSpread',
+                              name: { kind: 'Name', value: 'ResultMetricFields' },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'signatures' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'features' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'source' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'selector' } },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'features' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'featuresFirst' },
+                            },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'FragmentSpread',
+                              name: { kind: 'Name', value: 'FeatureScoreFields' },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'folds' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'index' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'repeat' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'fold' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'nTrain' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'nTest' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'selected' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'seconds' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'metrics' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  {
+                                    kind: 'FragmentSpread',
+                                    name: { kind: 'Name', value: 'ResultMetricFields' },
+                                  },
+                                ],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'trainMetrics' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  {
+                                    kind: 'FragmentSpread',
+                                    name: { kind: 'Name', value: 'ResultMetricFields' },
+                                  },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'benchmark' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'signature' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'features' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'nFeatures' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'model' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'metaindex' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'metaindexMetric' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'rank' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'validationYouden' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'rankYouden' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'train' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  {
+                                    kind: 'FragmentSpread',
+                                    name: { kind: 'Name', value: 'ResultMetricFields' },
+                                  },
+                                ],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'cv' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  {
+                                    kind: 'FragmentSpread',
+                                    name: { kind: 'Name', value: 'ResultMetricFields' },
+                                  },
+                                ],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'test' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  {
+                                    kind: 'FragmentSpread',
+                                    name: { kind: 'Name', value: 'ResultMetricFields' },
+                                  },
+                                ],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'validation' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  {
+                                    kind: 'FragmentSpread',
+                                    name: { kind: 'Name', value: 'ResultMetricFields' },
+                                  },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'recommended' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'signature' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'features' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'metaindex' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'validationYouden' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'cvScore' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'reasons' } },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'comparisons' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'a' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'b' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'metric' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'meanDifference' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 't' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'df' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'pValue' } },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'tuning' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'model' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'strategy' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'metric' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'greaterIsBetter' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'bestParams' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'bestScore' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'stoppedBy' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'nTrials' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'trials' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'number' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'params' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'score' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'scoresPerFold' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'state' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'error' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'seconds' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'predictions' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'predictionsFirst' },
+                            },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'offset' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'predictionsOffset' },
+                            },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'offset' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'rows' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'sampleId' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'label' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'risk' } },
+                                  {
+                                    kind: 'Field',
+                                    name: { kind: 'Name', value: 'probabilities' },
+                                    selectionSet: {
+                                      kind: 'SelectionSet',
+                                      selections: [
+                                        { kind: 'Field', name: { kind: 'Name', value: 'class' } },
+                                        {
+                                          kind: 'Field',
+                                          name: { kind: 'Name', value: 'probability' },
+                                        },
+                                      ],
+                                    },
+                                  },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'model' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'code' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'formatVersion' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'features' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'params' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'artifactKey' } },
+                          ],
+                        },
+                      },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'artifacts' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'FragmentSpread',
+                              name: { kind: 'Name', value: 'ArtifactFields' },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ResultMetricFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'MetricValue' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'std' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ArtifactFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Artifact' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'key' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'contentType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'bytes' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'downloadUrl' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'FeatureScoreFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'FeatureScore' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'source' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'rank' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'score' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'selected' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'frequency' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'pValue' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'adjustedPValue' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'statistic' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'votes' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<JobResultsQuery, JobResultsQueryVariables>;
+export const JobArtifactsDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'JobArtifacts' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'kind' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'ArtifactKind' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'name' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'job' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'type' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'result' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'artifacts' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'kind' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'kind' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'name' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'name' } },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'FragmentSpread',
+                              name: { kind: 'Name', value: 'ArtifactFields' },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ArtifactFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'Artifact' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'key' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'kind' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'contentType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'bytes' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'downloadUrl' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'expiresAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<JobArtifactsQuery, JobArtifactsQueryVariables>;
 export const SdkRegisterDocument = {
   kind: 'Document',
   definitions: [

@@ -31,6 +31,28 @@ export type ApiKey = {
   revokedAt: Maybe<Scalars['DateTimeISO']['output']>;
 };
 
+/** A file a job wrote to object storage */
+export type Artifact = {
+  /** Size in bytes */
+  bytes: Scalars['Float']['output'];
+  /** From the file extension */
+  contentType: Scalars['String']['output'];
+  /** When the object was written */
+  createdAt: Scalars['DateTimeISO']['output'];
+  /** Short-lived presigned GET URL (PRESIGNED_URL_TTL); fetch it without an Authorization header */
+  downloadUrl: Scalars['String']['output'];
+  /** When downloadUrl stops working */
+  expiresAt: Scalars['DateTimeISO']['output'];
+  /** Storage key (jobs/<jobId>/attempt-<n>/…) */
+  key: Scalars['String']['output'];
+  kind: ArtifactKind;
+  /** Path below the run’s artifact folder, e.g. model.json or plots/roc.svg */
+  name: Scalars['String']['output'];
+};
+
+/** MODEL: a saved model (PREDICTION reloads it); EXPORT: CSV/JSON/XLSX tables; PLOT: SVG/PNG; DATA: anything else (e.g. a preprocessed matrix) */
+export type ArtifactKind = 'DATA' | 'EXPORT' | 'MODEL' | 'PLOT';
+
 /** One append-only audit log row */
 export type AuditEntry = {
   action: Scalars['String']['output'];
@@ -71,9 +93,44 @@ export type AuthPayload = {
   user: User;
 };
 
+/** One signature × model cell of a benchmark */
+export type BenchmarkRow = {
+  /** Repeated CV on the training split (mean, with std); selection re-run per fold */
+  cv: Array<MetricValue>;
+  /** The signature’s features (selected on the training split) */
+  features: Array<Scalars['String']['output']>;
+  /** The signature’s metaindex: harmonic mean over train/test/validation of the metric averaged across models */
+  metaindex: Maybe<Scalars['Float']['output']>;
+  /** accuracy, r2 or c_index */
+  metaindexMetric: Maybe<Scalars['String']['output']>;
+  /** Model code */
+  model: Scalars['String']['output'];
+  nFeatures: Scalars['Int']['output'];
+  /** The signature’s rank by metaindex (1 = best) */
+  rank: Maybe<Scalars['Int']['output']>;
+  /** The signature’s rank by validation Youden */
+  rankYouden: Maybe<Scalars['Int']['output']>;
+  /** Signature name */
+  signature: Scalars['String']['output'];
+  /** Test split */
+  test: Array<MetricValue>;
+  /** Resubstitution scores of the final fit */
+  train: Array<MetricValue>;
+  /** Validation split (never seen by selection) */
+  validation: Array<MetricValue>;
+  /** Validation sensitivity + specificity − 1 (binary) */
+  validationYouden: Maybe<Scalars['Float']['output']>;
+};
+
 export type ClassCount = {
   count: Scalars['Int']['output'];
   label: Scalars['String']['output'];
+};
+
+/** Probability of one class for one sample */
+export type ClassProbability = {
+  class: Scalars['String']['output'];
+  probability: Maybe<Scalars['Float']['output']>;
 };
 
 export type CreateApiKeyInput = {
@@ -256,6 +313,53 @@ export type DatasetUploadTicket = {
 /** Field delimiter; detected from the header line when not given */
 export type Delimiter = 'COMMA' | 'TAB';
 
+/** One feature as scored by one source: a selector (FEATURE_SELECTION, MODEL_TRAINING selection steps), the trained model’s importance (source "model"), or a benchmark signature */
+export type FeatureScore = {
+  /** Multiple-testing adjusted p-value */
+  adjustedPValue: Maybe<Scalars['Float']['output']>;
+  /** Selection frequency: stability selection’s subsample frequency, or the fraction of CV folds whose model used the feature (MODEL_TRAINING with validation) */
+  frequency: Maybe<Scalars['Float']['output']>;
+  /** Feature name */
+  name: Scalars['String']['output'];
+  /** Univariate test p-value, when the method has one */
+  pValue: Maybe<Scalars['Float']['output']>;
+  /** 1 = best within the source (by score, else list order) */
+  rank: Scalars['Int']['output'];
+  /** Higher = better (the method’s own scale) */
+  score: Maybe<Scalars['Float']['output']>;
+  /** Kept by the source (in the signature / in the model) */
+  selected: Scalars['Boolean']['output'];
+  /** Selector code, "model", or the signature name (BENCHMARKING) */
+  source: Scalars['String']['output'];
+  /** Test statistic, when the method has one */
+  statistic: Maybe<Scalars['Float']['output']>;
+  /** Ensembles: how many member selectors chose it */
+  votes: Maybe<Scalars['Int']['output']>;
+};
+
+/** Scores of one cross-validation fold (held-out rows) */
+export type FoldMetrics = {
+  /** Fold within its repeat, 0-based */
+  fold: Scalars['Int']['output'];
+  /** Position in the fold list, 0-based */
+  index: Scalars['Int']['output'];
+  /** Held-out scores */
+  metrics: Array<MetricValue>;
+  /** Parameters of the fold’s model */
+  modelParams: Maybe<Scalars['JSONObject']['output']>;
+  nTest: Maybe<Scalars['Int']['output']>;
+  nTrain: Maybe<Scalars['Int']['output']>;
+  /** Repeat, 0-based (0 unless the splitter repeats) */
+  repeat: Scalars['Int']['output'];
+  seconds: Maybe<Scalars['Float']['output']>;
+  /** Features the fold’s model used */
+  selected: Array<Scalars['String']['output']>;
+  /** Scores on the fold’s training rows */
+  trainMetrics: Maybe<Array<MetricValue>>;
+  /** Nested tuning inside the fold: best_params, best_score, n_trials */
+  tuning: Maybe<Scalars['JSONObject']['output']>;
+};
+
 export type GpuInfo = {
   cuda: Maybe<Scalars['String']['output']>;
   driver: Maybe<Scalars['String']['output']>;
@@ -347,15 +451,59 @@ export type JobPriority = 'HIGH' | 'LOW' | 'NORMAL';
 
 /** The one result of a completed job */
 export type JobResultType = {
-  /** Storage keys of artifacts (e.g. the trained model) */
-  artifacts: Array<Scalars['String']['output']>;
+  /** Storage keys the run listed (the trained model, a preprocessed matrix); `artifacts` has every stored file with a download URL */
+  artifactKeys: Array<Scalars['String']['output']>;
+  /** Every file of the run (models, exports, plots, data) with a short-lived download URL */
+  artifacts: Array<Artifact>;
   /** The run (attempt) that produced it */
   attempt: Scalars['Int']['output'];
+  /** BENCHMARKING: signature × model rows, best signature (metaindex rank) first */
+  benchmark: Array<BenchmarkRow>;
+  /** BENCHMARKING: corrected resampled t-tests between the top signatures */
+  comparisons: Array<SignatureComparison>;
   createdAt: Scalars['DateTimeISO']['output'];
   /** The full result document */
   data: Scalars['JSONObject']['output'];
+  /** Per-feature rows: FEATURE_SELECTION one per selector × scored feature (the runner keeps the top 5,000 per selector); MODEL_TRAINING the model’s features (source "model", by importance) and each selection step; BENCHMARKING each signature’s features. Ordered by source, then rank. */
+  features: Array<FeatureScore>;
+  /** Per-fold held-out scores (MODEL_TRAINING with validation; HYPERPARAMETER_TUNING with nested validation) */
+  folds: Array<FoldMetrics>;
+  /** Headline metrics: the CV mean ± SD (MODEL_TRAINING validation, tuning’s nested CV), or PREDICTION’s scores when its dataset has the outcome */
+  metrics: Array<MetricValue>;
+  /** MODEL_TRAINING: the saved model (code, format version, features, parameters) */
+  model: Maybe<TrainedModel>;
+  /** Chosen parameters: the trained model’s (tuned values included), or the tuning search’s best */
+  params: Maybe<Scalars['JSONObject']['output']>;
+  /** PREDICTION: per-sample predictions, paged (first 1–1000, offset ≥ 0); null for other job types */
+  predictions: Maybe<PredictionPage>;
+  /** BENCHMARKING: the recommended signature and the reasons */
+  recommended: Maybe<Recommendation>;
+  /** Candidate signatures (FEATURE_SELECTION: one per selector; BENCHMARKING) */
+  signatures: Array<Signature>;
   /** Headline numbers */
   summary: Scalars['JSONObject']['output'];
+  /** The search: chosen parameters and trial history (HYPERPARAMETER_TUNING; MODEL_TRAINING with tune) */
+  tuning: Maybe<TuningResult>;
+};
+
+/** The one result of a completed job */
+export type JobResultTypeArtifactsArgs = {
+  kind: InputMaybe<ArtifactKind>;
+  name: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The one result of a completed job */
+export type JobResultTypeFeaturesArgs = {
+  first?: Scalars['Int']['input'];
+  offset?: Scalars['Int']['input'];
+  selectedOnly?: Scalars['Boolean']['input'];
+  source: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The one result of a completed job */
+export type JobResultTypePredictionsArgs = {
+  first?: Scalars['Int']['input'];
+  offset?: Scalars['Int']['input'];
 };
 
 /** PENDING (waits for dependsOn) → QUEUED → RUNNING → COMPLETED | FAILED | CANCELLED */
@@ -373,6 +521,16 @@ export type LoginInput = {
   /** Email or username (case-insensitive) */
   login: Scalars['String']['input'];
   password: Scalars['String']['input'];
+};
+
+/** One metric: a value, or a mean with its SD over folds */
+export type MetricValue = {
+  /** scikit-learn scorer name (roc_auc, accuracy, r2, c_index …) */
+  name: Scalars['String']['output'];
+  /** SD over folds, for cross-validated means */
+  std: Maybe<Scalars['Float']['output']>;
+  /** Null when undefined (e.g. AUC of one class) */
+  value: Maybe<Scalars['Float']['output']>;
 };
 
 export type MissingValuePolicy =
@@ -531,6 +689,13 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** A page of per-sample predictions, in the dataset’s sample order */
+export type PredictionPage = {
+  offset: Scalars['Int']['output'];
+  rows: Array<SamplePrediction>;
+  totalCount: Scalars['Int']['output'];
+};
+
 export type Query = {
   /** Your API keys (secrets are never shown again) */
   apiKeys: Array<ApiKey>;
@@ -619,6 +784,17 @@ export type QuotaItem = {
   used: Scalars['Float']['output'];
 };
 
+/** The benchmark’s recommended signature and why */
+export type Recommendation = {
+  cvScore: Maybe<Scalars['Float']['output']>;
+  features: Array<Scalars['String']['output']>;
+  metaindex: Maybe<Scalars['Float']['output']>;
+  /** Human-readable reasons for the pick */
+  reasons: Array<Scalars['String']['output']>;
+  signature: Scalars['String']['output'];
+  validationYouden: Maybe<Scalars['Float']['output']>;
+};
+
 export type RegisterInput = {
   email: Scalars['String']['input'];
   /** 10-256 characters */
@@ -663,6 +839,41 @@ export type Role =
   /** Upload datasets and run CPU jobs */
   | 'USER';
 
+/** One scored sample (PREDICTION) */
+export type SamplePrediction = {
+  /** Predicted class (classification) */
+  label: Maybe<Scalars['String']['output']>;
+  /** Per-class probabilities */
+  probabilities: Maybe<Array<ClassProbability>>;
+  /** Risk score (survival; higher = worse) */
+  risk: Maybe<Scalars['Float']['output']>;
+  sampleId: Scalars['String']['output'];
+  /** Predicted value (regression) */
+  value: Maybe<Scalars['Float']['output']>;
+};
+
+/** A named feature list (a candidate signature) */
+export type Signature = {
+  features: Array<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  /** Selector code, when selector-made */
+  selector: Maybe<Scalars['String']['output']>;
+  /** selector | user (BENCHMARKING) */
+  source: Maybe<Scalars['String']['output']>;
+};
+
+/** Corrected resampled t-test between two top signatures */
+export type SignatureComparison = {
+  a: Scalars['String']['output'];
+  b: Scalars['String']['output'];
+  df: Maybe<Scalars['Float']['output']>;
+  /** Mean of (a − b) over CV folds */
+  meanDifference: Maybe<Scalars['Float']['output']>;
+  metric: Scalars['String']['output'];
+  pValue: Maybe<Scalars['Float']['output']>;
+  t: Maybe<Scalars['Float']['output']>;
+};
+
 export type SubmitJobInput = {
   /** Per job type; see the README (Jobs). Validated before anything is queued. */
   config: Scalars['JSON']['input'];
@@ -687,6 +898,49 @@ export type Subscription = {
 export type SubscriptionJobUpdatesArgs = {
   afterSeq?: Scalars['Int']['input'];
   jobId: Scalars['ID']['input'];
+};
+
+/** The model a MODEL_TRAINING job saved (read from its artifact) */
+export type TrainedModel = {
+  /** Storage key of the model file */
+  artifactKey: Scalars['String']['output'];
+  code: Scalars['String']['output'];
+  /** Features the model needs, in order */
+  features: Array<Scalars['String']['output']>;
+  /** Format version stored inside the model file; PREDICTION refuses unknown ones */
+  formatVersion: Scalars['Int']['output'];
+  /** Chosen parameters (tuned where tuning ran) */
+  params: Scalars['JSONObject']['output'];
+};
+
+/** Hyperparameter search: the chosen parameters and every trial */
+export type TuningResult = {
+  /** The chosen (tuned) parameters */
+  bestParams: Scalars['JSONObject']['output'];
+  bestScore: Maybe<Scalars['Float']['output']>;
+  greaterIsBetter: Scalars['Boolean']['output'];
+  metric: Scalars['String']['output'];
+  model: Scalars['String']['output'];
+  nTrials: Scalars['Int']['output'];
+  /** n_trials | timeout */
+  stoppedBy: Maybe<Scalars['String']['output']>;
+  /** tpe | random */
+  strategy: Scalars['String']['output'];
+  trials: Array<TuningTrial>;
+};
+
+/** One tuning trial (inner CV) */
+export type TuningTrial = {
+  error: Maybe<Scalars['String']['output']>;
+  number: Scalars['Int']['output'];
+  params: Scalars['JSONObject']['output'];
+  /** Mean inner-CV metric (null: failed trial) */
+  score: Maybe<Scalars['Float']['output']>;
+  /** Inner-CV metric per fold (NaN folds omitted) */
+  scoresPerFold: Array<Scalars['Float']['output']>;
+  seconds: Maybe<Scalars['Float']['output']>;
+  /** complete | failed */
+  state: Scalars['String']['output'];
 };
 
 export type UpdateDatasetInput = {

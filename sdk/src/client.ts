@@ -20,7 +20,9 @@ import {
   DatasetPreviewDocument,
   DatasetsDocument,
   DeleteDatasetDocument,
+  JobArtifactsDocument,
   JobDocument,
+  JobResultsDocument,
   JobEventsDocument,
   JobsDocument,
   JobUpdatesDocument,
@@ -42,7 +44,11 @@ import {
   type DatasetsQueryVariables,
   type DatasetUploadInput,
   type JobEventFieldsFragment,
+  type ArtifactFieldsFragment,
+  type ArtifactKind,
   type JobFieldsFragment,
+  type JobResultsQuery,
+  type JobResultsQueryVariables,
   type JobsQueryVariables,
   type JobWithResultQuery,
   type RegisterInput,
@@ -93,6 +99,8 @@ type VariablesArgs<V> =
 
 export type Job = JobFieldsFragment;
 export type JobWithResult = JobWithResultQuery['job'];
+export type JobResults = JobResultsQuery['job'];
+export type Artifact = ArtifactFieldsFragment;
 export type JobEvent = JobEventFieldsFragment;
 export type Dataset = DatasetFieldsFragment;
 export type AuthPayload = SdkAuthFieldsFragment;
@@ -345,6 +353,37 @@ export function createClient(options: ClientOptions) {
     get: async (id: string) => (await execute(JobDocument, { id })).job,
     /** The job with its result document (null until COMPLETED). */
     getWithResult: async (id: string) => (await execute(JobWithResultDocument, { id })).job,
+    /**
+     * The typed result (feature rows, folds, benchmark table, tuning, predictions page, model,
+     * artifacts with download URLs); `result` is null until COMPLETED.
+     */
+    results: async (id: string, variables: Omit<JobResultsQueryVariables, 'id'> = {}) =>
+      (await execute(JobResultsDocument, { ...variables, id })).job,
+    /** The artifacts of a completed job (optionally one kind or one name) with fresh URLs. */
+    artifacts: async (
+      id: string,
+      filter: { kind?: ArtifactKind; name?: string } = {},
+    ): Promise<Artifact[]> =>
+      (await execute(JobArtifactsDocument, { id, ...filter })).job.result?.artifacts ?? [],
+    /** Fetch an artifact's bytes through its presigned URL (no Authorization header is sent). */
+    download: async (artifact: Pick<Artifact, 'downloadUrl' | 'key'>, signal?: AbortSignal) => {
+      let res: Response;
+      try {
+        res = await doFetch(artifact.downloadUrl, { signal });
+      } catch (err) {
+        throw new OmicSelectorError('DOWNLOAD_FAILED', `Download of ${artifact.key} failed`, {
+          cause: err,
+        });
+      }
+      if (!res.ok) {
+        throw new OmicSelectorError(
+          'DOWNLOAD_FAILED',
+          `Download of ${artifact.key} answered HTTP ${res.status}`,
+          { status: res.status },
+        );
+      }
+      return new Uint8Array(await res.arrayBuffer());
+    },
     list: async (variables: JobsQueryVariables = {}) =>
       (await execute(JobsDocument, variables)).jobs,
     cancel: async (id: string) => (await execute(CancelJobDocument, { id })).cancelJob,

@@ -2,7 +2,7 @@
  * The one error type the SDK throws. GraphQL errors keep the server's `extensions.code`
  * (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, QUOTA_EXCEEDED, RATE_LIMITED,
  * INTERNAL); failures before a GraphQL answer get a client-side code (NETWORK_ERROR, HTTP_ERROR,
- * BAD_RESPONSE, UPLOAD_FAILED, SUBSCRIPTION_CLOSED).
+ * BAD_RESPONSE, UPLOAD_FAILED, DOWNLOAD_FAILED, SUBSCRIPTION_CLOSED).
  */
 
 /** A GraphQL error as it arrives over HTTP or WebSocket. */
@@ -13,7 +13,12 @@ export interface GraphQLErrorLike {
 }
 
 export type ClientErrorCode =
-  'NETWORK_ERROR' | 'HTTP_ERROR' | 'BAD_RESPONSE' | 'UPLOAD_FAILED' | 'SUBSCRIPTION_CLOSED';
+  | 'NETWORK_ERROR'
+  | 'HTTP_ERROR'
+  | 'BAD_RESPONSE'
+  | 'UPLOAD_FAILED'
+  | 'DOWNLOAD_FAILED'
+  | 'SUBSCRIPTION_CLOSED';
 
 export class OmicSelectorError extends Error {
   override readonly name = 'OmicSelectorError';

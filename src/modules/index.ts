@@ -11,7 +11,7 @@ import { User } from './accounts/user.entity.js';
 import { AuditLog } from './audit/audit-log.entity.js';
 import { DatasetEntity } from './datasets/dataset.entity.js';
 import { DatasetResolver } from './datasets/dataset.resolver.js';
-import { jobEntities, JobsResolver } from './jobs/index.js';
+import { jobEntities, JobResultResolver, JobsResolver } from './jobs/index.js';
 import { OpsResolver } from './quotas/quotas.resolver.js';
 import { AdminOpsResolver } from '../ops/ops.resolver.js';
 
@@ -34,5 +34,6 @@ export const resolvers: ClassRef[] = [
   AdminOpsResolver,
   DatasetResolver,
   JobsResolver,
+  JobResultResolver,
   AccountsResolver,
 ];

@@ -334,7 +334,7 @@ describe('jobs end to end', () => {
     );
     expect(trained.status).toBe('COMPLETED');
     expect(trained.result!.data.features).toHaveLength(5);
-    expect(trained.result!.artifacts[0]).toMatch(
+    expect(trained.result!.artifactKeys[0]).toMatch(
       new RegExp(`^jobs/${child.id}/attempt-1/model.json$`),
     );
 
@@ -413,7 +413,7 @@ describe('jobs end to end', () => {
     // The informative signatures beat three noise features.
     expect(['t_test', 'anova']).toContain(bench!.result!.summary.recommended);
     expect(pre).toMatchObject({ status: 'COMPLETED' });
-    expect(pre!.result!.artifacts[0]).toBe(`jobs/${pre!.id}/attempt-1/preprocessed.bin`);
+    expect(pre!.result!.artifactKeys[0]).toBe(`jobs/${pre!.id}/attempt-1/preprocessed.bin`);
     expect(pre!.result!.summary).toMatchObject({ featuresBefore: 300, featuresAfter: 300 });
 
     // One bad config rejects the whole batch before anything is stored.

@@ -265,7 +265,7 @@ export interface JobView {
     attempt: number;
     summary: Record<string, unknown>;
     data: Record<string, unknown>;
-    artifacts: string[];
+    artifactKeys: string[];
   } | null;
 }
 

@@ -5,3 +5,4 @@ import { Job } from './job.entity.js';
 
 export const jobEntities = [Job, JobEvent, JobResult];
 export { JobsResolver } from './job.resolver.js';
+export { JobResultResolver } from './result.resolver.js';

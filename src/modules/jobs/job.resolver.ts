@@ -176,8 +176,9 @@ export class JobsResolver {
   })
   async result(@Root() job: JobNode, @Ctx() ctx: Context): Promise<JobResultType | null> {
     const deps = jobsDeps(ctx.app);
-    const r = await jobResult(deps, { ...(await visibleJob(deps, actorOf(ctx), job.id)) });
-    return r ? JobResultType.from(r) : null;
+    const visible = await visibleJob(deps, actorOf(ctx), job.id);
+    const r = await jobResult(deps, visible);
+    return r ? JobResultType.from(r, visible) : null;
   }
 
   @Authorized()

@@ -83,14 +83,31 @@ export class JobResultType {
   @Field(() => GraphQLJSONObject, { description: 'The full result document' })
   data: Record<string, unknown>;
 
-  @Field(() => [String], { description: 'Storage keys of artifacts (e.g. the trained model)' })
-  artifacts: string[];
+  @Field(() => [String], {
+    description:
+      'Storage keys the run listed (the trained model, a preprocessed matrix); `artifacts` has every stored file with a download URL',
+  })
+  artifactKeys: string[];
 
   @Field()
   createdAt: Date;
 
-  static from(r: JobResultRecord): JobResultType {
-    return Object.assign(new JobResultType(), r);
+  /** The job it belongs to (not exposed: the field resolvers of result.resolver.ts read them). */
+  jobId: string;
+  jobType: JobTypeName;
+  jobConfig: Record<string, unknown>;
+
+  static from(r: JobResultRecord, job: Pick<JobRecord, 'type' | 'config'>): JobResultType {
+    return Object.assign(new JobResultType(), {
+      attempt: r.attempt,
+      summary: r.summary,
+      data: r.data,
+      artifactKeys: r.artifacts,
+      createdAt: r.createdAt,
+      jobId: r.jobId,
+      jobType: job.type,
+      jobConfig: job.config,
+    });
   }
 }
 
