@@ -48,6 +48,21 @@ export interface Config {
   wsMaxPayloadBytes: number;
   maxQueryDepth: number;
   maxAliases: number;
+  /** Operation limits beyond depth and aliases (src/graphql/limits.ts). */
+  graphqlLimits: {
+    maxCost: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxCharacters: number;
+    maxIntrospectionDepth: number;
+  };
+  /** WebSocket (graphql-ws) limits; per-user counts are per API instance. */
+  ws: {
+    maxConnectionsPerUser: number;
+    maxSubscriptionsPerUser: number;
+    initTimeoutMs: number;
+    keepAliveMs: number;
+  };
   gpuAutoMinCells: number;
   dbStatementTimeoutMs: number;
   /** Per-user limits (0 = unlimited); see src/modules/quotas. */
@@ -57,7 +72,19 @@ export interface Config {
   /** Prometheus `/metrics`; a bearer token if METRICS_TOKEN is set. */
   metrics: { enabled: boolean; token: string | undefined };
   retention: RetentionConfig;
+  /**
+   * Test-only fault injection (OMICSELECTOR_FAULT); always null in production. See FAULT_POINTS.
+   */
+  faultInjection: FaultPoint | null;
 }
+
+/**
+ * Named crash points for the chaos tests (`npm run test:chaos`). `crash-after-commit`: the API
+ * process kills itself with SIGKILL right after a submitted job's row (with its unconfirmed
+ * outbox flag, `enqueued_at IS NULL`) is committed and before the BullMQ add.
+ */
+export const FAULT_POINTS = ['crash-after-commit'] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export interface QuotaConfig {
   storageBytes: number;
@@ -170,6 +197,15 @@ const envSchema = z.object({
   WS_MAX_PAYLOAD_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
   GRAPHQL_MAX_DEPTH: int(2, 100).default(10),
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(30),
+  GRAPHQL_MAX_COST: int(10, 100_000_000).default(100_000),
+  GRAPHQL_MAX_TOKENS: int(50, 1_000_000).default(1000),
+  GRAPHQL_MAX_DIRECTIVES: int(0, 10_000).default(50),
+  GRAPHQL_MAX_CHARACTERS: int(100, 10_000_000).default(15_000),
+  GRAPHQL_MAX_INTROSPECTION_DEPTH: int(1, 100).default(15),
+  WS_MAX_CONNECTIONS_PER_USER: int(1, 100_000).default(10),
+  WS_MAX_SUBSCRIPTIONS_PER_USER: int(1, 1_000_000).default(50),
+  WS_INIT_TIMEOUT_MS: int(100, 600_000).default(3000),
+  WS_KEEPALIVE_MS: int(0, 600_000).default(12_000),
   GPU_AUTO_MIN_CELLS: int(0, Number.MAX_SAFE_INTEGER).default(5_000_000),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   QUOTA_STORAGE_BYTES: int(0, Number.MAX_SAFE_INTEGER).optional(),
@@ -185,6 +221,7 @@ const envSchema = z.object({
   RETENTION_JOB_EVENTS_DAYS: int(0, 36500).default(90),
   RETENTION_ARTIFACT_DAYS: int(0, 36500).default(0),
   RETENTION_INTERVAL: duration(0, 7 * 86400).default(3600),
+  OMICSELECTOR_FAULT: z.enum(FAULT_POINTS).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -290,6 +327,19 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
       maxQueryDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
+      graphqlLimits: {
+        maxCost: e.GRAPHQL_MAX_COST,
+        maxTokens: e.GRAPHQL_MAX_TOKENS,
+        maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+        maxCharacters: e.GRAPHQL_MAX_CHARACTERS,
+        maxIntrospectionDepth: e.GRAPHQL_MAX_INTROSPECTION_DEPTH,
+      },
+      ws: {
+        maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+        maxSubscriptionsPerUser: e.WS_MAX_SUBSCRIPTIONS_PER_USER,
+        initTimeoutMs: e.WS_INIT_TIMEOUT_MS,
+        keepAliveMs: e.WS_KEEPALIVE_MS,
+      },
       gpuAutoMinCells: e.GPU_AUTO_MIN_CELLS,
       dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
       // NODE_ENV=test: quotas and rate limits are off unless set, so test suites that poll or
@@ -312,6 +362,8 @@ export function parseConfig(env: Env = process.env): ConfigResult {
         artifactDays: e.RETENTION_ARTIFACT_DAYS,
         intervalSeconds: e.RETENTION_INTERVAL,
       },
+      // Ignored in production: a stray variable must never make a deployment crash on purpose.
+      faultInjection: isProduction ? null : (e.OMICSELECTOR_FAULT ?? null),
     },
   };
 }

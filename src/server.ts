@@ -13,17 +13,23 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
+  getOperationAST,
   GraphQLError,
-  specifiedRules,
-  validate,
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { AppServices, Context } from './context.js';
-import { formatError } from './errors.js';
-import { aliasLimitRule, depthLimitRule } from './graphql/limits.js';
+import { AppError, formatError, isErrorCode } from './errors.js';
+import {
+  characterLimitPlugin,
+  enforcePageSize,
+  limitParseOptions,
+  limitRules,
+  operationPreparer,
+  type OperationLimits,
+} from './graphql/limits.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { graphqlUploadExpress } from './graphql/upload.js';
 import { log } from './logger.js';
@@ -86,13 +92,35 @@ function formatAll(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
   return errors.map(e => formatError(e.toJSON(), e));
 }
 
+/** Close code for a socket over the per-user connection cap (1008 Policy Violation: no retry). */
+export const WS_CLOSE_TOO_MANY_CONNECTIONS = 1008;
+
+/** What the server keeps per graphql-ws connection (keyed by graphql-ws's per-socket context). */
+interface SocketState {
+  /** `user:<id>` when signed in at connection_init, else `ip:<address>`. */
+  key: string;
+  userId: string | undefined;
+  ip: string | undefined;
+  /** Counted against the per-user connection cap (set once onConnect accepted it). */
+  counted: boolean;
+  /** Ids of this socket's live subscription operations (counted against the per-user cap). */
+  subscriptions: Set<string>;
+  expiry?: NodeJS.Timeout;
+}
+
 export async function createHttpApp(app: AppServices): Promise<HttpApp> {
   const { config, orm, redis, storage } = app;
   // Apollo's hideSchemaDetailsFromClientErrors does not cover graphql-ws: same rule for sockets.
   const hideSuggestions = (message: string) =>
     config.isProduction ? message.replace(/ Did you mean .+\?$/, '') : message;
   const schema = await buildAppSchema(app.pubSub.pubSub);
-  const limits = [depthLimitRule(config.maxQueryDepth), aliasLimitRule(config.maxAliases)];
+  enforcePageSize(schema);
+  const opLimits: OperationLimits = {
+    maxDepth: config.maxQueryDepth,
+    maxAliases: config.maxAliases,
+    ...config.graphqlLimits,
+  };
+  const limits = limitRules(opLimits);
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
@@ -131,38 +159,123 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     path: '/graphql',
     maxPayload: config.wsMaxPayloadBytes,
   });
-  const expiryTimers = new Map<object, NodeJS.Timeout>();
+  const sockets = new WeakMap<object, SocketState>();
+  const liveStates = new Set<SocketState>();
+  /** Open connections and live subscriptions per `SocketState.key`, in this API instance. */
+  const connectionsBy = new Map<string, number>();
+  const subscriptionsBy = new Map<string, number>();
+  const bump = (m: Map<string, number>, key: string, by: number) => {
+    const n = (m.get(key) ?? 0) + by;
+    if (n > 0) m.set(key, n);
+    else m.delete(key);
+  };
+  const releaseSubscription = (state: SocketState, id: string) => {
+    if (state.subscriptions.delete(id)) {
+      bump(subscriptionsBy, state.key, -1);
+      metrics.openSubscriptions.dec();
+    }
+  };
+  // Validation errors are client input, never internal; AppErrors (rate limit, caps) keep their code.
+  const asClientErrors = (errors: readonly GraphQLError[]) =>
+    errors.map(e =>
+      isErrorCode(e.extensions?.code)
+        ? e
+        : new GraphQLError(hideSuggestions(e.message), {
+            nodes: e.nodes,
+            extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED' },
+          }),
+    );
+  const prepare = operationPreparer(schema, opLimits, asClientErrors);
+
   const serverCleanup = useServer(
     {
       schema,
-      // graphql-ws does not run Apollo's validation rules: apply the same limits here.
-      validate: (s, document) => validate(s, document, [...specifiedRules, ...limits]),
+      connectionInitWaitTimeout: config.ws.initTimeoutMs,
       onConnect: async ctx => {
+        const socket = ctx.extra.socket;
+        const ip = ctx.extra.request.socket.remoteAddress;
+        let auth;
         try {
-          const auth = await authenticate(authHeaderFrom(ctx.connectionParams), orm.em.fork(), app);
-          if (auth?.expiresAt) {
-            // Close the socket when the access token expires; the client reconnects with a new one.
-            const ms = auth.expiresAt * 1000 - Date.now();
-            const socket = ctx.extra.socket;
-            expiryTimers.set(
-              ctx,
-              setTimeout(() => socket.close(4403, 'Access token expired'), Math.max(0, ms)),
-            );
-          }
-          return true;
+          auth = await authenticate(authHeaderFrom(ctx.connectionParams), orm.em.fork(), app);
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
+        const userId = auth?.user.id;
+        const key = userId ? `user:${userId}` : `ip:${ip ?? 'unknown'}`;
+        const max = config.ws.maxConnectionsPerUser;
+        if ((connectionsBy.get(key) ?? 0) >= max) {
+          socket.close(
+            WS_CLOSE_TOO_MANY_CONNECTIONS,
+            `Too many connections (WS_MAX_CONNECTIONS_PER_USER=${max})`,
+          );
+          return false;
+        }
+        const state: SocketState = { key, userId, ip, counted: true, subscriptions: new Set() };
+        bump(connectionsBy, key, 1);
+        sockets.set(ctx, state);
+        liveStates.add(state);
+        if (auth?.expiresAt) {
+          // Close the socket when the access token expires; the client reconnects with a new one.
+          // (Clamped: setTimeout fires at once for delays above 2^31-1 ms.)
+          const ms = Math.min(auth.expiresAt * 1000 - Date.now(), 2 ** 31 - 1);
+          state.expiry = setTimeout(
+            () => socket.close(4403, 'Access token expired'),
+            Math.max(0, ms),
+          );
+        }
+        return true;
       },
-      onSubscribe: () => {
-        metrics.openSubscriptions.inc();
+      onSubscribe: async (ctx, id, payload) => {
+        const state = sockets.get(ctx);
+        if (state) {
+          try {
+            // The same per-user / per-IP budget as HTTP operations (shared Redis counters).
+            await rateLimiter.consume(state.userId, state.ip);
+          } catch (e) {
+            if (e instanceof AppError) return [e];
+            throw e;
+          }
+        }
+        const prepared = prepare(payload.query);
+        if ('errors' in prepared) {
+          return prepared.errors;
+        }
+        const operation = getOperationAST(prepared.document, payload.operationName);
+        if (operation?.operation === 'subscription' && state) {
+          const max = config.ws.maxSubscriptionsPerUser;
+          if ((subscriptionsBy.get(state.key) ?? 0) >= max) {
+            return [
+              AppError.quotaExceeded(
+                `Too many active subscriptions (WS_MAX_SUBSCRIPTIONS_PER_USER=${max}); complete one first`,
+              ),
+            ];
+          }
+          state.subscriptions.add(id);
+          bump(subscriptionsBy, state.key, 1);
+          metrics.openSubscriptions.inc();
+        }
+        return {
+          schema,
+          document: prepared.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
       },
-      onComplete: () => {
-        metrics.openSubscriptions.dec();
+      onComplete: (ctx, id) => {
+        const state = sockets.get(ctx);
+        if (state) releaseSubscription(state, id);
       },
       onClose: ctx => {
-        clearTimeout(expiryTimers.get(ctx));
-        expiryTimers.delete(ctx);
+        const state = sockets.get(ctx);
+        if (!state) return;
+        clearTimeout(state.expiry);
+        for (const id of [...state.subscriptions]) releaseSubscription(state, id);
+        if (state.counted) {
+          state.counted = false;
+          bump(connectionsBy, state.key, -1);
+        }
+        liveStates.delete(state);
+        sockets.delete(ctx);
       },
       context: async (ctx): Promise<Context> => {
         const em = orm.em.fork();
@@ -170,7 +283,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         const auth = await authenticate(authHeaderFrom(ctx.connectionParams), em, app).catch(
           () => undefined,
         );
-        return { requestId: randomUUID(), em, auth, app };
+        return { requestId: randomUUID(), em, auth, ip: sockets.get(ctx)?.ip, app };
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         if ('errors' in result && result.errors?.length) {
@@ -182,17 +295,14 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         }
         return undefined;
       },
-      // Errors here come from parsing/validating the operation: client input, never internal.
+      // Errors here come from onSubscribe: limits, validation, rate limit, subscription cap.
       onError: (_ctx, _id, _payload, errors) =>
-        errors.map(
-          e =>
-            new GraphQLError(hideSuggestions(e.message), {
-              nodes: e.nodes,
-              extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED' },
-            }),
+        asClientErrors(errors).map(e =>
+          e instanceof AppError ? formatError(e.toJSON(), e) : e.toJSON(),
         ),
     },
     wsServer,
+    config.ws.keepAliveMs,
   );
 
   // --- HTTP GraphQL (Apollo) -----------------------------------------------------------------
@@ -216,8 +326,9 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     // main.ts owns signal handling (it also stops workers, Redis and PostgreSQL, in order).
     stopOnTerminationSignals: false,
     validationRules: limits,
-    parseOptions: { maxTokens: 10_000 },
+    parseOptions: limitParseOptions(opLimits),
     plugins: [
+      characterLimitPlugin(opLimits),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainWebSockets,
       operationMetrics(metrics),
@@ -285,8 +396,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         return;
       }
       closed = true;
-      for (const t of expiryTimers.values()) {
-        clearTimeout(t);
+      for (const state of liveStates) {
+        clearTimeout(state.expiry);
       }
       // apollo.stop() runs the drain plugins: stops accepting, waits for in-flight requests,
       // and disposes graphql-ws (closing sockets with 1001 Going away).
