@@ -17,7 +17,7 @@
  * Ties between equal scores go to the earlier column (as pandas argmax).
  */
 import { ArgumentError, type ArgSpecs } from '../core/args';
-import { type Dataset } from '../core/dataset';
+import { column, type Dataset } from '../core/dataset';
 import { checkAbort, type SelectorDef } from '../core/method';
 
 const FLOOR = 0.001;
@@ -43,12 +43,20 @@ export interface MrmrArgs {
   n_bins: number;
 }
 
-export function assertComplete(ds: Dataset, method: string): void {
-  for (let i = 0; i < ds.data.length; i++) {
-    if (Number.isNaN(ds.data[i]!)) {
-      const j = Math.floor(i / ds.nSamples);
+export function assertComplete(
+  ds: Dataset | Float64Array,
+  method: string,
+  named?: Dataset,
+  firstFeature = 0,
+): void {
+  // A column subarray can be checked alone; `named` / `firstFeature` then name its feature.
+  const data = ds instanceof Float64Array ? ds : ds.data;
+  const meta = named ?? (ds as Dataset);
+  for (let i = 0; i < data.length; i++) {
+    if (Number.isNaN(data[i]!)) {
+      const j = firstFeature + Math.floor(i / meta.nSamples);
       throw new Error(
-        `${method} needs complete data: feature "${ds.featureNames[j]}" has missing values (impute first)`,
+        `${method} needs complete data: feature "${meta.featureNames[j]}" has missing values (impute first)`,
       );
     }
   }
@@ -64,15 +72,39 @@ export function fClassif(ds: Dataset, labels: Int32Array, nClasses: number): Flo
   const dfb = groups - 1;
   const dfw = n - groups;
   const sums = new Float64Array(nClasses);
+  const means = new Float64Array(nClasses);
   const f = new Float64Array(ds.nFeatures);
+  // Two classes (the common case): 0/1 weights instead of a store through sums[labels[i]] per
+  // value. Adding w·v with w ∈ {0, 1} performs the same additions in the same order (x + 0 = x),
+  // so the group sums are bit-identical to the indexed loop.
+  const w1 = nClasses === 2 ? Float64Array.from(labels, l => (l === 1 ? 1 : 0)) : null;
+  const data = ds.data;
   for (let j = 0; j < ds.nFeatures; j++) {
     const off = j * n;
     sums.fill(0);
     let total = 0;
-    for (let i = 0; i < n; i++) {
-      const v = ds.data[off + i]!;
-      sums[labels[i]!]! += v;
-      total += v;
+    if (w1) {
+      let s0 = 0;
+      let s1 = 0;
+      for (let i = 0; i < n; i++) {
+        const v = data[off + i]!;
+        const w = w1[i]!;
+        s1 += w * v;
+        s0 += (1 - w) * v;
+        total += v;
+      }
+      sums[0] = s0;
+      sums[1] = s1;
+    }
+    if (!w1 || !Number.isFinite(total)) {
+      // ±Infinity would turn 0·v into NaN: redo such columns with the indexed loop.
+      sums.fill(0);
+      total = 0;
+      for (let i = 0; i < n; i++) {
+        const v = data[off + i]!;
+        sums[labels[i]!]! += v;
+        total += v;
+      }
     }
     const mean = total / n;
     let ssb = 0;
@@ -81,10 +113,10 @@ export function fClassif(ds: Dataset, labels: Int32Array, nClasses: number): Flo
       const d = sums[g]! / counts[g]! - mean;
       ssb += counts[g]! * d * d;
     }
+    for (let g = 0; g < nClasses; g++) means[g] = sums[g]! / counts[g]!;
     let ssw = 0;
     for (let i = 0; i < n; i++) {
-      const g = labels[i]!;
-      const d = ds.data[off + i]! - sums[g]! / counts[g]!;
+      const d = data[off + i]! - means[labels[i]!]!;
       ssw += d * d;
     }
     f[j] = ssb / dfb / (ssw / dfw);
@@ -94,28 +126,36 @@ export function fClassif(ds: Dataset, labels: Int32Array, nClasses: number): Flo
 
 /** Centre each column and scale it to unit Euclidean norm (zero column stays zero → r = NaN). */
 export function unitColumns(ds: Dataset): { z: Float64Array; constant: Uint8Array } {
-  const n = ds.nSamples;
   const z = new Float64Array(ds.data.length);
   const constant = new Uint8Array(ds.nFeatures);
-  for (let j = 0; j < ds.nFeatures; j++) {
-    const off = j * n;
-    let s = 0;
-    for (let i = 0; i < n; i++) s += ds.data[off + i]!;
-    const m = s / n;
-    let ss = 0;
-    for (let i = 0; i < n; i++) {
-      const d = ds.data[off + i]! - m;
-      z[off + i] = d;
-      ss += d * d;
-    }
-    if (ss === 0) {
-      constant[j] = 1;
-      continue;
-    }
-    const inv = 1 / Math.sqrt(ss);
-    for (let i = 0; i < n; i++) z[off + i]! *= inv;
-  }
+  for (let j = 0; j < ds.nFeatures; j++) unitColumn(ds.data, ds.nSamples, j, z, constant);
   return { z, constant };
+}
+
+/** Column j of unitColumns (z and constant written in place). */
+function unitColumn(
+  data: Float64Array,
+  n: number,
+  j: number,
+  z: Float64Array,
+  constant: Uint8Array,
+): void {
+  const off = j * n;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += data[off + i]!;
+  const m = s / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = data[off + i]! - m;
+    z[off + i] = d;
+    ss += d * d;
+  }
+  if (ss === 0) {
+    constant[j] = 1;
+    return;
+  }
+  const inv = 1 / Math.sqrt(ss);
+  for (let i = 0; i < n; i++) z[off + i]! *= inv;
 }
 
 /** f_regression: F = r² / (1 − r²) · (n − 2) with a centred Pearson r. */
@@ -229,7 +269,10 @@ export const mrmr: SelectorDef<MrmrArgs> = {
         'is required for mrmr (a greedy ranking has no own stopping rule)',
       );
     }
-    assertComplete(ds, 'mrmr');
+    // FCQ for classes checks completeness through the F statistic (a missing value makes its
+    // feature's F NaN) instead of a separate pass over the matrix.
+    const lazyZ = args.variant === 'fcq' && ds.outcome.kind !== 'continuous';
+    if (!lazyZ) assertComplete(ds, 'mrmr');
     const n = ds.nSamples;
     const p = ds.nFeatures;
     const y = outcomeOf(ds);
@@ -241,11 +284,19 @@ export const mrmr: SelectorDef<MrmrArgs> = {
     let codes: Uint8Array | null = null;
     const bins = args.n_bins;
     const table = new Float64Array(256 * Math.max(256, y.nClasses ?? 0));
-    if (args.variant === 'fcq') {
+    // Unit columns on first use (classes): the lazy greedy touches only a fraction of them.
+    let ready: Uint8Array | null = null;
+    if (lazyZ) {
+      relevance.set(fClassif(ds, y.labels!, y.nClasses!));
+      for (let j = 0; j < p; j++) {
+        if (relevance[j] !== relevance[j]) assertComplete(column(ds, j), 'mrmr', ds, j);
+      }
+      z = new Float64Array(n * p);
+      constant = new Uint8Array(p);
+      ready = new Uint8Array(p);
+    } else if (args.variant === 'fcq') {
       ({ z, constant } = unitColumns(ds));
-      relevance.set(
-        y.labels ? fClassif(ds, y.labels, y.nClasses!) : fRegression(z, constant, y.values!),
-      );
+      relevance.set(fRegression(z, constant, y.values!));
     } else {
       codes = new Uint8Array(n * p);
       for (let j = 0; j < p; j++) {
@@ -287,40 +338,37 @@ export const mrmr: SelectorDef<MrmrArgs> = {
       }
     }
     const K = Math.min(k, nCand);
-    const redSum = new Float64Array(p);
-    const picks: number[] = [];
-    const pickScores: number[] = [];
-    const pickRedundancy: number[] = [];
-    for (let step = 0; step < K; step++) {
-      checkAbort(ctx.signal);
-      if (step > 0) {
-        const s = picks[step - 1]!;
-        if (args.variant === 'fcq') addCorrelationColumn(z!, constant!, n, s, candidate, redSum);
-        else addMiColumn(codes!, n, bins, s, candidate, redSum, table);
-      }
-      let best = -1;
-      let bestScore = -Infinity;
-      for (let j = 0; j < p; j++) {
-        if (!candidate[j]) continue;
-        let score: number;
-        if (step === 0) score = relevance[j]!;
-        else {
-          const red = redSum[j]! / step;
-          if (args.variant === 'mid') score = relevance[j]! - red;
-          else if (args.variant === 'fcq' && red === 1) score = 0;
-          else score = relevance[j]! / Math.max(red, FLOOR);
+    const { picks, pickScores, pickRedundancy, termsComputed } = lazyGreedy(
+      args.variant,
+      relevance,
+      candidate,
+      K,
+      (j, s) => {
+        if (ready) {
+          if (!ready[j]) {
+            unitColumn(ds.data, n, j, z!, constant!);
+            ready[j] = 1;
+          }
+          if (!ready[s]) {
+            unitColumn(ds.data, n, s, z!, constant!);
+            ready[s] = 1;
+          }
         }
-        if (score > bestScore) {
-          bestScore = score;
-          best = j;
-        }
-      }
-      picks.push(best);
-      pickScores.push(bestScore);
-      pickRedundancy.push(step === 0 ? 0 : redSum[best]! / step);
-      candidate[best] = 0;
-      ctx.progress((step + 1) / K, 'greedy selection');
-    }
+        return args.variant === 'fcq'
+          ? correlationTerm(z!, constant!, n, j, s)
+          : mutualInformation(
+              codes!.subarray(j * n, (j + 1) * n),
+              bins,
+              codes!.subarray(s * n, (s + 1) * n),
+              bins,
+              table,
+            );
+      },
+      step => {
+        checkAbort(ctx.signal);
+        ctx.progress(step / K, 'greedy selection');
+      },
+    );
 
     const scores: Record<string, number> = {};
     for (let j = 0; j < p; j++) scores[ds.featureNames[j]!] = 0;
@@ -342,6 +390,7 @@ export const mrmr: SelectorDef<MrmrArgs> = {
         mrmr_score_at_pick: pickScores,
         redundancy_at_pick: pickRedundancy,
         candidates: nCand,
+        redundancy_terms_computed: termsComputed,
         note: K < k ? `only ${nCand} features have relevance > 0` : undefined,
       },
       backend: 'float64',
@@ -349,74 +398,148 @@ export const mrmr: SelectorDef<MrmrArgs> = {
   },
 };
 
-/** redSum[j] += max(|r(x_j, x_s)|, 0.001) for candidates j (NaN r counts as 0.001). */
-function addCorrelationColumn(
+/** Redundancy term of candidate j against pick s: max(|r|, 0.001), 0.001 for a constant column. */
+function correlationTerm(
   z: Float64Array,
   constant: Uint8Array,
   n: number,
+  j: number,
   s: number,
-  candidate: Uint8Array,
-  redSum: Float64Array,
-): void {
-  const so = s * n;
-  const p = candidate.length;
-  const add = (j: number, r: number): void => {
-    if (constant[j] || constant[s]) {
-      redSum[j]! += FLOOR;
-      return;
-    }
-    // No upper clip: as the reference, only a mean of exactly 1 zeroes the score.
-    const a = Math.abs(r);
-    redSum[j]! += a < FLOOR ? FLOOR : a;
-  };
-  // Four candidate columns per pass share each load of the selected column.
-  const pending: number[] = [];
-  for (let j = 0; j < p; j++) {
-    if (!candidate[j]) continue;
-    pending.push(j);
-    if (pending.length < 4) continue;
-    const o0 = pending[0]! * n;
-    const o1 = pending[1]! * n;
-    const o2 = pending[2]! * n;
-    const o3 = pending[3]! * n;
-    let r0 = 0;
-    let r1 = 0;
-    let r2 = 0;
-    let r3 = 0;
-    for (let i = 0; i < n; i++) {
-      const v = z[so + i]!;
-      r0 += z[o0 + i]! * v;
-      r1 += z[o1 + i]! * v;
-      r2 += z[o2 + i]! * v;
-      r3 += z[o3 + i]! * v;
-    }
-    add(pending[0]!, r0);
-    add(pending[1]!, r1);
-    add(pending[2]!, r2);
-    add(pending[3]!, r3);
-    pending.length = 0;
+): number {
+  if (constant[j] || constant[s]) return FLOOR;
+  const a = j * n;
+  const b = s * n;
+  // Four interleaved partial sums (i mod 4): independent add chains instead of one long one.
+  let r0 = 0;
+  let r1 = 0;
+  let r2 = 0;
+  let r3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    r0 += z[a + i]! * z[b + i]!;
+    r1 += z[a + i + 1]! * z[b + i + 1]!;
+    r2 += z[a + i + 2]! * z[b + i + 2]!;
+    r3 += z[a + i + 3]! * z[b + i + 3]!;
   }
-  for (const j of pending) {
-    const off = j * n;
-    let r = 0;
-    for (let i = 0; i < n; i++) r += z[off + i]! * z[so + i]!;
-    add(j, r);
-  }
+  for (; i < n; i++) r0 += z[a + i]! * z[b + i]!;
+  let r = r0 + r1 + (r2 + r3);
+  // No upper clip: as the reference, only a mean of exactly 1 zeroes the score.
+  r = Math.abs(r);
+  return r < FLOOR ? FLOOR : r;
 }
 
-function addMiColumn(
-  codes: Uint8Array,
-  n: number,
-  bins: number,
-  s: number,
+/**
+ * The greedy loop, evaluated lazily but with exactly the eager algorithm's arithmetic.
+ *
+ * Eager mRMR adds one redundancy term per candidate and step (k·p terms, each an O(n) product);
+ * most of them only ever serve to show that a weakly relevant feature loses. Here each candidate
+ * keeps its running sum over the picks it has been brought up to date with (`upTo[j]`). A term is
+ * never below `lb` (0.001 for FCQ — every |r| is clipped there — and 0 for mutual information), so
+ * at step t the unseen picks add at least (t − upTo[j])·lb, which bounds the candidate's score from
+ * above (scores fall as redundancy grows). A candidate is brought up to date — its missing terms
+ * added in pick order, so its sum is bit-identical to the eager one — only when that bound
+ * reaches the best exact score found so far in the step; everything else provably loses
+ * (strictly lower bound), so the pick, its score and the tie rule (earliest column) are those of
+ * the eager loop. Candidates are visited from the largest bound down, so the best score is found
+ * early and the remaining candidates are cut off by one comparison each.
+ */
+export function lazyGreedy(
+  variant: 'fcq' | 'mid' | 'miq',
+  relevance: Float64Array,
   candidate: Uint8Array,
-  redSum: Float64Array,
-  table: Float64Array,
-): void {
-  const xs = codes.subarray(s * n, (s + 1) * n);
-  const p = candidate.length;
-  for (let j = 0; j < p; j++) {
-    if (!candidate[j]) continue;
-    redSum[j]! += mutualInformation(codes.subarray(j * n, (j + 1) * n), bins, xs, bins, table);
+  K: number,
+  term: (j: number, s: number) => number,
+  onStep: (step: number) => void,
+): {
+  picks: number[];
+  pickScores: number[];
+  pickRedundancy: number[];
+  termsComputed: number;
+} {
+  const p = relevance.length;
+  const lb = variant === 'fcq' ? FLOOR : 0;
+  const redSum = new Float64Array(p);
+  const upTo = new Int32Array(p);
+  const bound = new Float64Array(p);
+  const cand: number[] = [];
+  for (let j = 0; j < p; j++) if (candidate[j]) cand.push(j);
+  const alive = new Uint8Array(p);
+  for (const j of cand) alive[j] = 1;
+  const picks: number[] = [];
+  const pickScores: number[] = [];
+  const pickRedundancy: number[] = [];
+  let termsComputed = 0;
+  const exactScore = (j: number, step: number): number => {
+    const red = redSum[j]! / step;
+    if (variant === 'mid') return relevance[j]! - red;
+    if (variant === 'fcq' && red === 1) return 0;
+    return relevance[j]! / Math.max(red, FLOOR);
+  };
+  const upperBound = (j: number, step: number): number => {
+    const red = (redSum[j]! + (step - upTo[j]!) * lb) / step;
+    if (variant === 'mid') return relevance[j]! - red;
+    return relevance[j]! / Math.max(red, FLOOR);
+  };
+  const catchUp = (j: number, step: number): void => {
+    let s = redSum[j]!;
+    for (let t = upTo[j]!; t < step; t++) s += term(j, picks[t]!);
+    termsComputed += step - upTo[j]!;
+    redSum[j] = s;
+    upTo[j] = step;
+  };
+  const TOP = 16;
+  const top: number[] = [];
+  const seen = new Int32Array(p).fill(-1);
+  for (let step = 0; step < K; step++) {
+    onStep(step);
+    let best = -1;
+    let bestScore = -Infinity;
+    if (step === 0) {
+      for (const j of cand) {
+        if (relevance[j]! > bestScore) {
+          bestScore = relevance[j]!;
+          best = j;
+        }
+      }
+    } else {
+      // Bounds for every live candidate; the TOP largest are evaluated first (largest bound
+      // first) so the best score is found early, then one pass over the rest.
+      top.length = 0;
+      for (const j of cand) {
+        if (!alive[j]) continue;
+        const b = upperBound(j, step);
+        bound[j] = b;
+        if (top.length === TOP) {
+          if (!(b > bound[top[TOP - 1]!]!)) continue;
+          top.pop();
+        }
+        top.push(j);
+        for (let at = top.length - 1; at > 0 && b > bound[top[at - 1]!]!; at--) {
+          top[at] = top[at - 1]!;
+          top[at - 1] = j;
+        }
+      }
+      const consider = (j: number): void => {
+        // Rounding in the bound (sums of ≤ k terms, one division) is far below this margin.
+        if (bound[j]! < bestScore - Math.abs(bestScore) * 1e-12) return;
+        catchUp(j, step);
+        const score = exactScore(j, step);
+        if (score > bestScore || (score === bestScore && j < best)) {
+          bestScore = score;
+          best = j;
+        }
+      };
+      for (const j of top) {
+        consider(j);
+        seen[j] = step;
+      }
+      for (const j of cand) if (alive[j] && seen[j] !== step) consider(j);
+    }
+    picks.push(best);
+    pickScores.push(bestScore);
+    pickRedundancy.push(step === 0 ? 0 : redSum[best]! / step);
+    alive[best] = 0;
   }
+  onStep(K);
+  return { picks, pickScores, pickRedundancy, termsComputed };
 }

@@ -3,7 +3,8 @@
  * (scripts/fixtures/misc.py); relevance (sklearn f_classif / f_regression) within 1e-9 relative.
  */
 import { quietContext } from '../../../../compute/core/method';
-import { mrmr, type MrmrArgs } from '../../../../compute/selectors/mrmr';
+import { lazyGreedy, mrmr, type MrmrArgs } from '../../../../compute/selectors/mrmr';
+import { Rng } from '../../../../compute/core/rng';
 import { parseArgs } from '../../../../compute/core/args';
 import { classOutcome, datasetFrom, golden, synthClasses, synthContinuous } from './fixture';
 
@@ -66,6 +67,85 @@ describe('mrmr', () => {
     const b = await mrmr.run(ds, args({ variant: 'miq' }), quietContext(1), 2);
     expect(new Set(a.selected)).toEqual(new Set(['f1', 'f2']));
     expect(b).toEqual(a);
+  });
+
+  // The lazy greedy (bounds + catch-up) must reproduce the eager loop bit for bit: same picks,
+  // same scores and redundancies, on random terms with many near-ties and with exact ties.
+  it.each(['fcq', 'mid', 'miq'] as const)('lazy greedy equals the eager loop (%s)', variant => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = new Rng(seed);
+      const p = 60;
+      const relevance = Float64Array.from({ length: p }, (_, j) =>
+        j % 7 === 3 ? 2 : rng.random() < 0.1 ? 0 : rng.random() * 3,
+      );
+      const candidate = Uint8Array.from(relevance, r => (r > 0 ? 1 : 0));
+      const T = new Float64Array(p * p);
+      for (let a = 0; a < p; a++)
+        for (let b = 0; b <= a; b++) {
+          const v = (b * 13 + a) % 11 === 0 ? 0.05 : rng.random() * (seed % 2 ? 1 : 0.1);
+          const t = variant === 'fcq' ? Math.max(v, 0.001) : v;
+          T[a * p + b] = t;
+          T[b * p + a] = t;
+        }
+      const K = Math.min(
+        25,
+        candidate.reduce((s, c) => s + c, 0),
+      );
+      // Eager: every candidate gets every term, in pick order.
+      const red = new Float64Array(p);
+      const live = Uint8Array.from(candidate);
+      const eager: number[] = [];
+      const eagerScores: number[] = [];
+      for (let step = 0; step < K; step++) {
+        if (step > 0)
+          for (let j = 0; j < p; j++) if (live[j]) red[j] += T[j * p + eager[step - 1]!]!;
+        let best = -1;
+        let bestScore = -Infinity;
+        for (let j = 0; j < p; j++) {
+          if (!live[j]) continue;
+          const m = red[j]! / step;
+          const sc =
+            step === 0
+              ? relevance[j]!
+              : variant === 'mid'
+                ? relevance[j]! - m
+                : variant === 'fcq' && m === 1
+                  ? 0
+                  : relevance[j]! / Math.max(m, 0.001);
+          if (sc > bestScore) {
+            bestScore = sc;
+            best = j;
+          }
+        }
+        eager.push(best);
+        eagerScores.push(bestScore);
+        live[best] = 0;
+      }
+      const lazy = lazyGreedy(
+        variant,
+        relevance,
+        candidate,
+        K,
+        (j, s) => T[j * p + s]!,
+        () => {},
+      );
+      expect(lazy.picks).toEqual(eager);
+      expect(lazy.pickScores).toEqual(eagerScores);
+      expect(lazy.termsComputed).toBeLessThanOrEqual(((K - 1) * K) / 2 + (K - 1) * p);
+    }
+  });
+
+  it('names the first feature with missing values (fcq classes and mid)', async () => {
+    const ds = synthClasses(30, 10, 2, 2);
+    const data = ds.data.slice();
+    data[3 * 30 + 7] = NaN;
+    data[6 * 30 + 1] = NaN;
+    const bad = { ...ds, data };
+    for (const v of ['fcq', 'mid'] as const) {
+      await expect(mrmr.run(bad, args({ variant: v }), quietContext(1), 3)).rejects.toThrow(
+        'mrmr needs complete data: feature "f4" has missing values',
+      );
+    }
   });
 
   it('reports progress and stops on abort', async () => {
