@@ -1,10 +1,347 @@
-import { type ReportInput } from './types';
+/**
+ * Which SVG plots a job result gets, built from the result document and held-out predictions:
+ *  - importance bars (top N by score / model importance), selected features highlighted;
+ *  - stability-selection frequencies with the threshold line;
+ *  - ROC curves (binary outcomes) from held-out predictions, computed with metrics/ranking;
+ *  - benchmark heatmaps (signature × model) of the headline metric, CV and held-out;
+ *  - Kaplan–Meier curves of predicted high / low risk (median split) for survival outcomes.
+ * A plot whose data is not in the result (no held-out predictions, one class only …) is skipped.
+ */
+import { findMetric } from '../metrics';
+import { rocAuc, rocCurve } from '../metrics/ranking';
+import { kaplanMeier, kmSteps, logRank, median } from './km';
+import { arr, num, numberMap, obj, str, type Json } from './read';
+import { barChart, type Bar } from './svg/bars';
+import { label } from './svg/doc';
+import { heatmap } from './svg/heatmap';
+import { lineChart, type Series } from './svg/lines';
+import { binaryScores } from './tables';
+import { type PredictionSet, type ReportInput } from './types';
 
 export interface Plot {
+  /** File stem (unique within one job's plots). */
   name: string;
   svg: string;
 }
 
-export function plotsFor(_input: ReportInput): Plot[] {
-  return [];
+/** File-name-safe stem: lower-case [a-z0-9_-], unique within `taken`. */
+export function slug(s: string, taken: Set<string>): string {
+  const base =
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'plot';
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  taken.add(name);
+  return name;
+}
+
+function topBars(scores: Map<string, number | null>, n: number, selected?: Set<string>): Bar[] {
+  return [...scores.entries()]
+    .filter((e): e is [string, number] => e[1] !== null)
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => b.e[1] - a.e[1] || a.i - b.i)
+    .slice(0, n)
+    .map(({ e: [f, v] }) => ({ label: f, value: v, highlight: selected ? selected.has(f) : true }));
+}
+
+// --- ROC ------------------------------------------------------------------------------------
+
+/** Pooled labels / scores of a set's binary parts (null when not binary or one class only). */
+function pooledBinary(set: PredictionSet): { labels: number[]; scores: number[] } | null {
+  const labels: number[] = [];
+  const scores: number[] = [];
+  for (const p of set.parts) {
+    const b = binaryScores(p);
+    if (!b) return null;
+    for (let i = 0; i < b.labels.length; i++) {
+      if (!Number.isFinite(b.scores[i]!)) continue;
+      labels.push(b.labels[i]!);
+      scores.push(b.scores[i]!);
+    }
+  }
+  const pos = labels.filter(l => l === 1).length;
+  return pos > 0 && pos < labels.length ? { labels, scores } : null;
+}
+
+export function rocPlot(title: string, sets: readonly PredictionSet[]): string | null {
+  const series: Series[] = [];
+  for (const s of sets) {
+    const b = pooledBinary(s);
+    if (!b) continue;
+    const c = rocCurve(b.labels, b.scores);
+    const points: [number, number][] = [];
+    for (let i = 0; i < c.fpr.length; i++) points.push([c.fpr[i]!, c.tpr[i]!]);
+    series.push({ label: `${s.label} (AUC ${label(rocAuc(b.labels, b.scores))})`, points });
+  }
+  if (series.length === 0) return null;
+  const first = sets[0]!;
+  const positive =
+    first.parts[0]?.truth.kind === 'binary' ? first.parts[0].truth.classes[1] : 'positive';
+  return lineChart({
+    title,
+    subtitle: `Held-out predictions (${first.source}); positive class: ${positive}`,
+    xLabel: 'False positive rate (1 − specificity)',
+    yLabel: 'True positive rate (sensitivity)',
+    series,
+    xDomain: [0, 1],
+    yDomain: [0, 1],
+    diagonal: true,
+  });
+}
+
+// --- Kaplan–Meier ---------------------------------------------------------------------------
+
+/**
+ * High / low predicted risk by a median split within each part (each CV fold's model has its own
+ * risk scale), then pooled. Ties at the median go to the low-risk group.
+ */
+export function riskGroups(
+  set: PredictionSet,
+): { time: number[]; event: number[]; high: number[] } | null {
+  const time: number[] = [];
+  const event: number[] = [];
+  const high: number[] = [];
+  for (const p of set.parts) {
+    if (p.truth.kind !== 'survival' || p.prediction.kind !== 'risk') return null;
+    const risk = p.prediction.risk;
+    const truth = p.truth;
+    const idx: number[] = [];
+    for (let i = 0; i < risk.length; i++) {
+      if (Number.isFinite(risk[i]!) && Number.isFinite(truth.time[i]!)) idx.push(i);
+    }
+    if (idx.length < 2) continue;
+    const m = median(idx.map(i => risk[i]!));
+    for (const i of idx) {
+      time.push(truth.time[i]!);
+      event.push(truth.event[i]!);
+      high.push(risk[i]! > m ? 1 : 0);
+    }
+  }
+  const nHigh = high.reduce((a, b) => a + b, 0);
+  return nHigh > 0 && nHigh < high.length ? { time, event, high } : null;
+}
+
+export function kmPlot(title: string, set: PredictionSet): string | null {
+  const g = riskGroups(set);
+  if (!g) return null;
+  const tEnd = Math.max(...g.time);
+  const series: Series[] = [];
+  for (const [grp, name, dash] of [
+    [0, 'Low predicted risk', undefined],
+    [1, 'High predicted risk', '7 4'],
+  ] as const) {
+    const idx = g.high.map((h, i) => (h === grp ? i : -1)).filter(i => i >= 0);
+    const km = kaplanMeier(
+      idx.map(i => g.time[i]!),
+      idx.map(i => g.event[i]!),
+    );
+    series.push({
+      label: `${name} (n = ${km.n}, ${km.events} events)`,
+      points: kmSteps(km, Math.max(...idx.map(i => g.time[i]!))),
+      marks: km.censored,
+      ...(dash ? { dash } : {}),
+    });
+  }
+  const lr = logRank(g.time, g.event, g.high);
+  const split = set.parts.length > 1 ? 'median split within each fold' : 'median split';
+  return lineChart({
+    title,
+    subtitle: `${set.source}; ${split}; log-rank p = ${label(lr.p)}`,
+    xLabel: 'Time',
+    yLabel: 'Survival probability',
+    series,
+    xDomain: [0, tEnd],
+    yDomain: [0, 1],
+    legendAt: 'top-right',
+  });
+}
+
+// --- per job type -----------------------------------------------------------------------------
+
+function featureSelectionPlots(d: Json, topN: number, taken: Set<string>): Plot[] {
+  const plots: Plot[] = [];
+  for (const s of arr(d.selectors).map(obj)) {
+    if (!s) continue;
+    const code = str(s.selector) ?? 'selector';
+    const selected = new Set(arr(s.selected).filter((x): x is string => typeof x === 'string'));
+    const diag = obj(s.diagnostics);
+    const freq = numberMap(diag?.frequency);
+    if (code === 'stability_selection' && freq) {
+      const threshold = num(obj(s.params)?.threshold);
+      const bars = topBars(freq, Math.max(topN, 30), selected).filter(b => b.value > 0);
+      if (bars.length === 0) continue;
+      const base = str(obj(s.params)?.base);
+      plots.push({
+        name: slug(`stability-${code}`, taken),
+        svg: barChart({
+          title: `Stability selection${base ? ` (${base})` : ''}: selection frequency`,
+          subtitle: `Top ${bars.length} features by frequency over subsamples; ${selected.size} selected`,
+          xLabel: 'Selection frequency',
+          bars,
+          domain: [0, 1],
+          ...(threshold !== null
+            ? { threshold: { value: threshold, label: `threshold ${label(threshold)}` } }
+            : {}),
+          legend: ['selected', 'not selected'],
+        }),
+      });
+      continue;
+    }
+    const scores = numberMap(s.scores);
+    if (!scores) continue;
+    const bars = topBars(scores, topN, selected);
+    if (bars.length === 0) continue;
+    const what = str(diag?.score) ?? 'score';
+    plots.push({
+      name: slug(`importance-${code}`, taken),
+      svg: barChart({
+        title: `${code}: top ${bars.length} features`,
+        subtitle: `Ranked by ${what} (higher = stronger); ${selected.size} selected`,
+        xLabel: what === 'score' ? 'Score' : `Score (${what})`,
+        bars,
+        legend: ['selected', 'not selected'],
+      }),
+    });
+  }
+  return plots;
+}
+
+function predictionPlots(sets: readonly PredictionSet[], name: string, taken: Set<string>): Plot[] {
+  const plots: Plot[] = [];
+  const roc = rocPlot(`ROC curve: ${name}`, sets);
+  if (roc) plots.push({ name: slug(`roc-${name}`, taken), svg: roc });
+  for (const s of sets) {
+    const km = kmPlot(`Kaplan–Meier by predicted risk: ${s.label}`, s);
+    if (km) plots.push({ name: slug(`km-${s.label}`, taken), svg: km });
+  }
+  return plots;
+}
+
+const HEADLINE = ['roc_auc', 'balanced_accuracy', 'r2', 'c_index'];
+
+function benchmarkPlots(input: ReportInput, taken: Set<string>): Plot[] {
+  const d = input.data;
+  const plots: Plot[] = [];
+  const rows = arr(d.table)
+    .map(obj)
+    .filter((r): r is Json => r !== null);
+  const metrics = arr(d.metrics).filter((m): m is string => typeof m === 'string');
+  const metric = HEADLINE.find(m => metrics.includes(m)) ?? metrics[0];
+  const sigs = [...new Set(rows.map(r => str(r.signature) ?? ''))];
+  // Rows come signature by signature, models in config order; the same model code may appear
+  // twice with other arguments, so columns are positions, labelled "code", "code #2" ….
+  const bySig = sigs.map(sg => rows.filter(r => (str(r.signature) ?? '') === sg));
+  const models = (bySig[0] ?? []).map((r, j, all) => {
+    const code = str(r.model) ?? '';
+    const k = all.slice(0, j).filter(x => x.model === code).length;
+    return k ? `${code} #${k + 1}` : code;
+  });
+  const split = obj(d.split);
+  const heldOut = (num(split?.n_validation) ?? 0) > 0 ? 'validation' : 'test';
+  if (metric && rows.length) {
+    const lowerBetter = (() => {
+      try {
+        return !findMetric(metric).greaterIsBetter;
+      } catch {
+        return false;
+      }
+    })();
+    for (const part of ['cv', heldOut] as const) {
+      const values = bySig.map(sr => models.map((_m, j) => num(obj(sr[j]?.[part])?.[metric])));
+      if (!values.flat().some(v => v !== null)) continue;
+      const cv = obj(d.cv);
+      const where =
+        part === 'cv'
+          ? `repeated CV on the training split (${num(cv?.n_splits) ?? '?'} folds × ${num(cv?.n_repeats) ?? '?'})`
+          : `${part} split (n = ${num(split?.[`n_${part}`]) ?? '?'})`;
+      plots.push({
+        name: slug(`heatmap-${part}-${metric}`, taken),
+        svg: heatmap({
+          title: `Benchmark: ${metric} by signature × model`,
+          subtitle: `${where}${lowerBetter ? '; lower is better' : ''}`,
+          rowLabel: 'Signature',
+          colLabel: 'Model',
+          rows: sigs,
+          cols: models,
+          values,
+          valueLabel: metric,
+        }),
+      });
+    }
+  }
+  const sets = input.predictions ?? [];
+  const rec = str(obj(d.recommended)?.signature);
+  for (const sg of sigs) {
+    const mine = sets.filter(s => s.signature === sg);
+    if (mine.length === 0) continue;
+    const roc = rocPlot(`ROC curves: signature ${sg}`, mine);
+    if (roc) plots.push({ name: slug(`roc-${sg}`, taken), svg: roc });
+    // Kaplan–Meier for the recommended signature only (one plot per model).
+    if (sg !== rec) continue;
+    for (const s of mine) {
+      const km = kmPlot(`Kaplan–Meier by predicted risk: ${sg} × ${s.label}`, s);
+      if (km) plots.push({ name: slug(`km-${sg}-${s.label}`, taken), svg: km });
+    }
+  }
+  return plots;
+}
+
+export function plotsFor(input: ReportInput): Plot[] {
+  const topN = input.topN ?? 20;
+  const taken = new Set<string>();
+  const d = input.data;
+  const sets = input.predictions ?? [];
+  switch (input.type) {
+    case 'FEATURE_SELECTION':
+      return featureSelectionPlots(d, topN, taken);
+    case 'MODEL_TRAINING': {
+      const plots: Plot[] = [];
+      const model = str(d.model) ?? 'model';
+      const imp = numberMap(d.importance);
+      const features = new Set(arr(d.features).filter((f): f is string => typeof f === 'string'));
+      const bars = imp ? topBars(imp, topN, features) : [];
+      if (bars.length) {
+        plots.push({
+          name: slug(`importance-${model}`, taken),
+          svg: barChart({
+            title: `${model}: feature importance`,
+            subtitle: `Top ${bars.length} of ${features.size} model features (final fit on all samples)`,
+            xLabel: 'Importance',
+            bars,
+          }),
+        });
+      }
+      // Selection inside CV folds: how often each feature was chosen (selection stability).
+      const freq = numberMap(obj(d.validation)?.selection_frequency);
+      if (freq && arr(d.selection).length) {
+        const fbars = topBars(freq, Math.max(topN, 30), features);
+        if (fbars.length) {
+          plots.push({
+            name: slug('cv-selection-frequency', taken),
+            svg: barChart({
+              title: 'Selection frequency across CV folds',
+              subtitle: 'Fraction of training folds whose selected signature contains the feature',
+              xLabel: 'Selection frequency',
+              bars: fbars,
+              domain: [0, 1],
+              legend: ['in the final model', 'not in the final model'],
+            }),
+          });
+        }
+      }
+      plots.push(...predictionPlots(sets, model, taken));
+      return plots;
+    }
+    case 'HYPERPARAMETER_TUNING':
+      return predictionPlots(sets, `${str(d.model) ?? 'model'} (nested CV)`, taken);
+    case 'PREDICTION':
+      return predictionPlots(sets, str(d.model) ?? 'model', taken);
+    case 'BENCHMARKING':
+      return benchmarkPlots(input, taken);
+    case 'PREPROCESSING':
+      return [];
+  }
 }

@@ -26,12 +26,16 @@ function heldOut(r: BenchmarkResult, ds: Dataset): PredictionSet[] {
   const idx = r.holdout[which];
   if (idx.length === 0) return [];
   const part = subsetSamples(ds, idx);
+  const seen = new Map<string, number>();
   return r.predictions.flatMap(p => {
+    // The same model code may be benchmarked twice with other arguments: "code", "code #2" ….
+    const k = (seen.get(`${p.signature}\u0000${p.model}`) ?? 0) + 1;
+    seen.set(`${p.signature}\u0000${p.model}`, k);
     const prediction = p[which];
     if (!prediction) return [];
     return [
       {
-        label: p.model,
+        label: k > 1 ? `${p.model} #${k}` : p.model,
         signature: p.signature,
         model: p.model,
         source: `${which} split, n = ${idx.length}`,

@@ -1,0 +1,202 @@
+/**
+ * Job result documents → export files and SVG plots: every SVG is well-formed XML (checked with
+ * fast-xml-parser's validator), holds the expected number of bars / curves / cells, escapes hostile
+ * feature names, and is byte-identical when built twice from the same input.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { buildReports } from '../../../../compute/reports/build';
+import { type ReportFile, type ReportInput } from '../../../../compute/reports/types';
+import {
+  benchmarkDoc,
+  featureSelectionDoc,
+  HOSTILE,
+  modelTrainingDoc,
+  survivalPredictions,
+} from './fixtures';
+
+const count = (svg: string, cls: string) => svg.split(`class="${cls}"`).length - 1;
+const byName = (files: ReportFile[]) => Object.fromEntries(files.map(f => [f.name, f]));
+
+/** Set REPORTS_OUT=/some/dir to look at the files. */
+function dump(files: ReportFile[], dir: string) {
+  const out = process.env.REPORTS_OUT;
+  if (!out) return;
+  mkdirSync(join(out, dir), { recursive: true });
+  for (const f of files) writeFileSync(join(out, dir, f.name), f.body);
+}
+
+function expectWellFormed(svg: string) {
+  expect(XMLValidator.validate(svg)).toBe(true);
+  const doc = new XMLParser({ ignoreAttributes: false }).parse(svg) as { svg?: unknown };
+  expect(doc.svg).toBeDefined();
+}
+
+async function twice(input: ReportInput) {
+  const a = await buildReports({ ...input, xlsx: false });
+  const b = await buildReports({ ...input, xlsx: false });
+  expect(b.map(f => f.name)).toEqual(a.map(f => f.name));
+  a.forEach((f, i) => expect(b[i]!.body).toEqual(f.body)); // deterministic, byte for byte
+  return a;
+}
+
+describe('FEATURE_SELECTION reports', () => {
+  let files: ReportFile[];
+  beforeAll(async () => {
+    files = await buildReports({ type: 'FEATURE_SELECTION', data: await featureSelectionDoc() });
+    dump(files, 'feature-selection');
+  });
+
+  it('exports the per-feature table as CSV, JSON and XLSX', () => {
+    const f = byName(files);
+    expect(Object.keys(f)).toEqual(
+      expect.arrayContaining(['features.csv', 'features.json', 'results.xlsx']),
+    );
+    const csv = f['features.csv']!.body as string;
+    expect(csv.split('\r\n')[0]).toBe(
+      'selector,feature,rank,score,selected,frequency,p_value,p_adjusted',
+    );
+    // 40 features ranked by each selector
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(1 + 80);
+    // hostile names: quoted and formula-escaped in the CSV
+    expect(csv).toContain(`"'=HYPERLINK(""x"")"`);
+    expect(csv).toContain('"<g1> & ""co"""');
+    const json = JSON.parse(f['features.json']!.body as string) as {
+      rows: Record<string, unknown>[];
+    };
+    const t = json.rows.filter(r => r.selector === 't_test');
+    expect(t.filter(r => r.selected === true)).toHaveLength(8);
+    expect(t[0]!.rank).toBe(1);
+    expect(typeof t[0]!.p_value).toBe('number'); // t_test has p-values
+    const st = json.rows.filter(r => r.selector === 'stability_selection');
+    expect(st.every(r => typeof r.frequency === 'number')).toBe(true);
+    expect(st.every(r => r.p_value === null)).toBe(true);
+    // the raw name, unescaped, in JSON
+    expect(json.rows.map(r => r.feature)).toContain('=HYPERLINK("x")');
+  });
+
+  it('draws importance bars (top 20) and stability frequencies with the threshold line', () => {
+    const f = byName(files);
+    const imp = f['importance-t_test.svg']!.body as string;
+    expectWellFormed(imp);
+    expect(count(imp, 'bar')).toBe(20);
+    expect(imp).toContain('&lt;g1&gt; &amp; &quot;co&quot;');
+    expect(imp).not.toContain('<g1>');
+    const st = f['stability-stability_selection.svg']!.body as string;
+    expectWellFormed(st);
+    expect(count(st, 'threshold')).toBe(1);
+    expect(count(st, 'bar')).toBeGreaterThan(0);
+    expect(st).toContain('threshold 0.6');
+  });
+
+  it('is deterministic', async () => {
+    await twice({ type: 'FEATURE_SELECTION', data: await featureSelectionDoc() });
+  });
+});
+
+describe('MODEL_TRAINING reports', () => {
+  it('exports folds, metrics, out-of-fold predictions; plots importance and one ROC curve', async () => {
+    const { data, predictions } = await modelTrainingDoc();
+    const files = await twice({ type: 'MODEL_TRAINING', data, predictions });
+    dump(files, 'model-training');
+    const f = byName(files);
+    const folds = (f['folds.csv']!.body as string).trimEnd().split('\r\n');
+    expect(folds).toHaveLength(5);
+    expect(folds[0]).toMatch(/^fold,n_train,n_test,n_features,roc_auc,accuracy/);
+    const preds = (f['predictions.csv']!.body as string).trimEnd().split('\r\n');
+    expect(preds[0]).toBe('group,sample_id,truth,predicted,proba_ctrl,proba_case');
+    expect(preds).toHaveLength(61); // every sample once, out of fold
+    expect(preds[1]).toMatch(/^1,'=S/); // sample ids "=S…" are formula-escaped
+    const roc = f['roc-test_centroid.svg']!.body as string;
+    expectWellFormed(roc);
+    expect(count(roc, 'curve')).toBe(1);
+    expect(count(roc, 'chance')).toBe(1);
+    expect(roc).toMatch(/AUC 0\.\d+/);
+    expect(count(f['importance-test_centroid.svg']!.body as string, 'bar')).toBe(5);
+    expect(f['cv-selection-frequency.svg']).toBeDefined();
+  });
+
+  it('skips ROC and Kaplan–Meier plots without held-out predictions', async () => {
+    const { data } = await modelTrainingDoc();
+    const files = await buildReports({ type: 'MODEL_TRAINING', data, xlsx: false });
+    expect(files.some(f => f.name.startsWith('roc-') || f.name.startsWith('km-'))).toBe(false);
+    expect(files.some(f => f.name === 'predictions.csv')).toBe(false);
+  });
+});
+
+describe('BENCHMARKING reports', () => {
+  it('exports the signature × model table; heatmaps and one ROC plot per signature', async () => {
+    const { data, predictions } = await benchmarkDoc();
+    const files = await twice({ type: 'BENCHMARKING', data, predictions });
+    dump(files, 'benchmark');
+    const f = byName(files);
+    const table = (f['benchmark.csv']!.body as string).trimEnd().split('\r\n');
+    expect(table).toHaveLength(1 + 3 * 2);
+    expect(table[0]).toMatch(/^signature,model,n_features,train_roc_auc,/);
+    expect(table[0]).toContain('validation_accuracy');
+    expect((f['signatures.csv']!.body as string).split('\r\n')[0]).toMatch(/recommended,features$/);
+    for (const name of ['heatmap-cv-roc_auc.svg', 'heatmap-validation-roc_auc.svg']) {
+      const svg = f[name]!.body as string;
+      expectWellFormed(svg);
+      expect(count(svg, 'cell')).toBe(6);
+      expect(svg).toContain('noise &lt;&amp;&gt;');
+    }
+    const rocs = files.filter(x => x.name.startsWith('roc-'));
+    expect(rocs).toHaveLength(3);
+    for (const r of rocs) {
+      expectWellFormed(r.body as string);
+      expect(count(r.body as string, 'curve')).toBe(2); // one per model
+    }
+    const preds = (f['predictions.csv']!.body as string).trimEnd().split('\r\n');
+    expect(preds[0]).toMatch(/^signature,model,group,sample_id,truth,predicted/);
+    expect(preds).toHaveLength(1 + 6 * 18);
+  });
+});
+
+describe('PREDICTION reports (survival)', () => {
+  it('draws Kaplan–Meier curves for the two predicted risk groups', async () => {
+    const set = survivalPredictions();
+    const data = {
+      model: 'coxnet',
+      predictions: set.parts[0]!.sampleIds.map((s, i) => ({
+        sampleId: s,
+        risk: (set.parts[0]!.prediction as { risk: Float64Array }).risk[i],
+      })),
+      metrics: { c_index: 0.7 },
+    };
+    const files = await twice({ type: 'PREDICTION', data, predictions: [set] });
+    dump(files, 'prediction-survival');
+    const f = byName(files);
+    const km = f['km-coxnet.svg']!.body as string;
+    expectWellFormed(km);
+    expect(count(km, 'curve')).toBe(2);
+    expect(km).toContain('Low predicted risk (n = 40');
+    expect(km).toContain('High predicted risk (n = 40');
+    expect(km).toMatch(/log-rank p = [0-9.e-]+/);
+    expect(f['roc-coxnet.svg']).toBeUndefined();
+    const csv = (f['predictions.csv']!.body as string).split('\r\n');
+    expect(csv[0]).toBe('group,sample_id,truth,time,event,risk');
+  });
+});
+
+it('hostile names never break the XML', async () => {
+  const files = await buildReports({
+    type: 'FEATURE_SELECTION',
+    xlsx: false,
+    data: {
+      selectors: [
+        {
+          selector: 'x',
+          selected: HOSTILE,
+          scores: Object.fromEntries(
+            [...HOSTILE, 'ctl\u0001char', ']]>'].map((h, i) => [h, 10 - i]),
+          ),
+        },
+      ],
+    },
+  });
+  const svg = files.find(f => f.name.endsWith('.svg'))!.body as string;
+  expectWellFormed(svg);
+  expect(count(svg, 'bar')).toBe(6);
+});
