@@ -5,8 +5,10 @@
  */
 
 // XML 1.0 forbids most C0 controls and unpaired surrogates; user-supplied names may contain them.
+/* eslint-disable no-control-regex -- matching control characters is the point */
 const INVALID_XML =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/* eslint-enable no-control-regex */
 
 /** Text or attribute value made safe for XML (& < > " ' escaped, invalid characters replaced). */
 export function esc(s: string): string {
