@@ -19,4 +19,6 @@ export interface JobsDeps {
   gpuAutoMinCells: number;
   /** Per-user quotas checked atomically at submit (API only; absent: unlimited). */
   quotas?: import('../quotas/quotas.service.js').QuotaLimits;
+  /** Test-only crash point (config.faultInjection; never set in production). */
+  fault?: import('../../config.js').FaultPoint | null;
 }

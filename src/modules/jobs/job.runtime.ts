@@ -39,6 +39,7 @@ export function jobsDeps(app: AppServices): JobsDeps {
     storage: app.storage,
     gpuAutoMinCells: app.config.gpuAutoMinCells,
     quotas: app.config.quotas,
+    fault: app.config.faultInjection,
   };
   built.set(app, deps);
   const stopReconciler = startReconciler(deps);

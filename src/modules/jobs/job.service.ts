@@ -291,6 +291,7 @@ async function insert(
     if (job.status === 'QUEUED' && !job.enqueuedAt) await enqueueJob(deps, job, true);
     return (await getJob(deps.knex, job.id)) ?? job;
   }
+  if (deps.fault === 'crash-after-commit') crashForFaultInjection(rows[0].job.id as string);
   const job = toJob(rows[0].job);
   publishEvents(deps.bus, [toEvent(rows[0].event, job.ownerId)]);
   if (job.status === 'PENDING') {
@@ -300,6 +301,18 @@ async function insert(
     await enqueueJob(deps, job, true);
   }
   return (await getJob(deps.knex, job.id)) ?? job;
+}
+
+/**
+ * Fault injection (chaos tests only, OMICSELECTOR_FAULT=crash-after-commit, ignored in
+ * production): die like a crash — SIGKILL, no exit handlers, no response — after the job row and
+ * its unconfirmed outbox flag are committed and before the BullMQ add. The reconciler of any
+ * other process (or of the restarted API) must then enqueue the job exactly once.
+ */
+function crashForFaultInjection(jobId: string): never {
+  process.stderr.write(`fault injection: crash-after-commit (job ${jobId})\n`);
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: SIGKILL did not end the process');
 }
 
 export async function submitJob(

@@ -9,6 +9,7 @@
  * at-most-once, a quiet stream also re-reads the store every `pollMs`, so the terminal event is
  * never missed (e.g. across a Redis restart). The stream ends after the terminal STATUS event.
  */
+import { log } from '../../logger.js';
 import { isTerminal, type JobEventRecord } from './job.model.js';
 import { fromPayload, type EventBus } from './job.events.js';
 
@@ -106,11 +107,27 @@ export async function openJobStream(
   async function* run(): AsyncGenerator<JobEventRecord> {
     let last = opts.afterSeq;
     let readStore = true;
+    let loadFailing = false;
     while (!feed.closed) {
       if (readStore) {
         readStore = false;
+        let unreachable = false;
         for (;;) {
-          const page = await opts.load(last, PAGE);
+          let page: JobEventRecord[];
+          try {
+            page = await opts.load(last, PAGE);
+          } catch (err) {
+            // The database is restarting or unreachable: keep the subscription (live events
+            // still arrive through Redis) and read the store again after pollMs.
+            if (!loadFailing)
+              log.warn('job stream: stored events unreadable; retrying', {
+                topic: opts.topic,
+                error: String(err),
+              });
+            loadFailing = unreachable = true;
+            break;
+          }
+          loadFailing = false;
           for (const e of page) {
             if (e.seq <= last) continue;
             last = e.seq;
@@ -119,6 +136,7 @@ export async function openJobStream(
           }
           if (page.length < PAGE) break;
         }
+        if (unreachable) readStore = true;
       }
       buffer.sort((a, b) => a.seq - b.seq);
       while (buffer.length) {
@@ -136,7 +154,7 @@ export async function openJobStream(
         yield e;
         if (isEnd(e)) return;
       }
-      if (readStore) continue;
+      if (readStore && !loadFailing) continue;
       // Quiet: wait for a live event; on timeout re-read the store (a lost pub/sub message).
       if (!(await feed.wait(opts.pollMs))) readStore = true;
     }
