@@ -6,7 +6,8 @@
  *
  * Why a copy: every CD update reads one column and the residual; a centred, scaled, contiguous
  * column makes that inner product a plain dot product (no per-element `(x - m) / s`), which is
- * where all the time goes. The copy is n·p doubles, the same as the input.
+ * where all the time goes. The copy is n·p doubles, the same as the input (or a view of a
+ * caller's reusable buffer).
  */
 import { checkAbort } from '../core/method';
 
@@ -40,9 +41,12 @@ export function makeDesign(
   rows: ArrayLike<number> | null,
   opts: { standardize: boolean; intercept: boolean },
   signal?: AbortSignal,
+  buffer?: Float64Array,
 ): Design {
   const n = rows ? rows.length : nAll;
-  const x = new Float64Array(n * p);
+  // A caller fitting many row subsets (stability selection) passes one buffer for all of them:
+  // allocating (and page-faulting) a fresh n·p copy per fit cost as much as building it.
+  const x = buffer && buffer.length >= n * p ? buffer.subarray(0, n * p) : new Float64Array(n * p);
   const mean = new Float64Array(p);
   const scale = new Float64Array(p);
   const sd = new Float64Array(p);

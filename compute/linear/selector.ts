@@ -119,6 +119,46 @@ export function foldIds(ds: Dataset, k: number, ctx: RunContext): Int32Array {
   return stratifiedAssignment(defaultStrata(ds), k, ctx.rng.fork(0));
 }
 
+function notConverged(args: Pick<PenalisedArgs, 'max_iter'>): Error {
+  return new Error(`coordinate descent did not converge within max_iter = ${args.max_iter} passes`);
+}
+
+/**
+ * Index of the fit at a fixed alpha: the last point of the warm-start route (fitElnet `warmTo`);
+ * throws when max_iter stopped the route before it reached alpha.
+ */
+export function fixedAlphaIndex(
+  fit: ElnetFit,
+  args: Pick<PenalisedArgs, 'alpha' | 'max_iter'>,
+): number {
+  const m = fit.fit.lambdas.length - 1;
+  if (m < 0 || fit.fit.lambdas[m] !== args.alpha) throw notConverged(args);
+  return m;
+}
+
+/**
+ * Score per feature: the standardised effect β_j·sd_j (equal to the working coefficient when
+ * standardize = true); multiclass: the L2 norm over the classes. `beta` is original-scale,
+ * K blocks of p.
+ */
+export function penalisedScores(
+  beta: Float64Array,
+  sd: Float64Array,
+  p: number,
+  K: number,
+): Float64Array {
+  const scores = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let c = 0; c < K; c++) {
+      const b = beta[c * p + j]! * sd[j]!;
+      s += b * b;
+    }
+    scores[j] = Math.sqrt(s);
+  }
+  return scores;
+}
+
 export async function runPenalised(
   ds: Dataset,
   args: PenalisedArgs,
@@ -144,8 +184,8 @@ export async function runPenalised(
   let m: number;
   let curve: CvCurve | null = null;
   if (args.alpha !== null) {
-    fit = fitElnet(ds.data, n, p, null, target, { ...opts, lambdas: [args.alpha] });
-    m = 0;
+    fit = fitElnet(ds.data, n, p, null, target, { ...opts, warmTo: args.alpha });
+    m = fixedAlphaIndex(fit, args);
   } else {
     const foldid = foldIds(ds, args.cv, ctx);
     const res = await cvElnet(ds.data, n, p, target, opts, foldid, {
@@ -158,24 +198,11 @@ export async function runPenalised(
     m = args.lambda_rule === 'min' ? curve.indexMin : curve.index1se;
   }
   checkAbort(ctx.signal);
-  if (fit.fit.lambdas.length === 0) {
-    throw new Error(
-      `coordinate descent did not converge within max_iter = ${args.max_iter} passes`,
-    );
-  }
+  if (fit.fit.lambdas.length === 0) throw notConverged(args);
   const K = fit.fit.nClasses;
   const std = workingScale(fit.fit, p, m);
   const { beta, intercept } = originalScale(fit.fit, fit.scale, m);
-  const scores = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    let s = 0;
-    for (let c = 0; c < K; c++) {
-      // Standardised effect: β_j·sd_j (equals the working coefficient when standardize = true).
-      const b = beta[c * p + j]! * fit.scale.sd[j]!;
-      s += b * b;
-    }
-    scores[j] = Math.sqrt(s);
-  }
+  const scores = penalisedScores(beta, fit.scale.sd, p, K);
   const usable = fit.scale.usable;
   const nonzero = (j: number): boolean => {
     for (let c = 0; c < K; c++) if (std[c * p + j] !== 0) return true;

@@ -16,6 +16,7 @@ import { shareDataset } from '../evaluation/cross-validate';
 import { registryResolver, type Resolver } from '../evaluation/pipeline';
 import { defaultStrata } from '../resampling/strata';
 import { BUILTIN_BATCHED } from './batched';
+import { CD_CHUNK_MODULE, type CdChunkTask, cdChunkTasks } from './float64';
 import { nogueiraStability, pferBound, type StabilityIndex } from './nogueira';
 
 export interface StabilityOptions {
@@ -173,11 +174,31 @@ export async function stabilitySelection(
       `path=batched: no batched kernel for ${opts.base} with these arguments (needs lasso / elastic_net with a fixed alpha on a continuous or binary outcome without missing values)`,
     );
   }
+  const threads = Math.max(1, Math.min(ctx.threads ?? defaultThreads(), m));
+  const custom = resolver !== registryResolver;
+  if (!sets && !custom) {
+    // glmnet-style selectors at a fixed alpha: chunks of subsamples fitted straight from the
+    // shared matrix (float64.ts), the same sets as the per-subsample selector runs below.
+    const shared = threads > 1 ? shareDataset(ds) : ds;
+    const tasks = cdChunkTasks(shared, opts.base, baseArgs, baseK, subsamples, threads * 4);
+    if (tasks) {
+      const chunks = await parallelMap<CdChunkTask, Int32Array[]>(
+        CD_CHUNK_MODULE,
+        'cdChunk',
+        tasks,
+        {
+          threads,
+          signal: ctx.signal,
+          onDone: (done, total) => ctx.progress(done / total, `subsample chunk ${done}/${total}`),
+        },
+      );
+      sets = chunks.flat();
+      path = threads > 1 ? 'threads' : 'in-process';
+    }
+  }
   if (!sets) {
-    const threads = Math.max(1, Math.min(ctx.threads ?? defaultThreads(), m));
     const onDone = (done: number, total: number): void =>
       ctx.progress(done / total, `subsample ${done}/${total}`);
-    const custom = resolver !== registryResolver;
     const shared = threads > 1 && !custom ? shareDataset(ds) : ds;
     const tasks: SubsampleTask[] = subsamples.map((idx, i) => ({
       ds: shared,
