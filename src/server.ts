@@ -23,7 +23,7 @@ import { WebSocketServer } from 'ws';
 import type { AppServices, Context } from './context.js';
 import { AppError, formatError, isErrorCode } from './errors.js';
 import {
-  characterLimitPlugin,
+  characterLimitMiddleware,
   enforcePageSize,
   limitParseOptions,
   limitRules,
@@ -328,7 +328,6 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     validationRules: limits,
     parseOptions: limitParseOptions(opLimits),
     plugins: [
-      characterLimitPlugin(opLimits),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainWebSockets,
       operationMetrics(metrics),
@@ -343,6 +342,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     '/graphql',
     graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
     express.json({ limit: config.httpBodyLimitBytes }),
+    characterLimitMiddleware(opLimits),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => {
         const em = orm.em.fork();

@@ -12,7 +12,8 @@
  *   document where every `first`/`last` argument is a literal: variables count as the largest
  *   page (armor alone would cost `first: $n` as 1) and omitted ones as their schema default.
  * - directives: graphql-armor max-directives 2.3.1.
- * - characters: graphql-armor character-limit 2.3.1 (Apollo plugin; the same check for sockets).
+ * - characters: graphql-armor's character-limit check and wording, as an Express middleware (armor's
+ *   Apollo plugin throws from `requestDidStart`, an HTTP 500 on Apollo Server 5) and for sockets.
  * - tokens: graphql-js's own `maxTokens` parse option (the counter armor's max-tokens plugin
  *   re-implements; armor's Apollo integration would parse every document twice).
  * - page size: every connection field's `first`/`last` is 1..MAX_PAGE_SIZE, checked before its
@@ -21,7 +22,6 @@
  * Limit errors are reported as validation errors (never thrown out of `validate`), so they come
  * back as BAD_USER_INPUT / GRAPHQL_VALIDATION_FAILED next to any other validation error.
  */
-import { ApolloServerCharacterLimitPlugin } from '@escape.tech/graphql-armor-character-limit';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
@@ -49,6 +49,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors.js';
 
 /** Largest page any connection field returns (GitHub's rule: 1..100). */
@@ -395,9 +396,29 @@ export function limitParseOptions(limits: OperationLimits): ParseOptions {
   return { maxTokens: limits.maxTokens };
 }
 
-/** Apollo plugin: armor's character limit (BAD_USER_INPUT, before parsing). */
-export function characterLimitPlugin(limits: OperationLimits) {
-  return ApolloServerCharacterLimitPlugin({ maxLength: limits.maxCharacters }) as object;
+/** The character-limit message (graphql-armor character-limit's wording). */
+export function characterLimitError(limits: OperationLimits, length: number): GraphQLError {
+  return new GraphQLError(
+    `Query exceeds the maximum allowed length of ${limits.maxCharacters}, found ${length}.`,
+    { extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED' } },
+  );
+}
+
+/**
+ * Express middleware (after the body parser, before Apollo): a query text over the character
+ * limit is answered 400 before parsing. graphql-armor's `ApolloServerCharacterLimitPlugin` throws
+ * from `requestDidStart`, which Apollo Server 5 turns into an HTTP 500.
+ */
+export function characterLimitMiddleware(limits: OperationLimits) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const body = req.body as { query?: unknown } | undefined;
+    const query = typeof body?.query === 'string' ? body.query : req.query?.query;
+    if (typeof query === 'string' && query.length > limits.maxCharacters) {
+      res.status(400).json({ errors: [characterLimitError(limits, query.length).toJSON()] });
+      return;
+    }
+    next();
+  };
 }
 
 export type PreparedOperation = { document: DocumentNode } | { errors: GraphQLError[] };
@@ -418,13 +439,7 @@ export function operationPreparer(
   const cache = new Map<string, PreparedOperation>();
   const prepare = (query: string): PreparedOperation => {
     if (query.length > limits.maxCharacters) {
-      return {
-        errors: [
-          new GraphQLError(
-            `Query exceeds the maximum allowed length of ${limits.maxCharacters}, found ${query.length}.`,
-          ),
-        ],
-      };
+      return { errors: [characterLimitError(limits, query.length)] };
     }
     let document: DocumentNode;
     try {

@@ -118,7 +118,8 @@ describe('cost', () => {
   };
 
   it('costs `first: $n` as the largest page and an omitted `first` as the default', () => {
-    const page = (arg: string) => cost(`query($n: Int!) { datasets${arg} { nodes { id name } } }`);
+    const page = (arg: string) =>
+      cost(`query($n: Int!) { datasets${arg} { edges { cursor node { id name } } } }`);
     const literal = (n: number) => page(`(first: ${n})`);
     expect(page('(first: $n)')).toBe(literal(MAX_PAGE_SIZE));
     expect(page('')).toBe(literal(20)); // the schema default of datasets.first
