@@ -11,7 +11,9 @@
  *     store replay) on the other API sees the job's status changes too. Both APIs run with a 5 min
  *     store re-read interval (JOBS_SUBSCRIPTION_POLL_MS), so events that arrive within the test's
  *     limits came through Redis pub/sub, not through the fallback poll;
- *  3. a dataset uploaded through API #1 is listed and readable (values) through API #2, and a token
+ *  3. a cancel sent to API #1 reaches the worker running the job (it frees its slot) and the
+ *     client following the job on API #2 (CANCELLED is published by API #1);
+ *  4. a dataset uploaded through API #1 is listed and readable (values) through API #2, and a token
  *     issued by one API is accepted by the other (same JWT_SECRET).
  *
  * Loaded 2-core machine: every wait polls with a generous deadline; nothing sleeps for a fixed time
@@ -22,6 +24,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { type GqlResponse, type TestApp } from '../helpers/app';
 import { databaseUrl, testEnv } from '../helpers/env';
 import {
@@ -374,7 +377,10 @@ describe('two APIs and two workers on one PostgreSQL, Redis and S3', () => {
     const client = wsClient(watcher.wsUrl, token);
     try {
       // Live only (no replay from the store): proves the API #2 ← Redis → API #1/worker path.
-      const mine = subscribe<{ myJobUpdates: EventView }>(client, op('MyJobUpdates'));
+      // Pub/sub is at-most-once: a slow SUBSCRIBE on a loaded box may miss QUEUED (sent at
+      // submit), so wait a little longer than the helper's default and only require the later
+      // changes, which come seconds after.
+      const mine = subscribe<{ myJobUpdates: EventView }>(client, op('MyJobUpdates'), {}, 1500);
       await mine.ready;
       const job = (
         await gqlOk<{ submitJob: JobView }>(
@@ -440,15 +446,92 @@ describe('two APIs and two workers on one PostgreSQL, Redis and S3', () => {
       );
       const liveSeqs = live().map(e => e.seq);
       expect(liveSeqs).toEqual([...new Set(liveSeqs)].sort((a, b) => a - b));
-      expect(
-        live()
-          .filter(e => e.kind === 'STATUS')
-          .map(e => e.status),
-      ).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
+      const liveStatuses = live()
+        .filter(e => e.kind === 'STATUS')
+        .map(e => e.status);
+      expect(liveStatuses.filter(x => x !== 'QUEUED')).toEqual(['RUNNING', 'COMPLETED']);
+      expect(liveStatuses.indexOf('QUEUED')).toBeLessThanOrEqual(0); // first, if seen at all
       await mine.dispose();
       await sub.dispose();
     } finally {
       await client.dispose();
+    }
+  });
+
+  test('a cancel sent to API #1 reaches the worker running the job and the client on API #2', async () => {
+    const job = (
+      await gqlOk<{ submitJob: JobView }>(
+        api2,
+        'SubmitJob',
+        {
+          input: {
+            datasetId,
+            type: 'FEATURE_SELECTION',
+            device: 'CPU',
+            config: slowSelection(20_000),
+          },
+        },
+        token,
+      )
+    ).submitJob;
+    // Running (and past its first progress) on one of the workers.
+    let running: Settled | undefined;
+    await until(
+      async () => {
+        const r = await api2.gql<{ job: Settled & { lastSeq: number } }>(
+          `query($id: ID!) { job(id: $id) { id status attempts workerId lastSeq result { attempt } } }`,
+          { id: job.id },
+          token,
+        );
+        running = r.data?.job;
+        return running?.status === 'RUNNING' && r.data!.job.lastSeq >= 3;
+      },
+      240_000,
+      () => `job never ran: ${JSON.stringify(running)}`,
+    );
+    const client = wsClient(api2.wsUrl, token);
+    try {
+      const sub = subscribe<{ jobUpdates: EventView }>(client, op('JobUpdates'), {
+        jobId: job.id,
+        afterSeq: 0,
+      });
+      await sub.ready;
+      // The CANCELLED event is written and published by API #1, which handles the mutation.
+      const cancelled = await gqlOk<{ cancelJob: JobView }>(
+        api1,
+        'CancelJob',
+        { id: job.id },
+        token,
+      );
+      expect(cancelled.cancelJob.status).toBe('CANCELLED');
+      await completed(sub.done, 120_000, `jobUpdates(${job.id}) on API #2 after cancel`);
+      const events = sub.results.map(r => r.data!.jobUpdates);
+      expect(events.map(e => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.at(-1)).toMatchObject({ kind: 'STATUS', status: 'CANCELLED' });
+      expect(events.filter(e => e.status === 'COMPLETED')).toHaveLength(0);
+      await sub.dispose();
+    } finally {
+      await client.dispose();
+    }
+    // The worker that held it stopped the compute: it is free for the next job (its heartbeat
+    // lists no running job) long before 20,000 subsamples could have finished.
+    const pid = pidOf(running!.workerId);
+    const redis = new Redis(testEnv().redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      const prefix = api1.config.redisPrefix;
+      let beat = '';
+      await until(
+        async () => {
+          const ids = await redis.zrange(`${prefix}:workers`, 0, -1);
+          const id = ids.find(x => x.includes(`-${pid}-`));
+          beat = id ? ((await redis.get(`${prefix}:worker:${id}`)) ?? '') : '';
+          return beat !== '' && !beat.includes(job.id);
+        },
+        60_000,
+        () => `worker ${pid} still reports the job: ${beat}`,
+      );
+    } finally {
+      redis.disconnect();
     }
   });
 });
