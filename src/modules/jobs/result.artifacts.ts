@@ -44,9 +44,11 @@ export function contentTypeOf(key: string): string {
 }
 
 /**
- * MODEL: the key the result names as its model, a `model.*` / `model-*` file or anything under a
- * `models/` folder; PLOT: images or a `plots/` folder; EXPORT: tables/documents or an
- * `exports/`/`reports/` folder; DATA: the rest (e.g. `preprocessed.bin`).
+ * MODEL: a key the result names as its model, `model.json` / `model.bin` (optionally `model-v2.json`)
+ * at the run's top level, or anything under `models/`. Files under `reports/` or `exports/` are
+ * EXPORT (PLOT when images) whatever their names (`reports/model_features.csv` is a table).
+ * PLOT: images or a `plots/` folder; EXPORT: tables and documents; DATA: the rest
+ * (e.g. `preprocessed.bin`).
  */
 export function artifactKind(
   key: string,
@@ -56,13 +58,15 @@ export function artifactKind(
   const base = (parts.at(-1) ?? '').toLowerCase();
   const dirs = parts.slice(0, -1).map(p => p.toLowerCase());
   const ext = extOf(key);
-  if (modelKeys.has(key) || /^model([._-]|$)/.test(base) || dirs.includes('models')) {
-    return ArtifactKind.MODEL;
+  if (modelKeys.has(key)) return ArtifactKind.MODEL;
+  if (dirs.includes('reports') || dirs.includes('exports')) {
+    return PLOT_EXT.has(ext) ? ArtifactKind.PLOT : ArtifactKind.EXPORT;
   }
   if (PLOT_EXT.has(ext) || dirs.includes('plots')) return ArtifactKind.PLOT;
-  if (EXPORT_EXT.has(ext) || dirs.includes('exports') || dirs.includes('reports')) {
-    return ArtifactKind.EXPORT;
+  if (dirs.includes('models') || /^model(-v?\d+)?\.(json|bin)$/.test(base)) {
+    return ArtifactKind.MODEL;
   }
+  if (EXPORT_EXT.has(ext)) return ArtifactKind.EXPORT;
   return ArtifactKind.DATA;
 }
 
@@ -121,7 +125,8 @@ export async function listArtifacts(
         ...a,
         contentType: contentTypeOf(a.key),
         bytes: stat.size,
-        createdAt: stat.lastModified,
+        // A Date of this realm (fs.stat's may come from another one under jest, failing the scalar).
+        createdAt: new Date(new Date(stat.lastModified).getTime()),
         downloadUrl: url,
         expiresAt: expiryOf(url) ?? fallback,
       };
