@@ -82,7 +82,7 @@ export function rocPlot(title: string, sets: readonly PredictionSet[]): string |
     first.parts[0]?.truth.kind === 'binary' ? first.parts[0].truth.classes[1] : 'positive';
   return lineChart({
     title,
-    subtitle: `Held-out predictions (${first.source}); positive class: ${positive}`,
+    subtitle: `${first.source}; positive class: ${positive}`,
     xLabel: 'False positive rate (1 − specificity)',
     yLabel: 'True positive rate (sensitivity)',
     series,

@@ -3,14 +3,22 @@
  * numbers, booleans booleans, text is written as text (never as a formula, so user-supplied names
  * cannot inject one — the CSV needs its apostrophe escaping, the workbook does not).
  */
-import ExcelJS from 'exceljs';
+import type * as ExcelJSTypes from 'exceljs';
 import { type Table } from './types';
+
+/**
+ * exceljs takes ~1–2 s to load: load it when a workbook is written, not whenever a job's compute
+ * process starts.
+ */
+function excel(): typeof ExcelJSTypes {
+  return require('exceljs') as typeof ExcelJSTypes;
+}
 
 /** Fixed document dates so the workbook's metadata does not depend on when it was built. */
 const EPOCH = new Date(Date.UTC(2000, 0, 1));
 
 export async function toXlsx(tables: readonly Table[]): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (excel().Workbook)();
   wb.creator = 'OmicSelector';
   wb.created = EPOCH;
   wb.modified = EPOCH;
@@ -28,7 +36,7 @@ export async function toXlsx(tables: readonly Table[]): Promise<Buffer> {
 
 /** Read a workbook back: sheet name → rows of cell values (header first). For tests and tools. */
 export async function readXlsx(body: Buffer): Promise<Map<string, unknown[][]>> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (excel().Workbook)();
   await wb.xlsx.load(body as unknown as ArrayBuffer);
   const out = new Map<string, unknown[][]>();
   wb.eachSheet(ws => {

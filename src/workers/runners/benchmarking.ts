@@ -38,7 +38,7 @@ function heldOut(r: BenchmarkResult, ds: Dataset): PredictionSet[] {
         label: k > 1 ? `${p.model} #${k}` : p.model,
         signature: p.signature,
         model: p.model,
-        source: `${which} split, n = ${idx.length}`,
+        source: `final fits on the held-out ${which} split (n = ${idx.length})`,
         parts: [{ group: which, sampleIds: part.sampleIds, truth: part.outcome, prediction }],
       },
     ];

@@ -78,7 +78,7 @@ export const runPrediction: Runner = async rc => {
       : [
           {
             label: state.code,
-            source: 'this dataset',
+            source: `predictions on this job's dataset (n = ${ds.nSamples})`,
             parts: [{ group: 'all', sampleIds: ds.sampleIds, truth: ds.outcome, prediction: pred }],
           },
         ];

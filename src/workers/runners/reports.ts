@@ -55,7 +55,7 @@ export function outOfFold(cv: CvResult, ds: Dataset, label: string): PredictionS
     });
   }
   if (parts.length === 0) return [];
-  return [{ label, source: `out-of-fold, ${parts.length} folds`, parts }];
+  return [{ label, source: `out-of-fold predictions (${parts.length} folds)`, parts }];
 }
 
 /** Drop the (large, typed-array) held-out predictions before the result document is stored. */

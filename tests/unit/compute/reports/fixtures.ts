@@ -109,7 +109,7 @@ export async function modelTrainingDoc(): Promise<{
       modelArtifact: 'jobs/x/attempt-1/model.json',
       validation: { ...cv, folds: cv.folds.map(({ prediction: _p, test_index: _t, ...f }) => f) },
     }),
-    predictions: [{ label: 'test_centroid', source: 'out-of-fold, 4 folds', parts }],
+    predictions: [{ label: 'test_centroid', source: 'out-of-fold predictions (4 folds)', parts }],
   };
 }
 
@@ -141,7 +141,7 @@ export async function benchmarkDoc(): Promise<{
       label: `${p.model}#${i % 2}`,
       signature: p.signature,
       model: p.model,
-      source: `validation split, n = ${val.nSamples}`,
+      source: `final fits on the held-out validation split (n = ${val.nSamples})`,
       parts: [
         {
           group: 'validation',
@@ -176,7 +176,7 @@ export function survivalPredictions(seed = 3, n = 80): PredictionSet {
   });
   return {
     label: 'coxnet',
-    source: 'this dataset',
+    source: "predictions on this job's dataset (n = 80)",
     parts: [
       {
         group: 'all',
