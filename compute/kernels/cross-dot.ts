@@ -176,25 +176,76 @@ export function sampleSquaredNorms(x: Float64Array, n: number, p: number): Float
 }
 
 /**
- * Float32 cross products on the active TensorFlow.js backend (native TensorFlow, else WASM SIMD):
- * C = Xᵀ-samples · Y-samples as a row-major Float64Array. Used only to *screen* candidates (kNN
- * neighbours) whose exact float64 values are then recomputed; the transposed operand is
- * materialised first because matMul with transposeA is several times slower on wasm.
+ * Float32 cross products on the active TensorFlow.js backend (native TensorFlow, else WASM SIMD)
+ * for *screening* only: callers bound the float32 error (see `F32_DOT_ERROR`) and recompute in
+ * float64 whatever the bound cannot decide.
+ *
+ * The operands are centred by `center` (per-feature values, e.g. training means; distances do not
+ * change, norms — and with them the error bound — shrink) and rounded to float32 here. `x` is
+ * laid out row-major nx × p while being converted (tfjs matMul with a transposed operand is
+ * several times slower on wasm), `y` is column-major already, i.e. row-major p × ny.
+ * Returns C (row-major nx × ny, float32) and the squared norms of the centred float64 rows.
  */
-export async function crossDotF32(
+export async function centredCrossDotF32(
   x: Float64Array,
   nx: number,
   y: Float64Array,
   ny: number,
   p: number,
-): Promise<{ c: Float64Array; backend: string }> {
+  center: Float64Array,
+  yCache?: { y32: Float32Array; norms: Float64Array },
+): Promise<{ c: Float32Array; xNorms: Float64Array; yNorms: Float64Array; backend: string }> {
   const backend = await initTensorBackend();
-  const out = tf.tidy(() => {
-    const a = tf.transpose(tf.tensor2d(Float32Array.from(x), [p, nx]));
-    const b = tf.tensor2d(Float32Array.from(y), [p, ny]);
-    return tf.matMul(a, b);
-  });
-  const data = (await out.data()) as Float32Array;
+  const x32 = new Float32Array(nx * p);
+  const xNorms = new Float64Array(nx);
+  // Blocks of 16 features: 16 contiguous read streams, contiguous 16-value runs written.
+  for (let j0 = 0; j0 < p; j0 += 16) {
+    const j1 = Math.min(p, j0 + 16);
+    for (let a = 0; a < nx; a++) {
+      let ss = 0;
+      const o = a * p;
+      for (let j = j0; j < j1; j++) {
+        const v = x[j * nx + a]! - center[j]!;
+        x32[o + j] = v;
+        ss += v * v;
+      }
+      xNorms[a] += ss;
+    }
+  }
+  const { y32, norms: yNorms } = yCache ?? centredF32Columns(y, ny, p, center);
+  const out = tf.tidy(() => tf.matMul(tf.tensor2d(x32, [nx, p]), tf.tensor2d(y32, [p, ny])));
+  const c = (await out.data()) as Float32Array;
   out.dispose();
-  return { c: Float64Array.from(data), backend };
+  return { c, xNorms, yNorms, backend };
+}
+
+/** y − center as float32 (same column-major layout) and the centred float64 squared norms. */
+export function centredF32Columns(
+  y: Float64Array,
+  ny: number,
+  p: number,
+  center: Float64Array,
+): { y32: Float32Array; norms: Float64Array } {
+  const y32 = new Float32Array(ny * p);
+  const norms = new Float64Array(ny);
+  for (let j = 0; j < p; j++) {
+    const off = j * ny;
+    const cj = center[j]!;
+    for (let b = 0; b < ny; b++) {
+      const v = y[off + b]! - cj;
+      y32[off + b] = v;
+      norms[b] += v * v;
+    }
+  }
+  return { y32, norms };
+}
+
+/**
+ * |computed x·y − x·y| ≤ factor · ‖x‖‖y‖ for a length-p dot product: float32 inputs rounded from
+ * float64 (2u) plus any float32 summation order, with or without FMA (γ_p ≤ 1.01·p·u while
+ * p·u < 0.01) — the standard bound with Σ|x_j y_j| ≤ ‖x‖‖y‖ (Cauchy–Schwarz).
+ */
+export function dotErrorFactor(p: number, precision: 'f32' | 'f64'): number {
+  const u = precision === 'f32' ? 2 ** -24 : 2 ** -53;
+  return (p + 3) * u * 1.02;
 }

@@ -6,9 +6,10 @@
  * neighbours are at distance 0 only those count (weight 1 each), as scikit-learn.
  * predict_proba = per-class weight sums / total; the predicted class is the first class with the
  * largest probability (scikit-learn's mode / weighted_mode tie rule). Regression: (weighted) mean.
- * Neighbour order: squared distance, then training row index. Distances come from the GEMM form
- * ‖a‖² + ‖b‖² − 2a·b (compute/kernels/cross-dot.ts); the candidates near the k-th are re-ranked on
- * exactly computed differences so cancellation cannot reorder close neighbours.
+ * Neighbour order: squared distance Σ (a_j − b_j)² in float64, then training row index. The GEMM
+ * form ‖a‖² + ‖b‖² − 2a·b (compute/kernels/cross-dot.ts; float64, or a float32 tensor GEMM for
+ * large inputs) only screens: with a rigorous bound on its error, every row that can still be
+ * among the k nearest is re-ranked on exact differences (see `neighbours`).
  */
 import { type ArgSpecs } from '../core/args';
 import { selectFeaturesByName, type Dataset } from '../core/dataset';
@@ -19,7 +20,15 @@ import {
   type ModelState,
   type Prediction,
 } from '../core/method';
-import { crossDot, crossDotBlock, crossDotF32, sampleSquaredNorms } from '../kernels/cross-dot';
+import {
+  centredCrossDotF32,
+  centredF32Columns,
+  crossDot,
+  crossDotBlock,
+  dotErrorFactor,
+  sampleSquaredNorms,
+} from '../kernels/cross-dot';
+import { initTensorBackend } from '../core/tensor';
 import { assertComplete } from '../selectors/mrmr';
 import { decodeF64, encodeF64 } from '../kernels/base64';
 
@@ -44,23 +53,34 @@ interface KnnTarget {
   values?: Float64Array;
 }
 
-const EXTRA = 8;
 /** Multiply-adds above which predictAsync screens neighbours with a float32 tensor GEMM. */
-const F32_SCREEN_WORK = 5e8;
+const F32_SCREEN_WORK = 1e7;
+/** Queries per exact re-ranking sweep (bounds the candidate-pair buffers). */
+const QUERY_BLOCK = 256;
 
-function toRowMajor(x: Float64Array, n: number, p: number): Float64Array {
-  const out = new Float64Array(n * p);
-  for (let j = 0; j < p; j++) {
-    const off = j * n;
-    for (let i = 0; i < n; i++) out[i * p + j] = x[off + i]!;
+/** Screened cross products and the norms / error factor that bound them. */
+interface Screen {
+  /** x·y per (query, training row), row-major m × n, float32 or float64. */
+  dots: Float32Array | Float64Array;
+  qNorms: Float64Array;
+  xNorms: Float64Array;
+  /** |dots − exact| ≤ factor · √(qNorm · xNorm). */
+  factor: number;
+}
+
+/** The query's values in the model's feature order: zero-copy when the columns already match. */
+export function alignedData(ds: Dataset, names: readonly string[]): Float64Array {
+  const own = ds.featureNames;
+  if (own === names || (own.length === names.length && own.every((f, j) => f === names[j]))) {
+    return ds.data;
   }
-  return out;
+  return selectFeaturesByName(ds, names).data;
 }
 
 export class KnnModel implements FittedModel {
   readonly code = 'knn';
   private readonly norms: Float64Array;
-  private rows: Float64Array | undefined;
+  private f32: { mean: Float64Array; y32: Float32Array; norms: Float64Array } | undefined;
 
   constructor(
     readonly featureNames: string[],
@@ -72,84 +92,152 @@ export class KnnModel implements FittedModel {
     this.norms = sampleSquaredNorms(x, n, featureNames.length);
   }
 
-  /** Indices and distances of the k nearest training rows for each row of `ds`. */
-  neighbours(ds: Dataset, dots: Float64Array): { idx: Int32Array; dist: Float64Array; k: number } {
-    const q = selectFeaturesByName(ds, this.featureNames);
-    const m = q.nSamples;
+  /**
+   * Indices and distances of the k nearest training rows for each query row, from screened
+   * products. Every screened squared distance d̃ = ‖q‖² + ‖x‖² − 2q·x carries a rigorous error
+   * bound e (the product's bound from `screen.factor`, plus float64 rounding of norms and of the
+   * exact differences); a training row can be among the k nearest only if d̃ − e ≤ U_k, the k-th
+   * smallest d̃ + e. Exactly those rows are re-ranked on Σ (q_j − x_j)² computed in float64 (the
+   * same sum, in the same order, whatever the screen), ordered by (distance, row). So the answer
+   * does not depend on the screen's precision — float32 only costs a few more candidates.
+   */
+  neighbours(
+    q: Float64Array,
+    m: number,
+    screen: Screen,
+  ): { idx: Int32Array; dist: Float64Array; k: number } {
     const p = this.featureNames.length;
     const n = this.n;
     const k = Math.min(this.args.n_neighbors, n);
-    const qn = sampleSquaredNorms(q.data, m, p);
+    const { dots, qNorms, xNorms } = screen;
+    const F = 2 * screen.factor;
+    const G = 4 * (p + 4) * 2 ** -53 + 1e-15;
     const idx = new Int32Array(m * k);
     const dist = new Float64Array(m * k);
-    const cand = Int32Array.from({ length: n }, (_, i) => i);
-    const d2 = new Float64Array(n);
-    const exact = new Float64Array(n);
-    // Row-major copies so the exact re-ranking reads contiguous rows, not stride-n columns.
-    const qRows = toRowMajor(q.data, m, p);
-    const xRows = (this.rows ??= toRowMajor(this.x, n, p));
-    for (let a = 0; a < m; a++) {
-      for (let i = 0; i < n; i++)
-        d2[i] = Math.max(0, qn[a]! + this.norms[i]! - 2 * dots[a * n + i]!);
-      cand.sort((u, v) => d2[u]! - d2[v]! || u - v);
-      // Re-rank the leading candidates on exact squared differences.
-      const c = Math.min(n, k + EXTRA);
-      const lead = Array.from(cand.subarray(0, c));
-      const qa = a * p;
-      for (const i of lead) {
-        const xi = i * p;
-        let s = 0;
-        for (let j = 0; j < p; j++) {
-          const d = qRows[qa + j]! - xRows[xi + j]!;
-          s += d * d;
+    const lo = new Float64Array(n);
+    const topHi = new Float64Array(k);
+    let pa = new Int32Array(1024);
+    let pi = new Int32Array(1024);
+    const start = new Int32Array(QUERY_BLOCK + 1);
+    for (let a0 = 0; a0 < m; a0 += QUERY_BLOCK) {
+      const a1 = Math.min(m, a0 + QUERY_BLOCK);
+      let np = 0;
+      for (let a = a0; a < a1; a++) {
+        start[a - a0] = np;
+        const qa = qNorms[a]!;
+        const row = a * n;
+        let filled = 0;
+        for (let i = 0; i < n; i++) {
+          const xi = xNorms[i]!;
+          const d = qa + xi - 2 * dots[row + i]!;
+          const e = F * Math.sqrt(qa * xi) + G * (qa + xi);
+          lo[i] = d - e;
+          const hi = d + e;
+          // The k smallest upper bounds, ascending (k is small: insertion).
+          if (filled < k) filled++;
+          else if (!(hi < topHi[k - 1]!)) continue;
+          let t = filled - 1;
+          while (t > 0 && topHi[t - 1]! > hi) {
+            topHi[t] = topHi[t - 1]!;
+            t--;
+          }
+          topHi[t] = hi;
         }
-        exact[i] = s;
+        const Uk = topHi[k - 1]!;
+        for (let i = 0; i < n; i++) {
+          if (!(lo[i]! <= Uk)) continue;
+          if (np === pa.length) {
+            pa = grow(pa);
+            pi = grow(pi);
+          }
+          pa[np] = a;
+          pi[np++] = i;
+        }
       }
-      lead.sort((u, v) => exact[u]! - exact[v]! || u - v);
-      for (let t = 0; t < k; t++) {
-        idx[a * k + t] = lead[t]!;
-        dist[a * k + t] = Math.sqrt(exact[lead[t]!]!);
+      start[a1 - a0] = np;
+      // Exact squared distances of the candidate pairs in one sweep over the features (both
+      // matrices are column-major, so each feature's values are contiguous).
+      const acc = new Float64Array(np);
+      const x = this.x;
+      for (let j = 0; j < p; j++) {
+        const qo = j * m;
+        const xo = j * n;
+        for (let t = 0; t < np; t++) {
+          const d = q[qo + pa[t]!]! - x[xo + pi[t]!]!;
+          acc[t] += d * d;
+        }
       }
-      cand.sort((u, v) => u - v);
+      for (let a = a0; a < a1; a++) {
+        const s = start[a - a0]!;
+        const e = start[a - a0 + 1]!;
+        const order = Array.from({ length: e - s }, (_, t) => s + t);
+        order.sort((u, v) => acc[u]! - acc[v]! || pi[u]! - pi[v]!);
+        for (let t = 0; t < k; t++) {
+          idx[a * k + t] = pi[order[t]!]!;
+          dist[a * k + t] = Math.sqrt(acc[order[t]!]!);
+        }
+      }
     }
     return { idx, dist, k };
   }
 
+  private screen64(q: Float64Array, m: number, dots: Float64Array): Screen {
+    const p = this.featureNames.length;
+    return {
+      dots,
+      qNorms: sampleSquaredNorms(q, m, p),
+      xNorms: this.norms,
+      factor: dotErrorFactor(p, 'f64'),
+    };
+  }
+
   predict(ds: Dataset): Prediction {
-    const q = selectFeaturesByName(ds, this.featureNames);
-    const dots = crossDotBlock({
-      x: q.data,
-      nx: q.nSamples,
-      y: this.x,
-      ny: this.n,
-      p: this.featureNames.length,
-      a0: 0,
-      a1: q.nSamples,
-    });
-    return this.fromDots(ds, dots);
+    const q = alignedData(ds, this.featureNames);
+    const m = ds.nSamples;
+    const p = this.featureNames.length;
+    const dots = crossDotBlock({ x: q, nx: m, y: this.x, ny: this.n, p, a0: 0, a1: m });
+    return this.fromNeighbours(ds, this.neighbours(q, m, this.screen64(q, m, dots)));
   }
 
   /**
-   * Same as predict for large inputs: the GEMM runs on worker threads in float64, or, above
-   * `F32_SCREEN_WORK` multiply-adds (or when `screen` is forced), as a float32 tensor product whose
-   * only use is to rank candidates — the k + 8 leading ones are re-ranked on exact float64
-   * differences, so results match the float64 path unless float32 error (≈1e-7 · ‖x‖²) exceeds the
-   * gap between the k-th and (k + 8)-th neighbour.
+   * Same answer as predict: above `F32_SCREEN_WORK` multiply-adds (or when `screen` is forced)
+   * the products come from a float32 tensor GEMM on data centred at the training means (the
+   * error bound then scales with the centred norms), else from the float64 kernel (on worker
+   * threads for large products). Either way the exact re-ranking decides.
    */
   async predictAsync(ds: Dataset, threads?: number, screen?: boolean): Promise<Prediction> {
-    const q = selectFeaturesByName(ds, this.featureNames);
+    const q = alignedData(ds, this.featureNames);
+    const m = ds.nSamples;
     const p = this.featureNames.length;
-    const work = q.nSamples * this.n * p;
-    if (screen ?? work >= F32_SCREEN_WORK) {
-      const { c } = await crossDotF32(q.data, q.nSamples, this.x, this.n, p);
-      return this.fromDots(ds, c);
-    }
-    const dots = await crossDot(q.data, q.nSamples, this.x, this.n, p, { threads });
-    return this.fromDots(ds, dots);
+    const work = m * this.n * p;
+    let sc: Screen;
+    if (screen ?? (work >= F32_SCREEN_WORK && (await initTensorBackend()) !== 'cpu')) {
+      this.f32 ??= this.centredTraining();
+      const { c, xNorms } = await centredCrossDotF32(q, m, this.x, this.n, p, this.f32.mean, {
+        y32: this.f32.y32,
+        norms: this.f32.norms,
+      });
+      sc = { dots: c, qNorms: xNorms, xNorms: this.f32.norms, factor: dotErrorFactor(p, 'f32') };
+    } else sc = this.screen64(q, m, await crossDot(q, m, this.x, this.n, p, { threads }));
+    return this.fromNeighbours(ds, this.neighbours(q, m, sc));
   }
 
-  private fromDots(ds: Dataset, dots: Float64Array): Prediction {
-    const { idx, dist, k } = this.neighbours(ds, dots);
+  private centredTraining(): { mean: Float64Array; y32: Float32Array; norms: Float64Array } {
+    const p = this.featureNames.length;
+    const n = this.n;
+    const mean = new Float64Array(p);
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let i = j * n; i < (j + 1) * n; i++) s += this.x[i]!;
+      mean[j] = s / n;
+    }
+    return { mean, ...centredF32Columns(this.x, n, p, mean) };
+  }
+
+  private fromNeighbours(
+    ds: Dataset,
+    { idx, dist, k }: { idx: Int32Array; dist: Float64Array; k: number },
+  ): Prediction {
     const m = ds.nSamples;
     const w = new Float64Array(k);
     const weightsFor = (a: number): void => {
@@ -261,3 +349,9 @@ export const knn: ModelDef<KnnArgs> = {
   },
   load: state => KnnModel.load(state),
 };
+
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}

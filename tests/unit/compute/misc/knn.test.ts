@@ -65,6 +65,36 @@ describe('knn', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('float32 screening gives the float64 neighbours on near-ties, duplicates and offsets', async () => {
+    const rng = new Rng(9);
+    const [n, p, m] = [120, 400, 40];
+    // Offset 1000 (uncentred float32 products would lose everything), duplicated training rows
+    // (exact distance ties → lower row wins) and queries equidistant from several rows.
+    const base = Array.from({ length: n }, () => Array.from({ length: p }, () => rng.normal()));
+    for (let i = 0; i < 20; i++) base[60 + i] = [...base[i]!];
+    // Four near-copies of rows 0..9: their distances to those rows differ by ~1e-5, far below
+    // the float32 products' error, so only the exact re-ranking can order them.
+    for (let i = 20; i < 60; i++) base[i] = base[i % 10]!.map(v => v + 1e-3 * rng.normal());
+    const rows = base.map(r => r.map(v => 1000 + v));
+    const y = Array.from({ length: n }, (_, i) => i % 3);
+    const queries = Array.from({ length: m }, (_, a) =>
+      a < 20 ? [...rows[a]!] : rows[a]!.map(v => v + 1e-3 * rng.normal()),
+    );
+    for (const k of [1, 5, 17]) {
+      for (const w of ['uniform', 'distance']) {
+        const model = (await knn.fit(
+          datasetFrom(rows, classOutcome(y)),
+          args({ n_neighbors: k, weights: w }),
+          quietContext(1),
+        )) as KnnModel;
+        const q = datasetFrom(queries);
+        const exact = model.predict(q);
+        expect(await model.predictAsync(q, 1, true)).toEqual(exact);
+        expect(await model.predictAsync(q, 2, false)).toEqual(exact);
+      }
+    }
+  });
+
   it('cross-dot kernel equals naive products', () => {
     const rng = new Rng(2);
     const [nx, ny, p] = [7, 9, 300];
