@@ -318,22 +318,31 @@ describe('omicselector CLI against a running server', () => {
     const summary = json<{
       summary: { selected: number };
       tables: Array<{ name: string; rows: number }>;
+      artifacts: Array<{ name: string; kind: string; bytes: number }>;
     }>(await cli(['results', 'show', job.id, '--json']));
     expect(summary.summary.selected).toBe(4);
+    // The typed tables: one feature row per scored feature first.
     expect(summary.tables[0]).toEqual({
-      name: 'feature_scores',
+      name: 'features',
       columns: expect.any(Array),
       rows: 25,
     });
+    expect(summary.tables.map(t => t.name)).toContain('signatures');
     const text = await cli(['results', 'show', job.id]);
     expect(text.stdout).toMatch(/t_test: g\d+, g\d+, g\d+, g\d+/);
 
     const exported = await cli(['results', 'export', job.id, '--format', 'csv']);
     const lines = exported.stdout.trim().split('\n');
-    expect(lines[0]).toBe('selector,rank,feature,score,selected');
+    expect(lines[0]).toBe(
+      'source,rank,feature,score,selected,frequency,p_value,adjusted_p_value,statistic,votes',
+    );
     expect(lines).toHaveLength(26);
-    expect(lines.slice(1, 5).every(l => l.endsWith(',true'))).toBe(true);
-    expect(lines.slice(5).every(l => l.endsWith(',false'))).toBe(true);
+    const cells = lines.slice(1).map(l => l.split(','));
+    expect(cells.map(c => c[1])).toEqual(cells.map((_, i) => String(i + 1)));
+    expect(cells.slice(0, 4).every(c => c[4] === 'true')).toBe(true);
+    expect(cells.slice(4).every(c => c[4] === 'false')).toBe(true);
+    // t_test: every row has a p-value in [0, 1].
+    expect(cells.every(c => Number(c[6]) >= 0 && Number(c[6]) <= 1 && c[6] !== '')).toBe(true);
     const sig = await cli([
       'results',
       'export',
@@ -343,18 +352,37 @@ describe('omicselector CLI against a running server', () => {
       '--table',
       'signatures',
     ]);
-    expect(sig.stdout.split('\n')[0]).toBe('name,features');
+    expect(sig.stdout.split('\n')[0]).toBe('name,n_features,source,selector,features');
+    // A table only the raw document has is still reachable by name.
+    const selectors = await cli(['results', 'export', job.id, '--table', 'selectors']);
+    expect(selectors.code).toBe(0);
+    expect(selectors.stdout.split('\n')[0]).toContain('selector');
 
     const out = join(dir, 'results');
-    const dl = json<{ files: string[] }>(
-      await cli(['results', 'download', job.id, '--out', out, '--json']),
+    const dl = json<{
+      files: string[];
+      artifacts: Array<{ name: string; bytes: number; path: string }>;
+    }>(await cli(['results', 'download', job.id, '--out', out, '--json']));
+    const rel = dl.files.map(f => f.slice(out.length + 1));
+    expect(rel).toEqual(
+      expect.arrayContaining([
+        'job.json',
+        'result.json',
+        'tables/features.csv',
+        'tables/signatures.csv',
+      ]),
     );
-    expect(dl.files.map(f => f.slice(out.length + 1)).sort()).toEqual(
-      ['feature_scores.csv', 'job.json', 'result.json', 'selectors.csv', 'signatures.csv'].sort(),
-    );
+    // Artifacts come through their presigned URLs, byte for byte.
+    expect(dl.artifacts.length).toBe(summary.artifacts.length);
+    for (const a of dl.artifacts) {
+      expect(a.path).toBe(join(out, 'artifacts', a.name));
+      expect(statSync(a.path).size).toBe(a.bytes);
+    }
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as {
+      signatures: Array<{ features: string[] }>;
       data: { signatures: Array<{ features: string[] }> };
     };
+    expect(result.signatures[0]!.features).toHaveLength(4);
     expect(result.data.signatures[0]!.features).toHaveLength(4);
 
     const listed = await cli(['jobs', 'list', '--status', 'completed']);
