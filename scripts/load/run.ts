@@ -38,9 +38,14 @@ import { createPublisher } from '../../src/queue/bus';
 import { queueName } from '../../src/queue/names';
 import { startEmbeddedPostgres } from '../../src/services/postgres';
 import { startRedis } from '../../src/services/redis';
-import type { ServerReady } from './server';
+import type { ProfileCommand, ServerReady } from './server';
 import { cpuSeconds, fmt, percentile, table } from './stats';
-import type { SubscribersReady, SubscribersResult, SubscribersStart } from './subscribers';
+import type {
+  SubscribersCount,
+  SubscribersReady,
+  SubscribersResult,
+  SubscribersStart,
+} from './subscribers';
 
 interface Options {
   tiny: boolean;
@@ -97,6 +102,10 @@ export function parseOptions(argv: string[]): Options {
 }
 
 const WATCHDOG_MS = 175_000;
+/** After the last publish, how long late deliveries are still waited for (they count, late). */
+const DELIVERY_WAIT_MS = 10_000;
+/** Subscribers not connected and subscribed within this window count as not ready (a MISS). */
+const SETUP_WINDOW_MS = 60_000;
 const PASSWORD = 'load test password 1';
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
@@ -131,6 +140,25 @@ interface Child {
   proc: ChildProcess;
   pid: number;
   stop(): Promise<void>;
+}
+
+let profileDir: string | null = null;
+
+/** With `--profile dir`: CPU-profile `server` while `fn` runs (dir/<name>.cpuprofile). */
+async function profiled<T>(server: Child, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!profileDir) return fn();
+  const command = (action: 'start' | 'stop', file?: string) => {
+    const cmd: ProfileCommand = { kind: 'profile', action, file };
+    const done = waitFor<{ kind: 'profiled' }>(server.proc, 'profiled', 30_000, 'profiler');
+    server.proc.send(cmd);
+    return done;
+  };
+  await command('start');
+  try {
+    return await fn();
+  } finally {
+    await command('stop', join(profileDir, `${name}.cpuprofile`));
+  }
 }
 
 function waitFor<T extends { kind: string }>(
@@ -175,14 +203,9 @@ function stopper(proc: ChildProcess): () => Promise<void> {
 async function startServer(
   mode: 'api' | 'bare',
   env: NodeJS.ProcessEnv,
-  profileDir: string | null,
 ): Promise<Child & { port: number }> {
-  const execArgv = profileDir
-    ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${mode}.cpuprofile`]
-    : [];
   const proc = fork(join(__dirname, 'server.js'), [mode], {
     env,
-    execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await waitFor<ServerReady>(proc, 'ready', 120_000, `${mode} server`);
@@ -323,7 +346,7 @@ interface QueryPhase {
 
 async function queryPhase(
   o: Options,
-  targets: Record<'ours' | 'bare', { url: string; pid: number }>,
+  targets: Record<'ours' | 'bare', { url: string; server: Child }>,
   token: string,
 ): Promise<QueryPhase> {
   const body = JSON.stringify({ query: QUERY, operationName: 'LoadQuery' });
@@ -345,10 +368,11 @@ async function queryPhase(
     // Alternate the order so neither side always runs right after the other's burst.
     const order = round % 2 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const);
     for (const k of order) {
-      const cpu0 = cpuSeconds(targets[k].pid);
-      const r = await run(targets[k].url, o.querySeconds);
+      const { server, url } = targets[k];
+      const cpu0 = cpuSeconds(server.pid);
+      const r = await profiled(server, `${k}-query-${round + 1}`, () => run(url, o.querySeconds));
       const a = acc[k];
-      a.cpu += cpuSeconds(targets[k].pid) - cpu0;
+      a.cpu += cpuSeconds(server.pid) - cpu0;
       a.ok += r.ok;
       a.req += r.requests;
       a.non2xx += r.non2xx;
@@ -399,7 +423,7 @@ async function fanOutPhase(
     url: string;
     wsUrl: string;
     user: LoadUser;
-    apiPid: number;
+    api: Child;
     knex: FanOutCtxKnex;
     redisUrl: string;
     prefix: string;
@@ -446,31 +470,45 @@ async function fanOutPhase(
       afterSeq: lastSeq - 1,
       count: o.subscribers,
       concurrency: 50,
-      readyTimeoutMs: 60_000,
+      readyTimeoutMs: SETUP_WINDOW_MS,
     };
     proc.send(start);
-    const ready = await waitFor<SubscribersReady>(proc, 'ready', 90_000, 'subscribers');
+    const ready = await waitFor<SubscribersReady>(
+      proc,
+      'ready',
+      SETUP_WINDOW_MS + 15_000,
+      'subscribers',
+    );
     say(
       `(b) ${ready.ready}/${o.subscribers} subscribers ready in ${fmt(ready.setupMs / 1000, 1)} s` +
         (ready.errors.length ? ` (first error: ${ready.errors[0]})` : ''),
     );
-    const cpu0 = cpuSeconds(ctx.apiPid);
-    for (let i = 1; i <= o.events; i++) {
-      const t = now();
-      const tr = await transition(ctx.knex, jobId, {
-        from: ['RUNNING'],
-        to: 'RUNNING',
-        kind: 'PROGRESS',
-        patch: { progress: Math.round((i / (o.events + 1)) * 1000) / 10, stage: `load:${t}` },
-      });
-      if (!tr) throw new Error('progress write matched no row');
-      publishEvents(bus, tr.events);
-      const wait = t + o.eventIntervalMs - now();
-      if (wait > 0) await sleep(wait);
-    }
-    // Let the last event reach everyone (bounded), then collect.
-    await sleep(Math.max(1000, o.eventIntervalMs * 2));
-    const apiCpu = cpuSeconds(ctx.apiPid) - cpu0;
+    const cpu0 = cpuSeconds(ctx.api.pid);
+    await profiled(ctx.api, 'api-fanout', async () => {
+      for (let i = 1; i <= o.events; i++) {
+        const t = now();
+        const tr = await transition(ctx.knex, jobId, {
+          from: ['RUNNING'],
+          to: 'RUNNING',
+          kind: 'PROGRESS',
+          patch: { progress: Math.round((i / (o.events + 1)) * 1000) / 10, stage: `load:${t}` },
+        });
+        if (!tr) throw new Error('progress write matched no row');
+        publishEvents(bus, tr.events);
+        const wait = t + o.eventIntervalMs - now();
+        if (wait > 0) await sleep(wait);
+      }
+      // Wait until every ready client has every event, or for at most DELIVERY_WAIT_MS more.
+      const expected = ready.ready * o.events;
+      const deadline = Date.now() + DELIVERY_WAIT_MS;
+      while (Date.now() < deadline) {
+        const counted = waitFor<SubscribersCount>(proc, 'count', 10_000, 'subscribers');
+        proc.send('count');
+        if ((await counted).received >= expected) break;
+        await sleep(100);
+      }
+    });
+    const apiCpu = cpuSeconds(ctx.api.pid) - cpu0;
     const result = await new Promise<SubscribersResult>((resolve, reject) => {
       waitFor<SubscribersResult>(proc, 'result', 30_000, 'subscribers').then(resolve).catch(reject);
       proc.send('finish');
@@ -505,6 +543,8 @@ async function fanOutPhase(
 
 interface SubmitPhase {
   rate: number;
+  /** API-process CPU per request. */
+  cpuMsPerSubmit: number;
   acknowledged: number;
   requests: number;
   failed: number;
@@ -522,6 +562,7 @@ async function submitPhase(
   ctx: {
     url: string;
     users: LoadUser[];
+    api: Child;
     knex: FanOutCtxKnex;
     redisUrl: string;
     prefix: string;
@@ -532,52 +573,56 @@ async function submitPhase(
   const ids: string[] = [];
   let failed = 0;
   let firstError: string | null = null;
-  const result = await cannon({
-    url: ctx.url,
-    method: 'POST',
-    connections: o.submitConnections,
-    duration: o.submitSeconds,
-    headers: { 'content-type': 'application/json' },
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: req => {
-          const i = n++;
-          const user = ctx.users[i % ctx.users.length]!;
-          return {
-            ...req,
-            headers: { ...req.headers, authorization: `Bearer ${user.token}` },
-            body: JSON.stringify({
-              query: SUBMIT,
-              operationName: 'LoadSubmit',
-              variables: {
-                input: {
-                  type: 'FEATURE_SELECTION',
-                  datasetId: user.datasetIds[0],
-                  device: 'CPU',
-                  config: JOB_CONFIG,
-                  idempotencyKey: `load-${run}-${i}`,
+  const cpu0 = cpuSeconds(ctx.api.pid);
+  const result = await profiled(ctx.api, 'api-submit', () =>
+    cannon({
+      url: ctx.url,
+      method: 'POST',
+      connections: o.submitConnections,
+      duration: o.submitSeconds,
+      headers: { 'content-type': 'application/json' },
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: req => {
+            const i = n++;
+            const user = ctx.users[i % ctx.users.length]!;
+            return {
+              ...req,
+              headers: { ...req.headers, authorization: `Bearer ${user.token}` },
+              body: JSON.stringify({
+                query: SUBMIT,
+                operationName: 'LoadSubmit',
+                variables: {
+                  input: {
+                    type: 'FEATURE_SELECTION',
+                    datasetId: user.datasetIds[0],
+                    device: 'CPU',
+                    config: JOB_CONFIG,
+                    idempotencyKey: `load-${run}-${i}`,
+                  },
                 },
-              },
-            }),
-          };
-        },
-        onResponse: (status, body) => {
-          try {
-            const b = JSON.parse(body) as GqlBody<{ submitJob: { id: string } }>;
-            if (status === 200 && b.data?.submitJob?.id) {
-              ids.push(b.data.submitJob.id);
-              return;
+              }),
+            };
+          },
+          onResponse: (status, body) => {
+            try {
+              const b = JSON.parse(body) as GqlBody<{ submitJob: { id: string } }>;
+              if (status === 200 && b.data?.submitJob?.id) {
+                ids.push(b.data.submitJob.id);
+                return;
+              }
+              firstError ??= `${status} ${JSON.stringify(b.errors?.[0] ?? b).slice(0, 200)}`;
+            } catch {
+              firstError ??= `${status} ${body.slice(0, 200)}`;
             }
-            firstError ??= `${status} ${JSON.stringify(b.errors?.[0] ?? b).slice(0, 200)}`;
-          } catch {
-            firstError ??= `${status} ${body.slice(0, 200)}`;
-          }
-          failed++;
+            failed++;
+          },
         },
-      },
-    ],
-  });
+      ],
+    }),
+  );
+  const apiCpu = cpuSeconds(ctx.api.pid) - cpu0;
   // Requests still in flight when autocannon stopped may finish on the server: let them.
   await sleep(1500);
   const [dbRow] = (
@@ -603,6 +648,7 @@ async function submitPhase(
   const acknowledged = ids.length;
   return {
     rate: acknowledged / result.seconds,
+    cpuMsPerSubmit: (apiCpu * 1000) / Math.max(1, result.requests),
     acknowledged,
     requests: result.requests,
     failed: failed + result.errors,
@@ -658,7 +704,8 @@ function render(q: QueryPhase, f: FanOutPhase, s: SubmitPhase): string {
       [
         `(b) fan-out: ${fmt(f.subscribers)} subscribers × ${f.events} events`,
         `p50 ${fmt(f.p50, 1)} ms, p95 ${fmt(f.p95, 1)} ms, p99 ${fmt(f.p99, 1)} ms, max ${fmt(f.max, 1)} ms; ` +
-          `${fmt(f.delivered)}/${fmt(f.expected)} delivered, ${f.ready} ready`,
+          `${fmt(f.delivered)}/${fmt(f.expected)} delivered, ${f.ready} ready; ` +
+          `API CPU ${fmt((f.apiCpuSeconds * 1000) / Math.max(1, f.delivered), 3)} ms/delivery`,
         'p95 < 250 ms, all delivered',
         pass(
           f.p95 < 250 && f.delivered === f.expected && f.ready === f.subscribers && f.expected > 0,
@@ -666,7 +713,8 @@ function render(q: QueryPhase, f: FanOutPhase, s: SubmitPhase): string {
       ],
       [
         '(c) submitJob rate',
-        `${fmt(s.rate)} submits/s, ${lat(s.p50, s.p99)}; ${fmt(s.acknowledged)} acknowledged, ${s.failed} failed`,
+        `${fmt(s.rate)} submits/s, ${lat(s.p50, s.p99)}, ${fmt(s.cpuMsPerSubmit, 2)} CPU ms/req; ` +
+          `${fmt(s.acknowledged)} acknowledged, ${s.failed} failed`,
         '≥ 300 /s',
         pass(s.rate >= 300 && s.failed === 0),
       ],
@@ -684,6 +732,8 @@ function render(q: QueryPhase, f: FanOutPhase, s: SubmitPhase): string {
 
 export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
   const o = parseOptions(argv);
+  profileDir = o.profileDir;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const t0 = Date.now();
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
@@ -733,11 +783,14 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       QUOTA_CONCURRENT_JOBS: '10000',
       QUOTA_DATASETS: '1000',
       RETENTION_INTERVAL: '0',
+      // 1,000 sockets of one user on one job: the per-user WebSocket caps raised accordingly.
+      WS_MAX_CONNECTIONS_PER_USER: String(Math.max(10, o.subscribers + 10)),
+      WS_MAX_SUBSCRIPTIONS_PER_USER: String(Math.max(50, o.subscribers + 10)),
     };
     say('starting the API and the bare baseline server');
     const [api, bare] = await Promise.all([
-      startServer('api', apiEnv, o.profileDir),
-      startServer('bare', { ...process.env, JWT_SECRET: jwtSecret }, o.profileDir),
+      startServer('api', apiEnv),
+      startServer('bare', { ...process.env, JWT_SECRET: jwtSecret }),
     ]);
     cleanups.push(
       () => api.stop(),
@@ -775,7 +828,7 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
     say('(a) authenticated query vs bare Apollo + JWT');
     const query = await queryPhase(
       o,
-      { ours: { url, pid: api.pid }, bare: { url: bareUrl, pid: bare.pid } },
+      { ours: { url, server: api }, bare: { url: bareUrl, server: bare } },
       main.token,
     );
     await bare.stop();
@@ -785,14 +838,14 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       url,
       wsUrl,
       user: main,
-      apiPid: api.pid,
+      api,
       knex,
       redisUrl,
       prefix,
     });
 
     say('(c) submitJob rate');
-    const submit = await submitPhase(o, { url, users, knex, redisUrl, prefix });
+    const submit = await submitPhase(o, { url, users, api, knex, redisUrl, prefix });
 
     const text = render(query, fanOut, submit);
     const report: LoadReport = {

@@ -12,7 +12,9 @@
  * and so its CPU time can be read from /proc. The parent stops it with the IPC message 'stop'.
  */
 import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -26,6 +28,36 @@ import { TokenSigner, type AccessClaims } from '../../src/modules/accounts/token
 export interface ServerReady {
   kind: 'ready';
   port: number;
+}
+
+/** `--profile`: the parent brackets each measured window with these (CPU profile to `file`). */
+export interface ProfileCommand {
+  kind: 'profile';
+  action: 'start' | 'stop';
+  file?: string;
+}
+
+let session: Session | undefined;
+
+function post(method: string): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    session!.post(method, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+}
+
+async function profile(cmd: ProfileCommand): Promise<void> {
+  if (cmd.action === 'start') {
+    if (!session) {
+      session = new Session();
+      session.connect();
+      await post('Profiler.enable');
+    }
+    await post('Profiler.start');
+  } else if (session) {
+    const { profile: data } = (await post('Profiler.stop')) as { profile: unknown };
+    if (cmd.file) writeFileSync(cmd.file, JSON.stringify(data));
+  }
+  process.send?.({ kind: 'profiled', action: cmd.action });
 }
 
 /** Same shape as the real schema's `me` and `datasets`, so the load query runs unchanged. */
@@ -140,6 +172,7 @@ async function main(): Promise<void> {
   };
   process.on('message', msg => {
     if (msg === 'stop') void stop();
+    else if ((msg as ProfileCommand)?.kind === 'profile') void profile(msg as ProfileCommand);
   });
   process.on('disconnect', () => void stop());
   process.on('SIGTERM', () => void stop());

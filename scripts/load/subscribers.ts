@@ -7,7 +7,8 @@
  * afterSeq = lastSeq − 1, so the server replays exactly one stored event once its Redis
  * subscription is active — that replayed event is the client's "ready" signal. We answer
  * `SubscribersReady`; then every live event whose `stage` is `load:<epoch ms>` gives one latency
- * sample (receipt − publish, both on this machine's clock). Parent sends 'finish'; we answer
+ * sample (receipt − publish, both on this machine's clock). Parent polls with 'count'
+ * (`SubscribersCount`) until everything arrived, then sends 'finish'; we answer
  * `SubscribersResult` and exit.
  */
 import { performance } from 'node:perf_hooks';
@@ -23,6 +24,7 @@ export interface SubscribersStart {
   count: number;
   /** Connections opened at once while setting up. */
   concurrency: number;
+  /** Setup stops here: clients not ready by then count as failed (keeps the run bounded). */
   readyTimeoutMs: number;
 }
 
@@ -32,6 +34,12 @@ export interface SubscribersReady {
   failed: number;
   errors: string[];
   setupMs: number;
+}
+
+/** Answer to 'count': live events received so far (all clients). */
+export interface SubscribersCount {
+  kind: 'count';
+  received: number;
 }
 
 export interface SubscribersResult {
@@ -62,11 +70,16 @@ async function run(start: SubscribersStart): Promise<void> {
   const perClient = new Array<number>(start.count).fill(0);
   const errors: string[] = [];
   const note = (e: unknown) => {
-    if (errors.length < 20) errors.push(e instanceof Error ? e.message : JSON.stringify(e));
+    if (errors.length >= 20) return;
+    const close = e as { code?: number; reason?: string } | null;
+    if (e instanceof Error) errors.push(e.message);
+    else if (typeof close?.code === 'number')
+      errors.push(`closed ${close.code} ${close.reason ?? ''}`);
+    else errors.push(JSON.stringify(e));
   };
   let ready = 0;
-  let failed = 0;
   const t0 = now();
+  const deadline = t0 + start.readyTimeoutMs;
 
   const open = (i: number) =>
     new Promise<void>(resolve => {
@@ -75,13 +88,15 @@ async function run(start: SubscribersStart): Promise<void> {
         if (settled) return;
         settled = true;
         if (ok) ready++;
-        else failed++;
         resolve();
       };
-      const timer = setTimeout(() => {
-        note(`client ${i}: not ready after ${start.readyTimeoutMs} ms`);
-        settle(false);
-      }, start.readyTimeoutMs);
+      const timer = setTimeout(
+        () => {
+          note(`client ${i}: not ready within the ${start.readyTimeoutMs} ms setup window`);
+          settle(false);
+        },
+        Math.max(0, deadline - now()),
+      );
       const client = createClient({
         url: start.wsUrl,
         webSocketImpl: WebSocket,
@@ -126,19 +141,24 @@ async function run(start: SubscribersStart): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(start.concurrency, start.count) }, async () => {
-      while (next < start.count) await open(next++);
+      while (next < start.count && now() < deadline) await open(next++);
     }),
   );
   const readyMsg: SubscribersReady = {
     kind: 'ready',
     ready,
-    failed,
+    failed: start.count - ready,
     errors: [...errors],
     setupMs: now() - t0,
   };
   process.send?.(readyMsg);
 
   process.on('message', async msg => {
+    if (msg === 'count') {
+      const reply: SubscribersCount = { kind: 'count', received: latencies.length };
+      process.send?.(reply);
+      return;
+    }
     if (msg !== 'finish') return;
     const result: SubscribersResult = { kind: 'result', latenciesMs: latencies, perClient, errors };
     process.send?.(result, () => {
