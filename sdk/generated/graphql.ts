@@ -1035,7 +1035,12 @@ export type DeleteOrphansMutation = {
 export type RunRetentionMutationVariables = Exact<{ [key: string]: never }>;
 
 export type RunRetentionMutation = {
-  runRetention: { datasetsPurged: number; jobEventsDeleted: number };
+  runRetention: {
+    datasetsPurged: number;
+    jobEventsDeleted: number;
+    jobArtifactsPurged: number;
+    artifactObjectsDeleted: number;
+  };
 };
 
 export type ResultMetricFieldsFragment = { name: string; value: number | null; std: number | null };
@@ -3817,6 +3822,8 @@ export const RunRetentionDocument = {
               selections: [
                 { kind: 'Field', name: { kind: 'Name', value: 'datasetsPurged' } },
                 { kind: 'Field', name: { kind: 'Name', value: 'jobEventsDeleted' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'jobArtifactsPurged' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'artifactObjectsDeleted' } },
               ],
             },
           },

@@ -826,7 +826,11 @@ export type RequestDatasetUploadInput = {
 };
 
 export type RetentionReport = {
+  /** Storage objects deleted by the artifact purge */
+  artifactObjectsDeleted: Scalars['Int']['output'];
   datasetsPurged: Scalars['Int']['output'];
+  /** Jobs whose artifacts were deleted (ended more than RETENTION_ARTIFACT_DAYS ago) */
+  jobArtifactsPurged: Scalars['Int']['output'];
   jobEventsDeleted: Scalars['Int']['output'];
 };
 

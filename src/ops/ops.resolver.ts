@@ -31,6 +31,14 @@ export class RetentionReportType {
 
   @Field(() => Int)
   jobEventsDeleted: number;
+
+  @Field(() => Int, {
+    description: 'Jobs whose artifacts were deleted (ended more than RETENTION_ARTIFACT_DAYS ago)',
+  })
+  jobArtifactsPurged: number;
+
+  @Field(() => Int, { description: 'Storage objects deleted by the artifact purge' })
+  artifactObjectsDeleted: number;
 }
 
 @Resolver()

@@ -244,8 +244,24 @@ it('purges artifacts of jobs that ended more than RETENTION_ARTIFACT_DAYS ago; j
   ])) as Array<{ n: number }>;
   expect(events[0]!.n).toBeGreaterThan(0);
 
-  // The purge record does not make the job folder an orphan, and a later round purges nothing.
-  const again = await runRetention(t.app.services);
-  expect(again).toMatchObject({ jobArtifactsPurged: 0, artifactObjectsDeleted: 0 });
+  // Admins run the same round over GraphQL; the counts are in the report and the audit row.
+  const later = await finishedJob(35);
+  const admin = await registerUser(t);
+  await setRoleInDb(t, admin.id, 'ADMIN');
+  const run = await t.gql<{
+    runRetention: { jobArtifactsPurged: number; artifactObjectsDeleted: number };
+  }>(
+    `mutation { runRetention { jobArtifactsPurged artifactObjectsDeleted } }`,
+    {},
+    admin.accessToken,
+  );
+  expect(run.errors).toBeUndefined();
+  expect(run.data!.runRetention).toEqual({ jobArtifactsPurged: 1, artifactObjectsDeleted: 2 });
+  expect(await storage.stat(later.model)).toBeNull();
   expect(await storage.stat(recent.model)).not.toBeNull();
+  const audit = (await sql(
+    `select details from audit_log where action = 'admin.runRetention' and actor_id = ?`,
+    [admin.id],
+  )) as Array<{ details: Record<string, number> }>;
+  expect(audit[0]!.details).toMatchObject({ jobArtifactsPurged: 1, artifactObjectsDeleted: 2 });
 });
