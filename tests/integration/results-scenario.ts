@@ -413,6 +413,26 @@ export function resultsScenario(storage: 'local' | 's3'): void {
       ]);
     });
 
+    test('a model file with an unknown format version is refused by PREDICTION', async () => {
+      const key = `jobs/${modelJob}/attempt-1/model.json`;
+      const chunks: Buffer[] = [];
+      for await (const c of await t.app.services.storage.get(key)) chunks.push(c as Buffer);
+      const state = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { version: number };
+      await t.app.services.storage.put(key, Buffer.from(JSON.stringify({ ...state, version: 99 })));
+      expect((await results(modelJob)).model!.formatVersion).toBe(99);
+      const { submitJob } = await gqlOk<{ submitJob: JobView }>(
+        t,
+        'SubmitJob',
+        { input: { type: 'PREDICTION', datasetId, config: { modelJob }, device: 'CPU' } },
+        alice.accessToken,
+      );
+      const failed = await waitForJob(t, alice.accessToken, submitJob.id, j =>
+        TERMINAL.has(j.status),
+      );
+      expect(failed).toMatchObject({ status: 'FAILED', attempts: 1 });
+      expect(failed.errorMessage).toMatch(/version 99/);
+    });
+
     test('BENCHMARKING: signature × model rows with metaindex rank and the recommendation', async () => {
       const job = await run('BENCHMARKING', {
         selectors: [{ code: 't_test', k: 5 }],
