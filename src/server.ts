@@ -15,6 +15,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import {
   getOperationAST,
   GraphQLError,
+  NoSchemaIntrospectionCustomRule,
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
@@ -185,7 +186,13 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
             extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED' },
           }),
     );
-  const prepare = operationPreparer(schema, opLimits, asClientErrors);
+  // Apollo refuses introspection in production (introspection: false); sockets likewise.
+  const prepare = operationPreparer(
+    schema,
+    opLimits,
+    asClientErrors,
+    config.isProduction ? [NoSchemaIntrospectionCustomRule] : [],
+  );
 
   const serverCleanup = useServer(
     {

@@ -433,9 +433,10 @@ export function operationPreparer(
   schema: GraphQLSchema,
   limits: OperationLimits,
   mapErrors: (errors: readonly GraphQLError[]) => GraphQLError[] = e => [...e],
+  extraRules: readonly ValidationRule[] = [],
   cacheSize = 500,
 ): (query: unknown) => PreparedOperation {
-  const rules = [...specifiedRules, ...limitRules(limits)];
+  const rules = [...specifiedRules, ...limitRules(limits), ...extraRules];
   const cache = new Map<string, PreparedOperation>();
   const prepare = (query: string): PreparedOperation => {
     if (query.length > limits.maxCharacters) {

@@ -217,3 +217,34 @@ describe('page size, body size and batching (HTTP)', () => {
     expect(await res.text()).toMatch(/batching/i);
   });
 });
+
+describe('production mode over WebSocket', () => {
+  let t: TestApp;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { NODE_ENV: 'production' } });
+    token = (await registerUser(t)).accessToken;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses introspection and hides field suggestions, as over HTTP', async () => {
+    const http = await t.gql('{ __schema { types { name } } }', {}, token);
+    expect(http.errors?.[0]?.message).toMatch(/introspection/i);
+    const client = wsClient(t.wsUrl, token);
+    try {
+      let errors: Array<{ message: string }> = [];
+      await subscribe(client, '{ __schema { types { name } } }', {}, 0)
+        .next()
+        .catch((e: unknown) => (errors = e as typeof errors));
+      expect(errors[0]?.message).toMatch(/introspection/i);
+      await subscribe(client, '{ mee { id } }', {}, 0)
+        .next()
+        .catch((e: unknown) => (errors = e as typeof errors));
+      expect(errors[0]?.message).toBe('Cannot query field "mee" on type "Query".');
+    } finally {
+      await client.dispose();
+    }
+  });
+});
