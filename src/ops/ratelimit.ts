@@ -45,8 +45,13 @@ export function createRateLimiter(app: AppServices): RateLimiter {
   };
   return {
     async consume(userId, ip) {
-      await take(byIp, ip, 'IP');
-      await take(byUser, userId, 'user');
+      // Both counters at once: one Redis round-trip time per request instead of two in a row.
+      // The IP verdict still wins when both are over.
+      const [perIpResult, perUserResult] = await Promise.allSettled([
+        take(byIp, ip, 'IP'),
+        take(byUser, userId, 'user'),
+      ]);
+      for (const r of [perIpResult, perUserResult]) if (r.status === 'rejected') throw r.reason;
     },
   };
 }
