@@ -88,6 +88,11 @@ test('PostgreSQL restart mid-job: clean errors during the outage, then the job c
       'the API hung during the database outage',
     );
     expect(during.errors?.length).toBeGreaterThan(0);
+    // Masked (no driver text), with a request id; readiness reports the outage.
+    expect(during.errors![0]!.extensions).toMatchObject({ code: 'INTERNAL' });
+    expect(JSON.stringify(during.errors)).not.toMatch(/ECONNREFUSED|postgres/i);
+    const ready = await within(fetch(`${api.baseUrl}/ready`), 10_000, '/ready hung');
+    expect(ready.status).toBe(503);
     const left = 3000 - (Date.now() - downAt);
     if (left > 0) await new Promise(r => setTimeout(r, left));
     pg = await startDedicatedPostgres(dataDir, port);
