@@ -22,6 +22,11 @@ export interface CrossDotInput {
   /** Rows of x (samples) this block computes: [a0, a1). */
   a0: number;
   a1: number;
+  /**
+   * Upper block triangle of a symmetric product (x = y): each group of 4 rows (and the last,
+   * shorter group) computes columns from its own first row on; the rest stays 0.
+   */
+  upper?: boolean;
 }
 
 /** C rows a0..a1 (row-major (a1 − a0) × ny). Exported for worker threads. */
@@ -34,7 +39,7 @@ export function crossDotBlock(input: CrossDotInput): Float64Array {
     let a = a0;
     for (; a + 3 < a1; a += 4) {
       const r0 = (a - a0) * ny;
-      let b = 0;
+      let b = input.upper ? a : 0;
       for (; b + 3 < ny; b += 4) {
         let c00 = 0,
           c01 = 0,
@@ -108,9 +113,10 @@ export function crossDotBlock(input: CrossDotInput): Float64Array {
         }
       }
     }
+    const restStart = a;
     for (; a < a1; a++) {
       const r = (a - a0) * ny;
-      for (let b = 0; b < ny; b++) {
+      for (let b = input.upper ? restStart : 0; b < ny; b++) {
         let s = 0;
         for (let j = j0; j < j1; j++) s += x[j * nx + a]! * y[j * ny + b]!;
         c[r + b] += s;
@@ -161,6 +167,51 @@ export async function crossDot(
   for (const part of parts) {
     out.set(part, off);
     off += part.length;
+  }
+  return out;
+}
+
+/**
+ * Gram matrix G = X-samples · X-samples (row-major n × n) computing only the upper block
+ * triangle (row blocks of 4 from the diagonal block on) and mirroring it: half the multiply-adds.
+ * Each entry is the same sum in the same order as crossDot's, and G[b][a] = G[a][b] exactly.
+ */
+export async function gram(
+  x: Float64Array,
+  n: number,
+  p: number,
+  opts: { threads?: number; signal?: AbortSignal } = {},
+): Promise<Float64Array> {
+  const work = (n * n * p) / 2;
+  const threads = work < 2e7 ? 1 : Math.max(1, opts.threads ?? defaultThreads());
+  const out = new Float64Array(n * n);
+  if (threads === 1) {
+    out.set(crossDotBlock({ x, nx: n, y: x, ny: n, p, a0: 0, a1: n, upper: true }));
+  } else {
+    const xs = shared(x);
+    // Row blocks of decreasing height so that each carries about the same triangle area.
+    const nBlocks = Math.min(Math.ceil(n / 4), threads * 4);
+    const inputs: CrossDotInput[] = [];
+    let a0 = 0;
+    for (let t = 0; t < nBlocks && a0 < n; t++) {
+      const target = n - n * Math.sqrt(1 - (t + 1) / nBlocks);
+      const a1 = t === nBlocks - 1 ? n : Math.min(n, Math.max(a0 + 4, Math.ceil(target / 4) * 4));
+      inputs.push({ x: xs, nx: n, y: xs, ny: n, p, a0, a1, upper: true });
+      a0 = a1;
+    }
+    const parts = await parallelMap<CrossDotInput, Float64Array>(
+      __filename,
+      'crossDotBlock',
+      inputs,
+      { threads, signal: opts.signal },
+    );
+    parts.forEach((part, t) => out.set(part, inputs[t]!.a0 * n));
+  }
+  // Mirror: a row block computed columns from its own first row on, so for b < a the entry
+  // G[a][b] is either computed (same block) or zero and taken from G[b][a].
+  for (let a = 0; a < n; a++) {
+    const blockStart = a - (a % 4);
+    for (let b = 0; b < blockStart; b++) out[a * n + b] = out[b * n + a]!;
   }
   return out;
 }

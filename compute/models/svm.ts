@@ -18,7 +18,7 @@
  *   predict_proba reports the vote shares (binary: a logistic of the decision value) and says so.
  */
 import { ArgumentError, type ArgSpecs } from '../core/args';
-import { selectFeaturesByName, type Dataset } from '../core/dataset';
+import { type Dataset } from '../core/dataset';
 import {
   checkAbort,
   type FittedModel,
@@ -29,7 +29,13 @@ import {
 } from '../core/method';
 import { type Rng } from '../core/rng';
 import { decodeF64, encodeF64 } from '../kernels/base64';
-import { crossDot, crossDotBlock, sampleSquaredNorms } from '../kernels/cross-dot';
+import {
+  crossDot,
+  crossDotBlock,
+  gram as gramMatrix,
+  sampleSquaredNorms,
+} from '../kernels/cross-dot';
+import { alignedData } from './knn';
 import { assertComplete } from '../selectors/mrmr';
 
 const TAU = 1e-12;
@@ -305,7 +311,7 @@ export function smo(
     }
     iter++;
     const [i, j] = ws;
-    getQ(i, activeSize, Qi);
+    // Qi already holds row i over the active set: selectWorkingSet just filled it.
     getQ(j, activeSize, Qj);
     const oldAi = alpha[i]!;
     const oldAj = alpha[j]!;
@@ -607,6 +613,7 @@ function plattProbability(
 
 export class SvmModel implements FittedModel {
   readonly code = 'svm';
+  private svNorms: Float64Array | undefined;
 
   constructor(
     readonly featureNames: string[],
@@ -624,9 +631,8 @@ export class SvmModel implements FittedModel {
   private kernelToSv(ds: Dataset, dots: Float64Array, m: number): Float64Array {
     if (this.kernel === 'linear') return dots;
     const p = this.featureNames.length;
-    const q = selectFeaturesByName(ds, this.featureNames);
-    const qs = sampleSquaredNorms(q.data, m, p);
-    const ss = sampleSquaredNorms(this.svX, this.nSV, p);
+    const qs = sampleSquaredNorms(alignedData(ds, this.featureNames), m, p);
+    const ss = (this.svNorms ??= sampleSquaredNorms(this.svX, this.nSV, p));
     const k = new Float64Array(dots.length);
     for (let a = 0; a < m; a++)
       for (let s = 0; s < this.nSV; s++)
@@ -638,10 +644,9 @@ export class SvmModel implements FittedModel {
 
   /** libsvm decision values per pair (positive → class i of pair (i, j)), row-major m × pairs. */
   decisionValues(ds: Dataset): Float64Array {
-    const q = selectFeaturesByName(ds, this.featureNames);
-    const m = q.nSamples;
+    const m = ds.nSamples;
     const dots = crossDotBlock({
-      x: q.data,
+      x: alignedData(ds, this.featureNames),
       nx: m,
       y: this.svX,
       ny: this.nSV,
@@ -653,11 +658,17 @@ export class SvmModel implements FittedModel {
   }
 
   async decisionValuesAsync(ds: Dataset, threads?: number): Promise<Float64Array> {
-    const q = selectFeaturesByName(ds, this.featureNames);
-    const m = q.nSamples;
-    const dots = await crossDot(q.data, m, this.svX, this.nSV, this.featureNames.length, {
-      threads,
-    });
+    const m = ds.nSamples;
+    const dots = await crossDot(
+      alignedData(ds, this.featureNames),
+      m,
+      this.svX,
+      this.nSV,
+      this.featureNames.length,
+      {
+        threads,
+      },
+    );
     return this.fromKernel(this.kernelToSv(ds, dots, m), m);
   }
 
@@ -822,7 +833,7 @@ export async function fitSvm(ds: Dataset, args: SvmArgs, ctx: RunContext): Promi
   const sq = sampleSquaredNorms(ds.data, n, p);
   const gram =
     n <= 4000
-      ? await crossDot(ds.data, n, ds.data, n, p, { threads: ctx.threads, signal: ctx.signal })
+      ? await gramMatrix(ds.data, n, p, { threads: ctx.threads, signal: ctx.signal })
       : null;
   const K = new KernelRows(ds.data, n, p, args.kernel, gamma, sq, gram);
   const byClass: number[][] = Array.from({ length: C }, () => []);

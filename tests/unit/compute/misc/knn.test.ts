@@ -6,7 +6,7 @@ import { parseArgs } from '../../../../compute/core/args';
 import { fromRows } from '../../../../compute/core/dataset';
 import { quietContext } from '../../../../compute/core/method';
 import { knn, type KnnArgs, type KnnModel } from '../../../../compute/models/knn';
-import { crossDotBlock } from '../../../../compute/kernels/cross-dot';
+import { crossDot, crossDotBlock, gram } from '../../../../compute/kernels/cross-dot';
 import { Rng } from '../../../../compute/core/rng';
 import { tf } from '../../../../compute/core/tensor';
 import { classOutcome, datasetFrom, golden } from './fixture';
@@ -94,6 +94,22 @@ describe('knn', () => {
       }
     }
   });
+
+  it.each([
+    [1, 1, 50],
+    [7, 1, 300],
+    [37, 2, 300],
+    [130, 2, 2400], // ≥ 2e7 multiply-adds: the worker-thread row blocks
+  ])(
+    'symmetric gram (n = %i, %i threads) equals the full cross product bit for bit',
+    async (n, threads) => {
+      const rng = new Rng(n);
+      const p = 3000;
+      const x = Float64Array.from({ length: n * p }, () => rng.normal());
+      const full = await crossDot(x, n, x, n, p, { threads: 1 });
+      expect(await gram(x, n, p, { threads })).toEqual(full);
+    },
+  );
 
   it('cross-dot kernel equals naive products', () => {
     const rng = new Rng(2);
