@@ -103,7 +103,7 @@ export function logRank(
 
 /** Median of an array (mean of the middle two for even length). */
 export function median(x: readonly number[]): number {
-  const s = [...x].sort((a, b) => a - b);
+  const s = Float64Array.from(x).sort(); // typed sort: numeric, and fast for large n
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }

@@ -66,14 +66,34 @@ function pooledBinary(set: PredictionSet): { labels: number[]; scores: number[] 
   return pos > 0 && pos < labels.length ? { labels, scores } : null;
 }
 
+/**
+ * Drop points lying on a straight segment between their neighbours (as sklearn's
+ * drop_intermediate): the drawn curve is the same, the file stays small for large n.
+ */
+export function dropCollinear(pts: readonly [number, number][]): [number, number][] {
+  if (pts.length <= 2) return [...pts];
+  const out: [number, number][] = [pts[0]!];
+  for (let i = 1; i < pts.length - 1; i++) {
+    const [x0, y0] = out[out.length - 1]!;
+    const [x1, y1] = pts[i]!;
+    const [x2, y2] = pts[i + 1]!;
+    if ((x1 - x0) * (y2 - y1) !== (y1 - y0) * (x2 - x1)) out.push(pts[i]!);
+  }
+  out.push(pts[pts.length - 1]!);
+  return out;
+}
+
+const maxOf = (x: readonly number[]): number => x.reduce((m, v) => (v > m ? v : m), -Infinity);
+
 export function rocPlot(title: string, sets: readonly PredictionSet[]): string | null {
   const series: Series[] = [];
   for (const s of sets) {
     const b = pooledBinary(s);
     if (!b) continue;
     const c = rocCurve(b.labels, b.scores);
-    const points: [number, number][] = [];
-    for (let i = 0; i < c.fpr.length; i++) points.push([c.fpr[i]!, c.tpr[i]!]);
+    const all: [number, number][] = [];
+    for (let i = 0; i < c.fpr.length; i++) all.push([c.fpr[i]!, c.tpr[i]!]);
+    const points = dropCollinear(all);
     series.push({ label: `${s.label} (AUC ${label(rocAuc(b.labels, b.scores))})`, points });
   }
   if (series.length === 0) return null;
@@ -127,7 +147,7 @@ export function riskGroups(
 export function kmPlot(title: string, set: PredictionSet): string | null {
   const g = riskGroups(set);
   if (!g) return null;
-  const tEnd = Math.max(...g.time);
+  const tEnd = maxOf(g.time);
   const series: Series[] = [];
   for (const [grp, name, dash] of [
     [0, 'Low predicted risk', undefined],
@@ -140,7 +160,7 @@ export function kmPlot(title: string, set: PredictionSet): string | null {
     );
     series.push({
       label: `${name} (n = ${km.n}, ${km.events} events)`,
-      points: kmSteps(km, Math.max(...idx.map(i => g.time[i]!))),
+      points: kmSteps(km, maxOf(idx.map(i => g.time[i]!))),
       marks: km.censored,
       ...(dash ? { dash } : {}),
     });

@@ -7,6 +7,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { buildReports } from '../../../../compute/reports/build';
+import { dropCollinear, kmPlot, rocPlot } from '../../../../compute/reports/plots';
 import { type ReportFile, type ReportInput } from '../../../../compute/reports/types';
 import {
   benchmarkDoc,
@@ -199,4 +200,66 @@ it('hostile names never break the XML', async () => {
   const svg = files.find(f => f.name.endsWith('.svg'))!.body as string;
   expectWellFormed(svg);
   expect(count(svg, 'bar')).toBe(6);
+});
+
+describe('large inputs', () => {
+  it('ROC corners only: collinear points are dropped, the curve is unchanged', () => {
+    expect(
+      dropCollinear([
+        [0, 0],
+        [0, 0.5],
+        [0, 1],
+        [0.5, 1],
+        [1, 1],
+      ]),
+    ).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 1],
+    ]);
+    // separable scores at n = 20,000: three points whatever n is
+    const n = 20_000;
+    const labels = new Int32Array(n).map((_, i) => i % 2);
+    const proba = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      proba[2 * i + 1] = labels[i]! ? 0.5 + i / (4 * n) : i / (4 * n);
+      proba[2 * i] = 1 - proba[2 * i + 1]!;
+    }
+    const svg = rocPlot('t', [
+      {
+        label: 'm',
+        source: 's',
+        parts: [
+          {
+            group: 'all',
+            sampleIds: [],
+            truth: { kind: 'binary', labels, classes: ['a', 'b'] },
+            prediction: { kind: 'class', labels, proba, classes: ['a', 'b'] },
+          },
+        ],
+      },
+    ])!;
+    const d = /class="curve" d="([^"]+)"/.exec(svg)![1]!;
+    expect(d.split(/[ML]/).filter(Boolean)).toHaveLength(3);
+  });
+
+  it('Kaplan–Meier with 200,000 samples (no argument-spreading limits)', () => {
+    const n = 200_000;
+    const time = new Float64Array(n).map((_, i) => 1 + ((i * 7919) % 1000));
+    const event = new Uint8Array(n).map((_, i) => (i % 3 === 0 ? 0 : 1));
+    const risk = new Float64Array(n).map((_, i) => -time[i]! + (i % 17));
+    const svg = kmPlot('t', {
+      label: 'm',
+      source: 's',
+      parts: [
+        {
+          group: 'all',
+          sampleIds: [],
+          truth: { kind: 'survival', time, event },
+          prediction: { kind: 'risk', risk },
+        },
+      ],
+    })!;
+    expect(svg.split('class="curve"').length - 1).toBe(2);
+  });
 });
