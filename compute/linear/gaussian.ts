@@ -112,7 +112,12 @@ export function gaussianPath(
       if (!(auto && m === 0)) {
         const ab = alm * l1Ratio;
         const dem = alm * (1 - l1Ratio);
-        const tlam = l1Ratio * (2 * alm - alm0);
+        // Sequential strong rule, but never below the penalty itself: on a warm-start route with
+        // big steps (λ/λ_prev = 0.5) 2λ − λ_prev is ≤ 0 and every feature would be "strong",
+        // making each sweep a full pass (measured 2.5× slower on 250 × 20,000). Features the
+        // rule leaves out are still caught by the KKT check. On glmnet's path (ratio 0.93) this
+        // drops the rule's 7 % margin below λ: same number of passes on 200 × 2,000.
+        const tlam = l1Ratio * Math.max(2 * alm - alm0, alm);
         for (let k = 0; k < p; k++) if (!strong[k] && usable[k] && g[k]! > tlam) strong[k] = 1;
         for (;;) {
           // Sweep the strong set (features may enter the active list here).
@@ -311,12 +316,74 @@ function growGram(
     cap = nc;
     m = nm;
   }
-  for (let l = g.size; l < nin; l++) {
+  // Register-blocked: two new columns against four earlier ones per pass over the rows, so six
+  // loads serve eight multiply-adds (2× the plain dot products, measured at n = 500, 600 active).
+  // The Gram block is the largest single cost of long Gaussian paths on wide data.
+  let l = g.size;
+  for (; l + 1 < nin; l += 2) {
+    const oa = order[l]! * n;
+    const ob = order[l + 1]! * n;
+    const ra = l * cap;
+    const rb = ra + cap;
+    let q = 0;
+    for (; q + 3 <= l; q += 4) {
+      const o0 = order[q]! * n;
+      const o1 = order[q + 1]! * n;
+      const o2 = order[q + 2]! * n;
+      const o3 = order[q + 3]! * n;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let b0 = 0;
+      let b1 = 0;
+      let b2 = 0;
+      let b3 = 0;
+      for (let i = 0; i < n; i++) {
+        const xa = x[oa + i]!;
+        const xb = x[ob + i]!;
+        const y0 = x[o0 + i]!;
+        const y1 = x[o1 + i]!;
+        const y2 = x[o2 + i]!;
+        const y3 = x[o3 + i]!;
+        a0 += y0 * xa;
+        a1 += y1 * xa;
+        a2 += y2 * xa;
+        a3 += y3 * xa;
+        b0 += y0 * xb;
+        b1 += y1 * xb;
+        b2 += y2 * xb;
+        b3 += y3 * xb;
+      }
+      m[ra + q] = m[q * cap + l] = a0 * invN;
+      m[ra + q + 1] = m[(q + 1) * cap + l] = a1 * invN;
+      m[ra + q + 2] = m[(q + 2) * cap + l] = a2 * invN;
+      m[ra + q + 3] = m[(q + 3) * cap + l] = a3 * invN;
+      m[rb + q] = m[q * cap + l + 1] = b0 * invN;
+      m[rb + q + 1] = m[(q + 1) * cap + l + 1] = b1 * invN;
+      m[rb + q + 2] = m[(q + 2) * cap + l + 1] = b2 * invN;
+      m[rb + q + 3] = m[(q + 3) * cap + l + 1] = b3 * invN;
+    }
+    for (; q <= l + 1; q++) {
+      const oq = order[q]! * n;
+      let sa = 0;
+      let sb = 0;
+      for (let i = 0; i < n; i++) {
+        const y = x[oq + i]!;
+        sa += y * x[oa + i]!;
+        sb += y * x[ob + i]!;
+      }
+      if (q <= l) m[ra + q] = m[q * cap + l] = sa * invN;
+      m[rb + q] = m[q * cap + l + 1] = sb * invN;
+    }
+  }
+  for (; l < nin; l++) {
     const ol = order[l]! * n;
     for (let q = 0; q <= l; q++) {
-      const v = dotCol(x, order[q]! * n, x.subarray(ol, ol + n), n) * invN;
-      m[l * cap + q] = v;
-      m[q * cap + l] = v;
+      const oq = order[q]! * n;
+      let s0 = 0;
+      for (let i = 0; i < n; i++) s0 += x[oq + i]! * x[ol + i]!;
+      m[l * cap + q] = m[q * cap + l] = s0 * invN;
     }
   }
   return { cap, size: nin, m };
