@@ -8,7 +8,7 @@
  *     (attempt 1, one RESULT event, QUEUED → RUNNING → COMPLETED once);
  *  2. a client on API #2 follows a job submitted through API #1 (and the other way round) and gets
  *     every event once, in order, up to the terminal state; `myJobUpdates` (live pub/sub only, no
- *     store replay) on the other API sees the job's status changes too. Both APIs run with a 5 min
+ *     store replay) on the watching API sees the job's status changes too. Both APIs run with a 5 min
  *     store re-read interval (JOBS_SUBSCRIPTION_POLL_MS), so events that arrive within the test's
  *     limits came through Redis pub/sub, not through the fallback poll;
  *  3. a cancel sent to API #1 reaches the worker running the job (it frees its slot) and the
@@ -17,7 +17,7 @@
  *     issued by one API is accepted by the other (same JWT_SECRET).
  *
  * Loaded 2-core machine: every wait polls with a generous deadline; nothing sleeps for a fixed time
- * except graphql-ws's 0.5 s "subscription is active" grace (see tests/helpers/ws.ts).
+ * except the 0.5–1.5 s "subscription is active" grace of graphql-ws (see tests/helpers/ws.ts).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
