@@ -4,6 +4,7 @@
  * rest of the runner, so building the files never blocks the worker's lock-renewing event loop.
  */
 import { subsetSamples, type Dataset } from '../../../compute/core/dataset.js';
+import { checkAbort } from '../../../compute/core/method.js';
 import { type CvResult } from '../../../compute/evaluation/cross-validate.js';
 import { buildReports } from '../../../compute/reports/build.js';
 import { type PredictionSet, type ReportInput } from '../../../compute/reports/types.js';
@@ -22,6 +23,7 @@ export interface ReportRef {
  * storage errors do propagate (the run's other artifacts would fail the same way).
  */
 export async function writeReports(rc: RunnerContext, input: ReportInput): Promise<ReportRef[]> {
+  checkAbort(rc.run.signal); // a cancelled run writes no reports
   let files;
   try {
     files = await buildReports(input);
