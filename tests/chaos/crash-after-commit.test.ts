@@ -3,9 +3,12 @@
  * crash-after-commit: SIGKILL right after the job row and its unconfirmed outbox flag commit).
  * A fresh API's reconciler must put the job into the queue exactly once (one BullMQ `added`
  * event, even though the client also retries its submit with the same idempotency key), and the
- * job must run once, store one result and reach COMPLETED for a subscribed client.
+ * job must run once, store one result and reach COMPLETED for a subscribed client. The reverse
+ * order (a queue entry without a committed row) is acknowledged by the worker without a run.
  */
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { queueName } from '../../src/queue/names';
 import { registerUser } from '../helpers/app';
@@ -147,6 +150,29 @@ test('crash between commit and enqueue: a fresh API enqueues the job exactly onc
     expect(facts.statuses).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
     expect(contiguous(facts.seqs)).toBe(true);
     expect(await addedEvents(d.redisUrl, d.prefix, jobId)).toBe(1);
+
+    // The reverse order (a queue entry whose row never committed): the worker acknowledges it
+    // without running anything and keeps working.
+    const orphan = randomUUID();
+    const conn = new Redis(d.redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(queueName('cpu'), { connection: conn, prefix: d.prefix });
+    try {
+      await queue.add('compute', { jobId: orphan }, { jobId: orphan, priority: 5 });
+      let state = '';
+      for (let i = 0; i < 100 && state !== 'completed'; i++) {
+        await new Promise(r => setTimeout(r, 200));
+        state = String(await (await queue.getJob(orphan))?.getState());
+      }
+      expect(state).toBe('completed');
+      expect((await queue.getJob(orphan))!.returnvalue).toBe('skipped: no row');
+      const rowsFor = await db.raw<{ rows: unknown[] }>('select 1 from jobs where id = ?', [
+        orphan,
+      ]);
+      expect(rowsFor.rows).toHaveLength(0);
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
     await w.stop();
   } finally {
     await db.destroy();
