@@ -311,6 +311,15 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     wsServer,
     config.ws.keepAliveMs,
   );
+  // graphql-ws answers a socket 'error' (oversized frame, invalid UTF-8, bad framing) with a
+  // console.error and a stack per event, which any client can trigger at will. ws has already
+  // closed such a socket with the right code (1009, 1007, 1002): log one line instead.
+  wsServer.on('connection', socket => {
+    socket.removeAllListeners('error');
+    socket.on('error', (err: Error & { code?: string }) => {
+      log.warn('WebSocket closed on a protocol error', { code: err.code, reason: err.message });
+    });
+  });
 
   // --- HTTP GraphQL (Apollo) -----------------------------------------------------------------
   const drainWebSockets: ApolloServerPlugin<Context> = {
