@@ -52,37 +52,95 @@ export function makeDesign(
   const sd = new Float64Array(p);
   const xv = new Float64Array(p);
   const usable = new Uint8Array(p);
+  // Every pass sums with four accumulators: a single running sum is a chain of dependent
+  // additions (latency-bound, ≈ 3× slower); building the design was ~30 % of a stability-selection
+  // fit on 250 × 20,000 before.
+  const n4 = n - (n & 3);
   for (let j = 0; j < p; j++) {
     if ((j & 1023) === 0) checkAbort(signal);
     const src = j * nAll;
     const dst = j * n;
-    let s = 0;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let i = 0;
     if (rows) {
-      for (let i = 0; i < n; i++) {
+      for (; i < n4; i += 4) {
+        const v0 = data[src + rows[i]];
+        const v1 = data[src + rows[i + 1]];
+        const v2 = data[src + rows[i + 2]];
+        const v3 = data[src + rows[i + 3]];
+        x[dst + i] = v0;
+        x[dst + i + 1] = v1;
+        x[dst + i + 2] = v2;
+        x[dst + i + 3] = v3;
+        s0 += v0;
+        s1 += v1;
+        s2 += v2;
+        s3 += v3;
+      }
+      for (; i < n; i++) {
         const v = data[src + rows[i]];
         x[dst + i] = v;
-        s += v;
+        s0 += v;
       }
     } else {
-      for (let i = 0; i < n; i++) {
+      for (; i < n4; i += 4) {
+        const v0 = data[src + i];
+        const v1 = data[src + i + 1];
+        const v2 = data[src + i + 2];
+        const v3 = data[src + i + 3];
+        x[dst + i] = v0;
+        x[dst + i + 1] = v1;
+        x[dst + i + 2] = v2;
+        x[dst + i + 3] = v3;
+        s0 += v0;
+        s1 += v1;
+        s2 += v2;
+        s3 += v3;
+      }
+      for (; i < n; i++) {
         const v = data[src + i];
         x[dst + i] = v;
-        s += v;
+        s0 += v;
       }
     }
+    const s = s0 + s1 + s2 + s3;
     if (Number.isNaN(s)) {
       throw new Error(
         `column ${j} has missing values: impute before fitting a penalised linear model`,
       );
     }
     const m = s / n;
-    let ss = 0;
-    let constant = true;
-    const first = x[dst];
-    for (let i = 0; i < n; i++) {
+    s0 = s1 = s2 = s3 = 0;
+    for (i = 0; i < n4; i += 4) {
+      const d0 = x[dst + i] - m;
+      const d1 = x[dst + i + 1] - m;
+      const d2 = x[dst + i + 2] - m;
+      const d3 = x[dst + i + 3] - m;
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    for (; i < n; i++) {
       const d = x[dst + i] - m;
-      ss += d * d;
-      if (x[dst + i] !== first) constant = false;
+      s0 += d * d;
+    }
+    const ss = s0 + s1 + s2 + s3;
+    // Exact constancy test only where the spread is at rounding level (a constant column's
+    // deviations from its computed mean are a few ulps of |m| at most).
+    let constant = false;
+    if (ss <= n * (4 * n * Number.EPSILON * m) ** 2) {
+      const first = x[dst];
+      constant = true;
+      for (i = 1; i < n; i++) {
+        if (x[dst + i] !== first) {
+          constant = false;
+          break;
+        }
+      }
     }
     const sdj = Math.sqrt(ss / n);
     sd[j] = sdj;
@@ -101,13 +159,27 @@ export function makeDesign(
       continue;
     }
     const inv = 1 / sc;
-    let sq = 0;
-    for (let i = 0; i < n; i++) {
+    s0 = s1 = s2 = s3 = 0;
+    for (i = 0; i < n4; i += 4) {
+      const v0 = (x[dst + i] - centre) * inv;
+      const v1 = (x[dst + i + 1] - centre) * inv;
+      const v2 = (x[dst + i + 2] - centre) * inv;
+      const v3 = (x[dst + i + 3] - centre) * inv;
+      x[dst + i] = v0;
+      x[dst + i + 1] = v1;
+      x[dst + i + 2] = v2;
+      x[dst + i + 3] = v3;
+      s0 += v0 * v0;
+      s1 += v1 * v1;
+      s2 += v2 * v2;
+      s3 += v3 * v3;
+    }
+    for (; i < n; i++) {
       const v = (x[dst + i] - centre) * inv;
       x[dst + i] = v;
-      sq += v * v;
+      s0 += v * v;
     }
-    xv[j] = sq / n;
+    xv[j] = (s0 + s1 + s2 + s3) / n;
   }
   return {
     n,
@@ -183,14 +255,29 @@ export function axpyCol(x: Float64Array, off: number, d: number, a: Float64Array
   for (let i = 0; i < n; i++) a[i] -= d * x[off + i];
 }
 
-/** Σ w[i]·x[off+i]² (weighted column sum of squares). */
+/** Σ w[i]·x[off+i]² (weighted column sum of squares), four accumulators as dotCol. */
 export function wssCol(x: Float64Array, off: number, w: Float64Array, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const v = x[off + i];
-    s += w[i] * v * v;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  const n4 = n - (n & 3);
+  for (; i < n4; i += 4) {
+    const v0 = x[off + i];
+    const v1 = x[off + i + 1];
+    const v2 = x[off + i + 2];
+    const v3 = x[off + i + 3];
+    s0 += w[i] * v0 * v0;
+    s1 += w[i + 1] * v1 * v1;
+    s2 += w[i + 2] * v2 * v2;
+    s3 += w[i + 3] * v3 * v3;
   }
-  return s;
+  for (; i < n; i++) {
+    const v = x[off + i];
+    s0 += w[i] * v * v;
+  }
+  return s0 + s1 + s2 + s3;
 }
 
 /** Features that have entered the model, in order of entry (glmnet's `ia` / `mm`). */
