@@ -81,11 +81,38 @@ export function ormConfig(options: OrmOptions): Options {
 }
 
 export async function initOrm(options: OrmOptions): Promise<MikroORM> {
-  return MikroORM.init(ormConfig(options));
+  try {
+    return await MikroORM.init(ormConfig(options));
+  } catch (e) {
+    // Replicas started together on a fresh server all see the database missing (MikroORM's
+    // ensureDatabase) and race to create it: the losers get duplicate_database (42P04) or a
+    // unique violation on pg_database (23505); either way it exists now.
+    const code = (e as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw e;
+    return MikroORM.init(ormConfig(options));
+  }
 }
 
-/** Applies pending migrations; returns their names. */
+/** Key of the session advisory lock that serialises migrations across processes. */
+const MIGRATION_LOCK = [0x6f6d6963, 1] as const;
+
+/**
+ * Applies pending migrations; returns their names. Several API replicas may start at once: a
+ * session-level advisory lock on a connection of its own makes them migrate one after the other
+ * (the later ones then find nothing pending) instead of racing on the same DDL.
+ */
 export async function migrateUp(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.getMigrator().up();
-  return applied.map(m => m.name);
+  const knex = orm.em.getConnection().getKnex();
+  const conn = await knex.client.acquireConnection();
+  const query = (sql: string) => knex.raw(sql).connection(conn);
+  try {
+    await query(`SELECT pg_advisory_lock(${MIGRATION_LOCK[0]}, ${MIGRATION_LOCK[1]})`);
+    const applied = await orm.getMigrator().up();
+    return applied.map(m => m.name);
+  } finally {
+    await query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK[0]}, ${MIGRATION_LOCK[1]})`).catch(
+      () => undefined,
+    );
+    await knex.client.releaseConnection(conn);
+  }
 }

@@ -38,3 +38,20 @@ it('migrates an empty database to exactly the entity schema', async () => {
     expect.arrayContaining(['users', 'api_keys', 'refresh_tokens', 'audit_log']),
   );
 });
+
+it('three replicas starting at once on a fresh database: each comes up, migrations run once', async () => {
+  const url = databaseUrl(`r_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
+  const replicas = await Promise.all([0, 1, 2].map(() => initOrm({ clientUrl: url })));
+  try {
+    const applied = await Promise.all(replicas.map(r => migrateUp(r)));
+    // Every migration applied by exactly one replica; the others found nothing pending.
+    expect(applied.flat().sort()).toEqual(
+      loadMigrations()
+        .map(f => f.name)
+        .sort(),
+    );
+    expect(await migrateUp(replicas[0]!)).toEqual([]);
+  } finally {
+    await Promise.all(replicas.map(r => r.close(true)));
+  }
+});
