@@ -341,18 +341,45 @@ function cdSweeps(
       if (change > maxChange) maxChange = change;
     }
     if (maxChange < tol) return;
-    if (supportNewton(xs, n, p, active, beta, u, xg, hx, thr, ridge)) continue;
-    // Fallback (singular support system): cycle over the non-zero coordinates.
-    const nz: number[] = [];
-    for (let j = 0; j < p; j++) if (active[j] && beta[j] !== 0) nz.push(j);
-    for (let sweep = 0; sweep < 100000; sweep++) {
-      let inner = 0;
-      for (const j of nz) {
-        const change = visit(j);
-        if (change > inner) inner = change;
-      }
-      if (inner < tol) break;
+    supportNewton(xs, n, p, active, beta, u, xg, hx, thr, ridge, tol);
+  }
+}
+
+/**
+ * Coordinate descent over the support S on the quadratic model itself when its system is singular
+ * (typically more non-zero coefficients than the risk sets can identify): the same coordinate
+ * updates, stopping rule (max c·Δβ² < tol) and order as cycling `visit` over S, but the gradient
+ * is kept in coefficient space, grad += M[:, a]·Δβ_a — O(|S|) per update instead of two O(n)
+ * passes over the samples. `total` accumulates the steps for the caller's update of u.
+ */
+function supportCd(
+  M: Float64Array,
+  m0: number,
+  grad: Float64Array,
+  S: number[],
+  beta: Float64Array,
+  total: Float64Array,
+  thr: number,
+  ridge: number,
+  tol: number,
+): void {
+  for (let sweep = 0; sweep < 100000; sweep++) {
+    let inner = 0;
+    for (let a = 0; a < m0; a++) {
+      const j = S[a]!;
+      const c = M[a * m0 + a]!;
+      const zj = c * beta[j]! - grad[a]!;
+      const bNew = zj > thr ? (zj - thr) / (c + ridge) : zj < -thr ? (zj + thr) / (c + ridge) : 0;
+      const d = bNew - beta[j]!;
+      if (d === 0) continue;
+      beta[j] = bNew;
+      total[a] += d;
+      const row = a * m0;
+      for (let b = 0; b < m0; b++) grad[b] += M[row + b]! * d;
+      const change = c * d * d;
+      if (change > inner) inner = change;
     }
+    if (inner < tol) return;
   }
 }
 
@@ -392,7 +419,8 @@ function choleskyDelete(L: Float64Array, m: number, k: number): Float64Array {
  * fixed): (M_SS + λ(1−α)I) d = −∇_S, M = XᵀHX/n, stepping at most to the first sign change (that
  * coordinate leaves S) and repeating. Coordinate descent alone crawls here when S is large and
  * nearly collinear (p ≫ n near the end of the path); this needs |S|² n + |S|³ per solve.
- * Returns false when the system is singular (caller falls back to coordinate descent).
+ * A singular system (more non-zero coefficients than the risk sets identify) is solved by
+ * coordinate descent on the same quadratic model instead (`supportCd`).
  */
 function supportNewton(
   xs: Float64Array,
@@ -405,11 +433,12 @@ function supportNewton(
   hx: (Float64Array | undefined)[],
   thr: number,
   ridge: number,
-): boolean {
+  tol: number,
+): void {
   const S: number[] = [];
   for (let j = 0; j < p; j++) if (active[j] && beta[j] !== 0) S.push(j);
   const m0 = S.length;
-  if (m0 === 0) return true;
+  if (m0 === 0) return;
   // M (with the ridge on the diagonal) and the smooth gradient on S, built once.
   const M = new Float64Array(m0 * m0);
   const grad = new Float64Array(m0);
@@ -430,8 +459,11 @@ function supportNewton(
     A[r * m0 + r] += ridge;
   }
   let L = cholesky(A, m0);
-  if (!L) return false;
-  for (let rep = 0; rep < m0 + 1 && keep.length > 0; rep++) {
+  if (!L) {
+    supportCd(M, m0, grad, S, beta, total, thr, ridge, tol);
+    keep.length = 0;
+  }
+  for (let rep = 0; rep < m0 + 1 && keep.length > 0 && L; rep++) {
     const m = keep.length;
     const rhs = new Float64Array(m);
     for (let r = 0; r < m; r++) {
@@ -468,7 +500,7 @@ function supportNewton(
     }
     if (leaving < 0) break;
     keep.splice(leaving, 1);
-    L = choleskyDelete(L, m, leaving);
+    L = choleskyDelete(L!, m, leaving);
   }
   // u = H X (β − β₀) / n follows the accumulated steps.
   for (let a = 0; a < m0; a++) {
@@ -477,7 +509,6 @@ function supportNewton(
     const hv = hx[S[a]!]!;
     for (let i = 0; i < n; i++) u[i] += st * hv[i]!;
   }
-  return true;
 }
 
 /**
