@@ -85,16 +85,58 @@ export function dropCollinear(pts: readonly [number, number][]): [number, number
 
 const maxOf = (x: readonly number[]): number => x.reduce((m, v) => (v > m ? v : m), -Infinity);
 
+/** One-vs-rest labels / scores per class of a multiclass set (pooled over parts). */
+function oneVsRest(set: PredictionSet): { cls: string; labels: number[]; scores: number[] }[] {
+  const p0 = set.parts[0];
+  if (!p0 || p0.truth.kind !== 'multiclass' || p0.prediction.kind !== 'class') return [];
+  const classes = p0.prediction.classes;
+  const out = classes.map(cls => ({ cls, labels: [] as number[], scores: [] as number[] }));
+  for (const p of set.parts) {
+    const t = p.truth;
+    const pr = p.prediction;
+    if (t.kind !== 'multiclass' || pr.kind !== 'class') return [];
+    const k = pr.classes.length;
+    for (let i = 0; i < t.labels.length; i++) {
+      const truth = t.classes[t.labels[i]!];
+      classes.forEach((cls, c) => {
+        const j = pr.classes.indexOf(cls);
+        const v = j < 0 ? NaN : pr.proba[i * k + j]!;
+        if (!Number.isFinite(v)) return;
+        out[c]!.labels.push(truth === cls ? 1 : 0);
+        out[c]!.scores.push(v);
+      });
+    }
+  }
+  return out.filter(o => o.labels.some(l => l === 1) && o.labels.some(l => l === 0));
+}
+
+function rocSeries(name: string, labels: number[], scores: number[]): Series {
+  const c = rocCurve(labels, scores);
+  const all: [number, number][] = [];
+  for (let i = 0; i < c.fpr.length; i++) all.push([c.fpr[i]!, c.tpr[i]!]);
+  return { label: `${name} (AUC ${label(rocAuc(labels, scores))})`, points: dropCollinear(all) };
+}
+
 export function rocPlot(title: string, sets: readonly PredictionSet[]): string | null {
   const series: Series[] = [];
+  // A single multiclass model: one one-vs-rest curve per class.
+  const ovr = sets.length === 1 ? oneVsRest(sets[0]!) : [];
+  if (ovr.length) {
+    return lineChart({
+      title,
+      subtitle: `${sets[0]!.source}; one class vs the rest`,
+      xLabel: 'False positive rate (1 − specificity)',
+      yLabel: 'True positive rate (sensitivity)',
+      series: ovr.map(o => rocSeries(`${o.cls} vs rest`, o.labels, o.scores)),
+      xDomain: [0, 1],
+      yDomain: [0, 1],
+      diagonal: true,
+    });
+  }
   for (const s of sets) {
     const b = pooledBinary(s);
     if (!b) continue;
-    const c = rocCurve(b.labels, b.scores);
-    const all: [number, number][] = [];
-    for (let i = 0; i < c.fpr.length; i++) all.push([c.fpr[i]!, c.tpr[i]!]);
-    const points = dropCollinear(all);
-    series.push({ label: `${s.label} (AUC ${label(rocAuc(b.labels, b.scores))})`, points });
+    series.push(rocSeries(s.label, b.labels, b.scores));
   }
   if (series.length === 0) return null;
   const first = sets[0]!;
@@ -176,6 +218,43 @@ export function kmPlot(title: string, set: PredictionSet): string | null {
     xDomain: [0, tEnd],
     yDomain: [0, 1],
     legendAt: 'top-right',
+  });
+}
+
+// --- tuning ----------------------------------------------------------------------------------
+
+/** Inner-CV score of every completed trial, and the best so far. */
+export function tuningPlot(tune: Json, model: string): string | null {
+  const trials = arr(tune.trials)
+    .map(obj)
+    .filter((t): t is Json => t !== null && num(t.score) !== null && num(t.number) !== null);
+  if (trials.length === 0) return null;
+  const greater = tune.greater_is_better !== false;
+  const metric = str(tune.metric) ?? 'score';
+  // x = the trial's `number` (0-based, as in the tuning_trials table and Optuna)
+  const pts: [number, number][] = trials.map(t => [num(t.number)!, num(t.score)!]);
+  pts.sort((a, b) => a[0] - b[0]);
+  const best: [number, number][] = [];
+  let cur = pts[0]![1];
+  for (const [x, y] of pts) {
+    const prev = cur;
+    cur = greater ? Math.max(cur, y) : Math.min(cur, y);
+    if (best.length) best.push([x, prev]);
+    best.push([x, cur]);
+  }
+  const ys = pts.map(p => p[1]);
+  return lineChart({
+    title: `Tuning ${model}: ${metric} per trial`,
+    subtitle: `${str(tune.strategy) ?? 'search'}, ${pts.length} completed trials, inner cross-validation${greater ? '' : '; lower is better'}`,
+    xLabel: 'Trial number',
+    yLabel: `${metric} (inner CV mean)`,
+    series: [
+      { label: 'trial', points: pts, dots: true },
+      { label: 'best so far', points: best },
+    ],
+    xDomain: [0, Math.max(1, pts[pts.length - 1]![0])],
+    yDomain: [ys.reduce((a, b) => Math.min(a, b)), ys.reduce((a, b) => Math.max(a, b))],
+    legendAt: greater ? 'bottom-right' : 'top-right',
   });
 }
 
@@ -352,11 +431,20 @@ export function plotsFor(input: ReportInput): Plot[] {
           });
         }
       }
+      const tune = obj(d.tuning);
+      const tp = tune ? tuningPlot(tune, model) : null;
+      if (tp) plots.push({ name: slug('tuning-trials', taken), svg: tp });
       plots.push(...predictionPlots(sets, model, taken));
       return plots;
     }
-    case 'HYPERPARAMETER_TUNING':
-      return predictionPlots(sets, `${str(d.model) ?? 'model'} (nested CV)`, taken);
+    case 'HYPERPARAMETER_TUNING': {
+      const model = str(d.model) ?? 'model';
+      const tp = tuningPlot(d, model);
+      return [
+        ...(tp ? [{ name: slug('tuning-trials', taken), svg: tp }] : []),
+        ...predictionPlots(sets, `${model} (nested CV)`, taken),
+      ];
+    }
     case 'PREDICTION':
       return predictionPlots(sets, str(d.model) ?? 'model', taken);
     case 'BENCHMARKING':

@@ -10,6 +10,8 @@ export interface Series {
   dash?: string;
   /** Small vertical tick marks (e.g. censored times on a survival curve). */
   marks?: [number, number][];
+  /** Draw the points as dots (a scatter) instead of a line. */
+  dots?: boolean;
 }
 
 export interface LineChartSpec {
@@ -47,6 +49,12 @@ export function lineChart(spec: LineChartSpec): string {
     );
   }
   const curves = spec.series.map((s, i) => {
+    if (s.dots) {
+      const dots = s.points.map(([a, b]) =>
+        el('circle', { class: 'dot', cx: x(a), cy: y(b), r: 3, fill: colourOf(i) }),
+      );
+      return el('g', {}, el('title', {}, esc(s.label)), ...dots);
+    }
     const d = s.points.map(([a, b], k) => `${k ? 'L' : 'M'}${fmt(x(a))} ${fmt(y(b))}`).join('');
     const marks = (s.marks ?? []).map(([a, b]) => `M${fmt(x(a))} ${fmt(y(b) - 4)}v8`).join('');
     return el(
@@ -70,7 +78,7 @@ export function lineChart(spec: LineChartSpec): string {
   const items = spec.series.map((s, i) => ({
     label: s.label,
     colour: colourOf(i),
-    line: true,
+    line: !s.dots,
     dash: s.dash,
   }));
   const lw = Math.min(

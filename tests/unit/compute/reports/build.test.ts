@@ -6,13 +6,17 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { quietContext } from '../../../../compute/core/method';
 import { buildReports } from '../../../../compute/reports/build';
+import { tuneModel } from '../../../../compute/tuning/tune';
+import { testResolver } from '../evaluation/helpers';
 import { dropCollinear, kmPlot, rocPlot } from '../../../../compute/reports/plots';
 import { type ReportFile, type ReportInput } from '../../../../compute/reports/types';
 import {
   benchmarkDoc,
   featureSelectionDoc,
   HOSTILE,
+  hostileBinary,
   modelTrainingDoc,
   survivalPredictions,
 } from './fixtures';
@@ -261,5 +265,62 @@ describe('large inputs', () => {
       ],
     })!;
     expect(svg.split('class="curve"').length - 1).toBe(2);
+  });
+});
+
+describe('tuning and multiclass', () => {
+  it('HYPERPARAMETER_TUNING: trials table with parameter columns and a per-trial plot', async () => {
+    const ds = hostileBinary(2, 40, 10);
+    const tuned = await tuneModel(
+      'test_centroid',
+      ds,
+      {
+        strategy: 'random',
+        n_trials: 6,
+        metric: 'roc_auc',
+        inner: { code: 'stratified_kfold', args: { n_splits: 3 } },
+        space: { shrink: { type: 'float', low: 0, high: 1 } },
+      },
+      quietContext(3),
+      testResolver(),
+    );
+    const data = JSON.parse(JSON.stringify(tuned)) as Record<string, unknown>;
+    const files = await twice({ type: 'HYPERPARAMETER_TUNING', data: { ...data, nested: null } });
+    dump(files, 'tuning');
+    const f = byName(files);
+    const rows = (f['tuning_trials.csv']!.body as string).trimEnd().split('\r\n');
+    expect(rows[0]).toBe('trial,state,score,best,param_shrink,seconds,error');
+    expect(rows).toHaveLength(7);
+    expect(rows.filter(r => r.split(',')[3] === 'true').length).toBeGreaterThanOrEqual(1);
+    const svg = f['tuning-trials.svg']!.body as string;
+    expectWellFormed(svg);
+    expect(count(svg, 'dot')).toBe(6);
+    expect(count(svg, 'curve')).toBe(1); // best so far
+  });
+
+  it('multiclass: one one-vs-rest ROC curve per class', () => {
+    const n = 60;
+    const labels = new Int32Array(n).map((_, i) => i % 3);
+    const proba = new Float64Array(3 * n);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < 3; c++) proba[3 * i + c] = c === labels[i] ? 0.5 + (i % 5) / 20 : 0.2;
+    }
+    const svg = rocPlot('t', [
+      {
+        label: 'm',
+        source: 's',
+        parts: [
+          {
+            group: 'all',
+            sampleIds: [],
+            truth: { kind: 'multiclass', labels, classes: ['a', 'b', 'c'] },
+            prediction: { kind: 'class', labels, proba, classes: ['a', 'b', 'c'] },
+          },
+        ],
+      },
+    ])!;
+    expectWellFormed(svg);
+    expect(count(svg, 'curve')).toBe(3);
+    expect(svg).toContain('b vs rest (AUC 1)');
   });
 });
