@@ -181,12 +181,15 @@ async function prepare(
   }
   const waitingFor = [...dependsOn].filter(id => found.get(id)?.status !== 'COMPLETED');
 
-  // Routing.
-  const gpuWorkers = await withTimeout(
-    liveWorkers(deps.redis, deps.prefix, deps.settings.WORKER_HEARTBEAT_TTL_MS, 'gpu'),
-    2000,
-    'worker lookup',
-  ).catch(() => [] as WorkerHeartbeat[]);
+  // Routing. A CPU job needs no GPU worker count: skip its three Redis round trips.
+  const gpuWorkers =
+    input.device === 'CPU'
+      ? []
+      : await withTimeout(
+          liveWorkers(deps.redis, deps.prefix, deps.settings.WORKER_HEARTBEAT_TTL_MS, 'gpu'),
+          2000,
+          'worker lookup',
+        ).catch(() => [] as WorkerHeartbeat[]);
   const route = routeJob({
     device: input.device,
     methods: validated.methods.filter(m => m.kind === 'selector' || m.kind === 'model'),
