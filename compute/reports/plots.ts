@@ -385,6 +385,15 @@ function benchmarkPlots(input: ReportInput, taken: Set<string>): Plot[] {
       if (km) plots.push({ name: slug(`km-${sg}-${s.label}`, taken), svg: km });
     }
   }
+  // The other cut: per model, one curve per signature.
+  const modelLabels = [...new Set(sets.map(s => s.label))];
+  for (const m of modelLabels) {
+    const mine = sets
+      .filter(s => s.label === m)
+      .map(s => ({ ...s, label: s.signature ?? s.label }));
+    const roc = rocPlot(`ROC curves: model ${m}`, mine);
+    if (roc) plots.push({ name: slug(`roc-model-${m}`, taken), svg: roc });
+  }
   return plots;
 }
 

@@ -105,6 +105,8 @@ describe('report artifacts written by the worker', () => {
         'results.xlsx',
         'roc-noise.svg',
         'roc-t_test.svg',
+        'roc-model-knn.svg',
+        'roc-model-logistic_regression.svg',
         'signatures.csv',
         'signatures.json',
       ].sort(),
@@ -130,6 +132,7 @@ describe('report artifacts written by the worker', () => {
     for (const name of names.filter(n => n.endsWith('.svg'))) {
       const svg = stored.get(name)!.toString('utf8');
       expect(XMLValidator.validate(svg)).toBe(true);
+      // per signature: one curve per model; per model: one curve per signature
       if (name.startsWith('roc-')) expect(svg.split('class="curve"').length - 1).toBe(2);
       if (name.startsWith('heatmap-')) expect(svg.split('class="cell"').length - 1).toBe(4);
     }

@@ -147,12 +147,19 @@ describe('BENCHMARKING reports', () => {
       expect(count(svg, 'cell')).toBe(6);
       expect(svg).toContain('noise &lt;&amp;&gt;');
     }
-    const rocs = files.filter(x => x.name.startsWith('roc-'));
-    expect(rocs).toHaveLength(3);
+    const rocs = files.filter(x => x.name.startsWith('roc-') && !x.name.startsWith('roc-model-'));
+    expect(rocs.map(r => r.name).sort()).toEqual([
+      'roc-noise.svg',
+      'roc-test_t.svg',
+      'roc-truth.svg',
+    ]);
     for (const r of rocs) {
       expectWellFormed(r.body as string);
       expect(count(r.body as string, 'curve')).toBe(2); // one per model
     }
+    const byModel = files.filter(x => x.name.startsWith('roc-model-'));
+    expect(byModel).toHaveLength(2);
+    for (const r of byModel) expect(count(r.body as string, 'curve')).toBe(3); // one per signature
     const preds = (f['predictions.csv']!.body as string).trimEnd().split('\r\n');
     expect(preds[0]).toMatch(/^signature,model,group,sample_id,truth,predicted/);
     expect(preds).toHaveLength(1 + 6 * 18);
