@@ -11,9 +11,11 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import {
   assertValidKey,
+  contentDisposition,
   ObjectNotFoundError,
   type ObjectStat,
   type ObjectStorage,
+  type PresignGetOptions,
   type PresignOptions,
   type PresignPutOptions,
 } from './storage.js';
@@ -23,6 +25,10 @@ interface TokenPayload {
   k: string;
   e: number;
   n?: number;
+  /** GET: Content-Type to serve. */
+  t?: string;
+  /** GET: download file name (Content-Disposition). */
+  d?: string;
 }
 
 export interface LocalStorageOptions {
@@ -185,9 +191,12 @@ export class LocalStorage implements ObjectStorage {
     return Math.floor(Date.now() / 1000) + Math.max(1, ttl);
   }
 
-  async presignGet(key: string, options?: PresignOptions): Promise<string> {
+  async presignGet(key: string, options?: PresignGetOptions): Promise<string> {
     assertValidKey(key);
-    return `${this.options.publicUrl}/objects/${this.sign({ m: 'GET', k: key, e: this.expiry(options) })}`;
+    const payload: TokenPayload = { m: 'GET', k: key, e: this.expiry(options) };
+    if (options?.contentType) payload.t = options.contentType;
+    if (options?.downloadName) payload.d = options.downloadName;
+    return `${this.options.publicUrl}/objects/${this.sign(payload)}`;
   }
 
   async presignPut(key: string, options?: PresignPutOptions): Promise<string> {
@@ -220,7 +229,10 @@ export class LocalStorage implements ObjectStorage {
         return;
       }
       res.status(200);
-      res.setHeader('content-type', 'application/octet-stream');
+      // Both come from the signed token, so a link can't be altered to serve, e.g., text/html.
+      res.setHeader('content-type', payload.t ?? 'application/octet-stream');
+      res.setHeader('x-content-type-options', 'nosniff');
+      if (payload.d) res.setHeader('content-disposition', contentDisposition(payload.d));
       res.setHeader('content-length', String(s.size));
       res.setHeader('cache-control', 'private, no-store');
       await pipeline(createReadStream(this.pathOf(payload.k)), res).catch(() => undefined);

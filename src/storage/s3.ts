@@ -8,9 +8,11 @@ import { Client } from 'minio';
 import type { StorageConfig } from '../config.js';
 import {
   assertValidKey,
+  contentDisposition,
   ObjectNotFoundError,
   type ObjectStat,
   type ObjectStorage,
+  type PresignGetOptions,
   type PresignOptions,
 } from './storage.js';
 
@@ -194,9 +196,15 @@ export class S3Storage implements ObjectStorage {
     );
   }
 
-  async presignGet(key: string, options?: PresignOptions): Promise<string> {
+  async presignGet(key: string, options?: PresignGetOptions): Promise<string> {
     assertValidKey(key);
-    return this.client.presignedGetObject(this.bucket, key, this.ttl(options));
+    // S3 serves these response headers when they are part of the signed query.
+    const headers: Record<string, string> = {};
+    if (options?.contentType) headers['response-content-type'] = options.contentType;
+    if (options?.downloadName) {
+      headers['response-content-disposition'] = contentDisposition(options.downloadName);
+    }
+    return this.client.presignedGetObject(this.bucket, key, this.ttl(options), headers);
   }
 
   async presignPut(key: string, options?: PresignOptions): Promise<string> {

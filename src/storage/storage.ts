@@ -14,6 +14,19 @@ export interface PresignOptions {
   expiresInSeconds?: number;
 }
 
+export interface PresignGetOptions extends PresignOptions {
+  /** Content-Type the download is served with (default: as stored / octet-stream). */
+  contentType?: string;
+  /** File name offered to browsers (Content-Disposition: attachment). */
+  downloadName?: string;
+}
+
+/** `attachment; filename=…` with an ASCII fallback and the RFC 5987 UTF-8 form. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
 export interface PresignPutOptions extends PresignOptions {
   /** Local backend only: the upload is refused beyond this many bytes. S3: check with `stat`. */
   maxBytes?: number;
@@ -39,7 +52,7 @@ export interface ObjectStorage {
   deletePrefix(prefix: string): Promise<number>;
   /** Every key under `prefix` (which must end with '/'), any order; for the orphan scan. */
   list(prefix: string): AsyncIterable<string>;
-  presignGet(key: string, options?: PresignOptions): Promise<string>;
+  presignGet(key: string, options?: PresignGetOptions): Promise<string>;
   presignPut(key: string, options?: PresignPutOptions): Promise<string>;
   /** Throws when the storage is not reachable/usable. */
   ping(): Promise<void>;

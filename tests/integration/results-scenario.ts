@@ -292,6 +292,9 @@ export function resultsScenario(storage: 'local' | 's3'): void {
     // The presigned URL needs no Authorization header and returns exactly the stored bytes.
     const res = await fetch(model.downloadUrl);
     expect(res.status).toBe(200);
+    // Served as what it is, offered as a file named like the artifact (both backends).
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="model\.json"/);
     const body = Buffer.from(await res.arrayBuffer());
     expect(body.length).toBe(model.bytes);
     const stored = await t.app.services.storage.get(model.key);
@@ -336,7 +339,9 @@ export function resultsScenario(storage: 'local' | 's3'): void {
     for (const a of r.artifacts) expect(a.key.startsWith(prefix)).toBe(true);
     const plot = r.artifacts.find(a => a.kind === 'PLOT')!;
     expect(plot.bytes).toBe(svg.length);
-    expect(Buffer.from(await (await fetch(plot.downloadUrl)).arrayBuffer()).equals(svg)).toBe(true);
+    const plotRes = await fetch(plot.downloadUrl);
+    expect(plotRes.headers.get('content-type')).toBe('image/svg+xml');
+    expect(Buffer.from(await plotRes.arrayBuffer()).equals(svg)).toBe(true);
     const onlyPlots = await t.gql<{ job: { result: { artifacts: ArtifactView[] } } }>(
       resultsOp('JobArtifacts'),
       { id: modelJob, kind: 'PLOT' },

@@ -120,7 +120,11 @@ export async function listArtifacts(
     wanted.map(async a => {
       const stat = await storage.stat(a.key);
       if (!stat) return null;
-      const url = await storage.presignGet(a.key, { expiresInSeconds: ttlSeconds });
+      const url = await storage.presignGet(a.key, {
+        expiresInSeconds: ttlSeconds,
+        contentType: contentTypeOf(a.key),
+        downloadName: posix.basename(a.name),
+      });
       return {
         ...a,
         contentType: contentTypeOf(a.key),
