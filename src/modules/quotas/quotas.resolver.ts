@@ -143,7 +143,7 @@ export class OpsResolver {
     @Arg('filter', () => AuditLogFilter, { nullable: true }) filter?: AuditLogFilter | null,
   ): Promise<AuditLogConnection> {
     requireRole(ctx, Role.ADMIN);
-    if (first < 1 || first > 200) throw AppError.badInput('first must be 1 to 200', 'first');
+    if (first < 1 || first > 100) throw AppError.badInput('first must be 1 to 100', 'first');
     const where: Record<string, unknown> = { ...afterCursorFilter(after) };
     const f = filter ?? {};
     if (f.action) {
