@@ -10,6 +10,7 @@
  * caller's reusable buffer).
  */
 import { checkAbort } from '../core/method';
+import { absDotAllWasm, wasmDesignBuffer } from './simd';
 
 export interface Design {
   n: number;
@@ -46,7 +47,11 @@ export function makeDesign(
   const n = rows ? rows.length : nAll;
   // A caller fitting many row subsets (stability selection) passes one buffer for all of them:
   // allocating (and page-faulting) a fresh n·p copy per fit cost as much as building it.
-  const x = buffer && buffer.length >= n * p ? buffer.subarray(0, n * p) : new Float64Array(n * p);
+  // Otherwise the copy lives in WebAssembly memory when possible, for the SIMD KKT product.
+  const x =
+    buffer && buffer.length >= n * p
+      ? buffer.subarray(0, n * p)
+      : (wasmDesignBuffer(n * p, n + p) ?? new Float64Array(n * p));
   const mean = new Float64Array(p);
   const scale = new Float64Array(p);
   const sd = new Float64Array(p);
@@ -225,7 +230,8 @@ export function absDotAll(
   scale: number,
   out: Float64Array,
 ): void {
-  let j = 0;
+  // Designs in WebAssembly memory take the SIMD kernel for all full blocks of four columns.
+  let j = absDotAllWasm(x, n, p, a, scale, out);
   for (; j + 4 <= p; j += 4) {
     const o0 = j * n;
     const o1 = o0 + n;

@@ -16,6 +16,7 @@
 import { type Dataset } from '../core/dataset';
 import { fitElnet, type ElnetOptions, type Target } from '../linear/elnet';
 import { DEFAULT_CONTROL, originalScale } from '../linear/path';
+import { wasmDesignBuffer } from '../linear/simd';
 import { fixedAlphaIndex, type PenalisedArgs, penalisedScores, targetOf } from '../linear/selector';
 
 /** This module, for parallelMap (worker threads load its compiled twin). */
@@ -98,7 +99,7 @@ export function cdChunk(task: CdChunkTask): Int32Array[] {
   };
   let maxRows = 0;
   for (const rows of task.subsamples) maxRows = Math.max(maxRows, rows.length);
-  const buffer = new Float64Array(maxRows * p);
+  const buffer = wasmDesignBuffer(maxRows * p, maxRows + p) ?? new Float64Array(maxRows * p);
   const out: Int32Array[] = [];
   for (const rows of task.subsamples) {
     const fit = fitElnet(data, nAll, p, rows, target, opts, buffer);

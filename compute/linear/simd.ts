@@ -1,0 +1,236 @@
+/**
+ * WebAssembly SIMD (f64x2) kernel for the full KKT product |X̃ᵀr| of the float64 coordinate
+ * descent, for designs that live in WebAssembly memory (`wasmDesignBuffer`).
+ *
+ * Why: V8 does not vectorise typed-array loops; the same 4-column blocked product in wasm with
+ * 128-bit lanes ran 1.7× faster than the JavaScript loop (250 × 20,000, identical sums up to
+ * rounding order: max |Δ| 1e-17). The module is assembled here from a few opcodes (no toolchain,
+ * no binary blob): one exported function, gemvAbs.
+ *
+ * The design buffer is a Float64Array view over a fresh WebAssembly.Memory with scratch room for
+ * the residual and the result after it; `absDotAllWasm` copies r in and the products out (n + p
+ * doubles against n·p multiply-adds). Anything that is not such a buffer, or a runtime without
+ * wasm SIMD, uses the JavaScript loop (design.ts absDotAll) — results agree to rounding.
+ */
+
+// TypeScript's WebAssembly typings come with lib.dom, which this project does not load.
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface Arena {
+  gemvAbs: (x: number, n: number, p: number, r: number, out: number, scale: number) => void;
+  /** Byte offset of the scratch area (after the design). */
+  scratch: number;
+  /** Doubles available in the scratch area. */
+  scratchLen: number;
+}
+
+const arenas = new WeakMap<ArrayBufferLike, Arena>();
+
+/** Largest arena (bytes): i32 byte offsets must not overflow. */
+const MAX_BYTES = 2 ** 31 - 65536;
+
+let wasmModule: object | null | undefined;
+
+function compiled(): object | null {
+  if (wasmModule !== undefined) return wasmModule;
+  if (!wasm) return (wasmModule = null);
+  try {
+    wasmModule = new wasm.Module(gemvAbsModule());
+  } catch {
+    wasmModule = null; // no wasm SIMD: the JavaScript loops run
+  }
+  return wasmModule;
+}
+
+/**
+ * A Float64Array of `len` doubles in its own WebAssembly memory, with scratch room for `scratch`
+ * more (a residual and a p-vector), or null when wasm SIMD is unavailable or it would be too large.
+ */
+export function wasmDesignBuffer(len: number, scratch: number): Float64Array | null {
+  const bytes = (len + scratch) * 8;
+  if (bytes > MAX_BYTES || process.env.OMICSELECTOR_NO_SIMD === '1') return null;
+  const mod = compiled();
+  if (!mod || !wasm) return null;
+  try {
+    const memory = new wasm.Memory({ initial: Math.ceil(bytes / 65536) || 1 });
+    const inst = new wasm.Instance(mod, { env: { mem: memory } });
+    const buf = new Float64Array(memory.buffer, 0, len);
+    arenas.set(memory.buffer, {
+      gemvAbs: inst.exports.gemvAbs as Arena['gemvAbs'],
+      scratch: len * 8,
+      scratchLen: Math.floor((memory.buffer.byteLength - len * 8) / 8),
+    });
+    return buf;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * out[j] = |x_jᵀa|·scale for the first p − p mod 4 columns of column-major x (n × p) when x
+ * lives at the start of a wasm design buffer; returns the number of columns done (0 when not).
+ */
+export function absDotAllWasm(
+  x: Float64Array,
+  n: number,
+  p: number,
+  a: Float64Array,
+  scale: number,
+  out: Float64Array,
+): number {
+  if (x.byteOffset !== 0) return 0;
+  const arena = arenas.get(x.buffer);
+  if (!arena || arena.scratchLen < n + p) return 0;
+  const p4 = p - (p & 3);
+  const heap = new Float64Array(x.buffer, arena.scratch, n + p);
+  heap.set(a.subarray(0, n));
+  arena.gemvAbs(0, n, p4, arena.scratch, arena.scratch + n * 8, scale);
+  out.set(heap.subarray(n, n + p4));
+  return p4;
+}
+
+// --- a minimal wasm assembler -----------------------------------------------------------------
+
+function uleb(v: number): number[] {
+  const o: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    o.push(b);
+  } while (v);
+  return o;
+}
+
+function sleb(v: number): number[] {
+  const o: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
+      o.push(b);
+      return o;
+    }
+    o.push(b | 0x80);
+  }
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, c => c.charCodeAt(0))];
+
+const I32 = 0x7f;
+const F64 = 0x7c;
+const V128 = 0x7b;
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+const i32 = (v: number) => [0x41, ...sleb(v)];
+const ADD = [0x6a];
+const MUL = [0x6c];
+const SHL = [0x74];
+const AND = [0x71];
+const EQ = [0x46];
+const GT_S = [0x4a];
+const GE_S = [0x4e];
+const v128Load = [0xfd, 0x00, 3, 0];
+const f64Load = [0x2b, 3, 0];
+const f64Store = (off: number) => [0x39, 3, ...uleb(off)];
+const F64X2_ADD = [0xfd, ...uleb(0xf0)];
+const F64X2_MUL = [0xfd, ...uleb(0xf2)];
+const lane = (l: number) => [0xfd, 0x21, l];
+const F64_ADD = [0xa0];
+const F64_MUL = [0xa2];
+const F64_ABS = [0x99];
+const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const END = [0x0b];
+const br = (d: number) => [0x0c, d];
+const brIf = (d: number) => [0x0d, d];
+
+/**
+ * gemvAbs(x, n, p, r, out, scale): out[j] = |Σ_i x[j·n + i]·r[i]|·scale for j < p (p a multiple
+ * of 4), pointers in bytes. Four columns per pass share each r load; two f64 lanes per column.
+ */
+function gemvAbsModule(): Uint8Array {
+  // params 0 x, 1 n, 2 p, 3 r, 4 out (i32), 5 scale (f64)
+  const [X, N, P, R, OUT, SCALE] = [0, 1, 2, 3, 4, 5];
+  // locals: 6 j, 7 i, 8–11 column offsets, 12 n2 (i32); 13–16 acc, 17 rv (v128); 18–21 sums, 22 rs (f64)
+  const [J, I, N2] = [6, 7, 12];
+  const O = [8, 9, 10, 11];
+  const A = [13, 14, 15, 16];
+  const RV = 17;
+  const S = [18, 19, 20, 21];
+  const RS = 22;
+  const b: number[] = [];
+  const e = (...xs: number[][]) => {
+    for (const x of xs) b.push(...x);
+  };
+  e(get(N), i32(-2), AND, set(N2));
+  e(i32(0), set(J));
+  e(BLOCK, LOOP);
+  e(get(J), i32(4), ADD, get(P), GT_S, brIf(1));
+  e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, set(O[0]!));
+  for (let k = 1; k < 4; k++) e(get(O[k - 1]!), get(N), i32(3), SHL, ADD, set(O[k]!));
+  for (const a of A) e(V128_ZERO, set(a));
+  e(i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(N2), i32(3), SHL, GE_S, brIf(1));
+  e(get(R), get(I), ADD, v128Load, set(RV));
+  for (let k = 0; k < 4; k++) {
+    e(get(A[k]!), get(O[k]!), get(I), ADD, v128Load, get(RV), F64X2_MUL, F64X2_ADD, set(A[k]!));
+  }
+  e(get(I), i32(16), ADD, set(I), br(0), END, END);
+  for (let k = 0; k < 4; k++) e(get(A[k]!), lane(0), get(A[k]!), lane(1), F64_ADD, set(S[k]!));
+  // odd n: the last row
+  e(BLOCK, get(N2), get(N), EQ, brIf(0));
+  e(get(R), get(N2), i32(3), SHL, ADD, f64Load, set(RS));
+  for (let k = 0; k < 4; k++) {
+    e(get(S[k]!), get(O[k]!), get(N2), i32(3), SHL, ADD, f64Load, get(RS), F64_MUL, F64_ADD);
+    e(set(S[k]!));
+  }
+  e(END);
+  for (let k = 0; k < 4; k++) {
+    e(
+      get(OUT),
+      get(J),
+      i32(3),
+      SHL,
+      ADD,
+      get(S[k]!),
+      F64_ABS,
+      get(SCALE),
+      F64_MUL,
+      f64Store(8 * k),
+    );
+  }
+  e(get(J), i32(4), ADD, set(J), br(0), END, END);
+  e(END);
+  const locals = [
+    [7, I32],
+    [5, V128],
+    [5, F64],
+  ];
+  const fn = [...uleb(locals.length), ...locals.flatMap(([c, t]) => [...uleb(c!), t!]), ...b];
+  const params = [I32, I32, I32, I32, I32, F64].map(t => [t]);
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
+    ...section(1, vec([[0x60, ...vec(params), 0]])),
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name('gemvAbs'), 0x00, 0]])),
+    ...section(10, vec([[...uleb(fn.length), ...fn]])),
+  ]);
+}
