@@ -245,9 +245,17 @@ export async function centredCrossDotF32(
   p: number,
   center: Float64Array,
   yCache?: { y32: Float32Array; norms: Float64Array },
+  opts: { threads?: number; signal?: AbortSignal; minSplitWork?: number } = {},
 ): Promise<{ c: Float32Array; xNorms: Float64Array; yNorms: Float64Array; backend: string }> {
   const backend = await initTensorBackend();
-  const x32 = new Float32Array(nx * p);
+  // The wasm backend runs on one core: large products are split by row blocks over worker
+  // threads, each with its own wasm backend, the matrices shared (SharedArrayBuffer, no copies).
+  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), nx));
+  const split =
+    backend === 'wasm' && threads > 1 && nx * ny * p >= (opts.minSplitWork ?? SPLIT_F32_WORK);
+  const x32 = split
+    ? new Float32Array(new SharedArrayBuffer(4 * nx * p))
+    : new Float32Array(nx * p);
   const xNorms = new Float64Array(nx);
   // Blocks of 16 features: 16 contiguous read streams, contiguous 16-value runs written.
   for (let j0 = 0; j0 < p; j0 += 16) {
@@ -263,11 +271,56 @@ export async function centredCrossDotF32(
       xNorms[a] += ss;
     }
   }
-  const { y32, norms: yNorms } = yCache ?? centredF32Columns(y, ny, p, center);
-  const out = tf.tidy(() => tf.matMul(tf.tensor2d(x32, [nx, p]), tf.tensor2d(y32, [p, ny])));
+  const { y32, norms: yNorms } = yCache ?? centredF32Columns(y, ny, p, center, split);
+  if (!split)
+    return { c: await f32GemmBlock({ a: x32, rows: nx, b: y32, p, ny }), xNorms, yNorms, backend };
+  const b = y32.buffer instanceof SharedArrayBuffer ? y32 : sharedF32(y32);
+  const per = Math.ceil(nx / threads);
+  const inputs: F32GemmInput[] = [];
+  for (let a0 = 0; a0 < nx; a0 += per) {
+    const a1 = Math.min(nx, a0 + per);
+    inputs.push({ a: x32.subarray(a0 * p, a1 * p), rows: a1 - a0, b, p, ny });
+  }
+  const parts = await parallelMap<F32GemmInput, Float32Array>(__filename, 'f32GemmBlock', inputs, {
+    threads,
+    signal: opts.signal,
+  });
+  const c = new Float32Array(nx * ny);
+  let off = 0;
+  for (const part of parts) {
+    c.set(part, off);
+    off += part.length;
+  }
+  return { c, xNorms, yNorms, backend };
+}
+
+/** Multiply-adds from which centredCrossDotF32 splits the wasm product over worker threads. */
+const SPLIT_F32_WORK = 1e9;
+
+export interface F32GemmInput {
+  /** Row-major rows × p. */
+  a: Float32Array;
+  rows: number;
+  /** Row-major p × ny. */
+  b: Float32Array;
+  p: number;
+  ny: number;
+}
+
+/** A · B on this thread's tensor backend (exported for worker threads). */
+export async function f32GemmBlock(input: F32GemmInput): Promise<Float32Array> {
+  await initTensorBackend();
+  const { a, rows, b, p, ny } = input;
+  const out = tf.tidy(() => tf.matMul(tf.tensor2d(a, [rows, p]), tf.tensor2d(b, [p, ny])));
   const c = (await out.data()) as Float32Array;
   out.dispose();
-  return { c, xNorms, yNorms, backend };
+  return c;
+}
+
+function sharedF32(a: Float32Array): Float32Array {
+  const s = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  s.set(a);
+  return s;
 }
 
 /** y − center as float32 (same column-major layout) and the centred float64 squared norms. */
@@ -276,8 +329,11 @@ export function centredF32Columns(
   ny: number,
   p: number,
   center: Float64Array,
+  shared = false,
 ): { y32: Float32Array; norms: Float64Array } {
-  const y32 = new Float32Array(ny * p);
+  const y32 = shared
+    ? new Float32Array(new SharedArrayBuffer(4 * ny * p))
+    : new Float32Array(ny * p);
   const norms = new Float64Array(ny);
   for (let j = 0; j < p; j++) {
     const off = j * ny;

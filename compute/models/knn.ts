@@ -205,7 +205,13 @@ export class KnnModel implements FittedModel {
    * error bound then scales with the centred norms), else from the float64 kernel (on worker
    * threads for large products). Either way the exact re-ranking decides.
    */
-  async predictAsync(ds: Dataset, threads?: number, screen?: boolean): Promise<Prediction> {
+  async predictAsync(
+    ds: Dataset,
+    threads?: number,
+    screen?: boolean,
+    /** Tests: the float32 product's multiply-adds from which it is split over threads. */
+    splitWork?: number,
+  ): Promise<Prediction> {
     const q = alignedData(ds, this.featureNames);
     const m = ds.nSamples;
     const p = this.featureNames.length;
@@ -213,10 +219,16 @@ export class KnnModel implements FittedModel {
     let sc: Screen;
     if (screen ?? (work >= F32_SCREEN_WORK && (await initTensorBackend()) !== 'cpu')) {
       this.f32 ??= this.centredTraining();
-      const { c, xNorms } = await centredCrossDotF32(q, m, this.x, this.n, p, this.f32.mean, {
-        y32: this.f32.y32,
-        norms: this.f32.norms,
-      });
+      const { c, xNorms } = await centredCrossDotF32(
+        q,
+        m,
+        this.x,
+        this.n,
+        p,
+        this.f32.mean,
+        { y32: this.f32.y32, norms: this.f32.norms },
+        { threads, minSplitWork: splitWork },
+      );
       sc = { dots: c, qNorms: xNorms, xNorms: this.f32.norms, factor: dotErrorFactor(p, 'f32') };
     } else sc = this.screen64(q, m, await crossDot(q, m, this.x, this.n, p, { threads }));
     return this.fromNeighbours(ds, this.neighbours(q, m, sc));
@@ -231,7 +243,8 @@ export class KnnModel implements FittedModel {
       for (let i = j * n; i < (j + 1) * n; i++) s += this.x[i]!;
       mean[j] = s / n;
     }
-    return { mean, ...centredF32Columns(this.x, n, p, mean) };
+    // Shared memory, so that worker threads can read it when a large product is split.
+    return { mean, ...centredF32Columns(this.x, n, p, mean, true) };
   }
 
   private fromNeighbours(
