@@ -9,7 +9,7 @@
  * `SubscribersReady`; then every live event whose `stage` is `load:<epoch ms>` gives one latency
  * sample (receipt − publish, both on this machine's clock). Parent polls with 'count'
  * (`SubscribersCount`) until everything arrived, then sends 'finish'; we answer
- * `SubscribersResult` and exit.
+ * `SubscribersResult`. 'stop' closes the clients and exits.
  */
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
@@ -118,7 +118,9 @@ async function run(start: SubscribersStart): Promise<void> {
               settle(false);
               return;
             }
-            const m = e.stage ? /^load:(\d+(?:\.\d+)?)$/.exec(e.stage) : null;
+            // Only PROGRESS events: a later STATUS event repeats the row's last stage.
+            const m =
+              e.kind === 'PROGRESS' && e.stage ? /^load:(\d+(?:\.\d+)?)$/.exec(e.stage) : null;
             if (m) {
               latencies.push(received - Number(m[1]));
               perClient[i]!++;
@@ -159,11 +161,18 @@ async function run(start: SubscribersStart): Promise<void> {
       process.send?.(reply);
       return;
     }
-    if (msg !== 'finish') return;
-    const result: SubscribersResult = { kind: 'result', latenciesMs: latencies, perClient, errors };
-    process.send?.(result, () => {
-      void Promise.allSettled(clients.map(c => c.dispose())).then(() => process.exit(0));
-    });
+    if (msg === 'finish') {
+      const result: SubscribersResult = {
+        kind: 'result',
+        latenciesMs: latencies,
+        perClient,
+        errors,
+      };
+      process.send?.(result);
+    } else if (msg === 'stop') {
+      await Promise.allSettled(clients.map(c => c.dispose()));
+      process.exit(0);
+    }
   });
 }
 
