@@ -1,12 +1,18 @@
 /**
  * Shared ranking rules so every selector turns scores into `selected` the same way.
  */
+import { rankOrder } from '../stats/sort';
 import { type Dataset } from './dataset';
 
 /**
  * Rank features by score (descending; ties by original column order, so output is deterministic).
  * With k > 0 keep the top k; otherwise keep those the method's own rule accepts (`keep`).
  * NaN scores rank last and are never kept by the own rule.
+ *
+ * The order comes from `rankOrder` (a typed-array quicksort on the negated scores, runs of equal
+ * scores put back in column order), not from `Int32Array.sort` with a comparator: the same
+ * order (−0 and +0 tie, NaN last by column), ~5× less time — the comparator sort cost more than
+ * computing a cheap filter's scores (1.2 ms of a 2.5 ms 2,000-feature call).
  */
 export function rankAndSelect(
   ds: Pick<Dataset, 'featureNames'>,
@@ -14,25 +20,21 @@ export function rankAndSelect(
   k: number | undefined,
   keep?: (j: number) => boolean,
 ): { selected: string[]; scores: Record<string, number>; order: Int32Array } {
-  const p = ds.featureNames.length;
-  const order = new Int32Array(p);
-  for (let j = 0; j < p; j++) order[j] = j;
-  order.sort((a, b) => {
-    const sa = scores[a]!;
-    const sb = scores[b]!;
-    const na = Number.isNaN(sa);
-    const nb = Number.isNaN(sb);
-    if (na !== nb) return na ? 1 : -1;
-    if (!na && sa !== sb) return sb - sa;
-    return a - b;
-  });
+  const names = ds.featureNames;
+  const p = names.length;
+  const order = rankOrder(p === scores.length ? scores : Array.prototype.slice.call(scores, 0, p));
   const scoreMap: Record<string, number> = {};
-  for (let j = 0; j < p; j++) scoreMap[ds.featureNames[j]!] = scores[j]!;
-  let chosen: number[];
+  for (let j = 0; j < p; j++) scoreMap[names[j]!] = scores[j]!;
+  const selected: string[] = [];
   if (k !== undefined && k > 0) {
-    chosen = Array.from(order.subarray(0, Math.min(k, p)));
+    const m = Math.min(k, p);
+    for (let r = 0; r < m; r++) selected.push(names[order[r]!]!);
   } else {
-    chosen = Array.from(order).filter(j => !Number.isNaN(scores[j]!) && (keep ? keep(j) : true));
+    for (let r = 0; r < p; r++) {
+      const j = order[r]!;
+      const s = scores[j]!;
+      if (s === s && (keep ? keep(j) : true)) selected.push(names[j]!);
+    }
   }
-  return { selected: chosen.map(j => ds.featureNames[j]!), scores: scoreMap, order };
+  return { selected, scores: scoreMap, order };
 }

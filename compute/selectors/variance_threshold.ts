@@ -7,7 +7,7 @@
  */
 import { type ArgSpecs } from '../core/args';
 import { type SelectorDef } from '../core/method';
-import { columnMoments } from '../stats/columns';
+import { columnCentredMoments, columnRange } from '../stats/columns';
 import { selectByScore } from '../stats/selection';
 
 export interface VarianceThresholdArgs {
@@ -35,13 +35,21 @@ export const varianceThreshold: SelectorDef<VarianceThresholdArgs> = {
   args,
   async run(ds, a, ctx, k) {
     ctx.progress(0, 'variance');
-    const m = columnMoments(ds.data, ds.nSamples, ds.nFeatures);
+    const n = ds.nSamples;
+    const m = columnCentredMoments(ds.data, n, ds.nFeatures);
     const variance = new Float64Array(ds.nFeatures);
+    let nAbove = 0;
     for (let j = 0; j < ds.nFeatures; j++) {
       const c = m.count[j]!;
       let v = c > 0 ? m.m2[j]! / c : NaN;
-      if (a.threshold === 0 && c > 0) v = Math.min(v, m.max[j]! - m.min[j]!);
+      // min(variance, peak-to-peak) can only be the peak-to-peak when the variance exceeds 4
+      // (Popoviciu: variance ≤ ptp²/4, so ptp ≥ 2√variance ≥ variance up to 4, with ample
+      // margin for rounding below 2): skip the extra pass over the column where it cannot matter.
+      if (a.threshold === 0 && c > 0 && !(v <= 2)) {
+        v = Math.min(v, columnRange(ds.data, j * n, (j + 1) * n));
+      }
       variance[j] = v;
+      if (v > a.threshold) nAbove++;
     }
     const ranked = selectByScore(ds, variance, k, j => variance[j]! > a.threshold);
     ctx.progress(1, 'variance');
@@ -49,7 +57,7 @@ export const varianceThreshold: SelectorDef<VarianceThresholdArgs> = {
       selected: ranked.selected,
       scores: ranked.scores,
       params: { threshold: a.threshold },
-      diagnostics: { nAboveThreshold: variance.filter(v => v > a.threshold).length },
+      diagnostics: { nAboveThreshold: nAbove },
       backend: 'float64',
     };
   },

@@ -67,6 +67,85 @@ export function columnMoments(
   return { count, mean, m2, min, max };
 }
 
+/**
+ * Count, mean and centred sum of squares per column (columnMoments without min / max), for hot
+ * callers: complete columns take four independent accumulator chains for Σd and Σd² around the
+ * first value c (one chain is bound by the floating-point add latency; min / max tracking alone
+ * cost more than the sums), so the sums round differently from columnMoments' single chain, at
+ * the 1e-16 relative level. A column with a NaN (its Σd comes out NaN) is redone NaN-skipping.
+ */
+export function columnCentredMoments(
+  data: Float64Array,
+  nSamples: number,
+  nFeatures: number,
+): Pick<ColumnMoments, 'count' | 'mean' | 'm2'> {
+  const count = new Int32Array(nFeatures);
+  const mean = new Float64Array(nFeatures);
+  const m2 = new Float64Array(nFeatures);
+  for (let j = 0; j < nFeatures; j++) {
+    const off = j * nSamples;
+    const end = off + nSamples;
+    const c = data[off]!;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    let q2 = 0;
+    let q3 = 0;
+    let i = off;
+    for (; i + 3 < end; i += 4) {
+      const d0 = data[i]! - c;
+      const d1 = data[i + 1]! - c;
+      const d2 = data[i + 2]! - c;
+      const d3 = data[i + 3]! - c;
+      s0 += d0;
+      s1 += d1;
+      s2 += d2;
+      s3 += d3;
+      q0 += d0 * d0;
+      q1 += d1 * d1;
+      q2 += d2 * d2;
+      q3 += d3 * d3;
+    }
+    for (; i < end; i++) {
+      const d = data[i]! - c;
+      s0 += d;
+      q0 += d * d;
+    }
+    const s = s0 + s1 + s2 + s3;
+    const q = q0 + q1 + q2 + q3;
+    if (s === s && q === q && nSamples > 0) {
+      count[j] = nSamples;
+      mean[j] = c + s / nSamples;
+      m2[j] = Math.max(0, q - (s * s) / nSamples);
+      continue;
+    }
+    const one = columnMoments(data.subarray(off, end), nSamples, 1);
+    count[j] = one.count[0]!;
+    mean[j] = one.mean[0]!;
+    m2[j] = one.m2[0]!;
+  }
+  return { count, mean, m2 };
+}
+
+/** max − min of data[off, end) over the observed values (NaN when none). */
+export function columnRange(data: Float64Array, off: number, end: number): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let seen = false;
+  for (let i = off; i < end; i++) {
+    const v = data[i]!;
+    if (v === v) {
+      seen = true;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return seen ? hi - lo : NaN;
+}
+
 /** Variance per column with the given ddof (0 = population, as numpy / sklearn VarianceThreshold). */
 export function columnVariance(m: ColumnMoments, ddof = 0): Float64Array {
   const out = new Float64Array(m.count.length);
