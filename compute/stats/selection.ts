@@ -80,8 +80,18 @@ export function selectByScore(
   k: number | undefined,
   keep?: (j: number) => boolean,
 ): { selected: string[]; scores: Record<string, number>; order: Int32Array } {
+  return selectInOrder(ds, scores, rankOrder(scores), k, keep);
+}
+
+/** selectByScore with the order (rankOrder(scores)) already computed. */
+function selectInOrder(
+  ds: Pick<Dataset, 'featureNames'>,
+  scores: ArrayLike<number>,
+  order: Int32Array,
+  k: number | undefined,
+  keep?: (j: number) => boolean,
+): { selected: string[]; scores: Record<string, number>; order: Int32Array } {
   const names = ds.featureNames;
-  const order = rankOrder(scores);
   const scoreMap: Record<string, number> = {};
   for (let j = 0; j < names.length; j++) scoreMap[names[j]!] = scores[j]!;
   const selected: string[] = [];
@@ -139,9 +149,12 @@ export function pValueResult(
     scores?: Float64Array;
   },
 ): SelectorResult {
-  const adjusted = adjustPValues(tests.pValue, args.p_adjust);
   const scores = extra.scores ?? negLog10P(tests.logP);
-  const ranked = selectByScore(ds, scores, k, j => adjusted[j]! <= args.alpha);
+  const order = rankOrder(scores);
+  // Ranked by −log10 p (or by |r| at a common n) the order is also one of ascending p: BH / Holm
+  // reuse it instead of sorting again (adjustPValues checks it, and sorts itself when it is not).
+  const adjusted = adjustPValues(tests.pValue, args.p_adjust, order);
+  const ranked = selectInOrder(ds, scores, order, k, j => adjusted[j]! <= args.alpha);
   let nSignificant = 0;
   for (let j = 0; j < adjusted.length; j++) if (adjusted[j]! <= args.alpha) nSignificant++;
   return {

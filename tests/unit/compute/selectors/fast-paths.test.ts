@@ -15,6 +15,7 @@ import {
   columnMoments,
   columnRange,
 } from '../../../../compute/stats/columns';
+import { adjustPValues } from '../../../../compute/stats/padjust';
 
 /** The comparator sort rankAndSelect used before (score desc, ties by column, NaN last). */
 function comparatorRank(
@@ -134,6 +135,23 @@ describe('hdg fast path', () => {
       const mean = v.reduce((a, b) => a + b, 0) / v.length;
       const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
       expect(near(res.scores[`f${j}`]!, sd / (mean + 1e-10))).toBe(true);
+    }
+  });
+});
+
+describe('adjustPValues with a caller-supplied order', () => {
+  it('gives the same values for any ascending order and ignores an order that is not one', () => {
+    const p = [0.01, 0.2, 0.01, NaN, 0, 0.2, 0.5, 0.01, 1];
+    const own = {
+      bh: adjustPValues(p, 'bh'),
+      holm: adjustPValues(p, 'holm'),
+    };
+    // ties permuted against index order, NaN last
+    const tiesReversed = Int32Array.from([4, 7, 2, 0, 5, 1, 6, 8, 3]);
+    const wrong = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const method of ['bh', 'holm'] as const) {
+      expect(Array.from(adjustPValues(p, method, tiesReversed))).toEqual(Array.from(own[method]));
+      expect(Array.from(adjustPValues(p, method, wrong))).toEqual(Array.from(own[method]));
     }
   });
 });
