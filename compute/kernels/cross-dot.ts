@@ -12,6 +12,11 @@ import { defaultThreads, parallelMap } from '../core/parallel';
 import { initTensorBackend, tf } from '../core/tensor';
 
 const CHUNK = 128;
+/**
+ * Multiply-adds from which crossDot / gram use worker threads: below ~0.1 s of single-thread work
+ * a cold pool (thread start-up plus loading the module in each thread) costs more than it saves.
+ */
+const THREAD_WORK = 2e8;
 
 export interface CrossDotInput {
   x: Float64Array;
@@ -140,10 +145,11 @@ export async function crossDot(
   y: Float64Array,
   ny: number,
   p: number,
-  opts: { threads?: number; signal?: AbortSignal } = {},
+  opts: { threads?: number; signal?: AbortSignal; minThreadWork?: number } = {},
 ): Promise<Float64Array> {
   const work = nx * ny * p;
-  const threads = work < 2e7 ? 1 : Math.max(1, opts.threads ?? defaultThreads());
+  const threads =
+    work < (opts.minThreadWork ?? THREAD_WORK) ? 1 : Math.max(1, opts.threads ?? defaultThreads());
   if (threads === 1) return crossDotBlock({ x, nx, y, ny, p, a0: 0, a1: nx });
   const xs = shared(x);
   const ys = x === y ? xs : shared(y);
@@ -180,10 +186,11 @@ export async function gram(
   x: Float64Array,
   n: number,
   p: number,
-  opts: { threads?: number; signal?: AbortSignal } = {},
+  opts: { threads?: number; signal?: AbortSignal; minThreadWork?: number } = {},
 ): Promise<Float64Array> {
   const work = (n * n * p) / 2;
-  const threads = work < 2e7 ? 1 : Math.max(1, opts.threads ?? defaultThreads());
+  const threads =
+    work < (opts.minThreadWork ?? THREAD_WORK) ? 1 : Math.max(1, opts.threads ?? defaultThreads());
   const out = new Float64Array(n * n);
   if (threads === 1) {
     out.set(crossDotBlock({ x, nx: n, y: x, ny: n, p, a0: 0, a1: n, upper: true }));

@@ -101,7 +101,7 @@ describe('knn', () => {
     [1, 1, 50],
     [7, 1, 300],
     [37, 2, 300],
-    [130, 2, 2400], // ≥ 2e7 multiply-adds: the worker-thread row blocks
+    [130, 2, 600], // worker-thread row blocks (minThreadWork 0)
   ])(
     'symmetric gram (n = %i, %i threads) equals the full cross product bit for bit',
     async (n, threads) => {
@@ -109,7 +109,8 @@ describe('knn', () => {
       const p = 3000;
       const x = Float64Array.from({ length: n * p }, () => rng.normal());
       const full = await crossDot(x, n, x, n, p, { threads: 1 });
-      expect(await gram(x, n, p, { threads })).toEqual(full);
+      expect(await gram(x, n, p, { threads, minThreadWork: 0 })).toEqual(full);
+      expect(await crossDot(x, n, x, n, p, { threads, minThreadWork: 0 })).toEqual(full);
     },
   );
 
