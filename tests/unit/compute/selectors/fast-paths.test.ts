@@ -9,6 +9,7 @@ import { quietContext } from '../../../../compute/core/method';
 import { rankAndSelect } from '../../../../compute/core/select';
 import { Rng } from '../../../../compute/core/rng';
 import { hdg } from '../../../../compute/selectors/hdg';
+import { heg, percentileLinear } from '../../../../compute/selectors/heg';
 import { varianceThreshold } from '../../../../compute/selectors/variance_threshold';
 import {
   columnCentredMoments,
@@ -153,5 +154,27 @@ describe('adjustPValues with a caller-supplied order', () => {
       expect(Array.from(adjustPValues(p, method, tiesReversed))).toEqual(Array.from(own[method]));
       expect(Array.from(adjustPValues(p, method, wrong))).toEqual(Array.from(own[method]));
     }
+  });
+});
+
+describe('heg fast path', () => {
+  it('mean / sum / median with and without missing values', async () => {
+    const n = 7;
+    const cols = [
+      [1, 2, 3, 4, 5, 6, 7],
+      [NaN, 2, 9, 4, NaN, 1, 3],
+      [0.5, 0.25, 8, 2, 1, 1, 3],
+    ];
+    const ds = makeDataset({
+      data: Float64Array.from(cols.flat()),
+      nSamples: n,
+      featureNames: ['a', 'b', 'c'],
+    });
+    const run = (metric: 'mean' | 'median' | 'sum') =>
+      heg.run(ds, { metric, percentile: null }, quietContext(1), 3);
+    expect((await run('mean')).scores).toEqual({ a: 4, b: 19 / 5, c: 15.75 / 7 });
+    expect((await run('sum')).scores).toEqual({ a: 28, b: 19, c: 15.75 });
+    expect((await run('median')).scores).toEqual({ a: 4, b: 3, c: 1 });
+    expect(percentileLinear(Float64Array.from([3, NaN, 1, 2, 4]), 50)).toBe(2.5);
   });
 });
