@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import type { AppServices } from './context.js';
 import { createPubSub } from './graphql/pubsub.js';
 import { log } from './logger.js';
+import { jobsDeps } from './modules/jobs/job.runtime.js';
 import { initOrm, migrateUp } from './orm.js';
 import { startRetentionSchedule } from './ops/retention.js';
 import { createHttpApp, type HttpApp } from './server.js';
@@ -83,6 +84,9 @@ export async function startApp(config: Config, options: StartAppOptions): Promis
     const services: AppServices = { config, orm, redis, storage, pubSub };
     const http = await createHttpApp(services);
     cleanups.push(() => http.close());
+    // Build the job machinery now, not on the first jobs request: its reconciler re-queues jobs
+    // committed but never enqueued (a crash between the two) even on an API nobody has called.
+    jobsDeps(services);
     const stopRetention = startRetentionSchedule(services);
     cleanups.push(async () => stopRetention());
     const port = await http.listen(config.port, config.host);

@@ -99,12 +99,9 @@ test('crash between commit and enqueue: a fresh API enqueues the job exactly onc
     expect(rows[0]).toMatchObject({ status: 'QUEUED', enqueued_at: null });
     expect(await queueEntries(d.redisUrl, d.prefix, jobId)).toEqual([]);
 
-    // A fresh API (no worker yet). Its reconciler starts with the first jobs request the client
-    // makes while it reconnects, and relays the unconfirmed row into BullMQ.
+    // A fresh API (no worker yet), and no client request: its reconciler starts with the
+    // process and relays the unconfirmed row into BullMQ on its own.
     const fresh = await startApiProcess(d);
-    const client = wsClient(fresh.t.wsUrl, user.accessToken);
-    const sub = subscribe<{ jobUpdates: EventView }>(client, op('JobUpdates'), { jobId });
-    await sub.ready;
     const deadline = Date.now() + 30_000;
     for (;;) {
       const enqueued = (
@@ -118,6 +115,9 @@ test('crash between commit and enqueue: a fresh API enqueues the job exactly onc
       await new Promise(r => setTimeout(r, 200));
     }
     expect(await queueEntries(d.redisUrl, d.prefix, jobId)).toEqual(['cpu']);
+    const client = wsClient(fresh.t.wsUrl, user.accessToken);
+    const sub = subscribe<{ jobUpdates: EventView }>(client, op('JobUpdates'), { jobId });
+    await sub.ready;
 
     // The client retries its submit (same idempotency key): same job, no second row or entry.
     const retried = await fresh.t.gql<{ submitJob: JobView }>(
