@@ -9,7 +9,13 @@ import { binomialPath } from './binomial';
 import { type Design, makeDesign } from './design';
 import { gaussianPath, type LambdaSpec } from './gaussian';
 import { multinomialPath } from './multinomial';
-import { type CdControl, DEFAULT_CONTROL, type Family, type PathFit } from './path';
+import {
+  type CdControl,
+  DEFAULT_CONTROL,
+  type Family,
+  normaliseControl,
+  type PathFit,
+} from './path';
 
 /** The response, indexed by the full row numbering (rows pick from it). */
 export type Target =
@@ -83,15 +89,16 @@ export function fitElnet(
         ? { values: opts.lambdas }
         : { nLambda: opts.nLambda, eps: opts.eps };
   let fit: PathFit;
+  const control = normaliseControl(opts.control);
   switch (target.family) {
     case 'gaussian':
-      fit = gaussianPath(design, y, opts.l1Ratio, spec, opts.control);
+      fit = gaussianPath(design, y, opts.l1Ratio, spec, control);
       break;
     case 'binomial':
-      fit = binomialPath(design, y, opts.l1Ratio, spec, opts.control);
+      fit = binomialPath(design, y, opts.l1Ratio, spec, control);
       break;
     case 'multinomial':
-      fit = multinomialPath(design, y, target.nClasses, opts.l1Ratio, spec, opts.control);
+      fit = multinomialPath(design, y, target.nClasses, opts.l1Ratio, spec, control);
       break;
   }
   const { x: _x, ...scale } = design;

@@ -1,7 +1,8 @@
 /**
  * Stability selection of the lasso, 100 subsamples of ⌊n/2⌋ samples at a fixed penalty: ours
- * (`path: auto` = the batched tensor kernel on native TensorFlow, else subsamples spread over
- * worker threads; plus the batched kernel forced on the active backend) against the loop a
+ * (`path: auto` = the batched tensor kernel on native TensorFlow, else chunks of subsamples
+ * fitted by the float64 coordinate descent on worker threads (compute/stability/float64.ts);
+ * plus the batched kernel forced on the active backend) against the loop a
  * scikit-learn user writes — standardise each subsample, fit `Lasso(alpha)` / L1
  * `LogisticRegression`, count non-zero coefficients. The reference draws
  * its own subsamples (same count and size; numpy cannot reproduce our xoshiro stream), so both
