@@ -97,6 +97,16 @@ export interface ModelState {
   state: unknown;
 }
 
+/**
+ * Refuses a saved model of another method or of a state format this code does not read, before
+ * its fields are trusted (a model file outlives the code that wrote it).
+ */
+export function assertModelState(state: ModelState, code: string, version: number): void {
+  if (state.code !== code || state.version !== version) {
+    throw new Error(`cannot load ${state.code} v${state.version} as ${code} v${version}`);
+  }
+}
+
 export interface ModelDef<A = Record<string, unknown>> extends MethodBase {
   kind: 'model';
   fit(ds: Dataset, args: A, ctx: RunContext): Promise<FittedModel>;

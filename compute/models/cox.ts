@@ -11,6 +11,7 @@
 import { type ArgSpecs } from '../core/args';
 import { selectFeaturesByName, type Dataset } from '../core/dataset';
 import {
+  assertModelState,
   checkAbort,
   type FittedModel,
   type ModelDef,
@@ -106,6 +107,7 @@ export class CoxModel implements FittedModel {
   }
 
   static load(state: ModelState): CoxModel {
+    assertModelState(state, 'cox', 1);
     const s = state.state as { coef: string; means: string; times: string; cumhaz: string };
     return new CoxModel(
       state.featureNames,

@@ -14,6 +14,7 @@
 import { type ArgSpecs } from '../core/args';
 import { selectFeaturesByName, type Dataset } from '../core/dataset';
 import {
+  assertModelState,
   checkAbort,
   type FittedModel,
   type ModelDef,
@@ -317,6 +318,7 @@ export class KnnModel implements FittedModel {
   }
 
   static load(state: ModelState): KnnModel {
+    assertModelState(state, 'knn', 1);
     const s = state.state as {
       n: number;
       x: string;

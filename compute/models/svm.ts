@@ -20,6 +20,7 @@
 import { ArgumentError, type ArgSpecs } from '../core/args';
 import { type Dataset } from '../core/dataset';
 import {
+  assertModelState,
   checkAbort,
   type FittedModel,
   type ModelDef,
@@ -765,6 +766,7 @@ export class SvmModel implements FittedModel {
   }
 
   static load(state: ModelState): SvmModel {
+    assertModelState(state, 'svm', 1);
     const s = state.state as {
       classes: string[];
       nSV: number;
