@@ -217,15 +217,41 @@ function correlateColumns(
   out: FeatureTests,
 ): void {
   const cy = centredOutcome(y);
-  for (let j = 0; j < nFeatures; j++) {
-    const off = j * nSamples;
-    let r = NaN;
-    let n = nSamples;
-    let complete = cy !== null;
-    if (cy) {
-      // One sequential pass with shifted sums around the column's first value c:
-      // Σ(x − mx)² = Σd² − (Σd)²/n and Σ(x − mx)·yc = Σd·yc − (Σd/n)·Σyc (Σyc ≈ 0 up to rounding).
-      const yc = cy.yc;
+  let j = 0;
+  if (cy) {
+    // One sequential pass per column with shifted sums around the column's first value c:
+    // Σ(x − mx)² = Σd² − (Σd)²/n and Σ(x − mx)·yc = Σd·yc − (Σd/n)·Σyc (Σyc ≈ 0 up to rounding).
+    // Two columns per sweep: each yc[i] load serves both, and six independent add chains
+    // instead of three (~20 % faster); every column's own sums are formed in the same order as
+    // one column alone, so the results are bit-identical.
+    const yc = cy.yc;
+    for (; j + 1 < nFeatures; j += 2) {
+      const o0 = j * nSamples;
+      const o1 = o0 + nSamples;
+      const c0 = data[o0]!;
+      const c1 = data[o1]!;
+      let sd0 = 0;
+      let sdd0 = 0;
+      let sdy0 = 0;
+      let sd1 = 0;
+      let sdd1 = 0;
+      let sdy1 = 0;
+      for (let i = 0; i < nSamples; i++) {
+        const w = yc[i]!;
+        const d0 = data[o0 + i]! - c0;
+        const d1 = data[o1 + i]! - c1;
+        sd0 += d0;
+        sdd0 += d0 * d0;
+        sdy0 += d0 * w;
+        sd1 += d1;
+        sdd1 += d1 * d1;
+        sdy1 += d1 * w;
+      }
+      finishColumn(data, nSamples, y, cy, out, j, sd0, sdd0, sdy0);
+      finishColumn(data, nSamples, y, cy, out, j + 1, sd1, sdd1, sdy1);
+    }
+    for (; j < nFeatures; j++) {
+      const off = j * nSamples;
       const c = data[off]!;
       let sd = 0;
       let sdd = 0;
@@ -236,21 +262,42 @@ function correlateColumns(
         sdd += d * d;
         sdy += d * yc[i]!;
       }
-      if (sd === sd && sdd === sdd) {
-        const sxx = Math.max(0, sdd - (sd * sd) / nSamples);
-        const sxy = sdy - (sd / nSamples) * cy.sum;
-        r = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * cy.syy)));
-      } else complete = false;
+      finishColumn(data, nSamples, y, cy, out, j, sd, sdd, sdy);
     }
-    if (!complete) {
-      const pc = pearsonColumn(data, off, nSamples, y);
-      r = pc.r;
-      n = pc.n;
-    }
-    out.statistic[j] = r;
-    out.df[j] = n - 2;
-    setP(out, j, correlationLogP(r, n));
+    return;
   }
+  for (; j < nFeatures; j++) finishColumn(data, nSamples, y, null, out, j, NaN, NaN, NaN);
+}
+
+/**
+ * r, df and p of column j from its shifted sums; a column whose sums are NaN (missing values,
+ * or y has missing values: cy null) takes the pairwise-complete path.
+ */
+function finishColumn(
+  data: Float64Array,
+  nSamples: number,
+  y: Float64Array,
+  cy: { syy: number; sum: number } | null,
+  out: FeatureTests,
+  j: number,
+  sd: number,
+  sdd: number,
+  sdy: number,
+): void {
+  let r: number;
+  let n = nSamples;
+  if (cy && sd === sd && sdd === sdd) {
+    const sxx = Math.max(0, sdd - (sd * sd) / nSamples);
+    const sxy = sdy - (sd / nSamples) * cy.sum;
+    r = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * cy.syy)));
+  } else {
+    const pc = pearsonColumn(data, j * nSamples, nSamples, y);
+    r = pc.r;
+    n = pc.n;
+  }
+  out.statistic[j] = r;
+  out.df[j] = n - 2;
+  setP(out, j, correlationLogP(r, n));
 }
 
 /** Pearson correlation of every feature with a continuous outcome (pairwise-complete rows). */
