@@ -519,6 +519,28 @@ describe.each(['local', 's3'] as const)('datasets on %s storage', storage => {
     expect(pages).toBe(3);
     expect(seen).toEqual([...made].reverse());
 
+    // List pages read plain rows, not entities: every field must match the single-dataset read.
+    const listed = await gql<{ datasets: { edges: Array<{ node: DatasetView }> } }>(
+      'Datasets',
+      { first: 1, filter: { status: 'READY' } },
+      carol.accessToken,
+    );
+    const single = await gql<{ dataset: DatasetView }>(
+      'Dataset',
+      { id: made[4] },
+      carol.accessToken,
+    );
+    expect(listed.data?.datasets.edges[0]?.node).toEqual(single.data?.dataset);
+    expect(typeof single.data?.dataset.sizeBytes).toBe('number');
+    const names = (await t.gql<{
+      datasets: { edges: Array<{ node: { featureNames: string[] } }> };
+    }>(
+      'query ListedNames { datasets(first: 2, filter: { status: READY }) { edges { node { featureNames } } } }',
+      {},
+      carol.accessToken,
+    )) as Res<{ datasets: { edges: Array<{ node: { featureNames: string[] } }> } }>;
+    expect(names.data?.datasets.edges.map(e => e.node.featureNames)).toEqual([['g'], ['g']]);
+
     const failed = await gql<{ datasets: { totalCount: number } }>(
       'Datasets',
       { filter: { status: 'FAILED' } },

@@ -34,6 +34,7 @@ import {
   updateDataset,
   uploadDataset,
 } from './dataset.service.js';
+import { DatasetEntity } from './dataset.entity.js';
 import {
   DatasetConnection,
   DatasetPreview,
@@ -171,8 +172,9 @@ export class DatasetResolver {
     @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
     @Arg('limit', () => Int, { defaultValue: 1000 }) limit: number,
   ): Promise<string[] | null> {
-    await ctx.em.populate(root.entity, ['featureNames']);
-    return window(root.entity.featureNames, offset, limit);
+    const entity = await managedRow(ctx, root);
+    await ctx.em.populate(entity, ['featureNames']);
+    return window(entity.featureNames, offset, limit);
   }
 
   @FieldResolver(() => [String], {
@@ -185,9 +187,17 @@ export class DatasetResolver {
     @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
     @Arg('limit', () => Int, { defaultValue: 1000 }) limit: number,
   ): Promise<string[] | null> {
-    await ctx.em.populate(root.entity, ['sampleIds']);
-    return window(root.entity.sampleIds, offset, limit);
+    const entity = await managedRow(ctx, root);
+    await ctx.em.populate(entity, ['sampleIds']);
+    return window(entity.sampleIds, offset, limit);
   }
+}
+
+/** The entity behind a `DatasetType` (list pages carry plain rows: load it, deleted or not). */
+async function managedRow(ctx: Context, root: DatasetType): Promise<DatasetEntity> {
+  return (
+    root.entity ?? (await ctx.em.findOneOrFail(DatasetEntity, { id: root.id }, { filters: false }))
+  );
 }
 
 function window(

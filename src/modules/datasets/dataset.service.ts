@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
+import { type EntityManager, type FilterQuery, raw } from '@mikro-orm/postgresql';
 import { type Dataset } from '../../../compute/core/dataset.js';
 import {
   DEFAULT_LIMITS,
@@ -32,6 +32,7 @@ import {
   type QuotaLimits,
 } from '../quotas/quotas.service.js';
 import { DatasetEntity, NOT_DELETED } from './dataset.entity.js';
+import type { DatasetRow } from './dataset.types.js';
 import {
   DatasetStatus,
   type DataType,
@@ -173,13 +174,34 @@ export interface DatasetFilter {
 }
 
 export interface DatasetPage {
-  nodes: DatasetEntity[];
+  nodes: DatasetRow[];
   cursors: string[];
   hasNextPage: boolean;
   totalCount: number;
 }
 
-/** Newest first, keyset pagination on (createdAt, id). */
+/** Columns a list page reads: every non-lazy column (not the feature-name / sample-id arrays). */
+let listFields: string[] | undefined;
+function listColumns(em: EntityManager): string[] {
+  listFields ??= em
+    .getMetadata()
+    .get(DatasetEntity.name)
+    .props.filter(p => !p.lazy && p.persist !== false && (p.kind === 'scalar' || p.kind === 'm:1'))
+    .map(p => p.name);
+  return listFields;
+}
+
+const TOTAL = 'omic_total_count';
+
+/**
+ * Newest first, keyset pagination on (createdAt, id).
+ *
+ * One query per page in the usual case: the rows are read as plain objects (no entity
+ * hydration, no identity map: a list page is read-only) and, for the first page, the total comes
+ * from `count(*) over ()` on the same query (computed before LIMIT, so it counts every matching
+ * row). Pages after a cursor, where the page filter differs from the total's, still count
+ * separately.
+ */
 export async function listDatasets(
   deps: Pick<DatasetDeps, 'em'>,
   actor: Actor,
@@ -210,20 +232,39 @@ export async function listDatasets(
   const base: FilterQuery<DatasetEntity> = where.length ? { $and: where } : {};
   const page: FilterQuery<DatasetEntity>[] = [...where];
   if (args.after) page.push(afterCursorFilter(args.after) as FilterQuery<DatasetEntity>);
-  const [rows, totalCount] = await Promise.all([
-    deps.em.find(DatasetEntity, page.length ? { $and: page } : {}, {
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      limit: first + 1,
-      filters,
-    }),
-    deps.em.count(DatasetEntity, base, { filters }),
+  const qb = deps.em
+    .createQueryBuilder(DatasetEntity)
+    .select(listColumns(deps.em))
+    .where(page.length ? { $and: page } : {})
+    .orderBy([{ createdAt: 'desc' }, { id: 'desc' }])
+    .limit(first + 1);
+  // The query builder applies no filters by itself: the same ones em.find would (soft delete).
+  await qb.applyFilters(filters);
+  if (!args.after) qb.addSelect(raw(`count(*) over () as ${TOTAL}`));
+  const [rows, counted] = await Promise.all([
+    qb.execute<Array<Record<string, unknown>>>('all', true),
+    args.after ? deps.em.count(DatasetEntity, base, { filters }) : undefined,
   ]);
-  const nodes = rows.slice(0, first);
+  const nodes = rows.slice(0, first).map(toRow);
   return {
     nodes,
     cursors: nodes.map(n => encodeCursor(n)),
     hasNextPage: rows.length > first,
-    totalCount,
+    // No rows on the first page: nothing matches at all.
+    totalCount: counted ?? Number(rows[0]?.[TOTAL] ?? 0),
+  };
+}
+
+/** A mapped result row (property names, owner as its id) as `DatasetType.from` reads it. */
+function toRow(r: Record<string, unknown>): DatasetRow {
+  const num = (v: unknown) => (v === null || v === undefined ? v : Number(v)) as number | undefined;
+  const { [TOTAL]: _total, owner, ...rest } = r;
+  return {
+    ...(rest as Omit<DatasetRow, 'owner'>),
+    owner: { id: String(owner) },
+    // BIGINT columns arrive as strings without entity hydration (BigIntType('number')).
+    sizeBytes: num(r.sizeBytes),
+    matrixSizeBytes: num(r.matrixSizeBytes),
   };
 }
 

@@ -1,7 +1,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfo } from '../../graphql/connection.js';
-import { type DatasetEntity } from './dataset.entity.js';
+import { DatasetEntity } from './dataset.entity.js';
 import {
   DatasetStatus,
   DataType,
@@ -158,6 +158,14 @@ export class DatasetOutcome {
   }
 }
 
+/**
+ * A dataset row as the list query reads it (no lazy name columns, no entity hydration): what
+ * `DatasetType.from` needs, with the owner as its id.
+ */
+export type DatasetRow = Omit<DatasetEntity, 'owner' | 'featureNames' | 'sampleIds'> & {
+  owner: { id: string };
+};
+
 @ObjectType('Dataset')
 export class DatasetType {
   @Field(() => ID)
@@ -226,10 +234,13 @@ export class DatasetType {
   @Field(() => Date, { nullable: true, description: 'Set when deleted (visible to admins only)' })
   deletedAt: Date | null;
 
-  /** The row, for field resolvers that load lazy columns. Not a GraphQL field. */
-  entity: DatasetEntity;
+  /**
+   * The managed row, for field resolvers that load lazy columns. Not a GraphQL field. Absent for
+   * list pages read as plain rows (`DatasetRow`): those resolvers load the entity by id.
+   */
+  entity?: DatasetEntity;
 
-  static from(ds: DatasetEntity): DatasetType {
+  static from(ds: DatasetEntity | DatasetRow): DatasetType {
     return Object.assign(new DatasetType(), {
       id: ds.id,
       ownerId: ds.owner.id,
@@ -258,7 +269,7 @@ export class DatasetType {
       createdAt: ds.createdAt,
       updatedAt: ds.updatedAt,
       deletedAt: ds.deletedAt ?? null,
-      entity: ds,
+      entity: ds instanceof DatasetEntity ? ds : undefined,
     });
   }
 }
