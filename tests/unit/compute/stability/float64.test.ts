@@ -11,7 +11,17 @@ import { Rng } from '../../../../compute/core/rng';
 import { registryResolver, type Resolver } from '../../../../compute/evaluation/pipeline';
 import { stabilitySelection, type StabilityOptions } from '../../../../compute/stability/stability';
 
-afterAll(() => closeThreadPool());
+// These designs are tiny: let the float64 path use worker threads anyway (it normally keeps
+// jobs under CD_THREAD_MIN_CELLS on the calling thread).
+const saved = process.env.OMICSELECTOR_CD_THREAD_MIN_CELLS;
+beforeAll(() => {
+  process.env.OMICSELECTOR_CD_THREAD_MIN_CELLS = '0';
+});
+afterAll(async () => {
+  if (saved === undefined) delete process.env.OMICSELECTOR_CD_THREAD_MIN_CELLS;
+  else process.env.OMICSELECTOR_CD_THREAD_MIN_CELLS = saved;
+  await closeThreadPool();
+});
 
 const ctx = (seed: number, threads: number): RunContext => ({
   rng: new Rng(seed),
@@ -83,6 +93,20 @@ describe('float64 chunked path = per-subsample selector runs', () => {
     }
     // Planted features are found (guards against two equally wrong paths).
     for (const f of reference.selected.slice(0, 2)) expect(['x1', 'x2', 'x3']).toContain(f);
+  });
+
+  it('small jobs stay on the calling thread by default', async () => {
+    process.env.OMICSELECTOR_CD_THREAD_MIN_CELLS = '1e9';
+    try {
+      const r = await stabilitySelection(
+        dataset('continuous', 5),
+        { base: 'lasso', base_args: { alpha: 0.1 }, n_subsamples: 6 },
+        ctx(1, 2),
+      );
+      expect(r.path).toBe('in-process');
+    } finally {
+      process.env.OMICSELECTOR_CD_THREAD_MIN_CELLS = '0';
+    }
   });
 
   it('CV-chosen alpha is not handled here (generic path, still the same result)', async () => {
