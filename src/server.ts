@@ -38,7 +38,7 @@ import { authenticate } from './modules/accounts/authenticate.js';
 import { currentRequestId, runWithRequestScope } from './request-context.js';
 import { LocalStorage } from './storage/local.js';
 import { createMetrics, httpMetrics, operationMetrics } from './ops/metrics.js';
-import { createRateLimiter } from './ops/ratelimit.js';
+import { createRateLimiter, type RateLimiter } from './ops/ratelimit.js';
 import { installOpsRoutes } from './ops/routes.js';
 
 export interface HttpApp {
@@ -362,8 +362,24 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => {
         const em = orm.em.fork();
-        const auth = await authenticate(req.header('authorization'), em, app);
-        await rateLimiter.consume(auth?.user.id, req.ip);
+        // With a JWT, the deny-list check and both rate-limit counters are one Redis call, made
+        // while the user row is read. The rate-limit verdict applies only once the token is
+        // accepted (a refused one gets its 401 and its counts back), as when counting came after.
+        const taken: { v?: Awaited<ReturnType<RateLimiter['consumeUnlessDenied']>> } = {};
+        let auth;
+        try {
+          auth = await authenticate(req.header('authorization'), em, app, async (key, userId) => {
+            taken.v = await rateLimiter.consumeUnlessDenied(key, userId, req.ip);
+            return taken.v.denied;
+          });
+        } catch (err) {
+          await taken.v
+            ?.undo()
+            .catch(e => log.warn('could not return rate-limit counts', { error: String(e) }));
+          throw err;
+        }
+        if (taken.v) taken.v.check();
+        else await rateLimiter.consume(auth?.user.id, req.ip);
         return { requestId: currentRequestId() ?? randomUUID(), em, auth, ip: req.ip, app };
       },
     }),

@@ -15,12 +15,33 @@ import { AppError } from '../errors.js';
 
 export interface RateLimiter {
   consume(userId: string | undefined, ip: string | undefined): Promise<void>;
+  /**
+   * The access-token deny-list check and the counters in the same Redis call (one round trip
+   * per request instead of two), for a caller that checks the user row in PostgreSQL meanwhile.
+   * A denied token counts nothing. Otherwise the caller must either `check()` (throws
+   * RATE_LIMITED when over) once the user is confirmed, or `undo()` when authentication failed
+   * after all, so that, as with `consume` after authentication, refused credentials cost no budget.
+   */
+  consumeUnlessDenied(
+    denyKey: string,
+    userId: string,
+    ip: string | undefined,
+  ): Promise<{ denied: boolean; check(): void; undo(): Promise<void> }>;
 }
 
-/** KEYS: the counters; ARGV[1]: window in seconds. Returns {count1, pttl1, count2, pttl2, …}. */
+/**
+ * KEYS: [deny-list key if ARGV[2] == '1'], then the counters; ARGV[1]: window in seconds.
+ * Returns {-1} for a deny-listed token (nothing counted), else {count1, pttl1, count2, pttl2, …}.
+ */
 const INCR_WINDOWS = `
+local first = 1
+if ARGV[2] == '1' then
+  if redis.call('exists', KEYS[1]) == 1 then return {-1} end
+  first = 2
+end
 local out = {}
-for i, key in ipairs(KEYS) do
+for i = first, #KEYS do
+  local key = KEYS[i]
   redis.call('set', key, 0, 'EX', ARGV[1], 'NX')
   local n = redis.call('incrby', key, 1)
   local ttl = redis.call('pttl', key)
@@ -34,9 +55,24 @@ end
 return out
 `;
 
+/** Takes back one request from each counter that still exists (never creates a key). */
+const UNDO_WINDOWS = `
+for i, key in ipairs(KEYS) do
+  if redis.call('exists', key) == 1 then redis.call('decr', key) end
+end
+return 0
+`;
+
 type WithIncrWindows = Redis & {
   omicIncrWindows(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  omicUndoWindows(numKeys: number, ...keys: string[]): Promise<number>;
 };
+
+interface Check {
+  key: string;
+  points: number;
+  what: string;
+}
 
 export function createRateLimiter(app: AppServices): RateLimiter {
   const { windowSeconds, perUser, perIp } = app.config.rateLimit;
@@ -44,32 +80,57 @@ export function createRateLimiter(app: AppServices): RateLimiter {
   if (typeof redis.omicIncrWindows !== 'function') {
     // ioredis sends EVALSHA, falling back to EVAL once if the server does not have the script.
     redis.defineCommand('omicIncrWindows', { lua: INCR_WINDOWS });
+    redis.defineCommand('omicUndoWindows', { lua: UNDO_WINDOWS });
   }
+  // IP first: its verdict wins when both are over.
+  const checksFor = (userId: string | undefined, ip: string | undefined): Check[] => {
+    const checks: Check[] = [];
+    if (perIp > 0 && ip) checks.push({ key: `rl:ip:${ip}`, points: perIp, what: 'IP' });
+    if (perUser > 0 && userId) {
+      checks.push({ key: `rl:user:${userId}`, points: perUser, what: 'user' });
+    }
+    return checks;
+  };
+  const verdict = (checks: Check[], reply: number[]) => {
+    checks.forEach((c, i) => {
+      const consumed = Number(reply[2 * i]);
+      if (consumed > c.points) {
+        const msBeforeNext = Math.max(0, Number(reply[2 * i + 1]));
+        throw AppError.rateLimited(
+          `Too many requests (${c.what} limit ${c.points} per ${windowSeconds}s); retry later`,
+          msBeforeNext / 1000,
+        );
+      }
+    });
+  };
   return {
     async consume(userId, ip) {
-      // IP first: its verdict wins when both are over.
-      const checks: Array<{ key: string; points: number; what: string }> = [];
-      if (perIp > 0 && ip) checks.push({ key: `rl:ip:${ip}`, points: perIp, what: 'IP' });
-      if (perUser > 0 && userId) {
-        checks.push({ key: `rl:user:${userId}`, points: perUser, what: 'user' });
-      }
+      const checks = checksFor(userId, ip);
       if (checks.length === 0) return;
       // A Redis error propagates: an internal error rather than silently unlimited.
+      const keys = checks.map(c => c.key);
+      verdict(checks, await redis.omicIncrWindows(keys.length, ...keys, windowSeconds, 0));
+    },
+    async consumeUnlessDenied(denyKey, userId, ip) {
+      const checks = checksFor(userId, ip);
+      const keys = checks.map(c => c.key);
       const reply = await redis.omicIncrWindows(
-        checks.length,
-        ...checks.map(c => c.key),
+        keys.length + 1,
+        denyKey,
+        ...keys,
         windowSeconds,
+        1,
       );
-      checks.forEach((c, i) => {
-        const consumed = Number(reply[2 * i]);
-        if (consumed > c.points) {
-          const msBeforeNext = Math.max(0, Number(reply[2 * i + 1]));
-          throw AppError.rateLimited(
-            `Too many requests (${c.what} limit ${c.points} per ${windowSeconds}s); retry later`,
-            msBeforeNext / 1000,
-          );
-        }
-      });
+      if (Number(reply[0]) === -1) {
+        return { denied: true, check: () => undefined, undo: async () => undefined };
+      }
+      return {
+        denied: false,
+        check: () => verdict(checks, reply),
+        undo: async () => {
+          if (keys.length) await redis.omicUndoWindows(keys.length, ...keys);
+        },
+      };
     },
   };
 }

@@ -35,6 +35,40 @@ it('rate-limits a user after 5 operations per window with 429, RATE_LIMITED and 
   expect((await t.gql(ME, {}, other.accessToken)).status).toBe(200);
 });
 
+it('refused access tokens (deny-listed, stale token version) cost the user no budget', async () => {
+  // The deny-list check and the counters share one Redis call; a refused token's counts are
+  // returned, so only accepted operations count (5 per window here).
+  const login = `mutation($input: LoginInput!) { login(input: $input) { accessToken } }`;
+  const signIn = async (u: { username: string; password: string }) =>
+    (
+      await t.gql<{ login: { accessToken: string } }>(login, {
+        input: { login: u.username, password: u.password },
+      })
+    ).data!.login.accessToken;
+  const u = await registerUser(t);
+  const second = await signIn(u);
+  expect((await t.gql('mutation { logout }', {}, u.accessToken)).status).toBe(200); // 1 counted
+  for (let i = 0; i < 4; i++) {
+    expect((await t.gql(ME, {}, u.accessToken)).status).toBe(401); // revoked: not counted
+  }
+  const statuses: number[] = [];
+  for (let i = 0; i < 5; i++) statuses.push((await t.gql(ME, {}, second)).status);
+  expect(statuses).toEqual([200, 200, 200, 200, 429]);
+
+  const v = await registerUser(t);
+  for (let i = 0; i < 3; i++) expect((await t.gql(ME, {}, v.accessToken)).status).toBe(200);
+  await t.app.services.orm.em
+    .getConnection()
+    .execute('update users set token_version = token_version + 1 where id = ?', [v.id]);
+  for (let i = 0; i < 4; i++) {
+    expect((await t.gql(ME, {}, v.accessToken)).status).toBe(401); // stale: not counted
+  }
+  const fresh = await signIn(v);
+  const after: number[] = [];
+  for (let i = 0; i < 3; i++) after.push((await t.gql(ME, {}, fresh)).status);
+  expect(after).toEqual([200, 200, 429]);
+});
+
 it('/metrics exposes the named metrics after a request', async () => {
   const u = await registerUser(t);
   await t.gql('query Me { me { id } }', {}, u.accessToken);

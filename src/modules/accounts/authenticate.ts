@@ -14,10 +14,17 @@ import { User } from './user.entity.js';
 
 export const denyListKey = (jti: string) => `auth:deny:${jti}`;
 
+/**
+ * Answers whether an access token's deny-list key is set (true = revoked). The HTTP path passes
+ * one that also takes the rate-limit counters in the same Redis call (see `consumeUnlessDenied`).
+ */
+export type DenyCheck = (denyKey: string, userId: string) => Promise<boolean>;
+
 export async function authenticate(
   header: string | undefined,
   em: EntityManager,
   app: AppServices,
+  isDenied?: DenyCheck,
 ): Promise<AuthInfo | undefined> {
   if (header === undefined || header.trim() === '') {
     return undefined;
@@ -29,13 +36,14 @@ export async function authenticate(
   const credential = match[1]!;
   return credential.startsWith(API_KEY_PREFIX)
     ? authenticateApiKey(credential, em, app)
-    : authenticateJwt(credential, em, app);
+    : authenticateJwt(credential, em, app, isDenied);
 }
 
 async function authenticateJwt(
   token: string,
   em: EntityManager,
   app: AppServices,
+  isDenied: DenyCheck = async key => (await app.redis.exists(key)) > 0,
 ): Promise<AuthInfo> {
   const { signer } = accountsDeps(app.config);
   let claims;
@@ -48,7 +56,7 @@ async function authenticateJwt(
   }
   const [user, denied] = await Promise.all([
     em.findOne(User, { id: claims.sub }),
-    app.redis.exists(denyListKey(claims.jti)),
+    isDenied(denyListKey(claims.jti), claims.sub),
   ]);
   if (!user || !user.isActive || user.tokenVersion !== claims.tv || denied) {
     throw AppError.unauthenticated('Access token revoked');
