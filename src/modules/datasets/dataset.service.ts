@@ -27,7 +27,6 @@ import { audit } from '../audit/audit.service.js';
 import {
   assertDatasetFits,
   reserveDatasetBytes,
-  reserveMatrixBytes,
   withDatasetQuota,
   type QuotaLimits,
 } from '../quotas/quotas.service.js';
@@ -386,7 +385,14 @@ async function processStored(
     // The matrix counts against storage too and can be several times a gzip upload: reserve it
     // under the owner's quota lock before writing, so one dataset can't overshoot the quota.
     try {
-      await reserveMatrixBytes(deps.em.getKnex(), ds.owner.id, deps.quotas, ds.id, matrix.length);
+      await reserveDatasetBytes(
+        deps.em.getKnex(),
+        ds.owner.id,
+        deps.quotas,
+        ds.id,
+        matrix.length,
+        'matrix_size_bytes',
+      );
     } catch (e) {
       await markFailed(em, ds, (e as Error).message);
       throw e;

@@ -158,9 +158,10 @@ export async function withDatasetQuota<T>(
 }
 
 /**
- * Once an upload's size is known: with the lock held, check it fits and record it on the row in
- * the same transaction, so parallel uploads see each other's bytes. (The derived matrix is added
- * when parsing finishes and may overshoot the quota by that one matrix.)
+ * Once an upload's size is known (`size_bytes`), or its parsed matrix's (`matrix_size_bytes`):
+ * with the lock held, check the bytes fit and record them on the row in the same transaction, so
+ * parallel uploads see each other's bytes. The column's old value doesn't count (a re-parse
+ * replaces the old matrix).
  */
 export async function reserveDatasetBytes(
   knex: Knex,
@@ -168,30 +169,14 @@ export async function reserveDatasetBytes(
   limits: QuotaLimits,
   datasetId: string,
   bytes: number,
+  column: 'size_bytes' | 'matrix_size_bytes' = 'size_bytes',
 ): Promise<void> {
   await knex.transaction(async trx => {
     const exec = knexExec(trx);
     await lockUserQuota(exec, userId);
+    await exec(`UPDATE datasets SET ${column} = NULL WHERE id = ?`, [datasetId]);
     await assertDatasetFits(exec, userId, limits, bytes, true);
-    await exec(`UPDATE datasets SET size_bytes = ? WHERE id = ?`, [bytes, datasetId]);
-  });
-}
-
-/** Like reserveDatasetBytes, for the parsed matrix of a dataset whose upload bytes already count. */
-export async function reserveMatrixBytes(
-  knex: Knex,
-  userId: string,
-  limits: QuotaLimits,
-  datasetId: string,
-  bytes: number,
-): Promise<void> {
-  await knex.transaction(async trx => {
-    const exec = knexExec(trx);
-    await lockUserQuota(exec, userId);
-    // A re-parse replaces the old matrix: don't count it twice.
-    await exec(`UPDATE datasets SET matrix_size_bytes = NULL WHERE id = ?`, [datasetId]);
-    await assertDatasetFits(exec, userId, limits, bytes, true);
-    await exec(`UPDATE datasets SET matrix_size_bytes = ? WHERE id = ?`, [bytes, datasetId]);
+    await exec(`UPDATE datasets SET ${column} = ? WHERE id = ?`, [bytes, datasetId]);
   });
 }
 
