@@ -7,7 +7,7 @@
 import { ArgumentError, type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { rankAndSelect } from '../core/select';
-import { sortRange } from '../stats/sort';
+import { selectKth, sortRange } from '../stats/sort';
 
 const ALL_TASKS = ['unsupervised', 'binary', 'multiclass', 'continuous', 'survival'] as const;
 
@@ -45,44 +45,6 @@ export function percentileLinear(values: Float64Array, q: number): number {
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, v.length - 1);
   return v[lo]! + (v[hi]! - v[lo]!) * (pos - lo);
-}
-
-/**
- * The k-th smallest of a[lo, hi) (0-based within the range), partially reordering a so that
- * a[lo, lo + k) ≤ a[lo + k] ≤ a[lo + k + 1, hi): Hoare quickselect with a median-of-three pivot.
- */
-function selectKth(a: Float64Array, lo: number, hi: number, k: number): number {
-  const target = lo + k;
-  let l = lo;
-  let r = hi - 1;
-  while (r - l > 16) {
-    const mid = (l + r) >>> 1;
-    if (a[mid]! < a[l]!) swap(a, mid, l);
-    if (a[r]! < a[l]!) swap(a, r, l);
-    if (a[r]! < a[mid]!) swap(a, r, mid);
-    const pivot = a[mid]!;
-    let i = l;
-    let j = r;
-    for (;;) {
-      do i++;
-      while (a[i]! < pivot);
-      do j--;
-      while (a[j]! > pivot);
-      if (i >= j) break;
-      swap(a, i, j);
-    }
-    // a[l, j] ≤ pivot ≤ a[j + 1, r]
-    if (target <= j) r = j;
-    else l = j + 1;
-  }
-  sortRange(a, l, r + 1);
-  return a[target]!;
-}
-
-function swap(a: Float64Array, i: number, j: number): void {
-  const t = a[i]!;
-  a[i] = a[j]!;
-  a[j] = t;
 }
 
 function maxOf(a: Float64Array, lo: number, hi: number): number {

@@ -8,27 +8,33 @@
 
 const INSERTION = 16;
 
+/**
+ * Hoare partition of a[lo, last] around a median-of-three pivot; returns j with
+ * a[lo, j] ≤ pivot ≤ a[j + 1, last]. Stops on equal keys, so runs of ties split evenly (no
+ * quadratic case). Needs last − lo ≥ 2.
+ */
+function partition(a: Float64Array, lo: number, last: number): number {
+  const mid = (lo + last + 1) >>> 1;
+  if (a[mid]! < a[lo]!) swap(a, mid, lo);
+  if (a[last]! < a[lo]!) swap(a, last, lo);
+  if (a[last]! < a[mid]!) swap(a, last, mid);
+  const pivot = a[mid]!;
+  let i = lo;
+  let j = last;
+  for (;;) {
+    do i++;
+    while (a[i]! < pivot);
+    do j--;
+    while (a[j]! > pivot);
+    if (i >= j) return j;
+    swap(a, i, j);
+  }
+}
+
 /** Sort a[lo, hi) ascending in place. */
 export function sortRange(a: Float64Array, lo: number, hi: number): void {
   while (hi - lo > INSERTION) {
-    // median of three as pivot, moved to hi − 1
-    const mid = (lo + hi) >>> 1;
-    const last = hi - 1;
-    if (a[mid]! < a[lo]!) swap(a, mid, lo);
-    if (a[last]! < a[lo]!) swap(a, last, lo);
-    if (a[last]! < a[mid]!) swap(a, last, mid);
-    const pivot = a[mid]!;
-    let i = lo;
-    let j = last;
-    // Hoare partition: stops on equal keys, so runs of ties split evenly (no quadratic case).
-    for (;;) {
-      do i++;
-      while (a[i]! < pivot);
-      do j--;
-      while (a[j]! > pivot);
-      if (i >= j) break;
-      swap(a, i, j);
-    }
+    const j = partition(a, lo, hi - 1);
     // Recurse into the smaller side, loop on the larger: O(log n) stack.
     if (j + 1 - lo < hi - (j + 1)) {
       sortRange(a, lo, j + 1);
@@ -47,6 +53,23 @@ export function sortRange(a: Float64Array, lo: number, hi: number): void {
     }
     a[j + 1] = v;
   }
+}
+
+/**
+ * The k-th smallest of a[lo, hi) (0-based within the range), partially reordering a so that
+ * a[lo, lo + k) ≤ a[lo + k] ≤ a[lo + k + 1, hi): quickselect on the same partition.
+ */
+export function selectKth(a: Float64Array, lo: number, hi: number, k: number): number {
+  const target = lo + k;
+  let l = lo;
+  let r = hi - 1;
+  while (r - l > INSERTION) {
+    const j = partition(a, l, r);
+    if (target <= j) r = j;
+    else l = j + 1;
+  }
+  sortRange(a, l, r + 1);
+  return a[target]!;
 }
 
 function swap(a: Float64Array, i: number, j: number): void {

@@ -30,7 +30,7 @@ import {
 import { Rng } from '../../../compute/core/rng';
 import { rankAndSelect } from '../../../compute/core/select';
 import { selectByScore } from '../../../compute/stats/selection';
-import { rankOrder, sortPairs, sortRange } from '../../../compute/stats/sort';
+import { rankOrder, selectKth, sortPairs, sortRange } from '../../../compute/stats/sort';
 import { expectClose, loadGolden, toNumbers } from './selectors/filters-fixture';
 
 type Rows = number[][];
@@ -152,6 +152,24 @@ describe('sort kernels', () => {
       sortPairs(k, idx, 0, n);
       expect(Array.from(k)).toEqual(Array.from(expected));
       expect(Array.from(idx, i => a[i])).toEqual(Array.from(expected));
+    }
+  });
+
+  it('selectKth returns the k-th smallest and partitions around it, ties and all', () => {
+    for (const [n, distinct] of [
+      [1, 1],
+      [17, 3],
+      [500, 1e9],
+      [1000, 4],
+    ] as const) {
+      const a = sample(n, distinct);
+      const sorted = Float64Array.from(a).sort();
+      for (const k of [0, n >> 2, n >> 1, n - 1]) {
+        const s = Float64Array.from(a);
+        expect(selectKth(s, 0, n, k)).toBe(sorted[k]);
+        for (let i = 0; i < k; i++) expect(s[i]).toBeLessThanOrEqual(sorted[k]!);
+        for (let i = k + 1; i < n; i++) expect(s[i]).toBeGreaterThanOrEqual(sorted[k]!);
+      }
     }
   });
 
