@@ -64,10 +64,17 @@ test('PostgreSQL restart mid-job: clean errors during the outage, then the job c
     const submitted = await api.gql<{ submitJob: JobView }>(
       op('SubmitJob'),
       {
-        input: { datasetId, type: 'FEATURE_SELECTION', device: 'CPU', config: slowSelection(4000) },
+        input: {
+          datasetId,
+          type: 'FEATURE_SELECTION',
+          device: 'CPU',
+          config: slowSelection(16000),
+        },
       },
       user.accessToken,
     );
+    // Long enough to outlast the ≥ 3 s outage plus the restart on a fast machine: a run that
+    // finishes while PostgreSQL is down is a different fault (see the README's known gaps).
     const jobId = submitted.data!.submitJob.id;
     const client = wsClient(api.wsUrl, user.accessToken);
     const sub = subscribe<{ jobUpdates: EventView }>(client, op('JobUpdates'), { jobId });
