@@ -1,6 +1,6 @@
 /**
  * `npm run load [-- --tiny] [--json file] [--subscribers N] [--events N] [--interval ms]
- *                [--submit-users N] [--profile dir]`
+ *                [--submit-users N] [--profile dir] [--only a] [--rounds N]`
  *
  * Load figures on loopback, bounded in time (about 2 minutes; a watchdog stops everything at
  * 175 s). Starts what it needs itself: an embedded PostgreSQL and a redis-server in a temp
@@ -62,6 +62,8 @@ interface Options {
   submitSeconds: number;
   submitUsers: number;
   datasets: number;
+  /** `--only a`: run the authenticated-query comparison (a) only, skip (b) and (c). */
+  onlyQuery: boolean;
 }
 
 export function parseOptions(argv: string[]): Options {
@@ -83,6 +85,7 @@ export function parseOptions(argv: string[]): Options {
     submitSeconds: tiny ? 1 : 8,
     submitUsers: tiny ? 2 : 10,
     datasets: 10,
+    onlyQuery: false,
   };
   const num = (i: number, name: string) => {
     const v = Number(argv[i + 1]);
@@ -98,7 +101,12 @@ export function parseOptions(argv: string[]): Options {
     else if (a === '--interval') o.eventIntervalMs = num(i++, a);
     else if (a === '--submit-users') o.submitUsers = num(i++, a);
     else if (a === '--seconds') o.querySeconds = num(i++, a);
-    else if (a !== '--tiny') throw new Error(`unknown option ${a}`);
+    else if (a === '--rounds') o.queryRounds = num(i++, a);
+    else if (a === '--only') {
+      if (argv[i + 1] !== 'a') throw new Error('--only takes "a" (the query comparison)');
+      o.onlyQuery = true;
+      i++;
+    } else if (a !== '--tiny') throw new Error(`unknown option ${a}`);
   }
   return o;
 }
@@ -689,37 +697,46 @@ export interface LoadReport {
   machine: { cpus: number; model: string; loadavg: number[] };
   options: Options;
   query: QueryPhase;
-  fanOut: FanOutPhase;
-  submit: SubmitPhase;
+  /** Absent with `--only a`. */
+  fanOut?: FanOutPhase;
+  submit?: SubmitPhase;
   table: string;
   seconds: number;
 }
 
-function render(q: QueryPhase, f: FanOutPhase, s: SubmitPhase): string {
-  const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
-  const lat = (p50: number, p99: number) => `p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms`;
+const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+const lat = (p50: number, p99: number) => `p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms`;
+
+function queryRows(q: QueryPhase): string[][] {
+  return [
+    [
+      `(a) bare Apollo + JWT verify, no DB (${q.connections} conn.)`,
+      `${fmt(q.bare.rps)} req/s, ${lat(q.bare.p50, q.bare.p99)}, ${fmt(q.bare.cpuMsPerRequest, 2)} CPU ms/req`,
+      'baseline',
+      '',
+    ],
+    [
+      `(a) ours: me + datasets(first: 10) (${q.connections} conn.)`,
+      `${fmt(q.ours.rps)} req/s, ${lat(q.ours.p50, q.ours.p99)}, ${fmt(q.ours.cpuMsPerRequest, 2)} CPU ms/req` +
+        (q.ours.non2xx ? `, ${q.ours.non2xx} non-2xx` : ''),
+      '',
+      '',
+    ],
+    [
+      '(a) ours / bare throughput',
+      `${fmt(q.ratio * 100, 1)} % (CPU/req bare/ours ${fmt(q.cpuRatio * 100, 1)} %)`,
+      '≥ 90 %',
+      pass(q.ratio >= 0.9 && q.ours.non2xx === 0),
+    ],
+  ];
+}
+
+function render(q: QueryPhase, f?: FanOutPhase, s?: SubmitPhase): string {
+  if (!f || !s) return table(['measurement', 'value', 'target', 'result'], queryRows(q));
   return table(
     ['measurement', 'value', 'target', 'result'],
     [
-      [
-        `(a) bare Apollo + JWT verify, no DB (${q.connections} conn.)`,
-        `${fmt(q.bare.rps)} req/s, ${lat(q.bare.p50, q.bare.p99)}, ${fmt(q.bare.cpuMsPerRequest, 2)} CPU ms/req`,
-        'baseline',
-        '',
-      ],
-      [
-        `(a) ours: me + datasets(first: 10) (${q.connections} conn.)`,
-        `${fmt(q.ours.rps)} req/s, ${lat(q.ours.p50, q.ours.p99)}, ${fmt(q.ours.cpuMsPerRequest, 2)} CPU ms/req` +
-          (q.ours.non2xx ? `, ${q.ours.non2xx} non-2xx` : ''),
-        '',
-        '',
-      ],
-      [
-        '(a) ours / bare throughput',
-        `${fmt(q.ratio * 100, 1)} % (CPU/req bare/ours ${fmt(q.cpuRatio * 100, 1)} %)`,
-        '≥ 90 %',
-        pass(q.ratio >= 0.9 && q.ours.non2xx === 0),
-      ],
+      ...queryRows(q),
       [
         `(b) fan-out: ${fmt(f.subscribers)} subscribers × ${f.events} events`,
         `p50 ${fmt(f.p50, 1)} ms, p95 ${fmt(f.p95, 1)} ms, p99 ${fmt(f.p99, 1)} ms, max ${fmt(f.max, 1)} ms; ` +
@@ -853,19 +870,23 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
     );
     await bare.stop();
 
-    say(`(b) fan-out to ${o.subscribers} subscribers`);
-    const fanOut = await fanOutPhase(o, {
-      url,
-      wsUrl,
-      user: main,
-      api,
-      knex,
-      redisUrl,
-      prefix,
-    });
+    let fanOut: FanOutPhase | undefined;
+    let submit: SubmitPhase | undefined;
+    if (!o.onlyQuery) {
+      say(`(b) fan-out to ${o.subscribers} subscribers`);
+      fanOut = await fanOutPhase(o, {
+        url,
+        wsUrl,
+        user: main,
+        api,
+        knex,
+        redisUrl,
+        prefix,
+      });
 
-    say('(c) submitJob rate');
-    const submit = await submitPhase(o, { url, users, api, knex, redisUrl, prefix });
+      say('(c) submitJob rate');
+      submit = await submitPhase(o, { url, users, api, knex, redisUrl, prefix });
+    }
 
     const text = render(query, fanOut, submit);
     const report: LoadReport = {
@@ -883,8 +904,8 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
           .map(v => v.toFixed(1))
           .join(' ')}; ${fmt(report.seconds)} s)\n\n${text}\n`,
     );
-    if (fanOut.errors.length) say(`(b) errors: ${fanOut.errors.join(' | ')}`);
-    if (submit.firstError) say(`(c) first failed submit: ${submit.firstError}`);
+    if (fanOut?.errors.length) say(`(b) errors: ${fanOut.errors.join(' | ')}`);
+    if (submit?.firstError) say(`(c) first failed submit: ${submit.firstError}`);
     if (o.json) writeFileSync(o.json, JSON.stringify(report, null, 2));
     return report;
   } finally {
