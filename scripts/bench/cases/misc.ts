@@ -1,7 +1,8 @@
 /**
- * Bench cases for mRMR, ReliefF, Cox (univariate and penalised), SVM, kNN and HDG.
+ * Bench cases for mRMR, ReliefF, Cox (univariate and penalised), SVM, kNN, HDG and HEG.
  * References: numpy implementations from the published definitions (mRMR FCQ, ReliefF — the same
- * code as scripts/fixtures/misc.py, vectorised), R survival / glmnet, scikit-learn.
+ * code as scripts/fixtures/misc.py, vectorised; HDG / HEG — scanpy is not installed, so numpy
+ * calls of the same definitions), R survival / glmnet, scikit-learn.
  */
 import { parseArgs } from '../../../compute/core/args';
 import { type Dataset } from '../../../compute/core/dataset';
@@ -11,6 +12,7 @@ import { knn, type KnnModel } from '../../../compute/models/knn';
 import { svm, type SvmModel } from '../../../compute/models/svm';
 import { cox } from '../../../compute/selectors/cox';
 import { hdg } from '../../../compute/selectors/hdg';
+import { heg } from '../../../compute/selectors/heg';
 import { mrmr } from '../../../compute/selectors/mrmr';
 import { relieff } from '../../../compute/selectors/relieff';
 import { type BenchCase } from '../case';
@@ -163,6 +165,26 @@ proba = KNeighborsClassifier().fit(X, y).predict_proba(X)`,
       python: `import numpy as np
 m = X.mean(0); d = X.std(0, ddof=1) / (m + 1e-10); top = np.argsort(-d)[:500]`,
       label: 'numpy',
+    },
+  },
+  {
+    name: 'heg (mean top 500)',
+    task: 'binary',
+    ours: (ds: Dataset) => heg.run(ds, args(heg), quietContext(1), 500),
+    reference: {
+      python: `import numpy as np
+m = X.mean(0); top = np.argsort(-m)[:500]`,
+      label: 'numpy (same definition; scanpy not installed)',
+    },
+  },
+  {
+    name: 'heg (median top 500)',
+    task: 'binary',
+    ours: (ds: Dataset) => heg.run(ds, args(heg, { metric: 'median' }), quietContext(1), 500),
+    reference: {
+      python: `import numpy as np
+m = np.median(X, axis=0); top = np.argsort(-m)[:500]`,
+      label: 'numpy (same definition; scanpy not installed)',
     },
   },
 ];
