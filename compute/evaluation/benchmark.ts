@@ -68,6 +68,25 @@ export interface BenchmarkPredictions {
 
 type Scores = Record<string, number>;
 
+/**
+ * One CV fold of one signature × model: the held-out scores the row's `cv` mean / `cv_std` are
+ * computed from (same values, same order), plus the fold model's resubstitution scores.
+ */
+export interface BenchmarkFold {
+  /** 0-based repeat of the repeated stratified CV. */
+  repeat: number;
+  /** 0-based fold within its repeat (fold list position = repeat × n_splits + fold). */
+  fold: number;
+  n_train: number;
+  n_test: number;
+  /** Held-out scores of this fold's model. */
+  metrics: Scores;
+  /** The same model scored on the fold's own training rows. */
+  train_metrics: Scores;
+  /** Features the signature's selector chose inside this fold (shared by the models). */
+  selected: string[];
+}
+
 export interface BenchmarkRow {
   signature: string;
   model: string;
@@ -75,6 +94,8 @@ export interface BenchmarkRow {
   train: Scores;
   cv: Scores;
   cv_std: Scores;
+  /** Per-fold scores behind `cv` / `cv_std` (repeat-major, as the folds were made). */
+  cv_folds: BenchmarkFold[];
   test: Scores;
   validation: Scores;
 }
@@ -153,13 +174,14 @@ export async function benchCvTask(
   t: BenchCvTask,
   resolver: Resolver = registryResolver,
   signal?: AbortSignal,
-): Promise<{ selected: string[]; scores: Scores[] }> {
+): Promise<{ selected: string[]; scores: Scores[]; trainScores: Scores[] }> {
   const ctx = quiet(t.seed, t.threads, signal);
   const train = subsetSamples(t.ds, t.train);
   const test = subsetSamples(t.ds, t.test);
   const front = await fitFront(t.front, train, ctx, resolver);
   const testX = front.apply(test);
   const scores: Scores[] = [];
+  const trainScores: Scores[] = [];
   for (let m = 0; m < t.models.length; m++) {
     const { model } = await fitModelStep(
       t.models[m]!,
@@ -167,10 +189,13 @@ export async function benchCvTask(
       { ...ctx, rng: ctx.rng.fork(10 + m) },
       resolver,
     );
-    const scoring = { trainOutcome: train.outcome, trainPrediction: model.predict(front.data) };
+    // The training prediction is needed anyway (context-dependent metrics); scoring it is cheap.
+    const trainPrediction = model.predict(front.data);
+    const scoring = { trainOutcome: train.outcome, trainPrediction };
     scores.push(scoreAll(t.metrics, test.outcome, model.predict(testX), scoring));
+    trainScores.push(scoreAll(t.metrics, train.outcome, trainPrediction, scoring));
   }
-  return { selected: front.features, scores };
+  return { selected: front.features, scores, trainScores };
 }
 
 /** Final fit of one signature × model on the training split; scores on train / test / validation. */
@@ -374,14 +399,25 @@ export async function benchmark(
   const table: BenchmarkRow[] = [];
   const foldScores: number[][] = []; // per signature: per fold, compare metric averaged over models
   const compareMetric = primaryMetric(task);
+  const perRepeat = nSplits; // the repeated splitter lists its folds repeat-major
   for (let s = 0; s < S; s++) {
     const perFold = cvOut.slice(s * folds.length, (s + 1) * folds.length);
     foldScores.push(perFold.map(f => meanStd(f.scores.map(sc => sc[compareMetric]!)).mean));
     for (let m = 0; m < M; m++) {
+      const cvFolds: BenchmarkFold[] = perFold.map((f, i) => ({
+        repeat: Math.floor(i / perRepeat),
+        fold: i % perRepeat,
+        n_train: folds[i]!.train.length,
+        n_test: folds[i]!.test.length,
+        metrics: f.scores[m]!,
+        train_metrics: f.trainScores[m]!,
+        selected: f.selected,
+      }));
       const cv: Scores = {};
       const cvStd: Scores = {};
       for (const name of metrics) {
-        const st = meanStd(perFold.map(f => f.scores[m]![name]!));
+        // From cv_folds themselves, so the row's mean / SD are exactly those of its folds.
+        const st = meanStd(cvFolds.map(f => f.metrics[name]!));
         cv[name] = st.mean;
         cvStd[name] = st.std;
       }
@@ -393,6 +429,7 @@ export async function benchmark(
         train: fin.train,
         cv,
         cv_std: cvStd,
+        cv_folds: cvFolds,
         test: fin.test,
         validation: fin.validation,
       });

@@ -163,6 +163,53 @@ export function benchmarkTable(bench: Json, name = 'benchmark'): Table {
   };
 }
 
+/**
+ * Benchmark per-fold scores: one row per signature × model × CV fold (`table[].cv_folds`), the
+ * held-out metrics the `cv_` means / `cv_std_` SDs are computed from, then the fold model's
+ * training-row scores (`train_<metric>`). `repeat` and `fold` are 1-based, as in `folds` of the
+ * other job types.
+ */
+export function benchmarkFoldTable(bench: Json, name = 'folds'): Table {
+  const rows = arr(bench.table)
+    .map(obj)
+    .filter((r): r is Json => r !== null);
+  const folds = rows.flatMap(r =>
+    arr(r.cv_folds)
+      .map(obj)
+      .filter((f): f is Json => f !== null)
+      .map(f => ({ r, f })),
+  );
+  const listed = arr(bench.metrics).filter((m): m is string => typeof m === 'string');
+  const metrics = listed.length ? listed : metricNames(folds.map(x => obj(x.f.metrics)));
+  const hasTrain = folds.some(x => obj(x.f.train_metrics) !== null);
+  const plus1 = (v: unknown): number | null => (num(v) === null ? null : num(v)! + 1);
+  return {
+    name,
+    columns: [
+      'signature',
+      'model',
+      'repeat',
+      'fold',
+      'n_train',
+      'n_test',
+      'n_features',
+      ...metrics,
+      ...(hasTrain ? metrics.map(m => `train_${m}`) : []),
+    ],
+    rows: folds.map(({ r, f }) => [
+      str(r.signature),
+      str(r.model),
+      plus1(f.repeat),
+      plus1(f.fold),
+      num(f.n_train),
+      num(f.n_test),
+      Array.isArray(f.selected) ? f.selected.length : null,
+      ...metrics.map(m => num(obj(f.metrics)?.[m])),
+      ...(hasTrain ? metrics.map(m => num(obj(f.train_metrics)?.[m])) : []),
+    ]),
+  };
+}
+
 /** Benchmark signatures with their ranking (and the recommended one flagged). */
 export function signatureTable(bench: Json, name = 'signatures'): Table {
   const sigs = arr(bench.signatures)
@@ -371,7 +418,13 @@ export function tablesFor(input: ReportInput): Table[] {
       break;
     }
     case 'BENCHMARKING':
-      out.push(benchmarkTable(d), signatureTable(d), comparisonTable(d), preds);
+      out.push(
+        benchmarkTable(d),
+        signatureTable(d),
+        comparisonTable(d),
+        benchmarkFoldTable(d),
+        preds,
+      );
       break;
     case 'PREDICTION': {
       out.push(preds ?? predictionRowsTable(d));

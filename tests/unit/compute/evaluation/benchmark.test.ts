@@ -4,7 +4,7 @@ import { classLabels } from '../../../../compute/core/dataset';
 import { quietContext, type ModelDef } from '../../../../compute/core/method';
 import { benchmark, type BenchmarkSpec } from '../../../../compute/evaluation/benchmark';
 import { correctedResampledTTest } from '../../../../compute/evaluation/ttest';
-import { harmonicMean } from '../../../../compute/evaluation/summary';
+import { harmonicMean, meanStd } from '../../../../compute/evaluation/summary';
 import { centroidModel, seenIds, syntheticBinary, testResolver } from './helpers';
 
 /** Always predicts the training prior (accuracy ≈ majority share, AUC 0.5). */
@@ -119,6 +119,45 @@ describe('benchmark', () => {
       1;
     expect(t.validation_youden).toBeCloseTo(youden, 12);
     expect(stages.some(s => s.startsWith('final truth × test_prior'))).toBe(true);
+
+    // Per-fold rows: the scores the cv mean / sd are computed from, exactly.
+    for (const row of r.table) {
+      expect(row.cv_folds.map(f => [f.repeat, f.fold])).toEqual([
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [1, 0],
+        [1, 1],
+        [1, 2],
+      ]);
+      for (const f of row.cv_folds) {
+        expect(f.n_train + f.n_test).toBe(54);
+        expect(Object.keys(f.metrics)).toEqual(r.metrics);
+        expect(Object.keys(f.train_metrics)).toEqual(r.metrics);
+        expect(f.selected).toHaveLength(5);
+      }
+      // each repeat's test folds partition the training split
+      for (const rep of [0, 1]) {
+        const folds = row.cv_folds.filter(f => f.repeat === rep);
+        expect(folds.reduce((a, f) => a + f.n_test, 0)).toBe(54);
+      }
+      for (const name of r.metrics) {
+        const st = meanStd(row.cv_folds.map(f => f.metrics[name]!));
+        expect(st.mean).toBe(row.cv[name]);
+        expect(st.std).toBe(row.cv_std[name]);
+      }
+      const hand = row.cv_folds.map(f => f.metrics.accuracy!);
+      expect(row.cv.accuracy).toBeCloseTo(hand.reduce((a, b) => a + b, 0) / hand.length, 14);
+    }
+    // fixed signatures keep their features in every fold; the selector re-selects per fold
+    const truthRow = r.table.find(x => x.signature === 'truth')!;
+    for (const f of truthRow.cv_folds) expect(f.selected).toEqual(['g1', 'g2', 'g3', 'g4', 'g5']);
+    // the two models of a signature share the fold's selection, not its scores
+    const [ta, tb] = r.table.filter(x => x.signature === 'test_t');
+    expect(ta!.cv_folds.map(f => f.selected)).toEqual(tb!.cv_folds.map(f => f.selected));
+    // the prior model predicts the training majority: its training accuracy is the majority share
+    const prior = r.table.find(x => x.signature === 'truth' && x.model === 'test_prior')!;
+    for (const f of prior.cv_folds) expect(f.train_metrics.roc_auc).toBe(0.5);
 
     const again = await benchmark(ds, spec, quietContext(7), resolver);
     expect({ ...again, seconds: 0 }).toEqual({ ...r, seconds: 0 });

@@ -194,6 +194,24 @@ describe('omicselector benchmark', () => {
     for (const row of out.table) {
       for (const part of ['train', 'cv', 'test', 'validation'])
         expect(row[part]).toHaveProperty('accuracy');
+      // per-fold scores behind the CV mean (3 folds × 1 repeat), snake_case metric names
+      const folds = row.cv_folds as {
+        repeat: number;
+        fold: number;
+        n_train: number;
+        n_test: number;
+        metrics: Record<string, number>;
+        train_metrics: Record<string, number>;
+      }[];
+      expect(folds.map(f => [f.repeat, f.fold])).toEqual([
+        [0, 0],
+        [0, 1],
+        [0, 2],
+      ]);
+      expect(folds.reduce((a, f) => a + f.n_test, 0)).toBe(36);
+      expect(folds[0]!.train_metrics).toHaveProperty('balanced_accuracy');
+      const mean = folds.reduce((a, f) => a + f.metrics.accuracy!, 0) / folds.length;
+      expect(row.cv.accuracy).toBeCloseTo(mean, 12);
     }
     expect(['t_test', 'anova']).toContain(out.recommended.signature);
     expect(out.recommended.reasons.length).toBeGreaterThan(2);

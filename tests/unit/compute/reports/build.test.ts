@@ -11,6 +11,8 @@ import { buildReports } from '../../../../compute/reports/build';
 import { tuneModel } from '../../../../compute/tuning/tune';
 import { testResolver } from '../evaluation/helpers';
 import { dropCollinear, kmPlot, rocPlot } from '../../../../compute/reports/plots';
+import { toCsv } from '../../../../compute/reports/csv';
+import { benchmarkFoldTable } from '../../../../compute/reports/tables';
 import { type ReportFile, type ReportInput } from '../../../../compute/reports/types';
 import {
   benchmarkDoc,
@@ -141,6 +143,36 @@ describe('BENCHMARKING reports', () => {
     expect(table[0]).toMatch(/^signature,model,n_features,train_roc_auc,/);
     expect(table[0]).toContain('validation_accuracy');
     expect((f['signatures.csv']!.body as string).split('\r\n')[0]).toMatch(/recommended,features$/);
+    // per-fold scores: 3 signatures × 2 models × 3 folds, with signature and model columns
+    const folds = JSON.parse(f['folds.json']!.body as string) as {
+      columns: string[];
+      rows: Record<string, string | number | null>[];
+    };
+    expect(folds.columns.slice(0, 7)).toEqual([
+      'signature',
+      'model',
+      'repeat',
+      'fold',
+      'n_train',
+      'n_test',
+      'n_features',
+    ]);
+    expect(folds.columns).toContain('train_roc_auc');
+    expect(folds.rows).toHaveLength(3 * 2 * 3);
+    expect(folds.rows.map(r => r.fold).slice(0, 3)).toEqual([1, 2, 3]);
+    // the benchmark table's cv means are the means of these rows
+    const bench = JSON.parse(f['benchmark.json']!.body as string) as {
+      rows: Record<string, string | number | null>[];
+    };
+    // (the fixture benchmarks test_centroid twice, with other args: rows pair up by position)
+    bench.rows.forEach((b, i) => {
+      const mine = folds.rows.slice(3 * i, 3 * i + 3);
+      expect(mine.map(r => [r.signature, r.model])).toEqual(Array(3).fill([b.signature, b.model]));
+      const mean = mine.reduce((a, r) => a + (r.accuracy as number), 0) / 3;
+      expect(b.cv_accuracy).toBeCloseTo(mean, 12);
+    });
+    const foldCsv = (f['folds.csv']!.body as string).split('\r\n');
+    expect(foldCsv.filter(l => l.startsWith('noise <&>,'))).toHaveLength(6);
     for (const name of ['heatmap-cv-roc_auc.svg', 'heatmap-validation-roc_auc.svg']) {
       const svg = f[name]!.body as string;
       expectWellFormed(svg);
@@ -164,6 +196,43 @@ describe('BENCHMARKING reports', () => {
     expect(preds[0]).toMatch(/^signature,model,group,sample_id,truth,predicted/);
     expect(preds).toHaveLength(1 + 6 * 18);
   });
+});
+
+it('benchmark fold export: formula-like signature names are escaped in the CSV only', () => {
+  const t = benchmarkFoldTable({
+    metrics: ['accuracy'],
+    table: [
+      {
+        signature: '=HYPERLINK("x")',
+        model: '@knn',
+        cv_folds: [
+          {
+            repeat: 0,
+            fold: 1,
+            n_train: 8,
+            n_test: 2,
+            metrics: { accuracy: 0.5 },
+            train_metrics: { accuracy: -1 },
+            selected: ['a', 'b'],
+          },
+        ],
+      },
+      { signature: 'old', model: 'knn' }, // a document without cv_folds adds no rows
+    ],
+  });
+  expect(t.columns).toEqual([
+    'signature',
+    'model',
+    'repeat',
+    'fold',
+    'n_train',
+    'n_test',
+    'n_features',
+    'accuracy',
+    'train_accuracy',
+  ]);
+  expect(t.rows).toEqual([['=HYPERLINK("x")', '@knn', 1, 2, 8, 2, 2, 0.5, -1]]);
+  expect(toCsv(t).split('\r\n')[1]).toBe(`"'=HYPERLINK(""x"")",'@knn,1,2,8,2,2,0.5,-1`);
 });
 
 describe('PREDICTION reports (survival)', () => {

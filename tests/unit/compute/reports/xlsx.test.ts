@@ -53,8 +53,16 @@ describe('XLSX export', () => {
     const { data, predictions } = await benchmarkDoc();
     const files = await buildReports({ type: 'BENCHMARKING', data, predictions });
     const book = await readXlsx(files.find(f => f.name === 'results.xlsx')!.body as Buffer);
-    expect([...book.keys()]).toEqual(['benchmark', 'signatures', 'comparisons', 'predictions']);
+    expect([...book.keys()]).toEqual([
+      'benchmark',
+      'signatures',
+      'comparisons',
+      'folds',
+      'predictions',
+    ]);
     expect(book.get('benchmark')).toHaveLength(1 + 6);
+    expect(book.get('folds')).toHaveLength(1 + 6 * 3);
+    expect(book.get('folds')![0]!.slice(0, 2)).toEqual(['signature', 'model']);
     expect(book.get('predictions')).toHaveLength(1 + 6 * 18);
   });
 });
