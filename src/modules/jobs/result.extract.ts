@@ -7,7 +7,8 @@
  * - features: FEATURE_SELECTION `selectors[].scores/selected/diagnostics`; MODEL_TRAINING the
  *   final model's `features` + `importance` (source "model") and `selection[]` steps, with
  *   `validation.selection_frequency`; BENCHMARKING the signatures' feature lists.
- * - folds: `validation.folds` (MODEL_TRAINING), `nested.folds` (HYPERPARAMETER_TUNING).
+ * - folds: `validation.folds` (MODEL_TRAINING), `nested.folds` (HYPERPARAMETER_TUNING), each
+ *   `table[].cv_folds` (BENCHMARKING: per signature × model, in the benchmark rows' order).
  * - benchmark / recommended / comparisons: BENCHMARKING `table`, `signatures`, `recommended`.
  * - tuning: HYPERPARAMETER_TUNING (the document itself) or MODEL_TRAINING `tuning`.
  * - predictions: PREDICTION `predictions`.
@@ -36,6 +37,10 @@ export interface Metric {
 }
 
 export interface FoldRow {
+  /** BENCHMARKING: the signature × model the fold belongs to. */
+  signature: string | null;
+  /** Model code (BENCHMARKING: the row's; MODEL_TRAINING / tuning: the job's). */
+  model: string | null;
   index: number;
   repeat: number;
   fold: number;
@@ -297,15 +302,42 @@ function foldsPerRepeat(config: Obj): number | null {
   return n >= 1 ? n : null;
 }
 
+/** BENCHMARKING: `cv_folds` of every signature × model row (repeat / fold as stored). */
+function benchmarkFoldRows(data: Obj): FoldRow[] {
+  return rankedTable(data).flatMap(r =>
+    arr(r.cv_folds)
+      .filter(isObj)
+      .map((f, i) => ({
+        signature: str(r.signature) ?? '',
+        model: str(r.model) ?? '',
+        index: i,
+        repeat: num(f.repeat) ?? 0,
+        fold: num(f.fold) ?? i,
+        nTrain: num(f.n_train),
+        nTest: num(f.n_test),
+        metrics: metricList(f.metrics),
+        trainMetrics: isObj(f.train_metrics) ? metricList(f.train_metrics) : null,
+        selected: strings(f.selected),
+        modelParams: null,
+        tuning: null,
+        seconds: null,
+      })),
+  );
+}
+
 export function foldRows(type: JobTypeName, data: Obj, config: Obj): FoldRow[] {
+  if (type === 'BENCHMARKING') return benchmarkFoldRows(data);
   const cv = cvOf(type, data);
   if (!cv) return [];
   const perRepeat = foldsPerRepeat(config);
+  const model = str(data.model);
   return arr(cv.folds)
     .filter(isObj)
     .map((f, i) => {
       const index = num(f.fold) ?? i;
       return {
+        signature: null,
+        model,
         index,
         repeat: perRepeat ? Math.floor(index / perRepeat) : 0,
         fold: perRepeat ? index % perRepeat : index,
@@ -328,39 +360,48 @@ export function metricRows(type: JobTypeName, data: Obj): Metric[] {
   return cv ? metricList(cv.metrics, cv.metrics_std) : [];
 }
 
-export function benchmarkRows(type: JobTypeName, data: Obj): BenchRow[] {
-  if (type !== 'BENCHMARKING') return [];
-  const sigs = new Map(
+function signatureMap(data: Obj): Map<string, Obj> {
+  return new Map(
     arr(data.signatures)
       .filter(isObj)
       .map(s => [str(s.name) ?? '', s] as const),
   );
-  const rows = arr(data.table)
+}
+
+/** The benchmark table's rows, best signature (metaindex rank) first; the runner's model order within a signature. */
+function rankedTable(data: Obj): Obj[] {
+  const sigs = signatureMap(data);
+  const rankOf = (r: Obj): number =>
+    num(sigs.get(str(r.signature) ?? '')?.rank_metaindex) ?? Infinity;
+  return arr(data.table)
     .filter(isObj)
-    .map(r => {
-      const sig = sigs.get(str(r.signature) ?? '') ?? {};
-      const features = strings(sig.features);
-      return {
-        signature: str(r.signature) ?? '',
-        features,
-        nFeatures: num(r.n_features) ?? features.length,
-        model: str(r.model) ?? '',
-        train: metricList(r.train),
-        cv: metricList(r.cv, r.cv_std),
-        test: metricList(r.test),
-        validation: metricList(r.validation),
-        metaindex: num(sig.metaindex),
-        metaindexMetric: str(sig.metaindex_metric),
-        rank: num(sig.rank_metaindex),
-        validationYouden: num(sig.validation_youden),
-        rankYouden: num(sig.rank_youden),
-      };
-    });
-  // Best signature first; the runner's model order within a signature.
-  return rows
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => (a.r.rank ?? Infinity) - (b.r.rank ?? Infinity) || a.i - b.i)
+    .map((r, i) => ({ r, i, rank: rankOf(r) }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
     .map(x => x.r);
+}
+
+export function benchmarkRows(type: JobTypeName, data: Obj): BenchRow[] {
+  if (type !== 'BENCHMARKING') return [];
+  const sigs = signatureMap(data);
+  return rankedTable(data).map(r => {
+    const sig = sigs.get(str(r.signature) ?? '') ?? {};
+    const features = strings(sig.features);
+    return {
+      signature: str(r.signature) ?? '',
+      features,
+      nFeatures: num(r.n_features) ?? features.length,
+      model: str(r.model) ?? '',
+      train: metricList(r.train),
+      cv: metricList(r.cv, r.cv_std),
+      test: metricList(r.test),
+      validation: metricList(r.validation),
+      metaindex: num(sig.metaindex),
+      metaindexMetric: str(sig.metaindex_metric),
+      rank: num(sig.rank_metaindex),
+      validationYouden: num(sig.validation_youden),
+      rankYouden: num(sig.rank_youden),
+    };
+  });
 }
 
 export function recommendation(type: JobTypeName, data: Obj): RecommendationRow | null {

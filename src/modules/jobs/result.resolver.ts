@@ -40,6 +40,7 @@ import {
 
 export const MAX_FEATURE_ROWS = 10_000;
 export const MAX_PREDICTION_ROWS = 1000;
+export const MAX_FOLD_ROWS = 10_000;
 /** Saved models larger than this are not parsed for `model` (the file stays downloadable). */
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
@@ -110,10 +111,26 @@ export class JobResultResolver {
 
   @FieldResolver(() => [FoldMetrics], {
     description:
-      'Per-fold held-out scores (MODEL_TRAINING with validation; HYPERPARAMETER_TUNING with nested validation)',
+      'Per-fold held-out scores (MODEL_TRAINING with validation; HYPERPARAMETER_TUNING with nested validation; BENCHMARKING: the repeated CV on the training split per signature × model, in the `benchmark` rows’ order — their `cv` mean and SD are computed from exactly these scores)',
   })
-  folds(@Root() r: JobResultType): FoldMetrics[] {
-    return foldRows(r.jobType, r.data, r.jobConfig).map(f => Object.assign(new FoldMetrics(), f));
+  folds(
+    @Root() r: JobResultType,
+    @Arg('signature', () => String, {
+      nullable: true,
+      description: 'BENCHMARKING: only this signature',
+    })
+    signature?: string | null,
+    @Arg('model', () => String, { nullable: true, description: 'Only this model code' })
+    model?: string | null,
+    @Arg('first', () => Int, { defaultValue: 1000, description: `1–${MAX_FOLD_ROWS}` })
+    first = 1000,
+    @Arg('offset', () => Int, { defaultValue: 0 }) offset = 0,
+  ): FoldMetrics[] {
+    page(first, offset, MAX_FOLD_ROWS);
+    return foldRows(r.jobType, r.data, r.jobConfig)
+      .filter(f => (!signature || f.signature === signature) && (!model || f.model === model))
+      .slice(offset, offset + first)
+      .map(f => Object.assign(new FoldMetrics(), f));
   }
 
   @FieldResolver(() => [BenchmarkRow], {

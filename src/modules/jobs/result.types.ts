@@ -105,9 +105,26 @@ export class FeatureScore {
   votes: number | null;
 }
 
-@ObjectType({ description: 'Scores of one cross-validation fold (held-out rows)' })
+@ObjectType({
+  description:
+    'Scores of one cross-validation fold (held-out rows); BENCHMARKING: one per signature × model × fold',
+})
 export class FoldMetrics {
-  @Field(() => Int, { description: 'Position in the fold list, 0-based' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'BENCHMARKING: the signature (null for other job types)',
+  })
+  signature: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Model code: the benchmark row’s (BENCHMARKING) or the job’s model',
+  })
+  model: string | null;
+
+  @Field(() => Int, {
+    description: 'Position in the fold list, 0-based (BENCHMARKING: within its signature × model)',
+  })
   index: number;
 
   @Field(() => Int, { description: 'Repeat, 0-based (0 unless the splitter repeats)' })

@@ -314,6 +314,67 @@ test('BENCHMARKING: rows joined with their signature, best rank first; recommend
   });
   // The same document read as another type gives nothing.
   expect(benchmarkRows('FEATURE_SELECTION', data)).toEqual([]);
+  // Older documents without cv_folds: no fold rows (not an error).
+  expect(foldRows('BENCHMARKING', data, {})).toEqual([]);
+});
+
+test('BENCHMARKING folds: each signature × model row’s cv_folds, in the benchmark order', () => {
+  const cvFolds = (base: number) =>
+    [0, 1].flatMap(repeat =>
+      [0, 1].map(fold => ({
+        repeat,
+        fold,
+        n_train: 30,
+        n_test: 10,
+        metrics: { accuracy: base + repeat * 10 + fold },
+        train_metrics: { accuracy: 0.99 },
+        selected: ['a'],
+      })),
+    );
+  const data = {
+    signatures: [
+      { name: 'A', features: ['a'], rank_metaindex: 2 },
+      { name: 'B', features: ['b'], rank_metaindex: 1 },
+    ],
+    table: [
+      { signature: 'A', model: 'knn', cv_folds: cvFolds(0.5) },
+      { signature: 'A', model: 'svm', cv_folds: cvFolds(0.6) },
+      { signature: 'B', model: 'knn', cv_folds: cvFolds(0.7) },
+      { signature: 'B', model: 'svm', cv_folds: 'not a list' },
+    ],
+  };
+  const rows = foldRows('BENCHMARKING', data, {});
+  expect(rows).toHaveLength(12);
+  expect(rows.map(r => `${r.signature}/${r.model}/${r.index}:${r.repeat}.${r.fold}`)).toEqual([
+    'B/knn/0:0.0',
+    'B/knn/1:0.1',
+    'B/knn/2:1.0',
+    'B/knn/3:1.1',
+    'A/knn/0:0.0',
+    'A/knn/1:0.1',
+    'A/knn/2:1.0',
+    'A/knn/3:1.1',
+    'A/svm/0:0.0',
+    'A/svm/1:0.1',
+    'A/svm/2:1.0',
+    'A/svm/3:1.1',
+  ]);
+  expect(rows[3]).toMatchObject({
+    nTrain: 30,
+    nTest: 10,
+    metrics: [{ name: 'accuracy', value: 11.7, std: null }],
+    trainMetrics: [{ name: 'accuracy', value: 0.99, std: null }],
+    selected: ['a'],
+    modelParams: null,
+    seconds: null,
+  });
+  // Non-benchmark folds carry the job's model and no signature.
+  const mt = foldRows(
+    'MODEL_TRAINING',
+    { model: 'svm', validation: { folds: [{ fold: 0, metrics: { accuracy: 1 } }] } },
+    {},
+  );
+  expect(mt[0]).toMatchObject({ signature: null, model: 'svm', index: 0 });
 });
 
 test('PREDICTION: paged rows with class probabilities', () => {
