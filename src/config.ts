@@ -76,14 +76,21 @@ export interface Config {
    * Test-only fault injection (OMICSELECTOR_FAULT); always null in production. See FAULT_POINTS.
    */
   faultInjection: FaultPoint | null;
+  /**
+   * Workers: how long a finished run retries its result write while PostgreSQL is unreachable
+   * (RESULT_WRITE_RETRY_SECONDS; 0 = no retry).
+   */
+  resultWriteRetrySeconds: number;
 }
 
 /**
  * Named crash points for the chaos tests (`npm run test:chaos`). `crash-after-commit`: the API
  * process kills itself with SIGKILL right after a submitted job's row (with its unconfirmed
  * outbox flag, `enqueued_at IS NULL`) is committed and before the BullMQ add.
+ * `pause-before-result`: a worker stops right before a finished run's result write, prints
+ * `fault injection: pause-before-result (job <id>)` on stderr and waits for SIGUSR2.
  */
-export const FAULT_POINTS = ['crash-after-commit'] as const;
+export const FAULT_POINTS = ['crash-after-commit', 'pause-before-result'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export interface QuotaConfig {
@@ -222,6 +229,7 @@ const envSchema = z.object({
   RETENTION_ARTIFACT_DAYS: int(0, 36500).default(0),
   RETENTION_INTERVAL: duration(0, 7 * 86400).default(3600),
   OMICSELECTOR_FAULT: z.enum(FAULT_POINTS).optional(),
+  RESULT_WRITE_RETRY_SECONDS: int(0, 86_400).default(120),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -364,6 +372,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       },
       // Ignored in production: a stray variable must never make a deployment crash on purpose.
       faultInjection: isProduction ? null : (e.OMICSELECTOR_FAULT ?? null),
+      resultWriteRetrySeconds: e.RESULT_WRITE_RETRY_SECONDS,
     },
   };
 }

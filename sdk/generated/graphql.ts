@@ -896,6 +896,7 @@ export type JobsQuery = {
 export type JobEventsQueryVariables = Exact<{
   jobId: string | number;
   afterSeq?: number | null | undefined;
+  first?: number | null | undefined;
 }>;
 
 export type JobEventsQuery = {
@@ -3336,6 +3337,11 @@ export const JobEventsDocument = {
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'afterSeq' } },
           type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
         },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+        },
       ],
       selectionSet: {
         kind: 'SelectionSet',
@@ -3353,6 +3359,11 @@ export const JobEventsDocument = {
                 kind: 'Argument',
                 name: { kind: 'Name', value: 'afterSeq' },
                 value: { kind: 'Variable', name: { kind: 'Name', value: 'afterSeq' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'first' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
               },
             ],
             selectionSet: {

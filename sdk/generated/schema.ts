@@ -708,7 +708,7 @@ export type Query = {
   /** Your datasets (admins: everyone’s), newest first */
   datasets: DatasetConnection;
   job: Job;
-  /** Stored events with seq > afterSeq, in order */
+  /** Stored events with seq > afterSeq, in order, at most `first` (1–100); page on with afterSeq = the last seq */
   jobEvents: Array<JobEvent>;
   /** Your jobs, newest first (admins: everyone’s) */
   jobs: JobConnection;

@@ -102,6 +102,9 @@ export type JobWithResult = JobWithResultQuery['job'];
 export type JobResults = JobResultsQuery['job'];
 export type Artifact = ArtifactFieldsFragment;
 export type JobEvent = JobEventFieldsFragment;
+
+/** The server's largest `jobEvents(first)` page. */
+const EVENT_PAGE = 100;
 export type Dataset = DatasetFieldsFragment;
 export type AuthPayload = SdkAuthFieldsFragment;
 
@@ -388,8 +391,26 @@ export function createClient(options: ClientOptions) {
       (await execute(JobsDocument, variables)).jobs,
     cancel: async (id: string) => (await execute(CancelJobDocument, { id })).cancelJob,
     retry: async (id: string) => (await execute(RetryJobDocument, { id })).retryJob,
-    events: async (jobId: string, afterSeq = 0) =>
-      (await execute(JobEventsDocument, { jobId, afterSeq })).jobEvents,
+    /**
+     * The job's stored events with seq > `afterSeq`, in order — every one of them: the server
+     * answers at most 100 per request (`jobEvents(first)` is 1–100), so this pages on with
+     * `afterSeq` = the last seq until a short page.
+     */
+    events: async (jobId: string, afterSeq = 0): Promise<JobEvent[]> => {
+      const all: JobEvent[] = [];
+      let after = afterSeq;
+      for (;;) {
+        const page = (
+          await execute(JobEventsDocument, { jobId, afterSeq: after, first: EVENT_PAGE })
+        ).jobEvents;
+        all.push(...page);
+        if (page.length < EVENT_PAGE) return all;
+        after = page.at(-1)!.seq;
+      }
+    },
+    /** One page (at most `first`, 1–100) of the job's stored events with seq > `afterSeq`. */
+    eventsPage: async (jobId: string, afterSeq = 0, first = EVENT_PAGE) =>
+      (await execute(JobEventsDocument, { jobId, afterSeq, first })).jobEvents,
     /**
      * The job's events from `afterSeq` on (stored ones first, then live), each once and in seq
      * order, across reconnects; ends after the terminal status.

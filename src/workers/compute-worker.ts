@@ -18,7 +18,7 @@ import { publishEvents } from '../modules/jobs/job.events.js';
 import { failRun, settleDependents } from '../modules/jobs/job.lifecycle.js';
 import { type JobErrorCode } from '../modules/jobs/job.model.js';
 import { startReconciler } from '../modules/jobs/job.reconciler.js';
-import { completeRun, getJob, NOW, raw, transition } from '../modules/jobs/job.store.js';
+import { getJob, NOW, raw, transition } from '../modules/jobs/job.store.js';
 import { listenForCancels } from '../queue/cancel.js';
 import {
   removeHeartbeat,
@@ -29,7 +29,9 @@ import {
 import { queueName, type Pool, type QueuePayload } from '../queue/names.js';
 import { Throttle } from '../queue/throttle.js';
 import { RunError, runInChild } from './child-runner.js';
+import { pauseForFaultInjection } from './fault.js';
 import { type FailureKind, type RunOutput } from './protocol.js';
+import { completeRunDurably } from './result-write.js';
 
 export interface ComputeWorkerOptions {
   pool: Pool;
@@ -41,6 +43,13 @@ export interface ComputeWorkerOptions {
   deps: JobsDeps;
   /** Run the reconciler here too (default true). */
   reconcile?: boolean;
+  /**
+   * How long a finished run keeps retrying its result write while the database is unreachable
+   * (RESULT_WRITE_RETRY_SECONDS; default 120 s).
+   */
+  resultWriteRetryMs?: number;
+  /** Test-only pause point (config.faultInjection; null in production). */
+  fault?: import('../config.js').FaultPoint | null;
 }
 
 interface RunningJob {
@@ -71,6 +80,8 @@ export class ComputeWorker {
   private stopReconciler: (() => void) | null = null;
   private subscriber: Redis | null = null;
   private backend: string;
+  /** Aborted when a stopping worker's grace period ends: result-write retries give up then. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: ComputeWorkerOptions) {
     this.id = `${opts.pool}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -141,6 +152,7 @@ export class ComputeWorker {
     const timer = setTimeout(() => {
       // Abort what is left; the jobs stay RUNNING and are re-delivered by the stall check.
       for (const r of this.running.values()) r.abort.abort(new Error('worker shutting down'));
+      this.stopping.abort();
     }, graceMs);
     await closing?.catch(() => undefined);
     clearTimeout(timer);
@@ -315,12 +327,16 @@ export class ComputeWorker {
       }
       for (const a of output.artifacts) artifacts.add(a);
       await chain;
-      const done = await completeRun(
+      if (this.opts.fault === 'pause-before-result') await pauseForFaultInjection(jobId);
+      // Retried (idempotently) while PostgreSQL is unreachable: the compute is done, a database
+      // restart must not cost a re-run or a FAILED job.
+      const done = await completeRunDurably(
         knex,
         jobId,
         fence,
         output,
         `Completed in ${Math.round((Date.now() - started) / 100) / 10} s`,
+        { retryMs: this.opts.resultWriteRetryMs ?? 120_000, signal: this.stopping.signal },
       );
       if (!done) {
         await this.removeArtifacts(artifactPrefix);
@@ -329,7 +345,14 @@ export class ComputeWorker {
         return 'superseded';
       }
       publishEvents(bus, done.events);
-      await settleDependents(this.deps, jobId);
+      // The job is COMPLETED: a failure here must not reach the failure path below (it would
+      // delete the stored result's artifacts). The reconciler settles dependents it missed.
+      await settleDependents(this.deps, jobId).catch(err =>
+        log.warn('could not settle dependents; left to the reconciler', {
+          jobId,
+          error: String(err),
+        }),
+      );
       return 'completed';
     } catch (err) {
       await chain;

@@ -129,6 +129,8 @@ async function main(): Promise<void> {
     redisUrl,
     deps,
     reconcile: opts.reconcile,
+    resultWriteRetryMs: config.resultWriteRetrySeconds * 1000,
+    fault: config.faultInjection,
   });
   await worker.start();
 

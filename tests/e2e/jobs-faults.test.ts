@@ -32,6 +32,7 @@ import {
   type WorkerProcess,
 } from '../helpers/worker';
 import { subscribe, wsClient } from '../helpers/ws';
+import { allJobEvents } from '../helpers/job-events';
 
 Object.assign(process.env, FAST_JOB_ENV);
 jest.setTimeout(240_000);
@@ -44,12 +45,7 @@ async function resultRows(t: TestApp, jobId: string): Promise<number> {
 }
 
 async function statusEvents(t: TestApp, token: string, jobId: string): Promise<EventView[]> {
-  const { jobEvents } = await gqlOk<{ jobEvents: EventView[] }>(
-    t,
-    'JobEvents',
-    { jobId, afterSeq: 0 },
-    token,
-  );
+  const jobEvents = await allJobEvents(t, token, jobId);
   return jobEvents.filter(e => e.kind === 'STATUS');
 }
 

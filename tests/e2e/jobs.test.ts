@@ -24,6 +24,7 @@ import {
 import { redisOptionsFromUrl } from '../../src/workers/compute-worker';
 import { testEnv } from '../helpers/env';
 import { subscribe, wsClient } from '../helpers/ws';
+import { allJobEvents } from '../helpers/job-events';
 
 // The API side of the job machinery reads the same fast timings as the workers.
 Object.assign(process.env, FAST_JOB_ENV);
@@ -134,12 +135,7 @@ describe('jobs end to end', () => {
     expect(none.results).toHaveLength(0);
 
     // jobEvents (HTTP) returns the same stored events.
-    const stored = await gqlOk<{ jobEvents: EventView[] }>(
-      t,
-      'JobEvents',
-      { jobId: job.id, afterSeq: 0 },
-      alice.accessToken,
-    );
+    const stored = { jobEvents: await allJobEvents(t, alice.accessToken, job.id) };
     expect(stored.jobEvents.map(e => [e.seq, e.kind, e.status])).toEqual(
       events.map(e => [e.seq, e.kind, e.status]),
     );

@@ -42,6 +42,7 @@ import {
   type WorkerProcess,
 } from '../helpers/worker';
 import { subscribe, wsClient } from '../helpers/ws';
+import { allJobEvents } from '../helpers/job-events';
 import { parseConfig } from '../../src/config';
 import { freePort } from '../../src/services/ports';
 
@@ -350,12 +351,7 @@ describe('two APIs and two workers on one PostgreSQL, Redis and S3', () => {
       expect(workerPids.has(pidOf(j.workerId))).toBe(true);
       // One run, one result: the stored events (read through the other API) show QUEUED, RUNNING
       // and COMPLETED once each and exactly one RESULT.
-      const { jobEvents } = await gqlOk<{ jobEvents: EventView[] }>(
-        api2,
-        'JobEvents',
-        { jobId: j.id, afterSeq: 0 },
-        token,
-      );
+      const jobEvents = await allJobEvents(api2, token, j.id);
       expect(jobEvents.filter(e => e.kind === 'STATUS').map(e => e.status)).toEqual([
         'QUEUED',
         'RUNNING',
@@ -426,12 +422,7 @@ describe('two APIs and two workers on one PostgreSQL, Redis and S3', () => {
       expect(events.at(-1)).toMatchObject({ kind: 'STATUS', status: 'COMPLETED', progress: 100 });
 
       // Exactly what the submitting API has stored.
-      const { jobEvents } = await gqlOk<{ jobEvents: EventView[] }>(
-        submitter,
-        'JobEvents',
-        { jobId: job.id, afterSeq: 0 },
-        token,
-      );
+      const jobEvents = await allJobEvents(submitter, token, job.id);
       expect(jobEvents.map(e => [e.seq, e.kind, e.status])).toEqual(
         events.map(e => [e.seq, e.kind, e.status]),
       );

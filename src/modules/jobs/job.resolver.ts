@@ -35,6 +35,7 @@ import {
   type SubmitInput,
 } from './job.service.js';
 import { eventsAfter } from './job.store.js';
+import { AppError } from '../../errors.js';
 import { openJobStream, openUserStream } from './job.stream.js';
 import {
   JobConnection,
@@ -45,6 +46,9 @@ import {
   SubmitJobInput,
   WorkerType,
 } from './job.types.js';
+
+/** Largest `jobEvents(first)`: the API's one page-size limit. */
+const MAX_EVENT_PAGE = 100;
 
 function actorOf(ctx: Context): Actor {
   const user = requireUser(ctx);
@@ -153,13 +157,19 @@ export class JobsResolver {
   }
 
   @Authorized()
-  @Query(() => [JobEventType], { description: 'Stored events with seq > afterSeq, in order' })
+  @Query(() => [JobEventType], {
+    description:
+      'Stored events with seq > afterSeq, in order, at most `first` (1–100); page on with afterSeq = the last seq',
+  })
   async jobEvents(
     @Arg('jobId', () => ID) jobId: string,
     @Ctx() ctx: Context,
     @Arg('afterSeq', () => Int, { defaultValue: 0 }) afterSeq: number,
-    @Arg('first', () => Int, { defaultValue: 500, description: '1–1000' }) first: number,
+    @Arg('first', () => Int, { defaultValue: MAX_EVENT_PAGE, description: '1–100' }) first: number,
   ): Promise<JobEventType[]> {
+    // Every page in the API is at most 100 (issue #9), this list included.
+    if (!Number.isInteger(first) || first < 1 || first > MAX_EVENT_PAGE)
+      throw AppError.badInput(`first must be 1–${MAX_EVENT_PAGE}`, 'first');
     const events = await jobEvents(jobsDeps(ctx.app), actorOf(ctx), jobId, afterSeq, first);
     return events.map(JobEventType.from);
   }
