@@ -98,6 +98,8 @@ describe('report artifacts written by the worker', () => {
         'benchmark.json',
         'comparisons.csv',
         'comparisons.json',
+        'folds.csv',
+        'folds.json',
         'heatmap-cv-roc_auc.svg',
         'heatmap-validation-roc_auc.svg',
         'predictions.csv',
@@ -117,7 +119,7 @@ describe('report artifacts written by the worker', () => {
     // Rebuilt from the stored result document: identical bytes for what depends only on it.
     const { reports: _r, ...data } = job.result!.data;
     const rebuilt = await buildReports({ type: 'BENCHMARKING', data, xlsx: false });
-    for (const name of ['benchmark.csv', 'signatures.csv', 'heatmap-cv-roc_auc.svg']) {
+    for (const name of ['benchmark.csv', 'signatures.csv', 'folds.csv', 'heatmap-cv-roc_auc.svg']) {
       const f = rebuilt.find(x => x.name === name)!;
       expect(stored.get(name)!.equals(Buffer.from(f.body as string))).toBe(true);
     }
@@ -137,7 +139,17 @@ describe('report artifacts written by the worker', () => {
       if (name.startsWith('heatmap-')) expect(svg.split('class="cell"').length - 1).toBe(4);
     }
     const book = await readXlsx(stored.get('results.xlsx')!);
-    expect([...book.keys()]).toEqual(['benchmark', 'signatures', 'comparisons', 'predictions']);
+    expect([...book.keys()]).toEqual([
+      'benchmark',
+      'signatures',
+      'comparisons',
+      'folds',
+      'predictions',
+    ]);
+    // per-fold scores: 2 signatures × 2 models × 2 folds, with signature and model columns
+    const folds = stored.get('folds.csv')!.toString('utf8').trimEnd().split('\r\n');
+    expect(folds[0]).toMatch(/^signature,model,repeat,fold,n_train,n_test,n_features,/);
+    expect(folds).toHaveLength(1 + 2 * 2 * 2);
     expect(book.get('benchmark')).toHaveLength(5);
     expect(book.get('predictions')).toHaveLength(1 + 48);
     // content types are inferable from the extensions

@@ -72,6 +72,8 @@ interface Typed {
     adjustedPValue: number | null;
   }[];
   folds: {
+    signature: string | null;
+    model: string | null;
     index: number;
     repeat: number;
     fold: number;
@@ -79,6 +81,7 @@ interface Typed {
     nTest: number | null;
     selected: string[];
     metrics: Metric[];
+    trainMetrics: Metric[] | null;
   }[];
   benchmark: {
     signature: string;
@@ -469,6 +472,45 @@ export function resultsScenario(storage: 'local' | 's3'): void {
       expect(r.recommended!.signature).not.toBe('noise');
       expect(r.recommended!.reasons.length).toBeGreaterThan(0);
       expect(r.comparisons.length).toBeGreaterThan(0);
+
+      // Per-fold rows: 3 signatures × 2 models × 3 folds, in the benchmark rows' order; each
+      // row's cv mean and SD are those of its folds.
+      expect(r.folds).toHaveLength(6 * 3);
+      const value = (ms: Metric[] | null, name: string) => ms!.find(m => m.name === name)!.value!;
+      r.benchmark.forEach((b, i) => {
+        const mine = r.folds.slice(3 * i, 3 * i + 3);
+        expect(mine.map(f => [f.signature, f.model])).toEqual(
+          Array(3).fill([b.signature, b.model]),
+        );
+        expect(mine.map(f => [f.index, f.repeat, f.fold])).toEqual([
+          [0, 0, 0],
+          [1, 0, 1],
+          [2, 0, 2],
+        ]);
+        const acc = mine.map(f => value(f.metrics, 'accuracy'));
+        const mean = acc.reduce((a, x) => a + x, 0) / acc.length;
+        const sd = Math.sqrt(acc.reduce((a, x) => a + (x - mean) ** 2, 0) / (acc.length - 1));
+        const cv = b.cv.find(m => m.name === 'accuracy')!;
+        expect(cv.value).toBeCloseTo(mean, 12);
+        expect(cv.std).toBeCloseTo(sd, 12);
+        for (const f of mine) {
+          expect(f.nTrain! + f.nTest!).toBe(r.folds[0]!.nTrain! + r.folds[0]!.nTest!);
+          expect(value(f.trainMetrics, 'accuracy')).toBeGreaterThanOrEqual(0);
+          if (b.signature !== 't_test') expect(f.selected).toEqual(b.features);
+          else expect(f.selected).toHaveLength(5);
+        }
+      });
+      // Filters and paging: the JobResults operation's folds arguments.
+      const only = await results(job.id, {
+        foldsSignature: 'noise',
+        foldsModel: 'knn',
+        foldsFirst: 2,
+        foldsOffset: 1,
+      });
+      expect(only.folds.map(f => [f.signature, f.model, f.index])).toEqual([
+        ['noise', 'knn', 1],
+        ['noise', 'knn', 2],
+      ]);
     });
   }
 }

@@ -40,7 +40,7 @@ import {
 
 export const MAX_FEATURE_ROWS = 10_000;
 export const MAX_PREDICTION_ROWS = 1000;
-export const MAX_FOLD_ROWS = 10_000;
+export const MAX_FOLD_ROWS = 1000;
 /** Saved models larger than this are not parsed for `model` (the file stays downloadable). */
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
@@ -122,8 +122,11 @@ export class JobResultResolver {
     signature?: string | null,
     @Arg('model', () => String, { nullable: true, description: 'Only this model code' })
     model?: string | null,
-    @Arg('first', () => Int, { defaultValue: 1000, description: `1–${MAX_FOLD_ROWS}` })
-    first = 1000,
+    @Arg('first', () => Int, {
+      defaultValue: 100,
+      description: `1–${MAX_FOLD_ROWS} (default 100)`,
+    })
+    first = 100,
     @Arg('offset', () => Int, { defaultValue: 0 }) offset = 0,
   ): FoldMetrics[] {
     page(first, offset, MAX_FOLD_ROWS);
