@@ -1,6 +1,6 @@
 /**
  * `npm run load [-- --tiny] [--json file] [--subscribers N] [--events N] [--interval ms]
- *                [--submit-users N] [--profile dir] [--only a] [--rounds N]`
+ *                [--submit-users N] [--submit-seconds S] [--profile dir] [--only abc] [--rounds N]`
  *
  * Load figures on loopback, bounded in time (about 2 minutes; a watchdog stops everything at
  * 175 s). Starts what it needs itself: an embedded PostgreSQL and a redis-server in a temp
@@ -62,8 +62,8 @@ interface Options {
   submitSeconds: number;
   submitUsers: number;
   datasets: number;
-  /** `--only a`: run the authenticated-query comparison (a) only, skip (b) and (c). */
-  onlyQuery: boolean;
+  /** `--only a` / `--only bc` …: the measurements to run (the others are skipped). */
+  phases: ReadonlySet<'a' | 'b' | 'c'>;
 }
 
 export function parseOptions(argv: string[]): Options {
@@ -85,7 +85,7 @@ export function parseOptions(argv: string[]): Options {
     submitSeconds: tiny ? 1 : 8,
     submitUsers: tiny ? 2 : 10,
     datasets: 10,
-    onlyQuery: false,
+    phases: new Set(['a', 'b', 'c'] as const),
   };
   const num = (i: number, name: string) => {
     const v = Number(argv[i + 1]);
@@ -98,14 +98,18 @@ export function parseOptions(argv: string[]): Options {
     else if (a === '--profile') o.profileDir = argv[++i] ?? null;
     else if (a === '--subscribers') o.subscribers = num(i++, a);
     else if (a === '--events') o.events = num(i++, a);
-    else if (a === '--interval') o.eventIntervalMs = num(i++, a);
+    else if (a === '--interval') {
+      // 0: events back to back (each still waits for its own database write).
+      o.eventIntervalMs = Number(argv[++i]);
+      if (!(o.eventIntervalMs >= 0)) throw new Error('--interval needs a number ≥ 0');
+    } else if (a === '--submit-seconds') o.submitSeconds = num(i++, a);
     else if (a === '--submit-users') o.submitUsers = num(i++, a);
     else if (a === '--seconds') o.querySeconds = num(i++, a);
     else if (a === '--rounds') o.queryRounds = num(i++, a);
     else if (a === '--only') {
-      if (argv[i + 1] !== 'a') throw new Error('--only takes "a" (the query comparison)');
-      o.onlyQuery = true;
-      i++;
+      const v = argv[++i] ?? '';
+      if (!/^[abc]+$/.test(v)) throw new Error('--only takes letters of a, b, c (e.g. "a", "bc")');
+      o.phases = new Set(v.split('') as Array<'a' | 'b' | 'c'>);
     } else if (a !== '--tiny') throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -361,6 +365,8 @@ interface QueryPhase {
   ratio: number;
   /** bare CPU ms per request / ours (1 = ours costs the API process as much CPU as bare). */
   cpuRatio: number;
+  /** Not measured (`--only` without a): the figures are NaN. */
+  skipped?: boolean;
 }
 
 async function queryPhase(
@@ -697,7 +703,7 @@ export interface LoadReport {
   machine: { cpus: number; model: string; loadavg: number[] };
   options: Options;
   query: QueryPhase;
-  /** Absent with `--only a`. */
+  /** Absent when `--only` leaves them out. */
   fanOut?: FanOutPhase;
   submit?: SubmitPhase;
   table: string;
@@ -708,6 +714,7 @@ const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 const lat = (p50: number, p99: number) => `p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms`;
 
 function queryRows(q: QueryPhase): string[][] {
+  if (q.skipped) return [['(a) authenticated query', 'skipped (--only)', '≥ 90 %', '']];
   return [
     [
       `(a) bare Apollo + JWT verify, no DB (${q.connections} conn.)`,
@@ -732,36 +739,52 @@ function queryRows(q: QueryPhase): string[][] {
 }
 
 function render(q: QueryPhase, f?: FanOutPhase, s?: SubmitPhase): string {
-  if (!f || !s) return table(['measurement', 'value', 'target', 'result'], queryRows(q));
   return table(
     ['measurement', 'value', 'target', 'result'],
-    [
-      ...queryRows(q),
-      [
-        `(b) fan-out: ${fmt(f.subscribers)} subscribers × ${f.events} events`,
-        `p50 ${fmt(f.p50, 1)} ms, p95 ${fmt(f.p95, 1)} ms, p99 ${fmt(f.p99, 1)} ms, max ${fmt(f.max, 1)} ms; ` +
-          `${fmt(f.delivered)}/${fmt(f.expected)} delivered, ${f.ready} ready; ` +
-          `API CPU ${fmt((f.apiCpuSeconds * 1000) / Math.max(1, f.delivered), 3)} ms/delivery`,
-        'p95 < 250 ms, all delivered',
-        pass(
-          f.p95 < 250 && f.delivered === f.expected && f.ready === f.subscribers && f.expected > 0,
-        ),
-      ],
-      [
-        '(c) submitJob rate',
-        `${fmt(s.rate)} submits/s, ${lat(s.p50, s.p99)}, ${fmt(s.cpuMsPerSubmit, 2)} CPU ms/req; ` +
-          `${fmt(s.acknowledged)} acknowledged, ${s.failed} failed`,
-        '≥ 300 /s',
-        pass(s.rate >= 300 && s.failed === 0),
-      ],
-      [
-        '(c) acknowledged jobs in DB / in queue',
-        `${fmt(s.inDb)} / ${fmt(s.inQueue)} of ${fmt(s.acknowledged)} (${fmt(s.dbTotal)} rows incl. in-flight)`,
-        'all',
-        pass(s.countsMatch),
-      ],
-    ],
+    [...queryRows(q), ...(f ? [fanOutRow(f)] : []), ...(s ? submitRows(s) : [])],
   );
+}
+
+function fanOutRow(f: FanOutPhase): string[] {
+  return [
+    `(b) fan-out: ${fmt(f.subscribers)} subscribers × ${f.events} events`,
+    `p50 ${fmt(f.p50, 1)} ms, p95 ${fmt(f.p95, 1)} ms, p99 ${fmt(f.p99, 1)} ms, max ${fmt(f.max, 1)} ms; ` +
+      `${fmt(f.delivered)}/${fmt(f.expected)} delivered, ${f.ready} ready; ` +
+      `API CPU ${fmt((f.apiCpuSeconds * 1000) / Math.max(1, f.delivered), 3)} ms/delivery`,
+    'p95 < 250 ms, all delivered',
+    pass(f.p95 < 250 && f.delivered === f.expected && f.ready === f.subscribers && f.expected > 0),
+  ];
+}
+
+function submitRows(s: SubmitPhase): string[][] {
+  return [
+    [
+      '(c) submitJob rate',
+      `${fmt(s.rate)} submits/s, ${lat(s.p50, s.p99)}, ${fmt(s.cpuMsPerSubmit, 2)} CPU ms/req; ` +
+        `${fmt(s.acknowledged)} acknowledged, ${s.failed} failed`,
+      '≥ 300 /s',
+      pass(s.rate >= 300 && s.failed === 0),
+    ],
+    [
+      '(c) acknowledged jobs in DB / in queue',
+      `${fmt(s.inDb)} / ${fmt(s.inQueue)} of ${fmt(s.acknowledged)} (${fmt(s.dbTotal)} rows incl. in-flight)`,
+      'all',
+      pass(s.countsMatch),
+    ],
+  ];
+}
+
+function skippedQuery(o: Options): QueryPhase {
+  const none: QueryFigures = {
+    rps: NaN,
+    p50: NaN,
+    p99: NaN,
+    cpuMsPerRequest: NaN,
+    requests: 0,
+    non2xx: 0,
+  };
+  const q = { connections: o.queryConnections, ours: none, bare: none };
+  return { ...q, ratio: NaN, cpuRatio: NaN, skipped: true };
 }
 
 // --- main -----------------------------------------------------------------------------------
@@ -824,18 +847,19 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       WS_MAX_CONNECTIONS_PER_USER: String(Math.max(10, o.subscribers + 10)),
       WS_MAX_SUBSCRIPTIONS_PER_USER: String(Math.max(50, o.subscribers + 10)),
     };
-    say('starting the API and the bare baseline server');
+    const withQuery = o.phases.has('a');
+    say(`starting the API${withQuery ? ' and the bare baseline server' : ''}`);
     const [api, bare] = await Promise.all([
       startServer('api', apiEnv),
-      startServer('bare', { ...process.env, JWT_SECRET: jwtSecret }),
+      withQuery ? startServer('bare', { ...process.env, JWT_SECRET: jwtSecret }) : null,
     ]);
     cleanups.push(
       () => api.stop(),
-      () => bare.stop(),
+      async () => bare?.stop(),
     );
     const url = `http://127.0.0.1:${api.port}/graphql`;
     const wsUrl = `ws://127.0.0.1:${api.port}/graphql`;
-    const bareUrl = `http://127.0.0.1:${bare.port}/graphql`;
+    const bareUrl = bare ? `http://127.0.0.1:${bare.port}/graphql` : null;
     const orm = await initOrm({ clientUrl: databaseUrl, poolMax: 4 });
     cleanups.push(() => orm.close(true));
     const knex = orm.em.getKnex();
@@ -850,7 +874,7 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       u.datasetIds.push(await uploadDataset(url, u.token, 'load', 99));
 
     // Both endpoints answer the same query with the same shape before anything is timed.
-    for (const target of [url, bareUrl]) {
+    for (const target of bare ? [url, bareUrl!] : [url]) {
       const d = await gql<{ me: { id: string }; datasets: { edges: unknown[] } }>(
         target,
         QUERY,
@@ -862,17 +886,20 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       }
     }
 
-    say('(a) authenticated query vs bare Apollo + JWT');
-    const query = await queryPhase(
-      o,
-      { ours: { url, server: api }, bare: { url: bareUrl, server: bare } },
-      main.token,
-    );
-    await bare.stop();
+    let query: QueryPhase;
+    if (bare) {
+      say('(a) authenticated query vs bare Apollo + JWT');
+      query = await queryPhase(
+        o,
+        { ours: { url, server: api }, bare: { url: bareUrl!, server: bare } },
+        main.token,
+      );
+      await bare.stop();
+    } else query = skippedQuery(o);
 
     let fanOut: FanOutPhase | undefined;
     let submit: SubmitPhase | undefined;
-    if (!o.onlyQuery) {
+    if (o.phases.has('b')) {
       say(`(b) fan-out to ${o.subscribers} subscribers`);
       fanOut = await fanOutPhase(o, {
         url,
@@ -883,7 +910,8 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
         redisUrl,
         prefix,
       });
-
+    }
+    if (o.phases.has('c')) {
       say('(c) submitJob rate');
       submit = await submitPhase(o, { url, users, api, knex, redisUrl, prefix });
     }
