@@ -15,7 +15,8 @@ import { type ArgSpecs } from '../core/args';
 import { classLabels } from '../core/dataset';
 import { type SelectorDef } from '../core/method';
 import { groupMeans } from '../stats/columns';
-import { byFeature, selectByScore } from '../stats/selection';
+import { recordOf, withLazy } from '../stats/lazy';
+import { selectTop } from '../stats/selection';
 
 export interface FoldChangeArgs {
   threshold: number;
@@ -75,17 +76,19 @@ export const foldChange: SelectorDef<FoldChangeArgs> = {
       lfc[j] = v;
       score[j] = Math.abs(v);
     }
-    const ranked = selectByScore(ds, score, k, j => score[j]! >= a.threshold);
+    const selected = selectTop(ds, score, k, j => score[j]! >= a.threshold);
     ctx.progress(1, 'fold change');
-    return {
-      selected: ranked.selected,
-      scores: ranked.scores,
-      params: { threshold: a.threshold, log_input: a.log_input, pseudocount: a.pseudocount },
-      diagnostics: {
-        log2FoldChange: byFeature(ds, lfc),
-        undefinedRatio,
+    // The name-keyed records are built on first read (see stats/lazy.ts): at 20,000 features
+    // each costs about as much as the group means themselves.
+    const names = ds.featureNames;
+    return withLazy(
+      {
+        selected,
+        params: { threshold: a.threshold, log_input: a.log_input, pseudocount: a.pseudocount },
+        diagnostics: withLazy({ undefinedRatio }, { log2FoldChange: () => recordOf(names, lfc) }),
+        backend: 'float64',
       },
-      backend: 'float64',
-    };
+      { scores: () => recordOf(names, score) },
+    );
   },
 };

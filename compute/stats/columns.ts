@@ -370,6 +370,10 @@ export function groupMeans(
   labels: Int32Array,
   nGroups: number,
 ): { count: Int32Array; mean: Float64Array } {
+  if (nGroups === 2) {
+    const two = twoGroupMeans(data, nSamples, nFeatures, labels);
+    if (two) return two;
+  }
   if (nGroups <= MAX_FUSED_GROUPS) return groupMoments(data, nSamples, nFeatures, labels, nGroups);
   const count = new Int32Array(nFeatures * nGroups);
   const mean = new Float64Array(nFeatures * nGroups);
@@ -397,6 +401,98 @@ export function groupMeans(
       count[j * nGroups + g] = c;
       mean[j * nGroups + g] = c > 0 ? s / c : NaN;
     }
+  }
+  return { count, mean };
+}
+
+/**
+ * Means of two groups covering every sample (labels 0 / 1, both non-empty) in one sequential pass
+ * over two columns at a time: Σw·x and Σ(x − w·x) with w = label ∈ {0, 1} (both products exact,
+ * so each group sums only its own values). Plain sums, no shift: a mean's rounding error is
+ * ~n·ε relative to its values' mean magnitude, well inside 1e-12 for n ≤ 10⁴. Two columns per sweep give four independent add chains that share each w load
+ * (measured 24–29 ms for 500 × 20,000 against 35–38 for one column at a time, and against ~40
+ * for groupMoments, which also accumulates the squares). A column whose sums are NaN (missing
+ * values) is redone NaN-aware. Returns null when the labels are not such a split.
+ */
+function twoGroupMeans(
+  data: Float64Array,
+  n: number,
+  p: number,
+  labels: Int32Array,
+): { count: Int32Array; mean: Float64Array } | null {
+  const w = new Float64Array(n);
+  let n1 = 0;
+  for (let i = 0; i < n; i++) {
+    const l = labels[i]!;
+    if (l !== 0 && l !== 1) return null;
+    w[i] = l;
+    n1 += l;
+  }
+  const n0 = n - n1;
+  if (n0 === 0 || n1 === 0) return null;
+  const count = new Int32Array(2 * p);
+  const mean = new Float64Array(2 * p);
+  const finish = (j: number, s0: number, s1: number): void => {
+    if (s0 !== s0 || s1 !== s1) {
+      let a0 = 0;
+      let a1 = 0;
+      let c1 = 0;
+      let c0 = 0;
+      for (let i = 0, off = j * n; i < n; i++) {
+        const v = data[off + i]!;
+        if (v !== v) continue;
+        if (w[i] === 1) {
+          a1 += v;
+          c1++;
+        } else {
+          a0 += v;
+          c0++;
+        }
+      }
+      count[2 * j] = c0;
+      count[2 * j + 1] = c1;
+      mean[2 * j] = c0 > 0 ? a0 / c0 : NaN;
+      mean[2 * j + 1] = c1 > 0 ? a1 / c1 : NaN;
+      return;
+    }
+    count[2 * j] = n0;
+    count[2 * j + 1] = n1;
+    mean[2 * j] = s0 / n0;
+    mean[2 * j + 1] = s1 / n1;
+  };
+  let j = 0;
+  for (; j + 1 < p; j += 2) {
+    const o0 = j * n;
+    const o1 = o0 + n;
+    let s0 = 0;
+    let t0 = 0;
+    let s1 = 0;
+    let t1 = 0;
+    for (let i = 0; i < n; i++) {
+      const wi = w[i]!;
+      const x = data[o0 + i]!;
+      const y = data[o1 + i]!;
+      const a = wi * x;
+      const b = wi * y;
+      t0 += a;
+      s0 += x - a;
+      t1 += b;
+      s1 += y - b;
+    }
+    finish(j, s0, t0);
+    finish(j + 1, s1, t1);
+  }
+  for (; j < p; j++) {
+    const o = j * n;
+    let s = 0;
+    let t = 0;
+    for (let i = 0; i < n; i++) {
+      const x = data[o + i]!;
+      const a = w[i]! * x;
+      t += a;
+      s += x - a;
+    }
+    finish(j, s, t);
   }
   return { count, mean };
 }

@@ -6,6 +6,7 @@
 import { type ArgSpecs } from '../core/args';
 import { type Dataset } from '../core/dataset';
 import { checkAbort, type RunContext, type SelectorResult } from '../core/method';
+import { recordOf } from './lazy';
 import { adjustPValues, P_ADJUST_METHODS, type PAdjustMethod } from './padjust';
 import { rankOrder } from './sort';
 import { type FeatureTests } from './univariate';
@@ -91,9 +92,47 @@ function selectInOrder(
   k: number | undefined,
   keep?: (j: number) => boolean,
 ): { selected: string[]; scores: Record<string, number>; order: Int32Array } {
+  const selected = selectNames(ds, scores, order, k, keep);
+  return { selected, scores: recordOf(ds.featureNames, scores), order };
+}
+
+/**
+ * The selected names, best first, as selectByScore's `selected`, sorting only what is returned:
+ * the top k (k > 0: the full ranking), or only the features the own rule keeps — a 20,000-feature
+ * filter that keeps a few dozen then sorts a few dozen scores, not 20,000.
+ */
+export function selectTop(
+  ds: Pick<Dataset, 'featureNames'>,
+  scores: ArrayLike<number>,
+  k: number | undefined,
+  keep: (j: number) => boolean,
+): string[] {
+  if (k !== undefined && k > 0) return selectNames(ds, scores, rankOrder(scores), k);
+  const kept: number[] = [];
+  for (let j = 0; j < scores.length; j++) if (scores[j] === scores[j] && keep(j)) kept.push(j);
+  const sub = new Float64Array(kept.length);
+  for (let r = 0; r < kept.length; r++) sub[r] = scores[kept[r]!]!;
+  // rankOrder breaks ties by position, and `kept` is in column order: the same order as ranking all.
+  const order = rankOrder(sub);
   const names = ds.featureNames;
-  const scoreMap: Record<string, number> = {};
-  for (let j = 0; j < names.length; j++) scoreMap[names[j]!] = scores[j]!;
+  const selected: string[] = new Array<string>(kept.length);
+  for (let r = 0; r < kept.length; r++) selected[r] = names[kept[order[r]!]!]!;
+  return selected;
+}
+
+/**
+ * The selected names, best first, from the ranking `order` (= rankOrder(scores)): the top k, or
+ * the features with a non-NaN score that `keep` accepts. For callers that build the score record
+ * lazily (see lazy.ts).
+ */
+export function selectNames(
+  ds: Pick<Dataset, 'featureNames'>,
+  scores: ArrayLike<number>,
+  order: Int32Array,
+  k: number | undefined,
+  keep?: (j: number) => boolean,
+): string[] {
+  const names = ds.featureNames;
   const selected: string[] = [];
   if (k !== undefined && k > 0) {
     for (let r = 0; r < Math.min(k, order.length); r++) selected.push(names[order[r]!]!);
@@ -103,7 +142,7 @@ function selectInOrder(
       if (scores[j] === scores[j] && (keep ? keep(j) : true)) selected.push(names[j]!);
     }
   }
-  return { selected, scores: scoreMap, order };
+  return selected;
 }
 
 /** A per-feature array as a {featureName: value} record (JSON turns NaN/Infinity into null). */
