@@ -9,7 +9,7 @@ import type { AuthChecker } from 'type-graphql';
 import type { Context } from './context.js';
 import { AppError } from './errors.js';
 import { Role, roleAtLeast } from './modules/accounts/role.js';
-import type { User } from './modules/accounts/user.entity.js';
+import type { AuthUser as User } from './modules/accounts/auth-user.js';
 
 export { Role } from './modules/accounts/role.js';
 

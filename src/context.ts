@@ -6,7 +6,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { PubSubHandle } from './graphql/pubsub.js';
-import type { User } from './modules/accounts/user.entity.js';
+import type { AuthUser } from './modules/accounts/auth-user.js';
 import type { ObjectStorage } from './storage/storage.js';
 
 /** Long-lived singletons shared by all requests (built once in `src/app.ts`). */
@@ -22,8 +22,13 @@ export interface AppServices {
 export type AuthMethod = 'jwt' | 'apiKey';
 
 export interface AuthInfo {
-  /** Loaded from the database for this request, so role and active state are current. */
-  user: User;
+  /**
+   * The user row as of this request: read from PostgreSQL, or this process's copy of it when that
+   * copy was read at the user's current auth version (so role and active state are current; see
+   * `modules/accounts/auth-user.ts`). A snapshot, not a managed entity: to reference the user
+   * from a new row use `em.getReference(User, user.id)`.
+   */
+  user: AuthUser;
   method: AuthMethod;
   /** JWT id and expiry (seconds since epoch) when method is 'jwt'. */
   jti?: string;

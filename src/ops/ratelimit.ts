@@ -24,22 +24,32 @@ export interface RateLimiter {
    */
   consumeUnlessDenied(
     denyKey: string,
+    versionKey: string,
     userId: string,
     ip: string | undefined,
-  ): Promise<{ denied: boolean; check(): void; undo(): Promise<void> }>;
+  ): Promise<AuthState & { check(): void; undo(): Promise<void> }>;
+}
+
+/** A token's deny-list verdict and its user's auth version (see `modules/accounts/auth-user.ts`). */
+export interface AuthState {
+  denied: boolean;
+  /** Value of the user's auth-version key ('0' when never bumped); '' when denied. */
+  version: string;
 }
 
 /**
- * KEYS: [deny-list key if ARGV[2] == '1'], then the counters; ARGV[1]: window in seconds.
- * Returns {-1} for a deny-listed token (nothing counted), else {count1, pttl1, count2, pttl2, …}.
+ * KEYS: [deny-list key, auth-version key] if ARGV[2] == '1', then the counters; ARGV[1]: window
+ * in seconds. Returns {-1} for a deny-listed token (nothing counted), else
+ * {version, count1, pttl1, count2, pttl2, …} (version '' without the two auth keys).
  */
 const INCR_WINDOWS = `
 local first = 1
+local out = {''}
 if ARGV[2] == '1' then
   if redis.call('exists', KEYS[1]) == 1 then return {-1} end
-  first = 2
+  out[1] = redis.call('get', KEYS[2]) or '0'
+  first = 3
 end
-local out = {}
 for i = first, #KEYS do
   local key = KEYS[i]
   redis.call('set', key, 0, 'EX', ARGV[1], 'NX')
@@ -64,9 +74,34 @@ return 0
 `;
 
 type WithIncrWindows = Redis & {
-  omicIncrWindows(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  omicIncrWindows(
+    numKeys: number,
+    ...args: Array<string | number>
+  ): Promise<[number | string, ...number[]]>;
   omicUndoWindows(numKeys: number, ...keys: string[]): Promise<number>;
 };
+
+function withScripts(redis: Redis): WithIncrWindows {
+  const r = redis as WithIncrWindows;
+  if (typeof r.omicIncrWindows !== 'function') {
+    // ioredis sends EVALSHA, falling back to EVAL once if the server does not have the script.
+    r.defineCommand('omicIncrWindows', { lua: INCR_WINDOWS });
+    r.defineCommand('omicUndoWindows', { lua: UNDO_WINDOWS });
+  }
+  return r;
+}
+
+/** The deny-list check and the auth version in one call, counting nothing (WebSocket, /admin). */
+export async function authState(
+  redis: Redis,
+  denyKey: string,
+  versionKey: string,
+): Promise<AuthState> {
+  const reply = await withScripts(redis).omicIncrWindows(2, denyKey, versionKey, 0, 1);
+  return Number(reply[0]) === -1
+    ? { denied: true, version: '' }
+    : { denied: false, version: String(reply[0]) };
+}
 
 interface Check {
   key: string;
@@ -76,12 +111,7 @@ interface Check {
 
 export function createRateLimiter(app: AppServices): RateLimiter {
   const { windowSeconds, perUser, perIp } = app.config.rateLimit;
-  const redis = app.redis as WithIncrWindows;
-  if (typeof redis.omicIncrWindows !== 'function') {
-    // ioredis sends EVALSHA, falling back to EVAL once if the server does not have the script.
-    redis.defineCommand('omicIncrWindows', { lua: INCR_WINDOWS });
-    redis.defineCommand('omicUndoWindows', { lua: UNDO_WINDOWS });
-  }
+  const redis = withScripts(app.redis);
   // IP first: its verdict wins when both are over.
   const checksFor = (userId: string | undefined, ip: string | undefined): Check[] => {
     const checks: Check[] = [];
@@ -91,11 +121,12 @@ export function createRateLimiter(app: AppServices): RateLimiter {
     }
     return checks;
   };
-  const verdict = (checks: Check[], reply: number[]) => {
+  // reply[0] is the auth version (or ''), then (count, pttl) per check.
+  const verdict = (checks: Check[], reply: ReadonlyArray<number | string>) => {
     checks.forEach((c, i) => {
-      const consumed = Number(reply[2 * i]);
+      const consumed = Number(reply[2 * i + 1]);
       if (consumed > c.points) {
-        const msBeforeNext = Math.max(0, Number(reply[2 * i + 1]));
+        const msBeforeNext = Math.max(0, Number(reply[2 * i + 2]));
         throw AppError.rateLimited(
           `Too many requests (${c.what} limit ${c.points} per ${windowSeconds}s); retry later`,
           msBeforeNext / 1000,
@@ -111,21 +142,28 @@ export function createRateLimiter(app: AppServices): RateLimiter {
       const keys = checks.map(c => c.key);
       verdict(checks, await redis.omicIncrWindows(keys.length, ...keys, windowSeconds, 0));
     },
-    async consumeUnlessDenied(denyKey, userId, ip) {
+    async consumeUnlessDenied(denyKey, versionKey, userId, ip) {
       const checks = checksFor(userId, ip);
       const keys = checks.map(c => c.key);
       const reply = await redis.omicIncrWindows(
-        keys.length + 1,
+        keys.length + 2,
         denyKey,
+        versionKey,
         ...keys,
         windowSeconds,
         1,
       );
       if (Number(reply[0]) === -1) {
-        return { denied: true, check: () => undefined, undo: async () => undefined };
+        return {
+          denied: true,
+          version: '',
+          check: () => undefined,
+          undo: async () => undefined,
+        };
       }
       return {
         denied: false,
+        version: String(reply[0]),
         check: () => verdict(checks, reply),
         undo: async () => {
           if (keys.length) await redis.omicUndoWindows(keys.length, ...keys);

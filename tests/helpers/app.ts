@@ -10,6 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApp, type RunningApp } from '../../src/app';
+import { bumpAuthVersion } from '../../src/modules/accounts/auth-user';
 import { parseConfig, type Config } from '../../src/config';
 import { freePort } from '../../src/services/ports';
 import { databaseUrl, testEnv } from './env';
@@ -44,22 +45,28 @@ export interface TestAppOptions {
   storage?: 'local' | 's3';
   /** Extra environment (e.g. NODE_ENV: 'production', ACCESS_TOKEN_TTL: '60'). */
   env?: Record<string, string>;
+  /**
+   * A second API instance of the same deployment: same database, Redis prefix, JWT secret and
+   * storage as `sameDeploymentAs` (its own port and in-process state).
+   */
+  sameDeploymentAs?: TestApp;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const env = testEnv();
+  const shared = options.sameDeploymentAs;
   const id = randomUUID().replace(/-/g, '').slice(0, 12);
-  const databaseName = `t_${id}`;
+  const databaseName = shared?.databaseName ?? `t_${id}`;
   const port = await freePort();
-  const dataDir = mkdtempSync(join(env.tmpDir, 'app-'));
+  const dataDir = shared?.config.dataDir ?? mkdtempSync(join(env.tmpDir, 'app-'));
   const vars: Record<string, string> = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATA_DIR: dataDir,
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    REDIS_PREFIX: `t${id}`,
+    JWT_SECRET: shared?.config.jwtSecret ?? randomBytes(32).toString('base64url'),
+    REDIS_PREFIX: shared?.config.redisPrefix ?? `t${id}`,
     ...(options.storage === 's3'
       ? {
           S3_ENDPOINT: `http://${env.s3.endpoint}:${env.s3.port}`,
@@ -155,7 +162,11 @@ export async function registerUser(
   };
 }
 
-/** Sets a user's role directly in the database (tests only; the API needs an ADMIN for this). */
+/**
+ * Sets a user's role directly in the database (tests only; the API needs an ADMIN for this), and
+ * bumps the user's auth version as the API does after any user change, so no API instance keeps
+ * using a cached copy of the row (src/modules/accounts/auth-user.ts).
+ */
 export async function setRoleInDb(
   t: TestApp,
   userId: string,
@@ -164,4 +175,5 @@ export async function setRoleInDb(
   await t.app.services.orm.em
     .getConnection()
     .execute('update users set role = ? where id = ?', [role, userId]);
+  await bumpAuthVersion(t.app.services.redis, userId);
 }

@@ -1,6 +1,7 @@
 /**
  * Rate limits (429 + Retry-After), /metrics after a request, /admin/queues auth, auditLog query.
  */
+import { bumpAuthVersion } from '../../src/modules/accounts/auth-user';
 import { registerUser, setRoleInDb, startTestApp, type TestApp } from '../helpers/app';
 
 const ME = '{ me { id } }';
@@ -60,6 +61,7 @@ it('refused access tokens (deny-listed, stale token version) cost the user no bu
   await t.app.services.orm.em
     .getConnection()
     .execute('update users set token_version = token_version + 1 where id = ?', [v.id]);
+  await bumpAuthVersion(t.app.services.redis, v.id); // as the API does after a user change
   for (let i = 0; i < 4; i++) {
     expect((await t.gql(ME, {}, v.accessToken)).status).toBe(401); // stale: not counted
   }

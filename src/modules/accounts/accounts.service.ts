@@ -20,7 +20,9 @@ import {
   UserType,
 } from './accounts.types.js';
 import { ApiKey } from './api-key.entity.js';
+import { bumpAuthVersion, type AuthUser } from './auth-user.js';
 import { denyListKey } from './authenticate.js';
+import { log } from '../../logger.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Role } from './role.js';
 import { API_KEY_PREFIX, randomSecret, REFRESH_TOKEN_PREFIX, sha256Hex } from './tokens.js';
@@ -133,7 +135,20 @@ export class AccountService {
       targetId: user.id,
       ip: this.ctx.ip,
     });
-    return this.issueSession(user, randomUUID());
+    const session = await this.issueSession(user, randomUUID());
+    await this.changed(user.id); // lastLoginAt (and maybe the hash) changed
+    return session;
+  }
+
+  /**
+   * After committing a change to a user row: every API instance drops its cached copy (see
+   * `auth-user.ts`). Without Redis no request authenticates at all, so a failure here cannot
+   * leave a stale copy in use; it is logged, not thrown (the change itself is committed).
+   */
+  private async changed(userId: string): Promise<void> {
+    await bumpAuthVersion(this.app.redis, userId).catch(err =>
+      log.warn('could not bump the auth version', { userId, error: String(err) }),
+    );
   }
 
   /** Email or username, case-insensitively, through the lower(...) unique indexes. */
@@ -288,7 +303,7 @@ export class AccountService {
     const user = requireSession(this.ctx);
     const secret = randomSecret(API_KEY_PREFIX);
     const key = this.em.create(ApiKey, {
-      user,
+      user: this.em.getReference(User, user.id),
       name: input.name.trim(),
       prefix: secret.slice(0, API_KEY_PREFIX.length + 8),
       keyHash: sha256Hex(secret),
@@ -311,7 +326,7 @@ export class AccountService {
     const user = requireUser(this.ctx);
     const keys = await this.em.find(
       ApiKey,
-      { user },
+      { user: user.id },
       { orderBy: { createdAt: 'desc', id: 'desc' } },
     );
     return keys.map(k => ApiKeyType.from(k));
@@ -320,7 +335,7 @@ export class AccountService {
   async revokeApiKey(id: string): Promise<ApiKeyType> {
     const user = requireSession(this.ctx);
     assertIdOrNotFound(id, 'API key');
-    const key = await this.em.findOne(ApiKey, { id, user });
+    const key = await this.em.findOne(ApiKey, { id, user: user.id });
     if (!key) {
       throw AppError.notFound('API key', id);
     }
@@ -362,7 +377,7 @@ export class AccountService {
     });
   }
 
-  private async targetUser(admin: User, userId: string, what: string): Promise<User> {
+  private async targetUser(admin: AuthUser, userId: string, what: string): Promise<User> {
     if (userId === admin.id) {
       throw AppError.badInput(`You cannot ${what} your own account`, 'userId');
     }
@@ -389,6 +404,7 @@ export class AccountService {
         details: { from: previous, to: role },
       });
       await this.em.flush();
+      await this.changed(user.id);
     }
     return UserType.from(user);
   }
@@ -412,6 +428,7 @@ export class AccountService {
         ip: this.ctx.ip,
       });
       await this.em.flush();
+      await this.changed(user.id);
     }
     return UserType.from(user);
   }

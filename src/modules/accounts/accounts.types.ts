@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfo } from '../../graphql/connection.js';
 import type { ApiKey } from './api-key.entity.js';
+import type { AuthUser } from './auth-user.js';
 import { Role } from './role.js';
 import type { User } from './user.entity.js';
 
@@ -37,7 +38,7 @@ export class UserType {
   @Field(() => Date, { nullable: true })
   lastLoginAt: Date | null;
 
-  static from(user: User): UserType {
+  static from(user: User | AuthUser): UserType {
     return Object.assign(new UserType(), {
       id: user.id,
       email: user.email,

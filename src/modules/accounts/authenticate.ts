@@ -2,29 +2,50 @@
  * Turns an `Authorization` header into the caller. No header: anonymous (undefined). Anything
  * present but wrong — bad scheme, bad/expired/unsigned JWT, revoked or unknown API key, inactive
  * user — throws UNAUTHENTICATED (HTTP 401), never a 500.
+ *
+ * A JWT costs one Redis call (deny-list + the user's auth version, see `auth-user.ts`) and, only
+ * when this process has no copy of the user row read at that version, one PostgreSQL read.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices, AuthInfo } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { log } from '../../logger.js';
+import { authState, type AuthState } from '../../ops/ratelimit.js';
 import { accountsDeps } from './accounts.deps.js';
 import { ApiKey } from './api-key.entity.js';
+import { authUserOf, authVersionKey, AuthUserCache, type AuthUser } from './auth-user.js';
 import { API_KEY_PREFIX, InvalidTokenError, sha256Hex } from './tokens.js';
 import { User } from './user.entity.js';
 
 export const denyListKey = (jti: string) => `auth:deny:${jti}`;
 
 /**
- * Answers whether an access token's deny-list key is set (true = revoked). The HTTP path passes
- * one that also takes the rate-limit counters in the same Redis call (see `consumeUnlessDenied`).
+ * Reads an access token's deny-list key and its user's auth version in one Redis call. The HTTP
+ * path passes one that also takes the rate-limit counters in that call (`consumeUnlessDenied`).
  */
-export type DenyCheck = (denyKey: string, userId: string) => Promise<boolean>;
+export type AuthStateCheck = (
+  denyKey: string,
+  versionKey: string,
+  userId: string,
+) => Promise<AuthState>;
+
+/** One cache per running app (tests run several apps in one process). */
+const caches = new WeakMap<AppServices, AuthUserCache>();
+
+export function authUserCache(app: AppServices): AuthUserCache {
+  let cache = caches.get(app);
+  if (!cache) {
+    cache = new AuthUserCache();
+    caches.set(app, cache);
+  }
+  return cache;
+}
 
 export async function authenticate(
   header: string | undefined,
   em: EntityManager,
   app: AppServices,
-  isDenied?: DenyCheck,
+  check?: AuthStateCheck,
 ): Promise<AuthInfo | undefined> {
   if (header === undefined || header.trim() === '') {
     return undefined;
@@ -36,14 +57,14 @@ export async function authenticate(
   const credential = match[1]!;
   return credential.startsWith(API_KEY_PREFIX)
     ? authenticateApiKey(credential, em, app)
-    : authenticateJwt(credential, em, app, isDenied);
+    : authenticateJwt(credential, em, app, check);
 }
 
 async function authenticateJwt(
   token: string,
   em: EntityManager,
   app: AppServices,
-  isDenied: DenyCheck = async key => (await app.redis.exists(key)) > 0,
+  check: AuthStateCheck = (deny, version) => authState(app.redis, deny, version),
 ): Promise<AuthInfo> {
   const { signer } = accountsDeps(app.config);
   let claims;
@@ -54,11 +75,25 @@ async function authenticateJwt(
       err instanceof InvalidTokenError ? err.message : 'Invalid access token',
     );
   }
-  const [user, denied] = await Promise.all([
-    em.findOne(User, { id: claims.sub }),
-    isDenied(denyListKey(claims.jti), claims.sub),
-  ]);
-  if (!user || !user.isActive || user.tokenVersion !== claims.tv || denied) {
+  const state = await check(denyListKey(claims.jti), authVersionKey(claims.sub), claims.sub);
+  if (state.denied) {
+    throw AppError.unauthenticated('Access token revoked');
+  }
+  // The row is read only after the version came back: a row cached at version N was read after
+  // every change that produced a version ≤ N (so it can never hide one).
+  const cache = authUserCache(app);
+  const cached = cache.peek(claims.sub);
+  let user: AuthUser | undefined;
+  if (cached && cached.version === state.version) {
+    user = cached.user;
+  } else {
+    const row = await em.findOne(User, { id: claims.sub });
+    if (row) {
+      user = authUserOf(row);
+      cache.set(row.id, state.version, user);
+    }
+  }
+  if (!user || !user.isActive || user.tokenVersion !== claims.tv) {
     throw AppError.unauthenticated('Access token revoked');
   }
   return { user, method: 'jwt', jti: claims.jti, expiresAt: claims.exp };
@@ -86,5 +121,5 @@ async function authenticateApiKey(
       .nativeUpdate(ApiKey, { id: row.id }, { lastUsedAt: now })
       .catch(err => log.warn('could not record API key use', { error: String(err) }));
   }
-  return { user, method: 'apiKey', apiKeyId: row.id };
+  return { user: authUserOf(user), method: 'apiKey', apiKeyId: row.id };
 }
