@@ -31,10 +31,12 @@ import {
   operationPreparer,
   type OperationLimits,
 } from './graphql/limits.js';
+import { sharedFanOutSubscribe } from './graphql/pubsub.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { graphqlUploadExpress } from './graphql/upload.js';
 import { log } from './logger.js';
 import { authenticate } from './modules/accounts/authenticate.js';
+import { SHARED_FAN_OUT_FIELDS } from './modules/jobs/job.stream.js';
 import { currentRequestId, runWithRequestScope } from './request-context.js';
 import { LocalStorage } from './storage/local.js';
 import { createMetrics, httpMetrics, operationMetrics } from './ops/metrics.js';
@@ -198,6 +200,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     {
       schema,
       connectionInitWaitTimeout: config.ws.initTimeoutMs,
+      // Each live job event is executed once for all its subscribers, not once per socket.
+      subscribe: sharedFanOutSubscribe(SHARED_FAN_OUT_FIELDS),
       onConnect: async ctx => {
         const socket = ctx.extra.socket;
         const ip = ctx.extra.request.socket.remoteAddress;
@@ -362,19 +366,16 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => {
         const em = orm.em.fork();
-        // With a JWT, the deny-list check, the user's auth version (is the cached row current?)
-        // and both rate-limit counters are one Redis call. The rate-limit verdict applies only
-        // once the token is accepted (a refused one gets its 401 and its counts back).
+        // With a JWT, the deny-list check and both rate-limit counters are one Redis call, made
+        // while the user row is read. The rate-limit verdict applies only once the token is
+        // accepted (a refused one gets its 401 and its counts back), as when counting came after.
         const taken: { v?: Awaited<ReturnType<RateLimiter['consumeUnlessDenied']>> } = {};
         let auth;
         try {
-          auth = await authenticate(
-            req.header('authorization'),
-            em,
-            app,
-            async (deny, version, userId) =>
-              (taken.v = await rateLimiter.consumeUnlessDenied(deny, version, userId, req.ip)),
-          );
+          auth = await authenticate(req.header('authorization'), em, app, async (key, userId) => {
+            taken.v = await rateLimiter.consumeUnlessDenied(key, userId, req.ip);
+            return taken.v.denied;
+          });
         } catch (err) {
           await taken.v
             ?.undo()

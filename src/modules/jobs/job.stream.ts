@@ -24,7 +24,28 @@ export interface StreamOptions {
 
 const PAGE = 500;
 
+/**
+ * One record per received message object: RedisPubSub parses a message once and hands the same
+ * object to every listener of its channel, so all streams of a job on this API yield the same
+ * record, and a shared-fan-out subscription executes it once for all of them.
+ */
+const records = new WeakMap<object, JobEventRecord | null>();
+function recordOf(payload: unknown): JobEventRecord | null {
+  if (typeof payload !== 'object' || payload === null) return fromPayload(payload);
+  let e = records.get(payload);
+  if (e === undefined) records.set(payload, (e = fromPayload(payload)));
+  return e;
+}
+
 export const isEnd = (e: JobEventRecord) => e.kind === 'STATUS' && isTerminal(e.status);
+
+/**
+ * Subscription fields whose result is a function of the event alone (`JobEventType.from(event)`):
+ * ownership is checked once, when subscribing (`visibleJob`; `myJobUpdates` streams only the
+ * caller's own topic), and `@Authorized()` only needs the operation's fixed context to hold a user.
+ * The server executes each live event of these once for all subscribers (`sharedFanOutSubscribe`).
+ */
+export const SHARED_FAN_OUT_FIELDS: ReadonlySet<string> = new Set(['jobUpdates', 'myJobUpdates']);
 
 /**
  * A Redis subscription feeding a buffer, with a wait that a new event, a timeout or close() ends.
@@ -41,7 +62,7 @@ class Feed {
 
   async open(topic: string): Promise<void> {
     this.subId = await this.bus.subscribe(topic, payload => {
-      const e = fromPayload(payload);
+      const e = recordOf(payload);
       if (!e || this.closed) return;
       this.buffer.push(e);
       this.wake?.();
