@@ -366,16 +366,19 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => {
         const em = orm.em.fork();
-        // With a JWT, the deny-list check and both rate-limit counters are one Redis call, made
-        // while the user row is read. The rate-limit verdict applies only once the token is
-        // accepted (a refused one gets its 401 and its counts back), as when counting came after.
+        // With a JWT, the deny-list check, the user's auth version (is the cached row current?)
+        // and both rate-limit counters are one Redis call. The rate-limit verdict applies only
+        // once the token is accepted (a refused one gets its 401 and its counts back).
         const taken: { v?: Awaited<ReturnType<RateLimiter['consumeUnlessDenied']>> } = {};
         let auth;
         try {
-          auth = await authenticate(req.header('authorization'), em, app, async (key, userId) => {
-            taken.v = await rateLimiter.consumeUnlessDenied(key, userId, req.ip);
-            return taken.v.denied;
-          });
+          auth = await authenticate(
+            req.header('authorization'),
+            em,
+            app,
+            async (deny, version, userId) =>
+              (taken.v = await rateLimiter.consumeUnlessDenied(deny, version, userId, req.ip)),
+          );
         } catch (err) {
           await taken.v
             ?.undo()
