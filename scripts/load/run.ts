@@ -851,7 +851,10 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
     say(`starting the API${withQuery ? ' and the bare baseline server' : ''}`);
     const [api, bare] = await Promise.all([
       startServer('api', apiEnv),
-      withQuery ? startServer('bare', { ...process.env, JWT_SECRET: jwtSecret }) : null,
+      // Production mode like the API (graphql-js then skips its development-only checks).
+      withQuery
+        ? startServer('bare', { ...process.env, NODE_ENV: 'production', JWT_SECRET: jwtSecret })
+        : null,
     ]);
     cleanups.push(
       () => api.stop(),
