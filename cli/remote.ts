@@ -95,6 +95,8 @@ export function hintFor(err: OmicSelectorError): string | undefined {
       return 'is the server running? check --server / OMICSELECTOR_URL';
     case 'RATE_LIMITED':
       return err.retryAfterSeconds ? `retry in ${err.retryAfterSeconds} s` : undefined;
+    case 'UNAVAILABLE':
+      return `the server's Redis is unreachable (a restart?); retry in ${err.retryAfterSeconds ?? 5} s`;
     default:
       return undefined;
   }

@@ -16,6 +16,8 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A backing service (Redis) is unreachable: retry after `retryAfterSeconds` (HTTP 503). */
+  UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -91,10 +93,67 @@ export class AppError extends GraphQLError {
     );
   }
 
+  /**
+   * Redis (sessions, rate limits, queues, pub/sub) is unreachable: a transient condition the
+   * client should retry, not an INTERNAL bug. HTTP 503 with Retry-After.
+   */
+  static unavailable(retryAfterSeconds = UNAVAILABLE_RETRY_SECONDS): AppError {
+    const headers = new Map([['retry-after', String(retryAfterSeconds)]]);
+    return new AppError(
+      ErrorCode.UNAVAILABLE,
+      `Service temporarily unavailable; retry in ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+      { status: 503, headers },
+    );
+  }
+
   /** An expected internal failure whose text must not leak; formatError masks it. */
   static internal(message = 'Internal server error'): AppError {
     return new AppError(ErrorCode.INTERNAL, message);
   }
+}
+
+/** The retry hint of UNAVAILABLE errors (ioredis reconnects within ~5 s of Redis returning). */
+export const UNAVAILABLE_RETRY_SECONDS = 5;
+
+/** ioredis / BullMQ messages of a command that could not reach Redis. */
+const REDIS_DOWN_MESSAGE =
+  /^Connection is closed\.?$|Reached the max retries per request limit|Stream isn't writeable and enableOfflineQueue options is false|^Connection in subscriber mode|^Redis connection lost/;
+
+/**
+ * True when `err` (or an error it wraps: `cause`, GraphQLError `originalError`) is a Redis
+ * connection failure: ioredis's MaxRetriesPerRequestError (maxRetriesPerRequest reached while
+ * disconnected), "Connection is closed." (the client gave up or was closed), or a command refused
+ * because the offline queue is off.
+ */
+export function isRedisUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { name?: unknown; message?: unknown; cause?: unknown; originalError?: unknown };
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof e.message === 'string' && REDIS_DOWN_MESSAGE.test(e.message)) return true;
+  return isRedisUnavailable(e.originalError, depth + 1) || isRedisUnavailable(e.cause, depth + 1);
+}
+
+/** `AppError.unavailable()` for a Redis connection failure, else `err` unchanged. */
+export function asUnavailable(err: unknown): unknown {
+  return isRedisUnavailable(err) ? AppError.unavailable() : err;
+}
+
+/**
+ * Wraps an Apollo/graphql-ws context function: a Redis outage while authenticating or counting
+ * rate limits becomes UNAVAILABLE (HTTP 503 + Retry-After) instead of "Context creation failed"
+ * (HTTP 500, INTERNAL).
+ */
+export function unavailableOnRedisDown<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      throw asUnavailable(err);
+    }
+  };
 }
 
 /** Apollo / graphql-js request errors (parse, validation, variables) → BAD_USER_INPUT + reason. */
@@ -176,6 +235,17 @@ export function formatError(
   if (isErrorCode(code) && code !== ErrorCode.INTERNAL && original instanceof GraphQLError) {
     // A GraphQLError built elsewhere with one of our codes: its author chose a client-safe text.
     return withCode(formatted, code);
+  }
+  if (isRedisUnavailable(original) || isRedisUnavailable(error)) {
+    // Transient: tell the client to retry (logged once per operation, without the driver text).
+    const requestId = currentRequestId() ?? 'unknown';
+    log.warn('operation failed: Redis unreachable', { requestId, path: formatted.path?.join('.') });
+    return withCode(
+      formatted,
+      ErrorCode.UNAVAILABLE,
+      { retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS, requestId },
+      `Service temporarily unavailable; retry in ${UNAVAILABLE_RETRY_SECONDS} s (request id ${requestId})`,
+    );
   }
   return maskInternal(formatted, original);
 }

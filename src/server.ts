@@ -22,7 +22,14 @@ import {
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { AppServices, Context } from './context.js';
-import { AppError, formatError, isErrorCode } from './errors.js';
+import {
+  AppError,
+  asUnavailable,
+  formatError,
+  isErrorCode,
+  isRedisUnavailable,
+  unavailableOnRedisDown,
+} from './errors.js';
 import {
   characterLimitMiddleware,
   enforcePageSize,
@@ -31,12 +38,11 @@ import {
   operationPreparer,
   type OperationLimits,
 } from './graphql/limits.js';
-import { sharedFanOutSubscribe } from './graphql/pubsub.js';
 import { buildAppSchema } from './graphql/schema.js';
+import { WsCaps } from './graphql/ws-caps.js';
 import { graphqlUploadExpress } from './graphql/upload.js';
 import { log } from './logger.js';
 import { authenticate } from './modules/accounts/authenticate.js';
-import { SHARED_FAN_OUT_FIELDS } from './modules/jobs/job.stream.js';
 import { currentRequestId, runWithRequestScope } from './request-context.js';
 import { LocalStorage } from './storage/local.js';
 import { createMetrics, httpMetrics, operationMetrics } from './ops/metrics.js';
@@ -97,11 +103,15 @@ function formatAll(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
 
 /** Close code for a socket over the per-user connection cap (1008 Policy Violation: no retry). */
 export const WS_CLOSE_TOO_MANY_CONNECTIONS = 1008;
+/** Close code when Redis is unreachable (1013 Try Again Later: graphql-ws clients retry it). */
+export const WS_CLOSE_TRY_AGAIN = 1013;
 
 /** What the server keeps per graphql-ws connection (keyed by graphql-ws's per-socket context). */
 interface SocketState {
   /** `user:<id>` when signed in at connection_init, else `ip:<address>`. */
   key: string;
+  /** This socket's id in the cluster-wide cap sets (src/graphql/ws-caps.ts). */
+  connId: string;
   userId: string | undefined;
   ip: string | undefined;
   /** Counted against the per-user connection cap (set once onConnect accepted it). */
@@ -164,20 +174,16 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
   });
   const sockets = new WeakMap<object, SocketState>();
   const liveStates = new Set<SocketState>();
-  /** Open connections and live subscriptions per `SocketState.key`, in this API instance. */
-  const connectionsBy = new Map<string, number>();
-  const subscriptionsBy = new Map<string, number>();
-  const bump = (m: Map<string, number>, key: string, by: number) => {
-    const n = (m.get(key) ?? 0) + by;
-    if (n > 0) m.set(key, n);
-    else m.delete(key);
-  };
+  /** Open connections and live subscriptions per `SocketState.key`, across all API instances. */
+  const caps = new WsCaps(redis);
   const releaseSubscription = (state: SocketState, id: string) => {
     if (state.subscriptions.delete(id)) {
-      bump(subscriptionsBy, state.key, -1);
+      void caps.release('sub', state.key, `${state.connId}:${id}`);
       metrics.openSubscriptions.dec();
     }
   };
+  const tryAgainLater = (socket: { close(code: number, reason: string): void }) =>
+    socket.close(WS_CLOSE_TRY_AGAIN, 'Service temporarily unavailable; retry');
   // Validation errors are client input, never internal; AppErrors (rate limit, caps) keep their code.
   const asClientErrors = (errors: readonly GraphQLError[]) =>
     errors.map(e =>
@@ -200,29 +206,49 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     {
       schema,
       connectionInitWaitTimeout: config.ws.initTimeoutMs,
-      // Each live job event is executed once for all its subscribers, not once per socket.
-      subscribe: sharedFanOutSubscribe(SHARED_FAN_OUT_FIELDS),
       onConnect: async ctx => {
         const socket = ctx.extra.socket;
         const ip = ctx.extra.request.socket.remoteAddress;
         let auth;
         try {
           auth = await authenticate(authHeaderFrom(ctx.connectionParams), orm.em.fork(), app);
-        } catch {
+        } catch (err) {
+          // Redis unreachable is not a bad credential: 1013, which the client retries.
+          if (isRedisUnavailable(err)) tryAgainLater(socket);
           return false; // graphql-ws closes with 4403 Forbidden
         }
         const userId = auth?.user.id;
         const key = userId ? `user:${userId}` : `ip:${ip ?? 'unknown'}`;
         const max = config.ws.maxConnectionsPerUser;
-        if ((connectionsBy.get(key) ?? 0) >= max) {
+        const connId = caps.newId();
+        let admitted: boolean;
+        try {
+          admitted = await caps.acquire('conn', key, connId, max);
+        } catch (err) {
+          log.warn('WebSocket refused: connection cap not checkable', { error: String(err) });
+          tryAgainLater(socket);
+          return false;
+        }
+        if (!admitted) {
           socket.close(
             WS_CLOSE_TOO_MANY_CONNECTIONS,
             `Too many connections (WS_MAX_CONNECTIONS_PER_USER=${max})`,
           );
           return false;
         }
-        const state: SocketState = { key, userId, ip, counted: true, subscriptions: new Set() };
-        bump(connectionsBy, key, 1);
+        if (socket.readyState !== socket.OPEN) {
+          // The client left while the slot was being taken: no onClose will come for it.
+          void caps.release('conn', key, connId);
+          return false;
+        }
+        const state: SocketState = {
+          key,
+          connId,
+          userId,
+          ip,
+          counted: true,
+          subscriptions: new Set(),
+        };
         sockets.set(ctx, state);
         liveStates.add(state);
         if (auth?.expiresAt) {
@@ -243,7 +269,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
             // The same per-user / per-IP budget as HTTP operations (shared Redis counters).
             await rateLimiter.consume(state.userId, state.ip);
           } catch (e) {
-            if (e instanceof AppError) return [e];
+            const mapped = asUnavailable(e);
+            if (mapped instanceof AppError) return [mapped];
             throw e;
           }
         }
@@ -254,7 +281,14 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         const operation = getOperationAST(prepared.document, payload.operationName);
         if (operation?.operation === 'subscription' && state) {
           const max = config.ws.maxSubscriptionsPerUser;
-          if ((subscriptionsBy.get(state.key) ?? 0) >= max) {
+          let admitted: boolean;
+          try {
+            admitted = await caps.acquire('sub', state.key, `${state.connId}:${id}`, max);
+          } catch (err) {
+            log.warn('subscription refused: cap not checkable', { error: String(err) });
+            return [AppError.unavailable()];
+          }
+          if (!admitted) {
             return [
               AppError.quotaExceeded(
                 `Too many active subscriptions (WS_MAX_SUBSCRIPTIONS_PER_USER=${max}); complete one first`,
@@ -262,8 +296,9 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
             ];
           }
           state.subscriptions.add(id);
-          bump(subscriptionsBy, state.key, 1);
           metrics.openSubscriptions.inc();
+          // The socket closed while the slot was being taken: give it back now.
+          if (!state.counted) releaseSubscription(state, id);
         }
         return {
           schema,
@@ -283,7 +318,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         for (const id of [...state.subscriptions]) releaseSubscription(state, id);
         if (state.counted) {
           state.counted = false;
-          bump(connectionsBy, state.key, -1);
+          void caps.release('conn', state.key, state.connId);
         }
         liveStates.delete(state);
         sockets.delete(ctx);
@@ -292,7 +327,12 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         const em = orm.em.fork();
         // Re-checked per operation so revoked tokens and deactivated users stop at once.
         const auth = await authenticate(authHeaderFrom(ctx.connectionParams), em, app).catch(
-          () => undefined,
+          err => {
+            // Redis down: not "signed out". Close with 1013 (clients reconnect and resubscribe).
+            if (!isRedisUnavailable(err)) return undefined;
+            tryAgainLater(ctx.extra.socket);
+            throw AppError.unavailable();
+          },
         );
         return { requestId: randomUUID(), em, auth, ip: sockets.get(ctx)?.ip, app };
       },
@@ -364,21 +404,19 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     express.json({ limit: config.httpBodyLimitBytes }),
     characterLimitMiddleware(opLimits),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<Context> => {
+      // Redis down while authenticating / rate limiting: UNAVAILABLE (503), not INTERNAL (500).
+      context: unavailableOnRedisDown(async ({ req }): Promise<Context> => {
         const em = orm.em.fork();
-        // With a JWT, the deny-list check, the user's auth version (is the cached row current?)
-        // and both rate-limit counters are one Redis call. The rate-limit verdict applies only
-        // once the token is accepted (a refused one gets its 401 and its counts back).
+        // With a JWT, the deny-list check and both rate-limit counters are one Redis call, made
+        // while the user row is read. The rate-limit verdict applies only once the token is
+        // accepted (a refused one gets its 401 and its counts back), as when counting came after.
         const taken: { v?: Awaited<ReturnType<RateLimiter['consumeUnlessDenied']>> } = {};
         let auth;
         try {
-          auth = await authenticate(
-            req.header('authorization'),
-            em,
-            app,
-            async (deny, version, userId) =>
-              (taken.v = await rateLimiter.consumeUnlessDenied(deny, version, userId, req.ip)),
-          );
+          auth = await authenticate(req.header('authorization'), em, app, async (key, userId) => {
+            taken.v = await rateLimiter.consumeUnlessDenied(key, userId, req.ip);
+            return taken.v.denied;
+          });
         } catch (err) {
           await taken.v
             ?.undo()
@@ -388,7 +426,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         if (taken.v) taken.v.check();
         else await rateLimiter.consume(auth?.user.id, req.ip);
         return { requestId: currentRequestId() ?? randomUUID(), em, auth, ip: req.ip, app };
-      },
+      }),
     }),
   );
 
@@ -441,6 +479,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
       // apollo.stop() runs the drain plugins: stops accepting, waits for in-flight requests,
       // and disposes graphql-ws (closing sockets with 1001 Going away).
       await apollo.stop();
+      await caps.close();
       await new Promise<void>(resolve => wsServer.close(() => resolve()));
       if (httpServer.listening) {
         await new Promise<void>(resolve => httpServer.close(() => resolve()));

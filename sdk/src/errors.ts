@@ -1,7 +1,7 @@
 /**
  * The one error type the SDK throws. GraphQL errors keep the server's `extensions.code`
  * (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, QUOTA_EXCEEDED, RATE_LIMITED,
- * INTERNAL); failures before a GraphQL answer get a client-side code (NETWORK_ERROR, HTTP_ERROR,
+ * UNAVAILABLE — retry after `retryAfterSeconds` —, INTERNAL); failures before a GraphQL answer get a client-side code (NETWORK_ERROR, HTTP_ERROR,
  * BAD_RESPONSE, UPLOAD_FAILED, DOWNLOAD_FAILED, SUBSCRIPTION_CLOSED).
  */
 
@@ -32,7 +32,7 @@ export class OmicSelectorError extends Error {
   readonly errors: readonly GraphQLErrorLike[];
   /** HTTP status, when the error came from an HTTP response. */
   readonly status: number | undefined;
-  /** Seconds to wait before retrying (RATE_LIMITED: the Retry-After header). */
+  /** Seconds to wait before retrying (RATE_LIMITED, UNAVAILABLE: the Retry-After header). */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(

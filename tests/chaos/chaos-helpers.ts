@@ -107,9 +107,12 @@ function testAppView(d: Deployment, port: number, config: Config, app?: RunningA
 }
 
 /** The API in this process (no crash points: those would kill jest). */
-export async function startInProcessApi(d: Deployment): Promise<TestApp> {
+export async function startInProcessApi(
+  d: Deployment,
+  extra: Record<string, string> = {},
+): Promise<TestApp> {
   const port = await freePort();
-  const config = configFor(d, port);
+  const config = configFor(d, port, extra);
   const app = await startApp(config, { databaseUrl: d.databaseUrl, redisUrl: d.redisUrl });
   return testAppView(d, app.port, config, app);
 }
