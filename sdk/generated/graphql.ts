@@ -1073,6 +1073,10 @@ export type FeatureScoreFieldsFragment = {
 export type JobResultsQueryVariables = Exact<{
   id: string | number;
   featuresFirst?: number | null | undefined;
+  foldsFirst?: number | null | undefined;
+  foldsOffset?: number | null | undefined;
+  foldsSignature?: string | null | undefined;
+  foldsModel?: string | null | undefined;
   predictionsFirst?: number | null | undefined;
   predictionsOffset?: number | null | undefined;
 }>;
@@ -1110,6 +1114,8 @@ export type JobResultsQuery = {
         votes: number | null;
       }>;
       folds: Array<{
+        signature: string | null;
+        model: string | null;
         index: number;
         repeat: number;
         fold: number;
@@ -3867,6 +3873,28 @@ export const JobResultsDocument = {
         },
         {
           kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'foldsFirst' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '100' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'foldsOffset' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '0' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'foldsSignature' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'foldsModel' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+        {
+          kind: 'VariableDefinition',
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'predictionsFirst' } },
           type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
           defaultValue: { kind: 'IntValue', value: '100' },
@@ -3962,9 +3990,45 @@ export const JobResultsDocument = {
                       {
                         kind: 'Field',
                         name: { kind: 'Name', value: 'folds' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'foldsFirst' },
+                            },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'offset' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'foldsOffset' },
+                            },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'signature' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'foldsSignature' },
+                            },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'model' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'foldsModel' },
+                            },
+                          },
+                        ],
                         selectionSet: {
                           kind: 'SelectionSet',
                           selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'signature' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'model' } },
                             { kind: 'Field', name: { kind: 'Name', value: 'index' } },
                             { kind: 'Field', name: { kind: 'Name', value: 'repeat' } },
                             { kind: 'Field', name: { kind: 'Name', value: 'fold' } },

@@ -337,14 +337,16 @@ export type FeatureScore = {
   votes: Maybe<Scalars['Int']['output']>;
 };
 
-/** Scores of one cross-validation fold (held-out rows) */
+/** Scores of one cross-validation fold (held-out rows); BENCHMARKING: one per signature × model × fold */
 export type FoldMetrics = {
   /** Fold within its repeat, 0-based */
   fold: Scalars['Int']['output'];
-  /** Position in the fold list, 0-based */
+  /** Position in the fold list, 0-based (BENCHMARKING: within its signature × model) */
   index: Scalars['Int']['output'];
   /** Held-out scores */
   metrics: Array<MetricValue>;
+  /** Model code: the benchmark row’s (BENCHMARKING) or the job’s model */
+  model: Maybe<Scalars['String']['output']>;
   /** Parameters of the fold’s model */
   modelParams: Maybe<Scalars['JSONObject']['output']>;
   nTest: Maybe<Scalars['Int']['output']>;
@@ -354,6 +356,8 @@ export type FoldMetrics = {
   seconds: Maybe<Scalars['Float']['output']>;
   /** Features the fold’s model used */
   selected: Array<Scalars['String']['output']>;
+  /** BENCHMARKING: the signature (null for other job types) */
+  signature: Maybe<Scalars['String']['output']>;
   /** Scores on the fold’s training rows */
   trainMetrics: Maybe<Array<MetricValue>>;
   /** Nested tuning inside the fold: best_params, best_score, n_trials */
@@ -466,7 +470,7 @@ export type JobResultType = {
   data: Scalars['JSONObject']['output'];
   /** Per-feature rows: FEATURE_SELECTION one per selector × scored feature (the runner keeps the top 5,000 per selector); MODEL_TRAINING the model’s features (source "model", by importance) and each selection step; BENCHMARKING each signature’s features. Ordered by source, then rank. */
   features: Array<FeatureScore>;
-  /** Per-fold held-out scores (MODEL_TRAINING with validation; HYPERPARAMETER_TUNING with nested validation) */
+  /** Per-fold held-out scores (MODEL_TRAINING with validation; HYPERPARAMETER_TUNING with nested validation; BENCHMARKING: the repeated CV on the training split per signature × model, in the `benchmark` rows’ order — their `cv` mean and SD are computed from exactly these scores) */
   folds: Array<FoldMetrics>;
   /** Headline metrics: the CV mean ± SD (MODEL_TRAINING validation, tuning’s nested CV), or PREDICTION’s scores when its dataset has the outcome */
   metrics: Array<MetricValue>;
@@ -498,6 +502,14 @@ export type JobResultTypeFeaturesArgs = {
   offset?: Scalars['Int']['input'];
   selectedOnly?: Scalars['Boolean']['input'];
   source: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The one result of a completed job */
+export type JobResultTypeFoldsArgs = {
+  first?: Scalars['Int']['input'];
+  model: InputMaybe<Scalars['String']['input']>;
+  offset?: Scalars['Int']['input'];
+  signature: InputMaybe<Scalars['String']['input']>;
 };
 
 /** The one result of a completed job */
