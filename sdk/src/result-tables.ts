@@ -169,10 +169,13 @@ export function typedTables(
   if (r.folds.length) {
     const names = metricNames(r.folds.map(f => f.metrics));
     const trainNames = metricNames(r.folds.map(f => f.trainMetrics ?? []));
+    // BENCHMARKING folds belong to a signature × model row.
+    const bench = r.folds.some(f => f.signature !== null && f.signature !== undefined);
     out.push(
       table(
         'folds',
         [
+          ...(bench ? ['signature', 'model'] : []),
           'index',
           'repeat',
           'fold',
@@ -184,6 +187,7 @@ export function typedTables(
           'selected',
         ],
         r.folds.map(f => [
+          ...(bench ? [f.signature ?? null, f.model ?? null] : []),
           f.index,
           f.repeat,
           f.fold,

@@ -69,6 +69,8 @@ test('folds and predictions: wide metric and class columns', () => {
     result({
       folds: [
         {
+          signature: null,
+          model: 'knn',
           index: 0,
           repeat: 0,
           fold: 0,
@@ -118,4 +120,28 @@ test('folds and predictions: wide metric and class columns', () => {
     'proba_case',
   ]);
   expect(tables[1]!.rows[0]).toEqual(['S1', 'case', null, null, 0.2, 0.8]);
+});
+
+test('benchmark folds: signature and model columns first', () => {
+  const fold = (signature: string, model: string, index: number) => ({
+    signature,
+    model,
+    index,
+    repeat: 0,
+    fold: index,
+    nTrain: 8,
+    nTest: 2,
+    selected: ['a', 'b'],
+    seconds: null,
+    metrics: [m('accuracy', 0.5 + index / 4)],
+    trainMetrics: [m('accuracy', 1)],
+  });
+  const [t] = typedTables(result({ folds: [fold('sig', 'knn', 0), fold('sig', 'svm', 1)] }));
+  expect(t!.columns.slice(0, 4)).toEqual(['signature', 'model', 'index', 'repeat']);
+  expect(t!.columns).toContain('train_accuracy');
+  expect(t!.rows.map(r => r.slice(0, 3))).toEqual([
+    ['sig', 'knn', 0],
+    ['sig', 'svm', 1],
+  ]);
+  expect(t!.rows[1]![t!.columns.indexOf('accuracy')]).toBe(0.75);
 });
