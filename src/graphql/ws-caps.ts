@@ -32,10 +32,13 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1`;
 
-/** KEYS[1] set; ARGV: ttlMs, members… → re-stamps the members still present. */
+/**
+ * KEYS[1] set; ARGV: ttlMs, members… → re-stamps (re-adds: Redis may have restarted without its
+ * data) the members this instance holds.
+ */
 const REFRESH = `${NOW}
 local ttl = tonumber(ARGV[1])
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[i]) end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1`;
 

@@ -26,4 +26,25 @@ test('OMICSELECTOR_FAULT: armed outside production, ignored in production, valid
   const bad = parseConfig({ ...base, NODE_ENV: 'test', OMICSELECTOR_FAULT: 'crash-everywhere' });
   expect(bad.ok).toBe(false);
   expect(!bad.ok && bad.errors.join('\n')).toMatch(/^OMICSELECTOR_FAULT: /m);
+  const pause = parseConfig({
+    ...base,
+    NODE_ENV: 'test',
+    OMICSELECTOR_FAULT: 'pause-before-result',
+  });
+  expect(pause.ok && pause.config.faultInjection).toBe('pause-before-result');
+  const prodPause = parseConfig({
+    ...base,
+    NODE_ENV: 'production',
+    OMICSELECTOR_FAULT: 'pause-before-result',
+  });
+  expect(prodPause.ok && prodPause.config.faultInjection).toBeNull();
+});
+
+test('RESULT_WRITE_RETRY_SECONDS: 120 by default, 0 turns the retry off, negative is refused', () => {
+  const def = parseConfig({ ...base, NODE_ENV: 'test' });
+  expect(def.ok && def.config.resultWriteRetrySeconds).toBe(120);
+  const off = parseConfig({ ...base, NODE_ENV: 'test', RESULT_WRITE_RETRY_SECONDS: '0' });
+  expect(off.ok && off.config.resultWriteRetrySeconds).toBe(0);
+  const bad = parseConfig({ ...base, NODE_ENV: 'test', RESULT_WRITE_RETRY_SECONDS: '-1' });
+  expect(!bad.ok && bad.errors.join('\n')).toMatch(/^RESULT_WRITE_RETRY_SECONDS: /m);
 });

@@ -7,6 +7,8 @@
  * their Redis subscriptions) reach the terminal event with every seq once.
  */
 import 'reflect-metadata';
+import { once } from 'node:events';
+import WebSocket from 'ws';
 import { freePort } from '../../src/services/ports';
 import { startRedis, type RedisHandle } from '../../src/services/redis';
 import { registerUser, type TestApp } from '../helpers/app';
@@ -141,9 +143,31 @@ test('Redis down at submit: the API fails fast and commits nothing; the client r
     const ms = Date.now() - t0;
     console.info(`submit with Redis down: ${res.errors?.[0]?.extensions?.code} in ${ms} ms`);
     expect(res.data?.submitJob ?? null).toBeNull();
-    expect(res.errors?.[0]?.extensions?.code).toBe('INTERNAL');
+    // A transient outage, not a bug: UNAVAILABLE, HTTP 503 with a retry hint (no driver text).
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.errors?.[0]?.extensions).toMatchObject({
+      code: 'UNAVAILABLE',
+      retryAfterSeconds: 5,
+    });
+    expect(JSON.stringify(res.errors)).not.toMatch(
+      /max retries|Connection is closed|ECONNREFUSED/i,
+    );
     expect(ms).toBeLessThan(5000);
     expect(await countJobs()).toBe(before);
+    // A WebSocket client is told to try again later (1013, retried by graphql-ws clients), not
+    // refused as if its token were bad (4403).
+    const ws = new WebSocket(api.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<number>(resolve => ws.on('close', code => resolve(code)));
+    ws.on('error', () => undefined);
+    await once(ws, 'open');
+    ws.send(
+      JSON.stringify({
+        type: 'connection_init',
+        payload: { authorization: `Bearer ${user.accessToken}` },
+      }),
+    );
+    expect(await within(closed, 10_000, 'socket not closed while Redis was down')).toBe(1013);
   } finally {
     redis = await startRedis({ port });
   }
