@@ -56,7 +56,7 @@ export interface Config {
     maxCharacters: number;
     maxIntrospectionDepth: number;
   };
-  /** WebSocket (graphql-ws) limits; per-user counts are per API instance. */
+  /** WebSocket (graphql-ws) limits; per-user counts are cluster-wide (Redis, src/graphql/ws-caps.ts). */
   ws: {
     maxConnectionsPerUser: number;
     maxSubscriptionsPerUser: number;
