@@ -12,13 +12,16 @@
  *   outcome) is cut into `n_bins` equal-frequency bins, bin(x) = ⌊n_bins · #{x' < x} / n⌋ (ties stay
  *   in one bin), then the plug-in mutual information in nats of the contingency table.
  *
- * Redundancy is incremental: each step computes one new correlation (or MI) column between the
- * last pick and the remaining candidates, so the whole run is O(k · p · n).
+ * Redundancy is incremental and lazy (see `lazyGreedy`): at most O(k · p · n) work, in practice
+ * about a quarter of the k·p terms. FCQ terms are dot products of standardised columns, computed
+ * by a WebAssembly SIMD kernel several at a time (compute/kernels/unit-dot.ts), bit-identical to
+ * the plain loop.
  * Ties between equal scores go to the earlier column (as pandas argmax).
  */
 import { ArgumentError, type ArgSpecs } from '../core/args';
 import { column, type Dataset } from '../core/dataset';
 import { checkAbort, type SelectorDef } from '../core/method';
+import { standardize, UnitColumnPool } from '../kernels/unit-dot';
 
 const FLOOR = 0.001;
 
@@ -62,100 +65,195 @@ export function assertComplete(
   }
 }
 
-/** One-way ANOVA F per feature (sklearn f_classif). */
-export function fClassif(ds: Dataset, labels: Int32Array, nClasses: number): Float64Array {
+/**
+ * One-way ANOVA F per feature (sklearn f_classif): two passes per column (group sums, then the
+ * within-group sum of squares about the group means).
+ *
+ * Two classes (the common case) take two columns per loop: every sum is still one sequential
+ * chain per column — the same additions in the same order as one column at a time, so the same
+ * bits — but two columns' chains interleave, and a one-chain loop is bound by the add latency.
+ *
+ * With `unit`, the columns are also standardised into unit.z (column j at j·n, `standardize`'s
+ * arithmetic: its sum is the same chain as the class sums' total) while they are in cache.
+ */
+export function fClassif(
+  ds: Dataset,
+  labels: Int32Array,
+  nClasses: number,
+  unit?: { z: Float64Array; constant: Uint8Array },
+): Float64Array {
   const n = ds.nSamples;
+  const p = ds.nFeatures;
   const counts = new Float64Array(nClasses);
   for (let i = 0; i < n; i++) counts[labels[i]!]!++;
   let groups = 0;
   for (let g = 0; g < nClasses; g++) if (counts[g]! > 0) groups++;
   const dfb = groups - 1;
   const dfw = n - groups;
-  const sums = new Float64Array(nClasses);
-  const means = new Float64Array(nClasses);
-  const f = new Float64Array(ds.nFeatures);
-  // Two classes (the common case): 0/1 weights instead of a store through sums[labels[i]] per
-  // value. Adding w·v with w ∈ {0, 1} performs the same additions in the same order (x + 0 = x),
-  // so the group sums are bit-identical to the indexed loop.
-  const w1 = nClasses === 2 ? Float64Array.from(labels, l => (l === 1 ? 1 : 0)) : null;
+  const f = new Float64Array(p);
   const data = ds.data;
-  for (let j = 0; j < ds.nFeatures; j++) {
-    const off = j * n;
-    sums.fill(0);
-    let total = 0;
-    if (w1) {
-      let s0 = 0;
-      let s1 = 0;
+  let j = 0;
+  if (nClasses === 2) {
+    // 0/1 weights instead of a store through sums[labels[i]] per value. Adding w·v with
+    // w ∈ {0, 1} performs the same additions in the same order (x + 0 = x), so the group sums
+    // are bit-identical to the indexed loop.
+    const w1 = Float64Array.from(labels, l => (l === 1 ? 1 : 0));
+    const lab = Int32Array.from(labels);
+    const c0 = counts[0]!;
+    const c1 = counts[1]!;
+    // Group means of the pair: [a0, a1, b0, b1], indexed by the label.
+    const mm = new Float64Array(4);
+    for (; j + 1 < p; j += 2) {
+      const oa = j * n;
+      const ob = oa + n;
+      let a0 = 0;
+      let a1 = 0;
+      let ta = 0;
+      let b0 = 0;
+      let b1 = 0;
+      let tb = 0;
       for (let i = 0; i < n; i++) {
-        const v = data[off + i]!;
+        const v = data[oa + i]!;
+        const u = data[ob + i]!;
         const w = w1[i]!;
-        s1 += w * v;
-        s0 += (1 - w) * v;
-        total += v;
+        const w0 = 1 - w;
+        a1 += w * v;
+        a0 += w0 * v;
+        ta += v;
+        b1 += w * u;
+        b0 += w0 * u;
+        tb += u;
       }
-      sums[0] = s0;
-      sums[1] = s1;
-    }
-    if (!w1 || !Number.isFinite(total)) {
-      // ±Infinity would turn 0·v into NaN: redo such columns with the indexed loop.
-      sums.fill(0);
-      total = 0;
-      for (let i = 0; i < n; i++) {
-        const v = data[off + i]!;
-        sums[labels[i]!]! += v;
-        total += v;
+      // ±Infinity would turn 0·v into NaN: such pairs take the general loop.
+      if (!Number.isFinite(ta) || !Number.isFinite(tb)) {
+        for (const jj of [j, j + 1]) {
+          f[jj] = fClassifColumn(data, jj * n, n, labels, counts, dfb, dfw);
+          if (unit && standardize(data, jj * n, n, unit.z, jj * n)) unit.constant[jj] = 1;
+        }
+        continue;
       }
+      mm[0] = a0 / c0;
+      mm[1] = a1 / c1;
+      mm[2] = b0 / c0;
+      mm[3] = b1 / c1;
+      let sa = 0;
+      let sb = 0;
+      if (unit) {
+        const z = unit.z;
+        const ma = ta / n;
+        const mb = tb / n;
+        let qa = 0;
+        let qb = 0;
+        for (let i = 0; i < n; i++) {
+          const l = lab[i]!;
+          const v = data[oa + i]!;
+          const u = data[ob + i]!;
+          const d = v - mm[l]!;
+          const e = u - mm[2 + l]!;
+          sa += d * d;
+          sb += e * e;
+          const da = v - ma;
+          const db = u - mb;
+          z[oa + i] = da;
+          z[ob + i] = db;
+          qa += da * da;
+          qb += db * db;
+        }
+        scaleUnit(z, oa, n, qa, unit.constant, j);
+        scaleUnit(z, ob, n, qb, unit.constant, j + 1);
+      } else {
+        for (let i = 0; i < n; i++) {
+          const l = lab[i]!;
+          const d = data[oa + i]! - mm[l]!;
+          const e = data[ob + i]! - mm[2 + l]!;
+          sa += d * d;
+          sb += e * e;
+        }
+      }
+      f[j] = fFromSums(ta / n, c0, c1, a0, a1, sa, dfb, dfw);
+      f[j + 1] = fFromSums(tb / n, c0, c1, b0, b1, sb, dfb, dfw);
     }
-    const mean = total / n;
-    let ssb = 0;
-    for (let g = 0; g < nClasses; g++) {
-      if (counts[g]! === 0) continue;
-      const d = sums[g]! / counts[g]! - mean;
-      ssb += counts[g]! * d * d;
-    }
-    for (let g = 0; g < nClasses; g++) means[g] = sums[g]! / counts[g]!;
-    let ssw = 0;
-    for (let i = 0; i < n; i++) {
-      const d = data[off + i]! - means[labels[i]!]!;
-      ssw += d * d;
-    }
-    f[j] = ssb / dfb / (ssw / dfw);
+  }
+  for (; j < p; j++) {
+    f[j] = fClassifColumn(data, j * n, n, labels, counts, dfb, dfw);
+    if (unit && standardize(data, j * n, n, unit.z, j * n)) unit.constant[j] = 1;
   }
   return f;
 }
 
-/** Centre each column and scale it to unit Euclidean norm (zero column stays zero → r = NaN). */
-export function unitColumns(ds: Dataset): { z: Float64Array; constant: Uint8Array } {
-  const z = new Float64Array(ds.data.length);
-  const constant = new Uint8Array(ds.nFeatures);
-  for (let j = 0; j < ds.nFeatures; j++) unitColumn(ds.data, ds.nSamples, j, z, constant);
-  return { z, constant };
-}
-
-/** Column j of unitColumns (z and constant written in place). */
-function unitColumn(
-  data: Float64Array,
-  n: number,
-  j: number,
+/** The last step of `standardize`: z *= 1 / √ss, or flag a constant column (ss = 0). */
+function scaleUnit(
   z: Float64Array,
+  off: number,
+  n: number,
+  ss: number,
   constant: Uint8Array,
+  j: number,
 ): void {
-  const off = j * n;
-  let s = 0;
-  for (let i = 0; i < n; i++) s += data[off + i]!;
-  const m = s / n;
-  let ss = 0;
-  for (let i = 0; i < n; i++) {
-    const d = data[off + i]! - m;
-    z[off + i] = d;
-    ss += d * d;
-  }
   if (ss === 0) {
     constant[j] = 1;
     return;
   }
   const inv = 1 / Math.sqrt(ss);
   for (let i = 0; i < n; i++) z[off + i]! *= inv;
+}
+
+/** F of a two-class column from its sums, with fClassifColumn's arithmetic. */
+function fFromSums(
+  mean: number,
+  c0: number,
+  c1: number,
+  s0: number,
+  s1: number,
+  ssw: number,
+  dfb: number,
+  dfw: number,
+): number {
+  let ssb = 0;
+  if (c0 !== 0) {
+    const d = s0 / c0 - mean;
+    ssb += c0 * d * d;
+  }
+  if (c1 !== 0) {
+    const d = s1 / c1 - mean;
+    ssb += c1 * d * d;
+  }
+  return ssb / dfb / (ssw / dfw);
+}
+
+/** F of one column (any number of classes), indexed group sums. */
+function fClassifColumn(
+  data: Float64Array,
+  off: number,
+  n: number,
+  labels: Int32Array,
+  counts: Float64Array,
+  dfb: number,
+  dfw: number,
+): number {
+  const nClasses = counts.length;
+  const sums = new Float64Array(nClasses);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const v = data[off + i]!;
+    sums[labels[i]!]! += v;
+    total += v;
+  }
+  const mean = total / n;
+  let ssb = 0;
+  for (let g = 0; g < nClasses; g++) {
+    if (counts[g]! === 0) continue;
+    const d = sums[g]! / counts[g]! - mean;
+    ssb += counts[g]! * d * d;
+  }
+  const means = new Float64Array(nClasses);
+  for (let g = 0; g < nClasses; g++) means[g] = sums[g]! / counts[g]!;
+  let ssw = 0;
+  for (let i = 0; i < n; i++) {
+    const d = data[off + i]! - means[labels[i]!]!;
+    ssw += d * d;
+  }
+  return ssb / dfb / (ssw / dfw);
 }
 
 /** f_regression: F = r² / (1 − r²) · (n − 2) with a centred Pearson r. */
@@ -271,32 +369,34 @@ export const mrmr: SelectorDef<MrmrArgs> = {
     }
     // FCQ for classes checks completeness through the F statistic (a missing value makes its
     // feature's F NaN) instead of a separate pass over the matrix.
-    const lazyZ = args.variant === 'fcq' && ds.outcome.kind !== 'continuous';
-    if (!lazyZ) assertComplete(ds, 'mrmr');
+    const fcqClasses = args.variant === 'fcq' && ds.outcome.kind !== 'continuous';
+    if (!fcqClasses) assertComplete(ds, 'mrmr');
     const n = ds.nSamples;
     const p = ds.nFeatures;
     const y = outcomeOf(ds);
     ctx.progress(0, 'relevance');
 
     const relevance = new Float64Array(p);
-    let z: Float64Array | null = null;
-    let constant: Uint8Array | null = null;
     let codes: Uint8Array | null = null;
     const bins = args.n_bins;
-    const table = new Float64Array(256 * Math.max(256, y.nClasses ?? 0));
-    // Unit columns on first use (classes): the lazy greedy touches only a fraction of them.
-    let ready: Uint8Array | null = null;
-    if (lazyZ) {
-      relevance.set(fClassif(ds, y.labels!, y.nClasses!));
+    const table = new Float64Array(
+      args.variant === 'fcq' ? 0 : 256 * Math.max(256, y.nClasses ?? 0),
+    );
+    // FCQ: every column standardised once into the pool (for classes inside the F pass, while the
+    // column is in cache: cheaper than building the ~60 % of them the lazy greedy touches later).
+    let pool: UnitColumnPool | null = null;
+    if (fcqClasses) {
+      pool = UnitColumnPool.filled(ds.data, n, p, (z, c) =>
+        relevance.set(fClassif(ds, y.labels!, y.nClasses!, { z, constant: c })),
+      );
       for (let j = 0; j < p; j++) {
         if (relevance[j] !== relevance[j]) assertComplete(column(ds, j), 'mrmr', ds, j);
       }
-      z = new Float64Array(n * p);
-      constant = new Uint8Array(p);
-      ready = new Uint8Array(p);
     } else if (args.variant === 'fcq') {
-      ({ z, constant } = unitColumns(ds));
-      relevance.set(fRegression(z, constant, y.values!));
+      pool = UnitColumnPool.filled(ds.data, n, p, (z, c) => {
+        for (let j = 0; j < p; j++) if (standardize(ds.data, j * n, n, z, j * n)) c[j] = 1;
+        relevance.set(fRegression(z, c, y.values!));
+      });
     } else {
       codes = new Uint8Array(n * p);
       for (let j = 0; j < p; j++) {
@@ -343,31 +443,20 @@ export const mrmr: SelectorDef<MrmrArgs> = {
       relevance,
       candidate,
       K,
-      (j, s) => {
-        if (ready) {
-          if (!ready[j]) {
-            unitColumn(ds.data, n, j, z!, constant!);
-            ready[j] = 1;
-          }
-          if (!ready[s]) {
-            unitColumn(ds.data, n, s, z!, constant!);
-            ready[s] = 1;
-          }
-        }
-        return args.variant === 'fcq'
-          ? correlationTerm(z!, constant!, n, j, s)
-          : mutualInformation(
-              codes!.subarray(j * n, (j + 1) * n),
-              bins,
-              codes!.subarray(s * n, (s + 1) * n),
-              bins,
-              table,
-            );
-      },
+      // MI terms one by one (FCQ terms come in batches from the unit-column pool).
+      (j, s) =>
+        mutualInformation(
+          codes!.subarray(j * n, (j + 1) * n),
+          bins,
+          codes!.subarray(s * n, (s + 1) * n),
+          bins,
+          table,
+        ),
       step => {
         checkAbort(ctx.signal);
         ctx.progress(step / K, 'greedy selection');
       },
+      pool ? fcqTerms(pool) : undefined,
     );
 
     const scores: Record<string, number> = {};
@@ -398,34 +487,33 @@ export const mrmr: SelectorDef<MrmrArgs> = {
   },
 };
 
-/** Redundancy term of candidate j against pick s: max(|r|, 0.001), 0.001 for a constant column. */
-function correlationTerm(
-  z: Float64Array,
-  constant: Uint8Array,
-  n: number,
+/**
+ * Several redundancy terms at once: out[t] = term(j, picks[t]) for t in [from, to) — the same
+ * values `term` gives, computed in one pass (added to the running sum in pick order by the caller).
+ */
+export type BatchTerms = (
   j: number,
-  s: number,
-): number {
-  if (constant[j] || constant[s]) return FLOOR;
-  const a = j * n;
-  const b = s * n;
-  // Four interleaved partial sums (i mod 4): independent add chains instead of one long one.
-  let r0 = 0;
-  let r1 = 0;
-  let r2 = 0;
-  let r3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    r0 += z[a + i]! * z[b + i]!;
-    r1 += z[a + i + 1]! * z[b + i + 1]!;
-    r2 += z[a + i + 2]! * z[b + i + 2]!;
-    r3 += z[a + i + 3]! * z[b + i + 3]!;
-  }
-  for (; i < n; i++) r0 += z[a + i]! * z[b + i]!;
-  let r = r0 + r1 + (r2 + r3);
-  // No upper clip: as the reference, only a mean of exactly 1 zeroes the score.
-  r = Math.abs(r);
-  return r < FLOOR ? FLOOR : r;
+  picks: readonly number[],
+  from: number,
+  to: number,
+  out: Float64Array,
+) => void;
+
+/** FCQ terms max(|z_jᵀz_s|, 0.001) from a pool of unit columns (0.001 for a constant column). */
+function fcqTerms(pool: UnitColumnPool): BatchTerms {
+  const constant = pool.constant;
+  return (j, picks, from, to, out) => {
+    pool.ensure(j);
+    for (let t = from; t < to; t++) pool.ensure(picks[t]!);
+    pool.dots(j, picks, from, to, out);
+    for (let t = from; t < to; t++) {
+      if (constant[j] || constant[picks[t]!]) out[t] = FLOOR;
+      else {
+        const r = Math.abs(out[t]!);
+        out[t] = r < FLOOR ? FLOOR : r;
+      }
+    }
+  };
 }
 
 /**
@@ -450,6 +538,7 @@ export function lazyGreedy(
   K: number,
   term: (j: number, s: number) => number,
   onStep: (step: number) => void,
+  terms?: BatchTerms,
 ): {
   picks: number[];
   pickScores: number[];
@@ -480,9 +569,13 @@ export function lazyGreedy(
     if (variant === 'mid') return relevance[j]! - red;
     return relevance[j]! / Math.max(red, FLOOR);
   };
+  const buf = new Float64Array(K);
   const catchUp = (j: number, step: number): void => {
     let s = redSum[j]!;
-    for (let t = upTo[j]!; t < step; t++) s += term(j, picks[t]!);
+    if (terms) {
+      terms(j, picks, upTo[j]!, step, buf);
+      for (let t = upTo[j]!; t < step; t++) s += buf[t]!;
+    } else for (let t = upTo[j]!; t < step; t++) s += term(j, picks[t]!);
     termsComputed += step - upTo[j]!;
     redSum[j] = s;
     upTo[j] = step;

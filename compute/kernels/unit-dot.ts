@@ -1,0 +1,386 @@
+/**
+ * A pool of standardised (centred, unit-norm) columns, built on first use, and the dot products
+ * of one column with up to four others — the redundancy terms |r(x_j, x_s)| of mRMR FCQ.
+ *
+ * Why a WebAssembly (f64x2) kernel: V8 does not vectorise typed-array loops, and a catch-up of
+ * candidate j against several picks reads z_j once per four picks here (2 + 8 vector loads per
+ * 4 rows × 4 picks) instead of once per pick.
+ *
+ * Bit-identical to the JavaScript loop it replaces (`dotJs`): that loop keeps four partial sums
+ * r0..r3 over rows i ≡ 0..3 (mod 4) for i + 3 < n, adds the remaining rows to r0, and returns
+ * (r0 + r1) + (r2 + r3). The wasm kernel keeps (r0, r1) and (r2, r3) in the two lanes of two
+ * f64x2 accumulators — each lane sees the same products, added in the same order, with separate
+ * multiply and add roundings (wasm has no fused multiply-add) — so every term has the same bits,
+ * and the JavaScript fallback (no wasm SIMD, or OMICSELECTOR_NO_SIMD=1) gives the same results.
+ *
+ * Columns live in the pool's own WebAssembly memory (grown as columns are touched: a lazy mRMR
+ * run standardises only a fraction of them, and never zero-fills an n·p array).
+ */
+
+// TypeScript's WebAssembly typings come with lib.dom, which this project does not load.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+type Dot4 = (a: number, b0: number, b1: number, b2: number, b3: number, n: number) => void;
+type Dot1 = (a: number, b: number, n: number) => number;
+
+/** Bytes reserved at the start of the memory for the four results of dot4. */
+const OUT_BYTES = 64;
+const PAGE = 65536;
+/** i32 byte offsets: stay below 2 GiB. */
+const MAX_BYTES = 2 ** 31 - PAGE;
+
+let wasmModule: object | null | undefined;
+
+function compiled(): object | null {
+  if (wasmModule !== undefined) return wasmModule;
+  if (!wasm) return (wasmModule = null);
+  try {
+    wasmModule = new wasm.Module(dotModule());
+  } catch {
+    wasmModule = null; // no wasm SIMD: the JavaScript loop runs
+  }
+  return wasmModule;
+}
+
+/** Σ z[a + i]·z[b + i], i < n, in the order described above (the reference arithmetic). */
+export function dotJs(z: Float64Array, n: number, a: number, b: number): number {
+  let r0 = 0;
+  let r1 = 0;
+  let r2 = 0;
+  let r3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    r0 += z[a + i]! * z[b + i]!;
+    r1 += z[a + i + 1]! * z[b + i + 1]!;
+    r2 += z[a + i + 2]! * z[b + i + 2]!;
+    r3 += z[a + i + 3]! * z[b + i + 3]!;
+  }
+  for (; i < n; i++) r0 += z[a + i]! * z[b + i]!;
+  return r0 + r1 + (r2 + r3);
+}
+
+/**
+ * z[zoff …] = column (data[off …], n values) centred and scaled to unit norm: mean = sequential
+ * sum / n, d = x − mean, ss = sequential Σd², z = d · (1 / √ss). Returns true (z left = d) for a
+ * constant column (ss = 0).
+ */
+export function standardize(
+  data: Float64Array,
+  off: number,
+  n: number,
+  z: Float64Array,
+  zoff: number,
+): boolean {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += data[off + i]!;
+  const m = sum / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = data[off + i]! - m;
+    z[zoff + i] = d;
+    ss += d * d;
+  }
+  if (ss === 0) return true;
+  const inv = 1 / Math.sqrt(ss);
+  for (let i = 0; i < n; i++) z[zoff + i]! *= inv;
+  return false;
+}
+
+/**
+ * Standardised columns of a column-major n × p matrix, built on demand, and their dot products.
+ * `slot[j]` ≥ 0 once column j is built; `constant[j]` = 1 for a zero-variance column (its z is 0).
+ */
+export class UnitColumnPool {
+  readonly constant: Uint8Array;
+  private readonly slot: Int32Array;
+  private used = 0;
+  private capacity: number;
+  private memory: WasmMemory | null = null;
+  private dot4: Dot4 | null = null;
+  private dot1: Dot1 | null = null;
+  /** Column storage: a view over the wasm memory (after OUT_BYTES) or a plain array. */
+  private z: Float64Array;
+  private out: Float64Array | null = null;
+
+  constructor(
+    private readonly data: Float64Array,
+    private readonly n: number,
+    p: number,
+    initialColumns = 256,
+  ) {
+    this.constant = new Uint8Array(p);
+    this.slot = new Int32Array(p).fill(-1);
+    this.capacity = Math.max(1, Math.min(p, initialColumns));
+    const mod = process.env.OMICSELECTOR_NO_SIMD === '1' ? null : compiled();
+    const fullBytes = OUT_BYTES + n * p * 8;
+    if (mod && wasm && fullBytes <= MAX_BYTES) {
+      try {
+        const memory = new wasm.Memory({
+          initial: Math.ceil((OUT_BYTES + this.capacity * n * 8) / PAGE),
+          maximum: Math.ceil(fullBytes / PAGE),
+        });
+        const inst = new wasm.Instance(mod, { env: { mem: memory } });
+        this.memory = memory;
+        this.dot4 = inst.exports.dot4 as Dot4;
+        this.dot1 = inst.exports.dot1 as Dot1;
+      } catch {
+        this.memory = null;
+      }
+    }
+    this.z = this.view();
+  }
+
+  /**
+   * A pool with every column built at once: `fill(z, constant)` writes column j at z[j·n …] with
+   * `standardize`'s arithmetic (e.g. fused into another pass over the data) and flags constant
+   * columns.
+   */
+  static filled(
+    data: Float64Array,
+    n: number,
+    p: number,
+    fill: (z: Float64Array, constant: Uint8Array) => void,
+  ): UnitColumnPool {
+    const pool = new UnitColumnPool(data, n, p, p);
+    for (let j = 0; j < p; j++) pool.slot[j] = j;
+    pool.used = p;
+    fill(pool.z, pool.constant);
+    return pool;
+  }
+
+  /** True when the wasm kernel runs (false: the JavaScript loop). */
+  get simd(): boolean {
+    return this.memory !== null;
+  }
+
+  private view(): Float64Array {
+    if (!this.memory) {
+      const z = new Float64Array(this.capacity * this.n);
+      if (this.z) z.set(this.z.subarray(0, this.used * this.n));
+      return z;
+    }
+    this.out = new Float64Array(this.memory.buffer, 0, 4);
+    return new Float64Array(this.memory.buffer, OUT_BYTES, this.capacity * this.n);
+  }
+
+  private grow(): void {
+    const p = this.slot.length;
+    this.capacity = Math.min(p, this.capacity * 2);
+    if (this.memory) {
+      const need = Math.ceil((OUT_BYTES + this.capacity * this.n * 8) / PAGE);
+      const have = this.memory.buffer.byteLength / PAGE;
+      if (need > have) this.memory.grow(need - have);
+    }
+    this.z = this.view();
+  }
+
+  /** Builds column j if needed (centred, scaled to unit norm; a constant column stays 0). */
+  ensure(j: number): void {
+    if (this.slot[j]! >= 0) return;
+    if (this.used === this.capacity) this.grow();
+    const s = this.used++;
+    this.slot[j] = s;
+    if (standardize(this.data, j * this.n, this.n, this.z, s * this.n)) this.constant[j] = 1;
+  }
+
+  /**
+   * out[t] = z_jᵀz_{cols[t]} for t in [from, to), all columns already built (`ensure`).
+   * Four columns per pass of z_j on the wasm path.
+   */
+  dots(j: number, cols: ArrayLike<number>, from: number, to: number, out: Float64Array): void {
+    const n = this.n;
+    const a = this.slot[j]! * n;
+    let t = from;
+    if (this.dot4) {
+      const res = this.out!;
+      const base = OUT_BYTES;
+      const ab = base + a * 8;
+      for (; t + 3 < to; t += 4) {
+        this.dot4(
+          ab,
+          base + this.slot[cols[t]!]! * n * 8,
+          base + this.slot[cols[t + 1]!]! * n * 8,
+          base + this.slot[cols[t + 2]!]! * n * 8,
+          base + this.slot[cols[t + 3]!]! * n * 8,
+          n,
+        );
+        out[t] = res[0]!;
+        out[t + 1] = res[1]!;
+        out[t + 2] = res[2]!;
+        out[t + 3] = res[3]!;
+      }
+      for (; t < to; t++) out[t] = this.dot1!(ab, base + this.slot[cols[t]!]! * n * 8, n);
+      return;
+    }
+    for (; t < to; t++) out[t] = dotJs(this.z, n, a, this.slot[cols[t]!]! * n);
+  }
+}
+
+// --- a minimal wasm assembler (the opcodes the two kernels need) --------------------------------
+
+function uleb(v: number): number[] {
+  const o: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    o.push(b);
+  } while (v);
+  return o;
+}
+
+function sleb(v: number): number[] {
+  const o: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
+      o.push(b);
+      return o;
+    }
+    o.push(b | 0x80);
+  }
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, c => c.charCodeAt(0))];
+
+const I32 = 0x7f;
+const F64 = 0x7c;
+const V128 = 0x7b;
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+const i32 = (v: number) => [0x41, ...sleb(v)];
+const ADD = [0x6a];
+const SHL = [0x74];
+const AND = [0x71];
+const GE_S = [0x4e];
+const v128Load = (off: number) => [0xfd, 0x00, 3, ...uleb(off)];
+const f64Load = [0x2b, 3, 0];
+const f64Store = (off: number) => [0x39, 3, ...uleb(off)];
+const F64X2_ADD = [0xfd, ...uleb(0xf0)];
+const F64X2_MUL = [0xfd, ...uleb(0xf2)];
+const lane = (l: number) => [0xfd, 0x21, l];
+const F64_ADD = [0xa0];
+const F64_MUL = [0xa2];
+const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const END = [0x0b];
+const br = (d: number) => [0x0c, d];
+const brIf = (d: number) => [0x0d, d];
+
+/**
+ * Body of dotK(a, b_0 … b_{K−1}, n) (byte pointers): for each k the sum described in the file
+ * comment, written to memory[8k] (K = 4) or returned (K = 1).
+ */
+function dotBody(K: number): number[] {
+  const A = 0;
+  const B = Array.from({ length: K }, (_, k) => 1 + k);
+  const N = 1 + K;
+  // i32 locals: i (byte offset), end4 (bytes of the 4-row blocks), endN (bytes of all rows)
+  const I = N + 1;
+  const END4 = I + 1;
+  const ENDN = I + 2;
+  // v128 locals: lo_k (rows i, i+1), hi_k (rows i+2, i+3), xa, xb (z_j's two vectors)
+  const LO = Array.from({ length: K }, (_, k) => ENDN + 1 + k);
+  const HI = Array.from({ length: K }, (_, k) => ENDN + 1 + K + k);
+  const XA = ENDN + 1 + 2 * K;
+  const XB = XA + 1;
+  // f64 locals: r0_k
+  const R0 = Array.from({ length: K }, (_, k) => XB + 1 + k);
+  const b: number[] = [];
+  const e = (...xs: number[][]) => {
+    for (const x of xs) b.push(...x);
+  };
+  e(get(N), i32(-4), AND, i32(3), SHL, set(END4));
+  e(get(N), i32(3), SHL, set(ENDN));
+  for (let k = 0; k < K; k++) e(V128_ZERO, set(LO[k]!), V128_ZERO, set(HI[k]!));
+  e(i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(END4), GE_S, brIf(1));
+  e(get(A), get(I), ADD, v128Load(0), set(XA));
+  e(get(A), get(I), ADD, v128Load(16), set(XB));
+  for (let k = 0; k < K; k++) {
+    e(get(LO[k]!), get(B[k]!), get(I), ADD, v128Load(0), get(XA), F64X2_MUL, F64X2_ADD);
+    e(set(LO[k]!));
+    e(get(HI[k]!), get(B[k]!), get(I), ADD, v128Load(16), get(XB), F64X2_MUL, F64X2_ADD);
+    e(set(HI[k]!));
+  }
+  e(get(I), i32(32), ADD, set(I), br(0), END, END);
+  // r0 = lane 0 of lo, then the last n mod 4 rows added to it one by one
+  for (let k = 0; k < K; k++) e(get(LO[k]!), lane(0), set(R0[k]!));
+  e(BLOCK, LOOP);
+  e(get(I), get(ENDN), GE_S, brIf(1));
+  for (let k = 0; k < K; k++) {
+    e(get(R0[k]!), get(B[k]!), get(I), ADD, f64Load, get(A), get(I), ADD, f64Load, F64_MUL);
+    e(F64_ADD, set(R0[k]!));
+  }
+  e(get(I), i32(8), ADD, set(I), br(0), END, END);
+  // (r0 + r1) + (r2 + r3)
+  const total = (k: number) => [
+    ...get(R0[k]!),
+    ...get(LO[k]!),
+    ...lane(1),
+    ...F64_ADD,
+    ...get(HI[k]!),
+    ...lane(0),
+    ...get(HI[k]!),
+    ...lane(1),
+    ...F64_ADD,
+    ...F64_ADD,
+  ];
+  if (K === 1) e(total(0));
+  else for (let k = 0; k < K; k++) e(i32(0), total(k), f64Store(8 * k));
+  e(END);
+  const locals = [
+    [3, I32],
+    [2 * K + 2, V128],
+    [K, F64],
+  ];
+  return [...uleb(locals.length), ...locals.flatMap(([c, t]) => [...uleb(c!), t!]), ...b];
+}
+
+function dotModule(): Uint8Array {
+  const type4 = [0x60, ...vec([I32, I32, I32, I32, I32, I32].map(t => [t])), 0];
+  const type1 = [0x60, ...vec([I32, I32, I32].map(t => [t])), 1, F64];
+  const f4 = dotBody(4);
+  const f1 = dotBody(1);
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
+    ...section(1, vec([type4, type1])),
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(3, vec([[0], [1]])),
+    ...section(
+      7,
+      vec([
+        [...name('dot4'), 0x00, 0],
+        [...name('dot1'), 0x00, 1],
+      ]),
+    ),
+    ...section(
+      10,
+      vec([
+        [...uleb(f4.length), ...f4],
+        [...uleb(f1.length), ...f1],
+      ]),
+    ),
+  ]);
+}
