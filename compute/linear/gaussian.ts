@@ -12,7 +12,7 @@
  * objective only holds on standardised y, ours holds for any y (as scikit-learn's ElasticNet).
  */
 import { checkAbort } from '../core/method';
-import { makeKktAccel } from './accel';
+import { type KktAccel, makeKktAccel } from './accel';
 import { absDotAll, axpyCol, type Design, dotCol } from './design';
 import { type CdControl, GLMNET, lambdaSequence, type PathFit } from './path';
 
@@ -59,14 +59,10 @@ export function gaussianPath(
     vary += r[i]! * r[i]!;
   }
   vary /= n;
-  const invN = 1 / n;
+  const s = new GaussState(x, n, p, xv, usable, r);
   const thr = ctl.tol * (vary > 0 ? vary : 1);
-  const g = new Float64Array(p);
-  absDotAll(x, n, p, r, invN, g);
-  // Reference residual of g (see the KKT screening below) and ‖x_j‖ = √(n·xv_j).
-  const rRef = Float64Array.from(r);
-  const xnorm = new Float64Array(p);
-  for (let j = 0; j < p; j++) xnorm[j] = Math.sqrt(n * xv[j]!);
+  const g = s.g;
+  absDotAll(x, n, p, r, s.invN, g);
   const accel = ctl.accel === false ? null : makeKktAccel(x, n, p);
   try {
     const auto = 'nLambda' in spec;
@@ -87,172 +83,31 @@ export function gaussianPath(
       }
     }
     const nLam = lambdas.length;
-
-    const a = new Float64Array(p);
-    const strong = new Uint8Array(p);
-    const pos = new Int32Array(p); // 1 + index in `order`, 0 = never active
-    const order = new Int32Array(p);
-    let nin = 0;
-    let passes = 0;
-    let rsq = 0;
+    const { a, order } = s;
     let converged = true;
     const coefs: Float64Array[] = [];
     const devRatio: number[] = [];
     const fitted: number[] = [];
-    let gram: ActiveGram = { cap: 0, size: 0, m: new Float64Array(0) };
-    const gA = new Float64Array(Math.min(p, GRAM_MAX));
-    const dA = new Float64Array(Math.min(p, GRAM_MAX));
 
-    path: for (let m = 0; m < nLam; m++) {
+    for (let m = 0; m < nLam; m++) {
       checkAbort(ctl.signal);
       const alm = lambdas[m]!;
-      const rsq0 = rsq;
+      const rsq0 = s.rsq;
       // glmnet reports λ_max as the first point of an automatic path with the all-zero solution
       // (it fits at "infinity"), which is exact for l1_ratio > 0.
       if (!(auto && m === 0)) {
-        const ab = alm * l1Ratio;
-        const dem = alm * (1 - l1Ratio);
         // Sequential strong rule, but never below the penalty itself: on a warm-start route with
         // big steps (λ/λ_prev = 0.5) 2λ − λ_prev is ≤ 0 and every feature would be "strong",
         // making each sweep a full pass (measured 2.5× slower on 250 × 20,000). Features the
         // rule leaves out are still caught by the KKT check. On glmnet's path (ratio 0.93) this
         // drops the rule's 7 % margin below λ: same number of passes on 200 × 2,000.
-        const tlam = l1Ratio * Math.max(2 * alm - alm0, alm);
-        for (let k = 0; k < p; k++) if (!strong[k] && usable[k] && g[k]! > tlam) strong[k] = 1;
-        for (;;) {
-          // Sweep the strong set (features may enter the active list here).
-          if (++passes > ctl.maxIter) {
-            converged = false;
-            break path;
-          }
-          let dlx = 0;
-          for (let k = 0; k < p; k++) {
-            if (!strong[k]) continue;
-            const off = k * n;
-            const gk = dotCol(x, off, r, n) * invN;
-            const ak = a[k]!;
-            const xk = xv[k]!;
-            const u = gk + ak * xk;
-            const v = Math.abs(u) - ab;
-            const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
-            if (anew === ak) continue;
-            a[k] = anew;
-            if (pos[k] === 0) {
-              order[nin] = k;
-              pos[k] = ++nin;
-            }
-            const del = anew - ak;
-            rsq += del * (2 * gk - del * xk);
-            axpyCol(x, off, del, r, n);
-            const dd = xk * del * del;
-            if (dd > dlx) dlx = dd;
-          }
-          if (dlx < thr) {
-            // Converged on the strong set: KKT check of everything else. Screening: with g_j exact
-            // at a reference residual r₀, |x_jᵀr|/n ≤ g_j + ‖x_j‖·‖r − r₀‖/n, so features whose bound
-            // is ≤ the penalty cannot violate and are skipped; when too many need the exact product
-            // the reference is refreshed (a full pass, as glmnet does every time).
-            let violated = false;
-            let dr = 0;
-            for (let i = 0; i < n; i++) dr += (r[i]! - rRef[i]!) ** 2;
-            dr = Math.sqrt(dr) * invN;
-            let candidates = 0;
-            for (let k = 0; k < p; k++) {
-              if (!strong[k] && usable[k] && g[k]! + xnorm[k]! * dr > ab) candidates++;
-            }
-            const refresh = candidates > p >> 3;
-            if (refresh) {
-              rRef.set(r);
-              // With the tensor backend g holds exact upper bounds: recheck those reaching ab.
-              if (accel) accel.absXtrUpper(r, 1, invN, xnorm, g);
-              else absDotAll(x, n, p, r, invN, g);
-            }
-            for (let k = 0; k < p; k++) {
-              if (strong[k] || !usable[k]) continue;
-              let gk = g[k]!;
-              if (!refresh || accel) {
-                if (gk + (refresh ? 0 : xnorm[k]! * dr) <= ab) continue;
-                gk = Math.abs(dotCol(x, k * n, r, n)) * invN;
-              }
-              if (gk > ab) {
-                strong[k] = 1;
-                violated = true;
-              }
-            }
-            if (!violated) break;
-            continue;
-          }
-          // Cycle over the active set only until it converges, then sweep the strong set again.
-          // Covariance updates (glmnet's "covariance" mode restricted to the active set): with the
-          // Gram block of the active features, a coefficient change costs O(nin) instead of O(n)
-          // for the residual update plus O(n) per visit for the gradient.
-          if (nin <= GRAM_MAX) {
-            gram = growGram(gram, x, n, order, nin, invN);
-            const G = gram.m;
-            const cap = gram.cap;
-            for (let l = 0; l < nin; l++) {
-              gA[l] = dotCol(x, order[l]! * n, r, n) * invN;
-              dA[l] = 0;
-            }
-            for (;;) {
-              if (++passes > ctl.maxIter) {
-                converged = false;
-                flushActive(x, n, order, nin, dA, r);
-                break path;
-              }
-              if ((passes & 255) === 0) checkAbort(ctl.signal);
-              let dla = 0;
-              for (let l = 0; l < nin; l++) {
-                const k = order[l]!;
-                const gk = gA[l]!;
-                const ak = a[k]!;
-                const xk = xv[k]!;
-                const u = gk + ak * xk;
-                const v = Math.abs(u) - ab;
-                const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
-                if (anew === ak) continue;
-                a[k] = anew;
-                const del = anew - ak;
-                rsq += del * (2 * gk - del * xk);
-                dA[l] = dA[l]! + del;
-                const row = l * cap;
-                for (let m = 0; m < nin; m++) gA[m] = gA[m]! - G[row + m]! * del;
-                const dd = xk * del * del;
-                if (dd > dla) dla = dd;
-              }
-              if (dla < thr) break;
-            }
-            flushActive(x, n, order, nin, dA, r);
-            continue;
-          }
-          for (;;) {
-            if (++passes > ctl.maxIter) {
-              converged = false;
-              break path;
-            }
-            if ((passes & 255) === 0) checkAbort(ctl.signal);
-            let dla = 0;
-            for (let l = 0; l < nin; l++) {
-              const k = order[l]!;
-              const off = k * n;
-              const gk = dotCol(x, off, r, n) * invN;
-              const ak = a[k]!;
-              const xk = xv[k]!;
-              const u = gk + ak * xk;
-              const v = Math.abs(u) - ab;
-              const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
-              if (anew === ak) continue;
-              a[k] = anew;
-              const del = anew - ak;
-              rsq += del * (2 * gk - del * xk);
-              axpyCol(x, off, del, r, n);
-              const dd = xk * del * del;
-              if (dd > dla) dla = dd;
-            }
-            if (dla < thr) break;
-          }
+        markStrong(s, l1Ratio * Math.max(2 * alm - alm0, alm));
+        if (!solvePenalty(s, alm * l1Ratio, alm * (1 - l1Ratio), thr, ctl, accel)) {
+          converged = false;
+          break;
         }
       }
+      const nin = s.nin;
       const c = new Float64Array(nin);
       let me = 0;
       for (let l = 0; l < nin; l++) {
@@ -261,9 +116,10 @@ export function gaussianPath(
       }
       coefs.push(c);
       fitted.push(alm);
+      const rsq = s.rsq;
       const dr = vary > 0 ? rsq / vary : 0;
       devRatio.push(dr);
-      ctl.onLambda?.(m + 1, nLam);
+      if (ctl.onLambda) ctl.onLambda(m + 1, nLam);
       alm0 = alm;
       if (me > ctl.dfMax) break;
       if (auto && ctl.earlyStop && m + 1 >= Math.min(GLMNET.minLambdas, nLam)) {
@@ -275,17 +131,265 @@ export function gaussianPath(
       family: 'gaussian',
       nClasses: 1,
       lambdas: Float64Array.from(fitted),
-      order: order.slice(0, nin),
+      order: order.slice(0, s.nin),
       coefs,
       intercepts: coefs.map(() => Float64Array.of(ym)),
       devRatio: Float64Array.from(devRatio),
       nullDev: vary,
-      passes,
+      passes: s.passes,
       converged,
     };
   } finally {
     accel?.dispose();
   }
+}
+
+/**
+ * Everything one Gaussian fit mutates, in one object of a fixed shape. The solver is split into
+ * small phase functions over it (instead of one 300-line function): V8 compiles each in a few
+ * milliseconds, and a phase reached for the first time (a KKT check, an active cycle) no longer
+ * throws away — and recompiles — the optimised code of the whole solver ("insufficient type
+ * feedback" deopts). The monolithic version spent ≈ 0.5–1 s of CPU in optimising compiles during
+ * the first 100 stability-selection fits, more than the fits themselves.
+ */
+class GaussState {
+  readonly invN: number;
+  /** Coefficients on the working scale. */
+  readonly a: Float64Array;
+  readonly strong: Uint8Array;
+  /** 1 + index in `order`, 0 = never active. */
+  readonly pos: Int32Array;
+  /** Features in order of entry. */
+  readonly order: Int32Array;
+  /** |x_jᵀr₀|/n at the reference residual r₀ = rRef (exact for the KKT screening). */
+  readonly g: Float64Array;
+  readonly rRef: Float64Array;
+  /** ‖x_j‖ = √(n·xv_j). */
+  readonly xnorm: Float64Array;
+  /** Active-set gradients and pending coefficient changes of the covariance cycles. */
+  readonly gA: Float64Array;
+  readonly dA: Float64Array;
+  gram: ActiveGram = { cap: 0, size: 0, m: new Float64Array(0) };
+  nin = 0;
+  passes = 0;
+  rsq = 0;
+
+  constructor(
+    readonly x: Float64Array,
+    readonly n: number,
+    readonly p: number,
+    readonly xv: Float64Array,
+    readonly usable: Uint8Array,
+    readonly r: Float64Array,
+  ) {
+    this.invN = 1 / n;
+    this.a = new Float64Array(p);
+    this.strong = new Uint8Array(p);
+    this.pos = new Int32Array(p);
+    this.order = new Int32Array(p);
+    this.g = new Float64Array(p);
+    this.rRef = Float64Array.from(r);
+    this.xnorm = new Float64Array(p);
+    for (let j = 0; j < p; j++) this.xnorm[j] = Math.sqrt(n * xv[j]!);
+    this.gA = new Float64Array(Math.min(p, GRAM_MAX));
+    this.dA = new Float64Array(Math.min(p, GRAM_MAX));
+  }
+}
+
+/** Add every usable feature with g_j above `tlam` to the strong set. */
+function markStrong(s: GaussState, tlam: number): void {
+  const { p, strong, usable, g } = s;
+  for (let k = 0; k < p; k++) if (!strong[k] && usable[k] && g[k]! > tlam) strong[k] = 1;
+}
+
+/**
+ * Solve at one penalty (l1 part ab, l2 part dem) from the current state: sweeps over the strong
+ * set, active-set cycles until converged, then the KKT check; violators join and it repeats.
+ * False when `maxIter` passes were exceeded.
+ */
+function solvePenalty(
+  s: GaussState,
+  ab: number,
+  dem: number,
+  thr: number,
+  ctl: CdControl,
+  accel: KktAccel | null,
+): boolean {
+  for (;;) {
+    // Sweep the strong set (features may enter the active list here).
+    if (++s.passes > ctl.maxIter) return false;
+    if (strongSweep(s, ab, dem) < thr) {
+      if (!kktViolated(s, ab, accel)) return true;
+      continue;
+    }
+    // Cycle over the active set only until it converges, then sweep the strong set again.
+    const ok =
+      s.nin <= GRAM_MAX ? gramCycles(s, ab, dem, thr, ctl) : naiveCycles(s, ab, dem, thr, ctl);
+    if (!ok) return false;
+  }
+}
+
+/** One pass over the strong set with naive (residual) updates; returns max_k xv_k·Δβ_k². */
+function strongSweep(s: GaussState, ab: number, dem: number): number {
+  const { x, n, p, xv, r, a, strong, pos, order } = s;
+  const invN = s.invN;
+  let nin = s.nin;
+  let rsq = s.rsq;
+  let dlx = 0;
+  for (let k = 0; k < p; k++) {
+    if (!strong[k]) continue;
+    const off = k * n;
+    const gk = dotCol(x, off, r, n) * invN;
+    const ak = a[k]!;
+    const xk = xv[k]!;
+    const u = gk + ak * xk;
+    const v = Math.abs(u) - ab;
+    const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
+    if (anew === ak) continue;
+    a[k] = anew;
+    if (pos[k] === 0) {
+      order[nin] = k;
+      pos[k] = ++nin;
+    }
+    const del = anew - ak;
+    rsq += del * (2 * gk - del * xk);
+    axpyCol(x, off, del, r, n);
+    const dd = xk * del * del;
+    if (dd > dlx) dlx = dd;
+  }
+  s.nin = nin;
+  s.rsq = rsq;
+  return dlx;
+}
+
+/**
+ * KKT check of every feature outside the strong set; violators join it. Screening: with g_j
+ * exact at a reference residual r₀, |x_jᵀr|/n ≤ g_j + ‖x_j‖·‖r − r₀‖/n, so features whose bound
+ * is ≤ the penalty cannot violate and are skipped; when too many need the exact product the
+ * reference is refreshed (a full pass, as glmnet does every time).
+ */
+function kktViolated(s: GaussState, ab: number, accel: KktAccel | null): boolean {
+  const { x, n, p, r, rRef, g, xnorm, strong, usable } = s;
+  const invN = s.invN;
+  let violated = false;
+  let dr = 0;
+  for (let i = 0; i < n; i++) dr += (r[i]! - rRef[i]!) ** 2;
+  dr = Math.sqrt(dr) * invN;
+  let candidates = 0;
+  for (let k = 0; k < p; k++) {
+    if (!strong[k] && usable[k] && g[k]! + xnorm[k]! * dr > ab) candidates++;
+  }
+  const refresh = candidates > p >> 3;
+  if (refresh) {
+    rRef.set(r);
+    // With the tensor backend g holds exact upper bounds: recheck those reaching ab.
+    if (accel) accel.absXtrUpper(r, 1, invN, xnorm, g);
+    else absDotAll(x, n, p, r, invN, g);
+  }
+  const exact = refresh && !accel;
+  const slack = refresh ? 0 : dr;
+  for (let k = 0; k < p; k++) {
+    if (strong[k] || !usable[k]) continue;
+    let gk = g[k]!;
+    if (!exact) {
+      if (gk + xnorm[k]! * slack <= ab) continue;
+      gk = Math.abs(dotCol(x, k * n, r, n)) * invN;
+    }
+    if (gk > ab) {
+      strong[k] = 1;
+      violated = true;
+    }
+  }
+  return violated;
+}
+
+/**
+ * Active-set cycles with covariance updates (glmnet's "covariance" mode restricted to the active
+ * set): with the Gram block of the active features, a coefficient change costs O(nin) instead of
+ * O(n) for the residual update plus O(n) per visit for the gradient. The residual is brought up
+ * to date once at the end. False when `maxIter` was exceeded.
+ */
+function gramCycles(s: GaussState, ab: number, dem: number, thr: number, ctl: CdControl): boolean {
+  const { x, n, xv, a, order, gA, dA, r } = s;
+  const invN = s.invN;
+  const nin = s.nin;
+  const gram = growGram(s.gram, x, n, order, nin, invN);
+  s.gram = gram;
+  const G = gram.m;
+  const cap = gram.cap;
+  for (let l = 0; l < nin; l++) {
+    gA[l] = dotCol(x, order[l]! * n, r, n) * invN;
+    dA[l] = 0;
+  }
+  let rsq = s.rsq;
+  let ok = true;
+  for (;;) {
+    if (++s.passes > ctl.maxIter) {
+      ok = false;
+      break;
+    }
+    if ((s.passes & 255) === 0) checkAbort(ctl.signal);
+    let dla = 0;
+    for (let l = 0; l < nin; l++) {
+      const k = order[l]!;
+      const gk = gA[l]!;
+      const ak = a[k]!;
+      const xk = xv[k]!;
+      const u = gk + ak * xk;
+      const v = Math.abs(u) - ab;
+      const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
+      if (anew === ak) continue;
+      a[k] = anew;
+      const del = anew - ak;
+      rsq += del * (2 * gk - del * xk);
+      dA[l] = dA[l]! + del;
+      const row = l * cap;
+      for (let m = 0; m < nin; m++) gA[m] = gA[m]! - G[row + m]! * del;
+      const dd = xk * del * del;
+      if (dd > dla) dla = dd;
+    }
+    if (dla < thr) break;
+  }
+  s.rsq = rsq;
+  flushActive(x, n, order, nin, dA, r);
+  return ok;
+}
+
+/** Active-set cycles with naive updates (active sets above GRAM_MAX). */
+function naiveCycles(s: GaussState, ab: number, dem: number, thr: number, ctl: CdControl): boolean {
+  const { x, n, xv, a, order, r } = s;
+  const invN = s.invN;
+  const nin = s.nin;
+  let rsq = s.rsq;
+  let ok = true;
+  for (;;) {
+    if (++s.passes > ctl.maxIter) {
+      ok = false;
+      break;
+    }
+    if ((s.passes & 255) === 0) checkAbort(ctl.signal);
+    let dla = 0;
+    for (let l = 0; l < nin; l++) {
+      const k = order[l]!;
+      const off = k * n;
+      const gk = dotCol(x, off, r, n) * invN;
+      const ak = a[k]!;
+      const xk = xv[k]!;
+      const u = gk + ak * xk;
+      const v = Math.abs(u) - ab;
+      const anew = v > 0 ? (u > 0 ? v : -v) / (xk + dem) : 0;
+      if (anew === ak) continue;
+      a[k] = anew;
+      const del = anew - ak;
+      rsq += del * (2 * gk - del * xk);
+      axpyCol(x, off, del, r, n);
+      const dd = xk * del * del;
+      if (dd > dla) dla = dd;
+    }
+    if (dla < thr) break;
+  }
+  s.rsq = rsq;
+  return ok;
 }
 
 /** Active sets larger than this cycle with naive updates (the Gram block would exceed 32 MB). */
