@@ -5,6 +5,8 @@
  * prefetcher stream a 20,000-feature matrix at memory speed.
  */
 
+import { shiftedSums } from './simd_sums';
+
 export interface ColumnMoments {
   /** Observed (non-NaN) values per feature. */
   count: Int32Array;
@@ -460,6 +462,34 @@ function twoGroupMeans(
     mean[2 * j] = s0 / n0;
     mean[2 * j + 1] = s1 / n1;
   };
+  // wasm SIMD where available: Σd·(1 − w), Σd·w around the column's first value c (see
+  // simd_sums.ts; ~1.7× the loop below), mean_g = c + Σ_g d / n_g.
+  const sums = new Float64Array(3 * p);
+  if (
+    shiftedSums(
+      data,
+      n,
+      0,
+      p,
+      Float64Array.from(w, v => 1 - v),
+      w,
+      sums,
+    )
+  ) {
+    for (let j = 0; j < p; j++) {
+      const c = data[j * n]!;
+      const d0 = sums[3 * j]!;
+      const d1 = sums[3 * j + 1]!;
+      if (d0 !== d0 || d1 !== d1) finish(j, NaN, NaN);
+      else {
+        count[2 * j] = n0;
+        count[2 * j + 1] = n1;
+        mean[2 * j] = c + d0 / n0;
+        mean[2 * j + 1] = c + d1 / n1;
+      }
+    }
+    return { count, mean };
+  }
   let j = 0;
   for (; j + 1 < p; j += 2) {
     const o0 = j * n;

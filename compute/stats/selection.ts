@@ -6,7 +6,7 @@
 import { type ArgSpecs } from '../core/args';
 import { type Dataset } from '../core/dataset';
 import { checkAbort, type RunContext, type SelectorResult } from '../core/method';
-import { recordOf } from './lazy';
+import { recordOf, withLazy } from './lazy';
 import { adjustPValues, P_ADJUST_METHODS, type PAdjustMethod } from './padjust';
 import { rankOrder } from './sort';
 import { type FeatureTests } from './univariate';
@@ -193,20 +193,28 @@ export function pValueResult(
   // Ranked by −log10 p (or by |r| at a common n) the order is also one of ascending p: BH / Holm
   // reuse it instead of sorting again (adjustPValues checks it, and sorts itself when it is not).
   const adjusted = adjustPValues(tests.pValue, args.p_adjust, order);
-  const ranked = selectInOrder(ds, scores, order, k, j => adjusted[j]! <= args.alpha);
+  const selected = selectNames(ds, scores, order, k, j => adjusted[j]! <= args.alpha);
   let nSignificant = 0;
   for (let j = 0; j < adjusted.length; j++) if (adjusted[j]! <= args.alpha) nSignificant++;
-  return {
-    selected: ranked.selected,
-    scores: ranked.scores,
-    params: { ...extra.params, p_adjust: args.p_adjust, alpha: args.alpha },
-    diagnostics: {
-      ...extra.diagnostics,
-      nSignificant,
-      statistic: byFeature(ds, tests.statistic),
-      pValues: byFeature(ds, tests.pValue),
-      adjustedPValues: byFeature(ds, adjusted),
+  // The four name-keyed records (scores, statistic, p, adjusted p) are built on first read (see
+  // lazy.ts): at 20,000 features they cost more than the test itself, and many callers only use
+  // `selected`.
+  const names = ds.featureNames;
+  const diagnostics = withLazy(
+    { ...extra.diagnostics, nSignificant },
+    {
+      statistic: () => recordOf(names, tests.statistic),
+      pValues: () => recordOf(names, tests.pValue),
+      adjustedPValues: () => recordOf(names, adjusted),
     },
-    backend: 'float64',
-  };
+  );
+  return withLazy(
+    {
+      selected,
+      params: { ...extra.params, p_adjust: args.p_adjust, alpha: args.alpha },
+      diagnostics,
+      backend: 'float64',
+    },
+    { scores: () => recordOf(names, scores) },
+  );
 }

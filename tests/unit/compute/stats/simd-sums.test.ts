@@ -1,0 +1,69 @@
+/**
+ * compute/stats/simd_sums.ts against a plain loop. Tolerance: 1e-12 relative to Σ|terms|
+ * (the lanes add in a different order than one running sum).
+ */
+import { Rng } from '../../../../compute/core/rng';
+import { shiftedSums } from '../../../../compute/stats/simd_sums';
+
+function plain(data: Float64Array, n: number, j: number, a: Float64Array, b: Float64Array) {
+  const c = data[j * n]!;
+  const s = [0, 0, 0];
+  const abs = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const d = data[j * n + i]! - c;
+    const t = [d * a[i]!, d * b[i]!, d * d];
+    for (let k = 0; k < 3; k++) {
+      s[k]! += t[k]!;
+      abs[k]! += Math.abs(t[k]!);
+    }
+  }
+  return { s, abs };
+}
+
+describe('shiftedSums (wasm SIMD)', () => {
+  it.each([
+    [7, 3],
+    [8, 5],
+    [33, 1],
+    [200, 301],
+    [5000, 9],
+  ])('n = %i, p = %i: the three sums of every column, NaN for a missing value', (n, p) => {
+    const rng = new Rng(n * 7 + p);
+    const data = new Float64Array(n * p);
+    for (let i = 0; i < data.length; i++) data[i] = 50 + rng.normal() * 3;
+    if (p > 2) data[2 * n + (n >> 1)] = NaN;
+    const a = Float64Array.from({ length: n }, () => rng.normal());
+    const b = Float64Array.from({ length: n }, (_, i) => i % 2);
+    const out = new Float64Array(3 * p);
+    expect(shiftedSums(data, n, 0, p, a, b, out)).toBe(true);
+    for (let j = 0; j < p; j++) {
+      const ref = plain(data, n, j, a, b);
+      for (let k = 0; k < 3; k++) {
+        if (j === 2 && p > 2) expect(out[3 * j + k]).toBeNaN();
+        else expect(Math.abs(out[3 * j + k]! - ref.s[k]!)).toBeLessThanOrEqual(1e-12 * ref.abs[k]!);
+      }
+    }
+    // a sub-range lands at the start of out
+    const part = new Float64Array(3);
+    expect(shiftedSums(data, n, p - 1, p, a, b, part)).toBe(true);
+    expect(Array.from(part)).toEqual(Array.from(out.subarray(3 * (p - 1))));
+  });
+  it('declines when disabled, leaving the caller its loop', () => {
+    process.env.OMICSELECTOR_NO_SIMD = '1';
+    try {
+      expect(
+        shiftedSums(
+          new Float64Array(4),
+          2,
+          0,
+          2,
+          new Float64Array(2),
+          new Float64Array(2),
+          new Float64Array(6),
+        ),
+      ).toBe(false);
+    } finally {
+      delete process.env.OMICSELECTOR_NO_SIMD;
+    }
+  });
+});
