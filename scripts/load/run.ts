@@ -353,13 +353,6 @@ interface QueryFigures {
   p50: number;
   p99: number;
   cpuMsPerRequest: number;
-  /**
-   * The same less what the idle process burns in that time (timers, pool upkeep, metrics), which
-   * dominates when a starved machine completes few requests.
-   */
-  netCpuMsPerRequest: number;
-  /** CPU ms per second of the server while nothing is sent to it. */
-  idleCpuMsPerSecond: number;
   requests: number;
   non2xx: number;
 }
@@ -392,21 +385,9 @@ async function queryPhase(
       body,
     });
   for (const k of ['bare', 'ours'] as const) await run(targets[k].url, o.warmupSeconds);
-  // Idle CPU of both servers over the same quiet window.
-  const idle0 = {
-    ours: cpuSeconds(targets.ours.server.pid),
-    bare: cpuSeconds(targets.bare.server.pid),
-  };
-  const idleT0 = performance.now();
-  await sleep(o.tiny ? 500 : 3000);
-  const idleS = (performance.now() - idleT0) / 1000;
-  const idleRate = {
-    ours: (cpuSeconds(targets.ours.server.pid) - idle0.ours) / idleS,
-    bare: (cpuSeconds(targets.bare.server.pid) - idle0.bare) / idleS,
-  };
   const acc = {
-    ours: { ok: 0, req: 0, non2xx: 0, s: 0, wall: 0, cpu: 0, lat: [] as number[] },
-    bare: { ok: 0, req: 0, non2xx: 0, s: 0, wall: 0, cpu: 0, lat: [] as number[] },
+    ours: { ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, lat: [] as number[] },
+    bare: { ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, lat: [] as number[] },
   };
   for (let round = 0; round < o.queryRounds; round++) {
     // Alternate the order so neither side always runs right after the other's burst.
@@ -414,11 +395,9 @@ async function queryPhase(
     for (const k of order) {
       const { server, url } = targets[k];
       const cpu0 = cpuSeconds(server.pid);
-      const t0 = performance.now();
       const r = await profiled(server, `${k}-query-${round + 1}`, () => run(url, o.querySeconds));
       const a = acc[k];
       a.cpu += cpuSeconds(server.pid) - cpu0;
-      a.wall += (performance.now() - t0) / 1000;
       a.ok += r.ok;
       a.req += r.requests;
       a.non2xx += r.non2xx;
@@ -434,8 +413,6 @@ async function queryPhase(
       p50: percentile(a.lat, 50),
       p99: percentile(a.lat, 99),
       cpuMsPerRequest: (a.cpu * 1000) / Math.max(1, a.req),
-      netCpuMsPerRequest: (Math.max(0, a.cpu - idleRate[k] * a.wall) * 1000) / Math.max(1, a.req),
-      idleCpuMsPerSecond: idleRate[k] * 1000,
       requests: a.req,
       non2xx: a.non2xx,
     };
@@ -738,27 +715,23 @@ const lat = (p50: number, p99: number) => `p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99,
 
 function queryRows(q: QueryPhase): string[][] {
   if (q.skipped) return [['(a) authenticated query', 'skipped (--only)', '≥ 90 %', '']];
-  const cpu = (f: QueryFigures) =>
-    `${fmt(f.cpuMsPerRequest, 2)} CPU ms/req (${fmt(f.netCpuMsPerRequest, 2)} without the ` +
-    `${fmt(f.idleCpuMsPerSecond, 1)} ms/s idle)`;
   return [
     [
       `(a) bare Apollo + JWT verify, no DB (${q.connections} conn.)`,
-      `${fmt(q.bare.rps)} req/s, ${lat(q.bare.p50, q.bare.p99)}, ${cpu(q.bare)}`,
+      `${fmt(q.bare.rps)} req/s, ${lat(q.bare.p50, q.bare.p99)}, ${fmt(q.bare.cpuMsPerRequest, 2)} CPU ms/req`,
       'baseline',
       '',
     ],
     [
       `(a) ours: me + datasets(first: 10) (${q.connections} conn.)`,
-      `${fmt(q.ours.rps)} req/s, ${lat(q.ours.p50, q.ours.p99)}, ${cpu(q.ours)}` +
+      `${fmt(q.ours.rps)} req/s, ${lat(q.ours.p50, q.ours.p99)}, ${fmt(q.ours.cpuMsPerRequest, 2)} CPU ms/req` +
         (q.ours.non2xx ? `, ${q.ours.non2xx} non-2xx` : ''),
       '',
       '',
     ],
     [
       '(a) ours / bare throughput',
-      `${fmt(q.ratio * 100, 1)} % (CPU/req bare/ours ${fmt(q.cpuRatio * 100, 1)} %, ` +
-        `without idle ${fmt((q.bare.netCpuMsPerRequest / q.ours.netCpuMsPerRequest) * 100, 1)} %)`,
+      `${fmt(q.ratio * 100, 1)} % (CPU/req bare/ours ${fmt(q.cpuRatio * 100, 1)} %)`,
       '≥ 90 %',
       pass(q.ratio >= 0.9 && q.ours.non2xx === 0),
     ],
@@ -807,8 +780,6 @@ function skippedQuery(o: Options): QueryPhase {
     p50: NaN,
     p99: NaN,
     cpuMsPerRequest: NaN,
-    netCpuMsPerRequest: NaN,
-    idleCpuMsPerSecond: NaN,
     requests: 0,
     non2xx: 0,
   };
