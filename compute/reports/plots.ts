@@ -117,6 +117,53 @@ function rocSeries(name: string, labels: number[], scores: number[]): Series {
   return { label: `${name} (AUC ${label(rocAuc(labels, scores))})`, points: dropCollinear(all) };
 }
 
+/**
+ * Macro-average one-vs-rest ROC curve: the pointwise mean of the per-class curves (each linear
+ * between its points) on the union of their false positive rates. At every such rate both the
+ * left limit and the value are averaged, so vertical steps are kept and the area under the mean
+ * curve is exactly the mean of the per-class AUCs (scikit-learn's `roc_auc_ovr`, macro), which the
+ * legend shows.
+ */
+export function macroRoc(ovr: readonly { labels: number[]; scores: number[] }[]): {
+  points: [number, number][];
+  auc: number;
+} | null {
+  if (ovr.length === 0) return null;
+  const curves = ovr.map(o => rocCurve(o.labels, o.scores));
+  const grid = [...new Set(curves.flatMap(c => Array.from(c.fpr)))].sort((a, b) => a - b);
+  // Per curve at x: the TPR on arriving at x (left limit) and the highest TPR at x. Every curve
+  // runs from (0, 0) to (1, 1) (each class has both labels), so x lies within it. The grid is
+  // sorted, so one cursor per curve sweeps it in linear time.
+  const cursor = curves.map(() => 0);
+  const points: [number, number][] = [];
+  for (const x of grid) {
+    let lo = 0;
+    let hi = 0;
+    curves.forEach(({ fpr, tpr }, c) => {
+      const last = fpr.length - 1;
+      let j = cursor[c]!;
+      while (j < last && fpr[j]! < x) j++;
+      cursor[c] = j;
+      if (fpr[j] === x || j === 0 || fpr[j]! < x) {
+        let k = j;
+        while (k < last && fpr[k + 1] === x) k++;
+        lo += tpr[j]!;
+        hi += tpr[k]!;
+      } else {
+        // strictly between two points: linear interpolation (no step here)
+        const x0 = fpr[j - 1]!;
+        const v = tpr[j - 1]! + ((tpr[j]! - tpr[j - 1]!) * (x - x0)) / (fpr[j]! - x0);
+        lo += v;
+        hi += v;
+      }
+    });
+    points.push([x, lo / curves.length]);
+    if (hi !== lo) points.push([x, hi / curves.length]);
+  }
+  const auc = ovr.reduce((a, o) => a + rocAuc(o.labels, o.scores), 0) / ovr.length;
+  return { points: dropCollinear(points), auc };
+}
+
 export function rocPlot(title: string, sets: readonly PredictionSet[]): string | null {
   const series: Series[] = [];
   // A single multiclass model: one one-vs-rest curve per class.
@@ -137,6 +184,24 @@ export function rocPlot(title: string, sets: readonly PredictionSet[]): string |
     const b = pooledBinary(s);
     if (!b) continue;
     series.push(rocSeries(s.label, b.labels, b.scores));
+  }
+  // Several multiclass models (a benchmark's signatures × models): one macro one-vs-rest curve each.
+  if (series.length === 0 && sets.length > 1) {
+    for (const s of sets) {
+      const m = macroRoc(oneVsRest(s));
+      if (m) series.push({ label: `${s.label} (macro OvR AUC ${label(m.auc)})`, points: m.points });
+    }
+    if (series.length === 0) return null;
+    return lineChart({
+      title,
+      subtitle: `${sets[0]!.source}; macro average of the one-vs-rest curves`,
+      xLabel: 'False positive rate (1 − specificity)',
+      yLabel: 'True positive rate (sensitivity)',
+      series,
+      xDomain: [0, 1],
+      yDomain: [0, 1],
+      diagonal: true,
+    });
   }
   if (series.length === 0) return null;
   const first = sets[0]!;
