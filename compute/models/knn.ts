@@ -21,15 +21,8 @@ import {
   type ModelState,
   type Prediction,
 } from '../core/method';
-import {
-  centredCrossDotF32,
-  centredF32Columns,
-  crossDot,
-  crossDotBlock,
-  dotErrorFactor,
-  sampleSquaredNorms,
-} from '../kernels/cross-dot';
-import { initTensorBackend } from '../core/tensor';
+import { crossDot, crossDotBlock, dotErrorFactor, sampleSquaredNorms } from '../kernels/cross-dot';
+import { centredScreen, panelDotErrorFactor } from '../kernels/simd-gemm';
 import { assertComplete } from '../selectors/mrmr';
 import { decodeF64, encodeF64 } from '../kernels/base64';
 
@@ -54,15 +47,16 @@ interface KnnTarget {
   values?: Float64Array;
 }
 
-/** Multiply-adds above which predictAsync screens neighbours with a float32 tensor GEMM. */
-const F32_SCREEN_WORK = 1e7;
-/** Queries per exact re-ranking sweep (bounds the candidate-pair buffers). */
-const QUERY_BLOCK = 256;
+/** Multiply-adds from which predictAsync screens neighbours with the float32 SIMD product. */
+const F32_SCREEN_WORK = 1e6;
+/** Candidate pairs from which an exact re-ranking sweep runs (bounds the pair buffers). */
+const MAX_PAIRS = 1 << 16;
 
 /** Screened cross products and the norms / error factor that bound them. */
 interface Screen {
-  /** x·y per (query, training row), row-major m × n, float32 or float64. */
-  dots: Float32Array | Float64Array;
+  /** x·y per (query, training row), row-major: query a's row at a · ld. */
+  dots: Float64Array;
+  ld: number;
   qNorms: Float64Array;
   xNorms: Float64Array;
   /** |dots − exact| ≤ factor · √(qNorm · xNorm). */
@@ -80,18 +74,20 @@ export function alignedData(ds: Dataset, names: readonly string[]): Float64Array
 
 export class KnnModel implements FittedModel {
   readonly code = 'knn';
-  private readonly norms: Float64Array;
-  private f32: { mean: Float64Array; y32: Float32Array; norms: Float64Array } | undefined;
+  private norms: Float64Array | undefined;
 
+  /**
+   * `x` is the training matrix (column-major n × p) by reference, like every Dataset view; `mean`
+   * its feature means (the float32 screen's centre), computed on demand when not given.
+   */
   constructor(
     readonly featureNames: string[],
     private readonly x: Float64Array,
     private readonly n: number,
     private readonly target: KnnTarget,
     private readonly args: KnnArgs,
-  ) {
-    this.norms = sampleSquaredNorms(x, n, featureNames.length);
-  }
+    private mean?: Float64Array,
+  ) {}
 
   /**
    * Indices and distances of the k nearest training rows for each query row, from screened
@@ -100,7 +96,9 @@ export class KnnModel implements FittedModel {
    * exact differences); a training row can be among the k nearest only if d̃ − e ≤ U_k, the k-th
    * smallest d̃ + e. Exactly those rows are re-ranked on Σ (q_j − x_j)² computed in float64 (the
    * same sum, in the same order, whatever the screen), ordered by (distance, row). So the answer
-   * does not depend on the screen's precision — float32 only costs a few more candidates.
+   * does not depend on the screen's precision — float32 only costs a few more candidates. For
+   * uniform class votes a window of exactly k rows needs no re-ranking (the set decides; its
+   * `dist` entries are then NaN, unused).
    */
   neighbours(
     q: Float64Array,
@@ -110,7 +108,10 @@ export class KnnModel implements FittedModel {
     const p = this.featureNames.length;
     const n = this.n;
     const k = Math.min(this.args.n_neighbors, n);
-    const { dots, qNorms, xNorms } = screen;
+    const { dots, ld, qNorms, xNorms } = screen;
+    // Uniform votes over classes need the neighbour set only (its order and distances do not
+    // change the integer vote counts): a query whose window holds exactly k rows is decided.
+    const setOnly = this.args.weights === 'uniform' && !this.target.values;
     const F = 2 * screen.factor;
     const G = 4 * (p + 4) * 2 ** -53 + 1e-15;
     const idx = new Int32Array(m * k);
@@ -119,66 +120,73 @@ export class KnnModel implements FittedModel {
     const topHi = new Float64Array(k);
     let pa = new Int32Array(1024);
     let pi = new Int32Array(1024);
-    const start = new Int32Array(QUERY_BLOCK + 1);
-    for (let a0 = 0; a0 < m; a0 += QUERY_BLOCK) {
-      const a1 = Math.min(m, a0 + QUERY_BLOCK);
-      let np = 0;
-      for (let a = a0; a < a1; a++) {
-        start[a - a0] = np;
-        const qa = qNorms[a]!;
-        const row = a * n;
-        let filled = 0;
-        for (let i = 0; i < n; i++) {
-          const xi = xNorms[i]!;
-          const d = qa + xi - 2 * dots[row + i]!;
-          const e = F * Math.sqrt(qa * xi) + G * (qa + xi);
-          lo[i] = d - e;
-          const hi = d + e;
-          // The k smallest upper bounds, ascending (k is small: insertion).
-          if (filled < k) filled++;
-          else if (!(hi < topHi[k - 1]!)) continue;
-          let t = filled - 1;
-          while (t > 0 && topHi[t - 1]! > hi) {
-            topHi[t] = topHi[t - 1]!;
-            t--;
-          }
-          topHi[t] = hi;
-        }
-        const Uk = topHi[k - 1]!;
-        for (let i = 0; i < n; i++) {
-          if (!(lo[i]! <= Uk)) continue;
-          if (np === pa.length) {
-            pa = grow(pa);
-            pi = grow(pi);
-          }
-          pa[np] = a;
-          pi[np++] = i;
-        }
-      }
-      start[a1 - a0] = np;
-      // Exact squared distances of the candidate pairs in one sweep over the features (both
-      // matrices are column-major, so each feature's values are contiguous).
-      const acc = new Float64Array(np);
-      const x = this.x;
-      for (let j = 0; j < p; j++) {
-        const qo = j * m;
-        const xo = j * n;
-        for (let t = 0; t < np; t++) {
-          const d = q[qo + pa[t]!]! - x[xo + pi[t]!]!;
-          acc[t] += d * d;
-        }
-      }
-      for (let a = a0; a < a1; a++) {
-        const s = start[a - a0]!;
-        const e = start[a - a0 + 1]!;
-        const order = Array.from({ length: e - s }, (_, t) => s + t);
+    let np = 0;
+    // Queries waiting for the exact sweep and where their candidates start in pa / pi.
+    const waiting: number[] = [];
+    const starts: number[] = [];
+    const sweep = (): void => {
+      if (np === 0) return;
+      const acc = exactSquaredDistances(q, m, this.x, n, p, pa, pi, np);
+      starts.push(np);
+      waiting.forEach((a, w) => {
+        const s = starts[w]!;
+        const order = Array.from({ length: starts[w + 1]! - s }, (_, t) => s + t);
         order.sort((u, v) => acc[u]! - acc[v]! || pi[u]! - pi[v]!);
         for (let t = 0; t < k; t++) {
           idx[a * k + t] = pi[order[t]!]!;
           dist[a * k + t] = Math.sqrt(acc[order[t]!]!);
         }
+      });
+      np = 0;
+      waiting.length = 0;
+      starts.length = 0;
+    };
+    for (let a = 0; a < m; a++) {
+      const qa = qNorms[a]!;
+      const row = a * ld;
+      let filled = 0;
+      for (let i = 0; i < n; i++) {
+        const xi = xNorms[i]!;
+        const d = qa + xi - 2 * dots[row + i]!;
+        const e = F * Math.sqrt(qa * xi) + G * (qa + xi);
+        lo[i] = d - e;
+        const hi = d + e;
+        // The k smallest upper bounds, ascending (k is small: insertion).
+        if (filled < k) filled++;
+        else if (!(hi < topHi[k - 1]!)) continue;
+        let t = filled - 1;
+        while (t > 0 && topHi[t - 1]! > hi) {
+          topHi[t] = topHi[t - 1]!;
+          t--;
+        }
+        topHi[t] = hi;
       }
+      const Uk = topHi[k - 1]!;
+      const first = np;
+      for (let i = 0; i < n; i++) {
+        if (!(lo[i]! <= Uk)) continue;
+        if (np === pa.length) {
+          pa = grow(pa);
+          pi = grow(pi);
+        }
+        pa[np] = a;
+        pi[np++] = i;
+      }
+      if (setOnly && np - first === k) {
+        // Decided: every other row's lower bound exceeds these rows' upper bounds.
+        for (let t = 0; t < k; t++) {
+          idx[a * k + t] = pi[first + t]!;
+          dist[a * k + t] = NaN;
+        }
+        np = first;
+        continue;
+      }
+      waiting.push(a);
+      starts.push(first);
+      // One sweep over all features serves every waiting pair: sweep when the buffer is large.
+      if (np >= MAX_PAIRS) sweep();
     }
+    sweep();
     return { idx, dist, k };
   }
 
@@ -186,8 +194,9 @@ export class KnnModel implements FittedModel {
     const p = this.featureNames.length;
     return {
       dots,
+      ld: this.n,
       qNorms: sampleSquaredNorms(q, m, p),
-      xNorms: this.norms,
+      xNorms: (this.norms ??= sampleSquaredNorms(this.x, this.n, p)),
       factor: dotErrorFactor(p, 'f64'),
     };
   }
@@ -201,51 +210,45 @@ export class KnnModel implements FittedModel {
   }
 
   /**
-   * Same answer as predict: above `F32_SCREEN_WORK` multiply-adds (or when `screen` is forced)
-   * the products come from a float32 tensor GEMM on data centred at the training means (the
-   * error bound then scales with the centred norms), else from the float64 kernel (on worker
-   * threads for large products). Either way the exact re-ranking decides.
+   * Same answer as predict: from `F32_SCREEN_WORK` multiply-adds (or when `screen` is forced)
+   * the products come from the float32 SIMD panel kernel (compute/kernels/simd-gemm.ts) on data
+   * centred at the training means — the error bound then scales with the centred norms — and
+   * the training set itself as the queries (the same matrix) costs one half of a symmetric
+   * product; else (or without WebAssembly SIMD) from the float64 kernel. Either way the exact
+   * re-ranking decides.
    */
   async predictAsync(
     ds: Dataset,
     threads?: number,
     screen?: boolean,
-    /** Tests: the float32 product's multiply-adds from which it is split over threads. */
+    /** Tests: multiply-adds from which the float32 product is split over threads. */
     splitWork?: number,
   ): Promise<Prediction> {
     const q = alignedData(ds, this.featureNames);
     const m = ds.nSamples;
     const p = this.featureNames.length;
     const work = m * this.n * p;
-    let sc: Screen;
-    if (screen ?? (work >= F32_SCREEN_WORK && (await initTensorBackend()) !== 'cpu')) {
-      this.f32 ??= this.centredTraining();
-      const { c, xNorms } = await centredCrossDotF32(
-        q,
-        m,
-        this.x,
-        this.n,
-        p,
-        this.f32.mean,
-        { y32: this.f32.y32, norms: this.f32.norms },
-        { threads, minSplitWork: splitWork },
-      );
-      sc = { dots: c, qNorms: xNorms, xNorms: this.f32.norms, factor: dotErrorFactor(p, 'f32') };
-    } else sc = this.screen64(q, m, await crossDot(q, m, this.x, this.n, p, { threads }));
+    let sc: Screen | null = null;
+    if (screen ?? work >= F32_SCREEN_WORK) {
+      const r = await centredScreen(q, m, this.x, this.n, p, this.featureMeans(), {
+        threads,
+        minThreadWork: splitWork,
+      });
+      if (r)
+        sc = {
+          dots: r.dots,
+          ld: r.ld,
+          qNorms: r.xNorms,
+          xNorms: r.yNorms,
+          factor: panelDotErrorFactor(p),
+        };
+    }
+    sc ??= this.screen64(q, m, await crossDot(q, m, this.x, this.n, p, { threads }));
     return this.fromNeighbours(ds, this.neighbours(q, m, sc));
   }
 
-  private centredTraining(): { mean: Float64Array; y32: Float32Array; norms: Float64Array } {
-    const p = this.featureNames.length;
-    const n = this.n;
-    const mean = new Float64Array(p);
-    for (let j = 0; j < p; j++) {
-      let s = 0;
-      for (let i = j * n; i < (j + 1) * n; i++) s += this.x[i]!;
-      mean[j] = s / n;
-    }
-    // Shared memory, so that worker threads can read it when a large product is split.
-    return { mean, ...centredF32Columns(this.x, n, p, mean, true) };
+  private featureMeans(): Float64Array {
+    return (this.mean ??= columnMeans(this.x, this.n, this.featureNames.length));
   }
 
   private fromNeighbours(
@@ -351,8 +354,11 @@ export const knn: ModelDef<KnnArgs> = {
   device: 'cpu',
   args: knnArgs,
   async fit(ds, args, ctx) {
-    assertComplete(ds, 'knn');
     checkAbort(ctx.signal);
+    // The feature means (the screen's centre) come from the same pass as the missing-value check:
+    // a NaN anywhere makes its column's mean NaN.
+    const mean = columnMeans(ds.data, ds.nSamples, ds.nFeatures);
+    if (mean.some(Number.isNaN)) assertComplete(ds, 'knn');
     const o = ds.outcome;
     let target: KnnTarget;
     if (o.kind === 'binary' || o.kind === 'multiclass')
@@ -360,10 +366,48 @@ export const knn: ModelDef<KnnArgs> = {
     else if (o.kind === 'continuous') target = { values: o.values };
     else throw new Error(`knn needs a class or continuous outcome, the dataset has ${o.kind}`);
     ctx.progress(1, 'stored training samples');
-    return new KnnModel(ds.featureNames, ds.data.slice(), ds.nSamples, target, { ...args });
+    // The training matrix by reference (a Dataset's data is shared and never written in place).
+    return new KnnModel(ds.featureNames, ds.data, ds.nSamples, target, { ...args }, mean);
   },
   load: state => KnnModel.load(state),
 };
+
+/**
+ * Σ_j (q_ja − x_ji)² in float64, in feature order, for the pairs (pa[t], pi[t]), t < np: one
+ * sweep over the features, both matrices column-major (each feature's values contiguous).
+ */
+function exactSquaredDistances(
+  q: Float64Array,
+  m: number,
+  x: Float64Array,
+  n: number,
+  p: number,
+  pa: Int32Array,
+  pi: Int32Array,
+  np: number,
+): Float64Array {
+  const acc = new Float64Array(np);
+  for (let j = 0; j < p; j++) {
+    const qo = j * m;
+    const xo = j * n;
+    for (let t = 0; t < np; t++) {
+      const d = q[qo + pa[t]!]! - x[xo + pi[t]!]!;
+      acc[t] += d * d;
+    }
+  }
+  return acc;
+}
+
+/** Per-feature means of a column-major matrix (NaN where a column has a NaN). */
+function columnMeans(x: Float64Array, n: number, p: number): Float64Array {
+  const mean = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let i = j * n; i < (j + 1) * n; i++) s += x[i]!;
+    mean[j] = s / n;
+  }
+  return mean;
+}
 
 function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);

@@ -8,7 +8,11 @@ import { quietContext } from '../../../../compute/core/method';
 import { knn, type KnnArgs, type KnnModel } from '../../../../compute/models/knn';
 import { crossDot, crossDotBlock, gram } from '../../../../compute/kernels/cross-dot';
 import { Rng } from '../../../../compute/core/rng';
-import { tf } from '../../../../compute/core/tensor';
+import {
+  centredScreen,
+  panelDotErrorFactor,
+  panelKernel,
+} from '../../../../compute/kernels/simd-gemm';
 import { classOutcome, datasetFrom, golden } from './fixture';
 
 interface Fx {
@@ -58,11 +62,55 @@ describe('knn', () => {
     );
     expect(model.predict(shuffled)).toEqual(model.predict(test));
     expect(await model.predictAsync(test, 2)).toEqual(model.predict(test));
-    // Float32 tensor screening + exact re-ranking gives the float64 answer, without tensor leaks.
-    await model.predictAsync(test, 1, true);
-    const before = tf.memory().numTensors;
+    // Float32 SIMD screening + exact re-ranking gives the float64 answer.
     expect(await model.predictAsync(test, 1, true)).toEqual(model.predict(test));
-    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('training rows as queries (symmetric screen) give the float64 neighbours', async () => {
+    const rng = new Rng(4);
+    const [n, p] = [61, 300];
+    // Duplicated rows (exact ties: lower row first) and an offset of 500.
+    const rows = Array.from({ length: n }, () =>
+      Array.from({ length: p }, () => 500 + rng.normal()),
+    );
+    for (let i = 0; i < 6; i++) rows[50 + i] = [...rows[i]!];
+    const y = Array.from({ length: n }, (_, i) => i % 2);
+    for (const w of ['uniform', 'distance']) {
+      const train = datasetFrom(rows, classOutcome(y));
+      const model = (await knn.fit(
+        train,
+        args({ n_neighbors: 3, weights: w }),
+        quietContext(1),
+      )) as KnnModel;
+      const exact = model.predict(train);
+      expect(await model.predictAsync(train, 1, true)).toEqual(exact);
+      expect(await model.predictAsync(train, 2, true, 0)).toEqual(exact);
+    }
+  });
+
+  it('simd panel products stay within their error bound', async () => {
+    expect(panelKernel()).not.toBeNull();
+    const rng = new Rng(5);
+    for (const [nx, ny, p, sym] of [
+      [5, 7, 301, false],
+      [13, 13, 1001, true],
+      [9, 17, 129, false],
+    ] as const) {
+      const x = Float64Array.from({ length: nx * p }, () => rng.normal());
+      const y = sym ? x : Float64Array.from({ length: ny * p }, () => rng.normal());
+      const c = Float64Array.from({ length: p }, () => 0.1 * rng.normal());
+      for (const threads of [1, 2]) {
+        const r = (await centredScreen(x, nx, y, ny, p, c, { threads, minThreadWork: 0 }))!;
+        for (let a = 0; a < nx; a++)
+          for (let b = 0; b < ny; b++) {
+            let s = 0;
+            for (let j = 0; j < p; j++) s += (x[j * nx + a]! - c[j]!) * (y[j * ny + b]! - c[j]!);
+            const bound = panelDotErrorFactor(p) * Math.sqrt(r.xNorms[a]! * r.yNorms[b]!);
+            expect(Math.abs(r.dots[a * r.ld + b]! - s)).toBeLessThanOrEqual(bound);
+            expect(Math.abs(r.dots[a * r.ld + b]! - s)).toBeLessThan(1e-3);
+          }
+      }
+    }
   });
 
   it('float32 screening gives the float64 neighbours on near-ties, duplicates and offsets', async () => {
@@ -91,7 +139,7 @@ describe('knn', () => {
         const exact = model.predict(q);
         expect(await model.predictAsync(q, 1, true)).toEqual(exact);
         expect(await model.predictAsync(q, 2, false)).toEqual(exact);
-        // The float32 product split over two worker threads (each with its own backend).
+        // The float32 product split over two worker threads (one shared WebAssembly memory).
         if (k === 5) expect(await model.predictAsync(q, 2, true, 1)).toEqual(exact);
       }
     }

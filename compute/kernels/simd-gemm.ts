@@ -1,0 +1,492 @@
+/**
+ * Float32 cross products on packed panels with WebAssembly SIMD, for *screening* squared
+ * Euclidean distances (kNN): callers bound the error with `panelDotErrorFactor` and recompute in
+ * float64 whatever the bound cannot decide.
+ *
+ * Why not tfjs matMul: it sums each product over all p features in float32, so its rigorous error
+ * bound grows with p ((p + 3)·2⁻²⁴ relative); here each product is summed in float32 over chunks
+ * of `CHUNK` features only and the chunk sums are added in float64, so the bound is ~p/CHUNK times
+ * tighter (≈ 0.3 instead of ≈ 50 on a squared distance of 40,000 at p = 20,000) and almost no
+ * pair needs an exact recomputation. A symmetric product (queries = training rows) computes only
+ * its upper panel triangle. Rows are split over worker threads that share one WebAssembly memory.
+ *
+ * Layout: samples in panels of 8; panel P holds, for each feature j, the 8 values of its samples
+ * (x_j − center_j as float32) contiguously: P·p·8 + j·8 + lane. The micro-kernel takes 4 rows of
+ * one panel (A side, scalar splats) against the 8 samples of another (B side, two f32x4 loads):
+ * 8 accumulators, 16 multiply-adds per feature from 6 loads.
+ */
+import { defaultThreads, parallelMap } from '../core/parallel';
+
+// TypeScript's WebAssembly typings come with lib.dom, which this project does not load.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Features summed in float32 before a float64 accumulation (the error bound scales with it). */
+export const CHUNK = 128;
+/** Multiply-adds from which the product is split over worker threads. */
+const THREAD_WORK = 3e8;
+const PANEL = 8;
+
+type PanelFn = (
+  aPtr: number,
+  bPtr: number,
+  bStride: number,
+  nB: number,
+  k: number,
+  cPtr: number,
+  ldc: number,
+) => void;
+
+let compiledModule: object | null | undefined;
+let kernelKind: 'fma' | 'mul-add' | null = null;
+
+function tryModule(fma: boolean): object | null {
+  try {
+    const mod = new wasm!.Module(panelModule(fma));
+    // Smoke test: shared memories and SIMD must both work.
+    const mem = new wasm!.Memory({ initial: 1, maximum: 1, shared: true });
+    new wasm!.Instance(mod, { env: { mem } });
+    return mod;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The fused multiply-add kernel (relaxed SIMD f32x4.relaxed_madd: vfmadd on x64 — ~1.5× the
+ * separate multiply and add) where the runtime has it: standard from V8 11.4, behind
+ * --experimental-wasm-relaxed-simd in Node 20's V8 11.3, which we then switch on (it only adds
+ * the opcodes). FMA or not changes rounding only within `panelDotErrorFactor`.
+ */
+function compiled(): object | null {
+  if (compiledModule !== undefined) return compiledModule;
+  if (!wasm || process.env.OMICSELECTOR_NO_SIMD === '1') return (compiledModule = null);
+  let mod: object | null = null;
+  if (process.env.OMICSELECTOR_NO_FMA !== '1') {
+    mod = tryModule(true);
+    if (!mod) {
+      try {
+        (require('node:v8') as typeof import('node:v8')).setFlagsFromString(
+          '--experimental-wasm-relaxed-simd',
+        );
+        mod = tryModule(true);
+      } catch {
+        mod = null;
+      }
+    }
+  }
+  if (mod) kernelKind = 'fma';
+  else if ((mod = tryModule(false))) kernelKind = 'mul-add';
+  return (compiledModule = mod);
+}
+
+/** Which panel kernel runs here: 'fma', 'mul-add', or null (no WebAssembly SIMD). */
+export function panelKernel(): 'fma' | 'mul-add' | null {
+  compiled();
+  return kernelKind;
+}
+
+/** True when the SIMD panel kernel can run here. */
+export function simdGemmAvailable(): boolean {
+  return compiled() !== null;
+}
+
+/**
+ * |computed − exact| ≤ factor · ‖x‖‖y‖ for the centred dot products of `centredScreen`: inputs
+ * rounded to float32 (2u), float32 products summed over ≤ CHUNK terms (γ_{CHUNK+1}), chunk sums
+ * added in float64 (γ_c with c = ⌈p/CHUNK⌉, u = 2⁻⁵³) — with Σ|x_j y_j| ≤ ‖x‖‖y‖.
+ */
+export function panelDotErrorFactor(p: number): number {
+  const chunks = Math.ceil(p / CHUNK);
+  return (CHUNK + 3) * 2 ** -24 * 1.02 + (chunks + 2) * 2 ** -53 * 1.05;
+}
+
+export interface ScreenResult {
+  /** Row-major products, row a at a · ld: (x_a − c)·(y_i − c) for i < ny. */
+  dots: Float64Array;
+  ld: number;
+  /** Squared norms of the centred float64 rows. */
+  xNorms: Float64Array;
+  yNorms: Float64Array;
+}
+
+export interface PanelTask {
+  memory: WasmMemory;
+  /** Byte offsets: A panels, B panels, C (row-major f64, ldc bytes per row). */
+  aBase: number;
+  bBase: number;
+  cBase: number;
+  ldc: number;
+  p: number;
+  /** Panels on the B side. */
+  nB: number;
+  /** Half-panels (4 rows) of A this task computes: [h0, h1). */
+  h0: number;
+  h1: number;
+  /** Symmetric (A = B): only B panels from the A half-panel's own panel on. */
+  upper: boolean;
+}
+
+/** Runs one row range of the panel product (exported for worker threads). */
+export function panelBlock(task: PanelTask): number {
+  const mod = compiled();
+  if (!mod || !wasm) throw new Error('WebAssembly SIMD is not available');
+  const inst = new wasm.Instance(mod, { env: { mem: task.memory } });
+  const fn = inst.exports.f32Panel as PanelFn;
+  const { aBase, bBase, cBase, ldc, p, nB, h0, h1, upper } = task;
+  const pp = padded(p);
+  const stride = pp * PANEL * 4;
+  for (let j0 = 0; j0 < pp; j0 += CHUNK) {
+    const k = Math.min(CHUNK, pp - j0);
+    for (let h = h0; h < h1; h++) {
+      const panel = h >> 1;
+      const first = upper ? panel : 0;
+      if (first >= nB) continue;
+      fn(
+        aBase + panel * stride + j0 * 32 + (h & 1) * 16,
+        bBase + first * stride + j0 * 32,
+        stride,
+        nB - first,
+        k,
+        cBase + h * 4 * ldc + first * 64,
+        ldc,
+      );
+    }
+  }
+  return h1 - h0;
+}
+
+/** Features rounded up to even: the kernel takes two per step. */
+const padded = (p: number): number => p + (p & 1);
+
+let spare: WasmMemory | null = null;
+
+/** Largest arena (bytes): i32 byte offsets must stay below 2³¹. */
+const MAX_BYTES = 2 ** 31 - 65536;
+
+function acquire(bytes: number): WasmMemory | null {
+  if (bytes > MAX_BYTES) return null;
+  const pages = Math.ceil(bytes / 65536);
+  if (spare && spare.buffer.byteLength >= pages * 65536) {
+    const m = spare;
+    spare = null;
+    return m;
+  }
+  try {
+    return new wasm!.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    return null; // out of (virtual) memory: the caller's float64 path runs
+  }
+}
+
+/**
+ * Packs (x − center) of column-major x (n × p) into panels at `off` (float32 index; features
+ * padded to `pp` with zeros); returns the centred float64 squared norms, each summed over j in
+ * order. Blocks of 16 features: 16 columns' cache lines are read whole while panels are written.
+ */
+function pack(
+  f32: Float32Array,
+  off: number,
+  x: Float64Array,
+  n: number,
+  p: number,
+  pp: number,
+  center: Float64Array,
+): Float64Array {
+  const norms = new Float64Array(n);
+  const nP = Math.ceil(n / PANEL);
+  const full = Math.floor(n / PANEL);
+  for (let j0 = 0; j0 < p; j0 += 16) {
+    const j1 = Math.min(p, j0 + 16);
+    for (let P = 0; P < full; P++) {
+      const s0 = P * PANEL;
+      let o = off + P * pp * PANEL + j0 * PANEL;
+      let n0 = norms[s0]!,
+        n1 = norms[s0 + 1]!,
+        n2 = norms[s0 + 2]!,
+        n3 = norms[s0 + 3]!,
+        n4 = norms[s0 + 4]!,
+        n5 = norms[s0 + 5]!,
+        n6 = norms[s0 + 6]!,
+        n7 = norms[s0 + 7]!;
+      for (let j = j0; j < j1; j++, o += PANEL) {
+        const c = center[j]!;
+        const i = j * n + s0;
+        const v0 = x[i]! - c;
+        const v1 = x[i + 1]! - c;
+        const v2 = x[i + 2]! - c;
+        const v3 = x[i + 3]! - c;
+        const v4 = x[i + 4]! - c;
+        const v5 = x[i + 5]! - c;
+        const v6 = x[i + 6]! - c;
+        const v7 = x[i + 7]! - c;
+        f32[o] = v0;
+        f32[o + 1] = v1;
+        f32[o + 2] = v2;
+        f32[o + 3] = v3;
+        f32[o + 4] = v4;
+        f32[o + 5] = v5;
+        f32[o + 6] = v6;
+        f32[o + 7] = v7;
+        n0 += v0 * v0;
+        n1 += v1 * v1;
+        n2 += v2 * v2;
+        n3 += v3 * v3;
+        n4 += v4 * v4;
+        n5 += v5 * v5;
+        n6 += v6 * v6;
+        n7 += v7 * v7;
+      }
+      norms[s0] = n0;
+      norms[s0 + 1] = n1;
+      norms[s0 + 2] = n2;
+      norms[s0 + 3] = n3;
+      norms[s0 + 4] = n4;
+      norms[s0 + 5] = n5;
+      norms[s0 + 6] = n6;
+      norms[s0 + 7] = n7;
+    }
+    // The last, partial panel: its missing lanes stay 0 (fresh or zero-filled memory).
+    for (let P = full; P < nP; P++) {
+      const s0 = P * PANEL;
+      for (let j = j0; j < j1; j++) {
+        const o = off + P * pp * PANEL + j * PANEL;
+        for (let l = 0; l < PANEL; l++) {
+          if (s0 + l >= n) {
+            f32[o + l] = 0;
+            continue;
+          }
+          const v = x[j * n + s0 + l]! - center[j]!;
+          f32[o + l] = v;
+          norms[s0 + l] += v * v;
+        }
+      }
+    }
+  }
+  // Padding features (pp > p) are zero on every panel: they add exact zeros.
+  for (let P = 0; P < nP; P++) f32.fill(0, off + (P * pp + p) * PANEL, off + (P + 1) * pp * PANEL);
+  return norms;
+}
+
+/**
+ * Products of the centred samples of column-major x (nx × p) and y (ny × p), screened in float32
+ * (error ≤ panelDotErrorFactor(p)·‖x_a − c‖‖y_i − c‖). `y === x` (same array, nx = ny) computes
+ * the upper panel triangle once and mirrors it (the mirrored entries are the same sums).
+ * Returns null when WebAssembly SIMD is unavailable.
+ */
+export async function centredScreen(
+  x: Float64Array,
+  nx: number,
+  y: Float64Array,
+  ny: number,
+  p: number,
+  center: Float64Array,
+  opts: { threads?: number; signal?: AbortSignal; minThreadWork?: number } = {},
+): Promise<ScreenResult | null> {
+  if (!simdGemmAvailable() || p === 0) return null;
+  const symmetric = x === y && nx === ny;
+  const nPA = Math.ceil(nx / PANEL);
+  const nPB = Math.ceil(ny / PANEL);
+  const ldN = nPB * PANEL;
+  const pp = padded(p);
+  const aBytes = nPA * pp * PANEL * 4;
+  const bBytes = symmetric ? 0 : nPB * pp * PANEL * 4;
+  const cBytes = nPA * PANEL * ldN * 8;
+  const memory = acquire(aBytes + bBytes + cBytes);
+  if (!memory) return null;
+  try {
+    const f32 = new Float32Array(memory.buffer);
+    const xNorms = pack(f32, 0, x, nx, p, pp, center);
+    const yNorms = symmetric ? xNorms : pack(f32, aBytes / 4, y, ny, p, pp, center);
+    const cBase = aBytes + bBytes;
+    const c = new Float64Array(memory.buffer, cBase, nPA * PANEL * ldN);
+    c.fill(0);
+    const halves = nPA * 2;
+    const base: Omit<PanelTask, 'h0' | 'h1'> = {
+      memory,
+      aBase: 0,
+      bBase: symmetric ? 0 : aBytes,
+      cBase,
+      ldc: ldN * 8,
+      p,
+      nB: nPB,
+      upper: symmetric,
+    };
+    const work = (symmetric ? 0.5 : 1) * nx * ny * p;
+    const threads =
+      work < (opts.minThreadWork ?? THREAD_WORK)
+        ? 1
+        : Math.max(1, Math.min(opts.threads ?? defaultThreads(), halves));
+    if (threads === 1) panelBlock({ ...base, h0: 0, h1: halves });
+    else {
+      // Twice as many tasks as threads, of about equal work (the triangle's rows shrink).
+      const nTasks = Math.min(halves, threads * 2);
+      const cost = (h: number) => (symmetric ? nPB - (h >> 1) : nPB);
+      let total = 0;
+      for (let h = 0; h < halves; h++) total += cost(h);
+      const tasks: PanelTask[] = [];
+      let h0 = 0;
+      let acc = 0;
+      for (let h = 0; h < halves; h++) {
+        acc += cost(h);
+        if (acc >= (total * (tasks.length + 1)) / nTasks || h === halves - 1) {
+          tasks.push({ ...base, h0, h1: h + 1 });
+          h0 = h + 1;
+        }
+      }
+      await parallelMap<PanelTask, number>(__filename, 'panelBlock', tasks, {
+        threads,
+        signal: opts.signal,
+      });
+    }
+    const dots = new Float64Array(nx * ldN);
+    dots.set(c.subarray(0, nx * ldN));
+    if (symmetric) {
+      // Row a computed columns from its own panel on; the rest is the transpose.
+      for (let a = 0; a < nx; a++) {
+        const first = a - (a % PANEL);
+        for (let i = 0; i < first; i++) dots[a * ldN + i] = dots[i * ldN + a]!;
+      }
+    }
+    return { dots, ld: ldN, xNorms, yNorms };
+  } finally {
+    spare = memory;
+  }
+}
+
+// --- a minimal wasm assembler -----------------------------------------------------------------
+
+function uleb(v: number): number[] {
+  const o: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    o.push(b);
+  } while (v);
+  return o;
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, c => c.charCodeAt(0))];
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const i32 = (v: number) => [0x41, ...sleb(v)];
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+function sleb(v: number): number[] {
+  const o: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
+      o.push(b);
+      return o;
+    }
+    o.push(b | 0x80);
+  }
+}
+const ADD = [0x6a];
+const MUL = [0x6c];
+const LT_U = [0x49];
+const GE_U = [0x4f];
+const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
+const load = (off: number) => simd(0x00, 4, ...uleb(off));
+const store = (off: number) => simd(0x0b, 4, ...uleb(off));
+const splat32 = (off: number) => simd(0x09, 2, ...uleb(off));
+const F32X4_ADD = simd(0xe4);
+const F32X4_MUL = simd(0xe6);
+const F64X2_ADD = simd(0xf0);
+const PROMOTE_LOW = simd(0x5f);
+/** Lanes 2, 3 of an f32x4 moved to lanes 0, 1. */
+const HIGH_HALF = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+const V128_ZERO = simd(0x0c, ...new Array<number>(16).fill(0));
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const END = [0x0b];
+const br = (d: number) => [0x0c, d];
+const brIf = (d: number) => [0x0d, d];
+
+/**
+ * f32Panel(aPtr, bPtr, bStride, nB, k, cPtr, ldc): for t < nB panels of B (bPtr + t·bStride),
+ * C[r][t·8 + l] (f64 at cPtr + r·ldc + t·64 + 8l) += Σ_{j<k} A[j·8 + r]·B_t[j·8 + l] for the 4
+ * rows r at aPtr (stride 32 bytes per feature), each sum in float32; k even (two features per
+ * step). `fma`: relaxed_madd instead of f32x4.mul + f32x4.add.
+ */
+function panelModule(fma: boolean): Uint8Array {
+  const [A, B, BS, NB, K, C, LDC] = [0, 1, 2, 3, 4, 5, 6];
+  const [T, PA, PB, END_, BROW, CROW, ADDR] = [7, 8, 9, 10, 11, 12, 13];
+  const ACC = [14, 15, 16, 17, 18, 19, 20, 21];
+  const [B0, B1, S] = [22, 23, 24];
+  const b: number[] = [];
+  const e = (...xs: number[][]) => {
+    for (const x of xs) b.push(...x);
+  };
+  e(get(B), set(BROW), get(C), set(CROW), i32(0), set(T));
+  e(BLOCK, LOOP);
+  e(get(T), get(NB), GE_U, brIf(1));
+  for (const a of ACC) e(V128_ZERO, set(a));
+  e(get(A), set(PA), get(BROW), set(PB), get(A), get(K), i32(32), MUL, ADD, set(END_));
+  e(LOOP);
+  for (let u = 0; u < 2; u++) {
+    e(get(PB), load(32 * u), set(B0), get(PB), load(32 * u + 16), set(B1));
+    for (let r = 0; r < 4; r++) {
+      e(get(PA), splat32(32 * u + 4 * r), set(S));
+      if (fma) {
+        e(get(S), get(B0), get(ACC[2 * r]!), simd(0x105), set(ACC[2 * r]!));
+        e(get(S), get(B1), get(ACC[2 * r + 1]!), simd(0x105), set(ACC[2 * r + 1]!));
+      } else {
+        e(get(ACC[2 * r]!), get(S), get(B0), F32X4_MUL, F32X4_ADD, set(ACC[2 * r]!));
+        e(get(ACC[2 * r + 1]!), get(S), get(B1), F32X4_MUL, F32X4_ADD, set(ACC[2 * r + 1]!));
+      }
+    }
+  }
+  e(get(PA), i32(64), ADD, set(PA), get(PB), i32(64), ADD, set(PB));
+  e(get(PA), get(END_), LT_U, brIf(0));
+  e(END);
+  // Flush: each f32x4 accumulator into four f64 entries of C.
+  for (let r = 0; r < 4; r++) {
+    for (let h = 0; h < 2; h++) {
+      const acc = ACC[2 * r + h]!;
+      e(get(CROW), get(LDC), i32(r), MUL, ADD, i32(h * 32), ADD, set(ADDR));
+      e(get(ADDR), get(ADDR), load(0), get(acc), PROMOTE_LOW, F64X2_ADD, store(0));
+      e(get(ADDR), get(ADDR), load(16), get(acc), get(acc), HIGH_HALF, PROMOTE_LOW, F64X2_ADD);
+      e(store(16));
+    }
+  }
+  e(get(BROW), get(BS), ADD, set(BROW), get(CROW), i32(64), ADD, set(CROW));
+  e(get(T), i32(1), ADD, set(T), br(0));
+  e(END, END);
+  e(END);
+  const locals = [
+    [7, I32],
+    [11, V128],
+  ];
+  const fn = [...uleb(locals.length), ...locals.flatMap(([c, t]) => [...uleb(c!), t!]), ...b];
+  const params = [I32, I32, I32, I32, I32, I32, I32].map(t => [t]);
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
+    ...section(1, vec([[0x60, ...vec(params), 0]])),
+    // Imported memory: shared, limits 1 … 65536 pages.
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name('f32Panel'), 0x00, 0]])),
+    ...section(10, vec([[...uleb(fn.length), ...fn]])),
+  ]);
+}
