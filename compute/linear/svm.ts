@@ -58,20 +58,29 @@ export function squaredHingeSvm(
   const w = new Float64Array(P);
   // margins: m_i = 1 − y_i·f(x_i) (positive = inside the loss)
   const marg = new Float64Array(n).fill(1);
-  const xsq = new Float64Array(P);
-  for (let j = 0; j < p; j++) {
-    let t = 0;
-    for (let i = 0; i < n; i++) t += x[j * n + i]! * x[j * n + i]!;
-    xsq[j] = C * t;
-  }
+  // C·‖x_j‖², needed only by the line search of a coordinate that moves (a few hundred of
+  // 20,000 under l1): computed on first use (−1 = not yet) instead of one more pass over x.
+  const xsq = new Float64Array(P).fill(-1);
   if (hasBias) xsq[p] = C * n * s * s;
+  const xsqOf = (j: number): number => {
+    if (xsq[j]! < 0) {
+      let t = 0;
+      for (let i = j * n, e = i + n; i < e; i++) t += x[i]! * x[i]!;
+      xsq[j] = C * t;
+    }
+    return xsq[j]!;
+  };
   const active = new Uint8Array(P);
   for (let j = 0; j < P; j++) active[j] = j === p || !usable || usable[j] ? 1 : 0;
 
   const colVal = (j: number, i: number): number => (j === p ? s : x[j * n + i]!);
 
-  /** One coordinate update; returns the optimality violation before the step. */
-  const update = (j: number): number => {
+  /**
+   * One coordinate update; returns the optimality violation before the step, or −1 when the
+   * coordinate is 0 with its loss gradient inside (−1 + shrinkAt, 1 − shrinkAt): then it is
+   * left out of the following sweeps (liblinear's shrinking), not updated.
+   */
+  const update = (j: number, shrinkAt: number): number => {
     let gl = 0;
     let h = 0;
     if (j === p) {
@@ -101,8 +110,10 @@ export function squaredHingeSvm(
     if (l1) {
       const gp = gl + 1;
       const gn = gl - 1;
-      if (wj === 0) violation = gp < 0 ? -gp : gn > 0 ? gn : 0;
-      else violation = wj > 0 ? Math.abs(gp) : Math.abs(gn);
+      if (wj === 0) {
+        if (gp > shrinkAt && gn < -shrinkAt) return -1;
+        violation = gp < 0 ? -gp : gn > 0 ? gn : 0;
+      } else violation = wj > 0 ? Math.abs(gp) : Math.abs(gn);
       if (gp < h * wj) d = -gp / h;
       else if (gn > h * wj) d = -gn / h;
       else d = -wj;
@@ -117,7 +128,7 @@ export function squaredHingeSvm(
     // Armijo: accept when f(w + d) − f(w) ≤ σ·delta; the quadratic upper bound first (cheap).
     for (let ls = 0; ls < MAX_LINE_SEARCH; ls++) {
       const cond = penaltyChange(l1, wj, d) - SIGMA * delta;
-      if (xsq[j]! * d * d + gl * d + cond <= 0) break;
+      if (xsqOf(j) * d * d + gl * d + cond <= 0) break;
       let lossOld = 0;
       let lossNew = 0;
       for (let i = 0; i < n; i++) {
@@ -141,6 +152,14 @@ export function squaredHingeSvm(
     return violation;
   };
 
+  // Shrinking (as liblinear's solver): a zero coordinate whose loss gradient sits inside
+  // (−1 + M/n, 1 − M/n), M = the previous sweep's largest violation, is unlikely to move and is
+  // skipped by the following sweeps. When the remaining coordinates meet the tolerance, one full
+  // sweep over all of them (no shrinking) decides convergence, so the stopping rule is unchanged.
+  // On the bench's 200 × 2,000 problem most sweeps then visit a few hundred coordinates, not 2,000.
+  const shrunk = new Uint8Array(P);
+  let nShrunk = 0;
+  let shrinkAt = Infinity;
   let vInit = -1;
   let iterations = 0;
   let converged = false;
@@ -148,25 +167,36 @@ export function squaredHingeSvm(
   while (iterations < opts.maxIter) {
     checkAbort(opts.signal);
     iterations++;
-    // Full sweep: every coordinate, measuring the largest violation.
+    // Sweep: every coordinate not shrunk, measuring the largest violation.
     let vmax = 0;
     for (let j = 0; j < P; j++) {
-      if (!active[j]) continue;
-      const v = update(j);
-      if (v > vmax) vmax = v;
+      if (!active[j] || shrunk[j]) continue;
+      const v = update(j, j === p ? Infinity : shrinkAt);
+      if (v < 0) {
+        shrunk[j] = 1;
+        nShrunk++;
+      } else if (v > vmax) vmax = v;
     }
     if (vInit < 0) vInit = Math.max(vmax, 1e-300);
     if (vmax <= opts.tol * vInit) {
-      converged = true;
-      break;
+      if (nShrunk === 0) {
+        converged = true;
+        break;
+      }
+      // converged on the kept coordinates: the next sweep visits all of them, without shrinking
+      shrunk.fill(0);
+      nShrunk = 0;
+      shrinkAt = Infinity;
+      continue;
     }
+    shrinkAt = vmax / n;
     // Cycle the non-zero coordinates until they settle (l1: most coordinates stay 0).
     if (l1) {
       for (let inner = 0; inner < 1000; inner++) {
         let vin = 0;
         for (let j = 0; j < P; j++) {
           if (!active[j] || !inModel(j)) continue;
-          const v = update(j);
+          const v = update(j, Infinity);
           if (v > vin) vin = v;
         }
         if (vin <= opts.tol * vInit) break;
