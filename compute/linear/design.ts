@@ -59,16 +59,25 @@ export function makeDesign(
   const usable = new Uint8Array(p);
   // Every pass sums with four accumulators: a single running sum is a chain of dependent
   // additions (latency-bound, ≈ 3× slower); building the design was ~30 % of a stability-selection
-  // fit on 250 × 20,000 before.
+  // fit on 250 × 20,000 before. The copy pass also accumulates the sum and the sum of squares of
+  // the deviations from the column's first value (the shifted-data formula; its relative error
+  // is ≈ ε·(1 + n·(first − mean)²/ss), negligible unless that value lies thousands of sds from
+  // the mean; a column with a rounding-level spread goes to the exact constancy test below), so
+  // the centred sum of squares needs no second pass (≈ 25 % of the design's cost).
   const n4 = n - (n & 3);
   for (let j = 0; j < p; j++) {
     if ((j & 1023) === 0) checkAbort(signal);
     const src = j * nAll;
     const dst = j * n;
+    const shift = n > 0 ? data[src + (rows ? rows[0] : 0)] : 0;
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    let q2 = 0;
+    let q3 = 0;
     let i = 0;
     if (rows) {
       for (; i < n4; i += 4) {
@@ -80,15 +89,25 @@ export function makeDesign(
         x[dst + i + 1] = v1;
         x[dst + i + 2] = v2;
         x[dst + i + 3] = v3;
-        s0 += v0;
-        s1 += v1;
-        s2 += v2;
-        s3 += v3;
+        const d0 = v0 - shift;
+        const d1 = v1 - shift;
+        const d2 = v2 - shift;
+        const d3 = v3 - shift;
+        s0 += d0;
+        s1 += d1;
+        s2 += d2;
+        s3 += d3;
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+        q2 += d2 * d2;
+        q3 += d3 * d3;
       }
       for (; i < n; i++) {
         const v = data[src + rows[i]];
         x[dst + i] = v;
-        s0 += v;
+        const d = v - shift;
+        s0 += d;
+        q0 += d * d;
       }
     } else {
       for (; i < n4; i += 4) {
@@ -100,15 +119,25 @@ export function makeDesign(
         x[dst + i + 1] = v1;
         x[dst + i + 2] = v2;
         x[dst + i + 3] = v3;
-        s0 += v0;
-        s1 += v1;
-        s2 += v2;
-        s3 += v3;
+        const d0 = v0 - shift;
+        const d1 = v1 - shift;
+        const d2 = v2 - shift;
+        const d3 = v3 - shift;
+        s0 += d0;
+        s1 += d1;
+        s2 += d2;
+        s3 += d3;
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+        q2 += d2 * d2;
+        q3 += d3 * d3;
       }
       for (; i < n; i++) {
         const v = data[src + i];
         x[dst + i] = v;
-        s0 += v;
+        const d = v - shift;
+        s0 += d;
+        q0 += d * d;
       }
     }
     const s = s0 + s1 + s2 + s3;
@@ -117,23 +146,8 @@ export function makeDesign(
         `column ${j} has missing values: impute before fitting a penalised linear model`,
       );
     }
-    const m = s / n;
-    s0 = s1 = s2 = s3 = 0;
-    for (i = 0; i < n4; i += 4) {
-      const d0 = x[dst + i] - m;
-      const d1 = x[dst + i + 1] - m;
-      const d2 = x[dst + i + 2] - m;
-      const d3 = x[dst + i + 3] - m;
-      s0 += d0 * d0;
-      s1 += d1 * d1;
-      s2 += d2 * d2;
-      s3 += d3 * d3;
-    }
-    for (; i < n; i++) {
-      const d = x[dst + i] - m;
-      s0 += d * d;
-    }
-    const ss = s0 + s1 + s2 + s3;
+    const m = shift + s / n;
+    const ss = Math.max(0, q0 + q1 + q2 + q3 - (s * s) / n);
     // Exact constancy test only where the spread is at rounding level (a constant column's
     // deviations from its computed mean are a few ulps of |m| at most).
     let constant = false;
