@@ -7,7 +7,8 @@
 import { type ArgSpecs } from '../core/args';
 import { classLabels } from '../core/dataset';
 import { type SelectorDef } from '../core/method';
-import { rankAndSelect } from '../core/select';
+import { recordOf, withLazy } from '../stats/lazy';
+import { selectTop } from '../stats/selection';
 import { assertNoMissing } from '../linear/model';
 import { fitLinearSvc } from '../linear/svm';
 
@@ -78,7 +79,7 @@ export const l1Svm: SelectorDef<L1SvmArgs> = {
       }
       scores[j] = Math.sqrt(s);
     }
-    const ranked = rankAndSelect(ds, scores, k, j => scores[j]! > 0);
+    const selected = selectTop(ds, scores, k, j => scores[j]! > 0);
     const coefficients: Record<string, number | number[]> = {};
     for (let j = 0; j < p; j++) {
       if (scores[j] === 0) continue;
@@ -86,19 +87,23 @@ export const l1Svm: SelectorDef<L1SvmArgs> = {
       coefficients[ds.featureNames[j]!] = K === 1 ? w[0]! : w;
     }
     ctx.progress(1, 'done');
-    return {
-      selected: ranked.selected,
-      scores: ranked.scores,
-      params: { ...a },
-      diagnostics: {
-        iterations: r.iterations,
-        converged: r.converged,
-        n_nonzero: Object.keys(coefficients).length,
-        intercept: K === 1 ? r.intercept[0] : Array.from(r.intercept),
-        classes,
-        coefficients,
+    // the score record is built on first read (stats/lazy.ts)
+    const names = ds.featureNames;
+    return withLazy(
+      {
+        selected,
+        params: { ...a },
+        diagnostics: {
+          iterations: r.iterations,
+          converged: r.converged,
+          n_nonzero: Object.keys(coefficients).length,
+          intercept: K === 1 ? r.intercept[0] : Array.from(r.intercept),
+          classes,
+          coefficients,
+        },
+        backend: 'float64',
       },
-      backend: 'float64',
-    };
+      { scores: () => recordOf(names, scores) },
+    );
   },
 };
