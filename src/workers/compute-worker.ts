@@ -31,7 +31,7 @@ import { Throttle } from '../queue/throttle.js';
 import { RunError, runInChild } from './child-runner.js';
 import { pauseForFaultInjection } from './fault.js';
 import { type FailureKind, type RunOutput } from './protocol.js';
-import { completeRunDurably } from './result-write.js';
+import { completeRunDurably, retryOnConnectionError } from './result-write.js';
 
 export interface ComputeWorkerOptions {
   pool: Pool;
@@ -62,6 +62,9 @@ const FAILURE_CODE: Record<Exclude<FailureKind, 'ABORTED' | 'TRANSIENT'>, JobErr
   BAD_DATA: 'BAD_DATA',
   COMPUTE_FAILED: 'COMPUTE_FAILED',
 };
+
+/** RESULT_WRITE_RETRY_SECONDS' default, for workers built without the option. */
+const RESULT_WRITE_RETRY_MS = 120_000;
 
 /** Seconds left, extrapolated from progress so far (null until there is enough to go on). */
 function eta(startedAt: number, fraction: number): number | null {
@@ -336,7 +339,10 @@ export class ComputeWorker {
         fence,
         output,
         `Completed in ${Math.round((Date.now() - started) / 100) / 10} s`,
-        { retryMs: this.opts.resultWriteRetryMs ?? 120_000, signal: this.stopping.signal },
+        {
+          retryMs: this.opts.resultWriteRetryMs ?? RESULT_WRITE_RETRY_MS,
+          signal: this.stopping.signal,
+        },
       );
       if (!done) {
         await this.removeArtifacts(artifactPrefix);
@@ -395,23 +401,32 @@ export class ComputeWorker {
           throw new Error(detail, { cause: err });
         }
         await this.removeArtifacts(artifactPrefix);
-        await failRun(
-          this.deps,
-          jobId,
-          fence,
-          'TRANSIENT',
-          `${detail} (after ${attempts} attempts)`,
+        await this.durably(() =>
+          failRun(this.deps, jobId, fence, 'TRANSIENT', `${detail} (after ${attempts} attempts)`),
         );
         throw new UnrecoverableError(detail);
       }
       await this.removeArtifacts(artifactPrefix);
-      await failRun(this.deps, jobId, fence, FAILURE_CODE[e.kind], detail);
+      // A deterministic failure must not turn into a re-run because the database blinked.
+      const code = FAILURE_CODE[e.kind];
+      await this.durably(() => failRun(this.deps, jobId, fence, code, detail));
       throw new UnrecoverableError(detail);
     } finally {
       signal?.removeEventListener('abort', onQueueAbort);
       this.running.delete(jobId);
       void this.beat();
     }
+  }
+
+  /**
+   * A terminal write retried across database connection errors (RESULT_WRITE_RETRY_SECONDS).
+   * Safe for fenced transitions: a retry after a commit whose reply was lost matches no row.
+   */
+  private durably<T>(write: () => Promise<T>): Promise<T> {
+    return retryOnConnectionError(write, {
+      retryMs: this.opts.resultWriteRetryMs ?? RESULT_WRITE_RETRY_MS,
+      signal: this.stopping.signal,
+    });
   }
 
   private async removeArtifacts(prefix: string): Promise<void> {
