@@ -17,39 +17,53 @@
  * run standardises only a fraction of them, and never zero-fills an n·p array).
  */
 
-// TypeScript's WebAssembly typings come with lib.dom, which this project does not load.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+import {
+  ADD,
+  AND,
+  BLOCK,
+  body,
+  br,
+  brIf,
+  END,
+  F64,
+  F64_ADD,
+  F64_MUL,
+  f64Load,
+  f64Store,
+  F64X2_ADD,
+  F64X2_MUL,
+  GE_S,
+  get,
+  I32,
+  i32,
+  lane,
+  lazyModule,
+  LOOP,
+  MAX_BYTES,
+  moduleBytes,
+  PAGE,
+  set,
+  SHL,
+  simdDisabled,
+  V128,
+  V128_ZERO,
+  v128Load,
+  wasm,
+  type WasmMemory,
+} from './wasm-asm';
 
 type Dot4 = (a: number, b0: number, b1: number, b2: number, b3: number, n: number) => void;
 type Dot1 = (a: number, b: number, n: number) => number;
 
 /** Bytes reserved at the start of the memory for the four results of dot4. */
 const OUT_BYTES = 64;
-const PAGE = 65536;
-/** i32 byte offsets: stay below 2 GiB. */
-const MAX_BYTES = 2 ** 31 - PAGE;
 
-let wasmModule: object | null | undefined;
-
-function compiled(): object | null {
-  if (wasmModule !== undefined) return wasmModule;
-  if (!wasm) return (wasmModule = null);
-  try {
-    wasmModule = new wasm.Module(dotModule());
-  } catch {
-    wasmModule = null; // no wasm SIMD: the JavaScript loop runs
-  }
-  return wasmModule;
-}
+const compiled = lazyModule(() =>
+  moduleBytes([
+    { name: 'dot4', params: [I32, I32, I32, I32, I32, I32], results: [], code: dotBody(4) },
+    { name: 'dot1', params: [I32, I32, I32], results: [F64], code: dotBody(1) },
+  ]),
+);
 
 /** Σ z[a + i]·z[b + i], i < n, in the order described above (the reference arithmetic). */
 export function dotJs(z: Float64Array, n: number, a: number, b: number): number {
@@ -120,7 +134,7 @@ export class UnitColumnPool {
     this.constant = new Uint8Array(p);
     this.slot = new Int32Array(p).fill(-1);
     this.capacity = Math.max(1, Math.min(p, initialColumns));
-    const mod = process.env.OMICSELECTOR_NO_SIMD === '1' ? null : compiled();
+    const mod = simdDisabled() ? null : compiled();
     const fullBytes = OUT_BYTES + n * p * 8;
     if (mod && wasm && fullBytes <= MAX_BYTES) {
       try {
@@ -225,61 +239,6 @@ export class UnitColumnPool {
   }
 }
 
-// --- a minimal wasm assembler (the opcodes the two kernels need) --------------------------------
-
-function uleb(v: number): number[] {
-  const o: number[] = [];
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v) b |= 0x80;
-    o.push(b);
-  } while (v);
-  return o;
-}
-
-function sleb(v: number): number[] {
-  const o: number[] = [];
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
-      o.push(b);
-      return o;
-    }
-    o.push(b | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, c => c.charCodeAt(0))];
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const SHL = [0x74];
-const AND = [0x71];
-const GE_S = [0x4e];
-const v128Load = (off: number) => [0xfd, 0x00, 3, ...uleb(off)];
-const f64Load = [0x2b, 3, 0];
-const f64Store = (off: number) => [0x39, 3, ...uleb(off)];
-const F64X2_ADD = [0xfd, ...uleb(0xf0)];
-const F64X2_MUL = [0xfd, ...uleb(0xf2)];
-const lane = (l: number) => [0xfd, 0x21, l];
-const F64_ADD = [0xa0];
-const F64_MUL = [0xa2];
-const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (d: number) => [0x0c, d];
-const brIf = (d: number) => [0x0d, d];
-
 /**
  * Body of dotK(a, b_0 … b_{K−1}, n) (byte pointers): for each k the sum described in the file
  * comment, written to memory[8k] (K = 4) or returned (K = 1).
@@ -323,7 +282,7 @@ function dotBody(K: number): number[] {
   e(BLOCK, LOOP);
   e(get(I), get(ENDN), GE_S, brIf(1));
   for (let k = 0; k < K; k++) {
-    e(get(R0[k]!), get(B[k]!), get(I), ADD, f64Load, get(A), get(I), ADD, f64Load, F64_MUL);
+    e(get(R0[k]!), get(B[k]!), get(I), ADD, f64Load(), get(A), get(I), ADD, f64Load(), F64_MUL);
     e(F64_ADD, set(R0[k]!));
   }
   e(get(I), i32(8), ADD, set(I), br(0), END, END);
@@ -342,45 +301,12 @@ function dotBody(K: number): number[] {
   ];
   if (K === 1) e(total(0));
   else for (let k = 0; k < K; k++) e(i32(0), total(k), f64Store(8 * k));
-  e(END);
-  const locals = [
-    [3, I32],
-    [2 * K + 2, V128],
-    [K, F64],
-  ];
-  return [...uleb(locals.length), ...locals.flatMap(([c, t]) => [...uleb(c!), t!]), ...b];
-}
-
-function dotModule(): Uint8Array {
-  const type4 = [0x60, ...vec([I32, I32, I32, I32, I32, I32].map(t => [t])), 0];
-  const type1 = [0x60, ...vec([I32, I32, I32].map(t => [t])), 1, F64];
-  const f4 = dotBody(4);
-  const f1 = dotBody(1);
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0,
-    ...section(1, vec([type4, type1])),
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0], [1]])),
-    ...section(
-      7,
-      vec([
-        [...name('dot4'), 0x00, 0],
-        [...name('dot1'), 0x00, 1],
-      ]),
-    ),
-    ...section(
-      10,
-      vec([
-        [...uleb(f4.length), ...f4],
-        [...uleb(f1.length), ...f1],
-      ]),
-    ),
-  ]);
+  return body(
+    [
+      [3, I32],
+      [2 * K + 2, V128],
+      [K, F64],
+    ],
+    b,
+  );
 }

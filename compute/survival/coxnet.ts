@@ -22,6 +22,7 @@ import { defaultThreads, parallelMap } from '../core/parallel';
 import { type Rng } from '../core/rng';
 import { cholesky, choleskySolve } from './coxph';
 import { riskSets, type RiskSets } from './risk-sets';
+import { supportCd } from './support-cd';
 
 /**
  * Default convergence threshold on max_j c_j Δβ_j² (c_j the coordinate's curvature of −ℓ/n), the
@@ -342,44 +343,6 @@ function cdSweeps(
     }
     if (maxChange < tol) return;
     supportNewton(xs, n, p, active, beta, u, xg, hx, thr, ridge, tol);
-  }
-}
-
-/**
- * Coordinate descent over the support S on the quadratic model itself when its system is singular
- * (typically more non-zero coefficients than the risk sets can identify): the same coordinate
- * updates, stopping rule (max c·Δβ² < tol) and order as cycling `visit` over S, but the gradient
- * is kept in coefficient space, grad += M[:, a]·Δβ_a — O(|S|) per update instead of two O(n)
- * passes over the samples. `total` accumulates the steps for the caller's update of u.
- */
-function supportCd(
-  M: Float64Array,
-  m0: number,
-  grad: Float64Array,
-  S: number[],
-  beta: Float64Array,
-  total: Float64Array,
-  thr: number,
-  ridge: number,
-  tol: number,
-): void {
-  for (let sweep = 0; sweep < 100000; sweep++) {
-    let inner = 0;
-    for (let a = 0; a < m0; a++) {
-      const j = S[a]!;
-      const c = M[a * m0 + a]!;
-      const zj = c * beta[j]! - grad[a]!;
-      const bNew = zj > thr ? (zj - thr) / (c + ridge) : zj < -thr ? (zj + thr) / (c + ridge) : 0;
-      const d = bNew - beta[j]!;
-      if (d === 0) continue;
-      beta[j] = bNew;
-      total[a] += d;
-      const row = a * m0;
-      for (let b = 0; b < m0; b++) grad[b] += M[row + b]! * d;
-      const change = c * d * d;
-      if (change > inner) inner = change;
-    }
-    if (inner < tol) return;
   }
 }
 

@@ -1,0 +1,161 @@
+/**
+ * A minimal WebAssembly assembler for the small hand-written SIMD kernels in compute/ (no
+ * toolchain, no binary blob): opcode helpers, one-memory module wrapper, and the runtime's
+ * WebAssembly API typed without lib.dom.
+ *
+ * Scalar f64 ops in wasm are IEEE-754 double operations with round-to-nearest, exactly as in
+ * JavaScript, and wasm has no fused multiply-add, so a kernel that performs the same operations in
+ * the same order as a JavaScript loop returns the same bits.
+ */
+
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+export interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+}
+export const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+export const PAGE = 65536;
+/** i32 byte offsets: memories stay below 2 GiB. */
+export const MAX_BYTES = 2 ** 31 - PAGE;
+
+/** SIMD kernels are off when OMICSELECTOR_NO_SIMD=1 (the JavaScript loops run). */
+export const simdDisabled = (): boolean => process.env.OMICSELECTOR_NO_SIMD === '1';
+
+export function uleb(v: number): number[] {
+  const o: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    o.push(b);
+  } while (v);
+  return o;
+}
+
+export function sleb(v: number): number[] {
+  const o: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
+      o.push(b);
+      return o;
+    }
+    o.push(b | 0x80);
+  }
+}
+
+export const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, c => c.charCodeAt(0))];
+
+export const I32 = 0x7f;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
+export const get = (i: number) => [0x20, ...uleb(i)];
+export const set = (i: number) => [0x21, ...uleb(i)];
+export const tee = (i: number) => [0x22, ...uleb(i)];
+export const i32 = (v: number) => [0x41, ...sleb(v)];
+export const ADD = [0x6a];
+export const SUB = [0x6b];
+export const MUL = [0x6c];
+export const SHL = [0x74];
+export const AND = [0x71];
+export const EQ = [0x46];
+export const LT_S = [0x48];
+export const GT_S = [0x4a];
+export const GE_S = [0x4e];
+export const v128Load = (off = 0) => [0xfd, 0x00, 3, ...uleb(off)];
+export const v128Store = (off = 0) => [0xfd, 0x0b, 3, ...uleb(off)];
+export const f64Load = (off = 0) => [0x2b, 3, ...uleb(off)];
+export const f64Store = (off = 0) => [0x39, 3, ...uleb(off)];
+export const F64X2_SPLAT = [0xfd, 0x14];
+export const F64X2_ADD = [0xfd, ...uleb(0xf0)];
+export const F64X2_MUL = [0xfd, ...uleb(0xf2)];
+export const lane = (l: number) => [0xfd, 0x21, l];
+export const F64_EQ = [0x61];
+export const F64_LT = [0x63];
+export const F64_GT = [0x64];
+export const F64_NEG = [0x9a];
+export const F64_ADD = [0xa0];
+export const F64_SUB = [0xa1];
+export const F64_MUL = [0xa2];
+export const F64_DIV = [0xa3];
+export const f64 = (v: number) => {
+  const b = new Uint8Array(new Float64Array([v]).buffer);
+  return [0x44, ...Array.from(b)];
+};
+export const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+export const BLOCK = [0x02, 0x40];
+export const LOOP = [0x03, 0x40];
+/** `if` with an f64 result (then … else … end). */
+export const IF_F64 = [0x04, F64];
+export const IF = [0x04, 0x40];
+export const ELSE = [0x05];
+export const END = [0x0b];
+export const RETURN = [0x0f];
+export const br = (d: number) => [0x0c, d];
+export const brIf = (d: number) => [0x0d, d];
+
+/** A function body: locals as [count, type] runs, then the code (END appended). */
+export function body(locals: [number, number][], code: number[]): number[] {
+  const fn = [
+    ...uleb(locals.length),
+    ...locals.flatMap(([c, t]) => [...uleb(c), t]),
+    ...code,
+    ...END,
+  ];
+  return [...uleb(fn.length), ...fn];
+}
+
+export interface WasmFunction {
+  name: string;
+  params: number[];
+  results: number[];
+  /** From `body`. */
+  code: number[];
+}
+
+/** A module importing one memory (env.mem) and exporting the functions. */
+export function moduleBytes(fns: WasmFunction[]): Uint8Array {
+  const types = fns.map(f => [
+    0x60,
+    ...vec(f.params.map(t => [t])),
+    ...vec(f.results.map(t => [t])),
+  ]);
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
+    ...section(1, vec(types)),
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(fns.map(f => f.code))),
+  ]);
+}
+
+/** Compiles once; null when the runtime has no WebAssembly (SIMD) support. */
+export function lazyModule(build: () => Uint8Array): () => object | null {
+  let mod: object | null | undefined;
+  return () => {
+    if (mod !== undefined) return mod;
+    if (!wasm) return (mod = null);
+    try {
+      mod = new wasm.Module(build());
+    } catch {
+      mod = null;
+    }
+    return mod;
+  };
+}
