@@ -43,3 +43,25 @@ export interface Context {
   ip?: string;
   app: AppServices;
 }
+
+const MAKE_EM = Symbol('makeEm');
+
+/**
+ * `em` as a getter on the prototype: the entity manager is forked when a resolver first uses it,
+ * and not at all for requests served from caches and lean queries. (On the prototype, because
+ * Apollo Server copies the context's own properties into a new object per operation: an own
+ * getter would run, and fork, right there.)
+ */
+const lazyEmContext = {
+  get em(): EntityManager {
+    return (this as unknown as { [MAKE_EM]: () => EntityManager })[MAKE_EM]();
+  },
+};
+
+/** A `Context` whose `em` is `fork()` of the app's, made on first use (once). */
+export function contextWithLazyEm(fields: Omit<Context, 'em'>, orm: MikroORM): Context {
+  let em: EntityManager | undefined;
+  const ctx = Object.create(lazyEmContext) as Context & { [MAKE_EM]: () => EntityManager };
+  ctx[MAKE_EM] = () => (em ??= orm.em.fork());
+  return Object.assign(ctx, fields);
+}

@@ -21,7 +21,7 @@ import {
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { AppServices, Context } from './context.js';
+import { contextWithLazyEm, type AppServices, type Context } from './context.js';
 import {
   AppError,
   asUnavailable,
@@ -324,7 +324,11 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         sockets.delete(ctx);
       },
       context: async (ctx): Promise<Context> => {
-        const em = orm.em.fork();
+        const context = contextWithLazyEm(
+          { requestId: randomUUID(), ip: sockets.get(ctx)?.ip, app },
+          orm,
+        );
+        const em = () => context.em;
         // Re-checked per operation so revoked tokens and deactivated users stop at once.
         const auth = await authenticate(authHeaderFrom(ctx.connectionParams), em, app).catch(
           err => {
@@ -334,7 +338,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
             throw AppError.unavailable();
           },
         );
-        return { requestId: randomUUID(), em, auth, ip: sockets.get(ctx)?.ip, app };
+        context.auth = auth;
+        return context;
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         if ('errors' in result && result.errors?.length) {
@@ -406,17 +411,24 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     expressMiddleware(apollo, {
       // Redis down while authenticating / rate limiting: UNAVAILABLE (503), not INTERNAL (500).
       context: unavailableOnRedisDown(async ({ req }): Promise<Context> => {
-        const em = orm.em.fork();
-        // With a JWT, the deny-list check and both rate-limit counters are one Redis call, made
-        // while the user row is read. The rate-limit verdict applies only once the token is
-        // accepted (a refused one gets its 401 and its counts back), as when counting came after.
+        // `ctx.em` is forked when first used: requests served from caches and lean queries need none.
+        const ctx = contextWithLazyEm(
+          { requestId: currentRequestId() ?? randomUUID(), ip: req.ip, app },
+          orm,
+        );
+        // With a JWT, the deny-list check, the user's auth version (is the cached row current?)
+        // and both rate-limit counters are one Redis call. The rate-limit verdict applies only
+        // once the token is accepted (a refused one gets its 401 and its counts back).
         const taken: { v?: Awaited<ReturnType<RateLimiter['consumeUnlessDenied']>> } = {};
         let auth;
         try {
-          auth = await authenticate(req.header('authorization'), em, app, async (key, userId) => {
-            taken.v = await rateLimiter.consumeUnlessDenied(key, userId, req.ip);
-            return taken.v.denied;
-          });
+          auth = await authenticate(
+            req.header('authorization'),
+            () => ctx.em,
+            app,
+            async (deny, version, userId) =>
+              (taken.v = await rateLimiter.consumeUnlessDenied(deny, version, userId, req.ip)),
+          );
         } catch (err) {
           await taken.v
             ?.undo()
@@ -425,7 +437,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         }
         if (taken.v) taken.v.check();
         else await rateLimiter.consume(auth?.user.id, req.ip);
-        return { requestId: currentRequestId() ?? randomUUID(), em, auth, ip: req.ip, app };
+        ctx.auth = auth;
+        return ctx;
       }),
     }),
   );

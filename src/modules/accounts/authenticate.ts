@@ -41,9 +41,14 @@ export function authUserCache(app: AppServices): AuthUserCache {
   return cache;
 }
 
+/** An entity manager, or a function making one when first needed (most requests need none). */
+export type LazyEm = EntityManager | (() => EntityManager);
+
+const emOf = (em: LazyEm): EntityManager => (typeof em === 'function' ? em() : em);
+
 export async function authenticate(
   header: string | undefined,
-  em: EntityManager,
+  em: LazyEm,
   app: AppServices,
   check?: AuthStateCheck,
 ): Promise<AuthInfo | undefined> {
@@ -62,14 +67,14 @@ export async function authenticate(
 
 async function authenticateJwt(
   token: string,
-  em: EntityManager,
+  em: LazyEm,
   app: AppServices,
   check: AuthStateCheck = (deny, version) => authState(app.redis, deny, version),
 ): Promise<AuthInfo> {
-  const { signer } = accountsDeps(app.config);
+  const { verified } = accountsDeps(app.config);
   let claims;
   try {
-    claims = await signer.verify(token);
+    claims = await verified.verify(token);
   } catch (err) {
     throw AppError.unauthenticated(
       err instanceof InvalidTokenError ? err.message : 'Invalid access token',
@@ -87,7 +92,7 @@ async function authenticateJwt(
   if (cached && cached.version === state.version) {
     user = cached.user;
   } else {
-    const row = await em.findOne(User, { id: claims.sub });
+    const row = await emOf(em).findOne(User, { id: claims.sub });
     if (row) {
       user = authUserOf(row);
       cache.set(row.id, state.version, user);
@@ -101,11 +106,11 @@ async function authenticateJwt(
 
 async function authenticateApiKey(
   key: string,
-  em: EntityManager,
+  em: LazyEm,
   app: AppServices,
 ): Promise<AuthInfo> {
   // Look up by hash: no secret comparison, so no timing or length issues.
-  const row = await em.findOne(ApiKey, { keyHash: sha256Hex(key) }, { populate: ['user'] });
+  const row = await emOf(em).findOne(ApiKey, { keyHash: sha256Hex(key) }, { populate: ['user'] });
   const now = new Date();
   if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) {
     throw AppError.unauthenticated('Invalid API key');

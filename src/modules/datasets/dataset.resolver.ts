@@ -129,7 +129,9 @@ export class DatasetResolver {
     description: 'Your datasets (admins: everyone’s), newest first',
   })
   async datasets(@Args() args: DatasetsArgs, @Ctx() ctx: Context): Promise<DatasetConnection> {
-    const page = await listDatasets(ctx, actor(ctx), args);
+    // A read-only query on a pooled connection: the app's entity manager is enough (no request
+    // identity map, so no per-request fork for it).
+    const page = await listDatasets({ em: ctx.app.orm.em }, actor(ctx), args);
     return Object.assign(new DatasetConnection(), {
       edges: page.nodes.map((ds, i) => ({ cursor: page.cursors[i]!, node: DatasetType.from(ds) })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors.at(-1) ?? null },
