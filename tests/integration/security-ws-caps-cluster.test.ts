@@ -18,22 +18,27 @@ const ME = '{ me { id } }';
 const SUB = 'subscription { myJobUpdates { seq } }';
 const CAPS = { WS_MAX_CONNECTIONS_PER_USER: '2', WS_MAX_SUBSCRIPTIONS_PER_USER: '2' };
 
-type Closed = { code: number; reason: string };
 type ErrorList = Array<{ message: string; extensions?: { code?: string } }>;
 
 let a: TestApp;
 let b: TestApp;
 let prefix: string;
+let probeRedis: Redis;
+let probe: WsCaps;
 
 beforeAll(async () => {
   const d = newDeployment(databaseUrl);
   prefix = d.prefix;
   a = await startInProcessApi(d, CAPS);
   b = await startInProcessApi(d, CAPS);
+  probeRedis = new Redis(testEnv().redisUrl, { keyPrefix: `${prefix}:`, maxRetriesPerRequest: 1 });
+  probe = new WsCaps(probeRedis);
 });
 afterAll(async () => {
   await a?.close();
   await b?.close();
+  await probe?.close();
+  probeRedis?.disconnect();
 });
 
 /** Resolves once `fn` holds (polled), or fails naming `what`. */
@@ -45,17 +50,16 @@ async function eventually(fn: () => Promise<boolean>, what: string, ms = 5000): 
   }
 }
 
-/**
- * Subscribe; true when the server accepted it (no error within 500 ms; it stays open), false when
- * it answered with errors (the cap).
- */
-async function accepted(c: ReturnType<typeof wsClient>): Promise<boolean> {
-  const s = subscribe(c, SUB, {}, 0);
-  return s.next(500).then(
-    () => true,
-    (e: unknown) => !Array.isArray(e),
-  );
+/** Live slots of `userId` in the deployment's cap sets (all instances), read from Redis. */
+async function slots(kind: 'conn' | 'sub', userId: string): Promise<number> {
+  return probe.count(kind, `user:${userId}`);
 }
+
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 test('the connection cap counts sockets on every instance; closing one frees a slot anywhere', async () => {
   const user = await registerUser(a);
@@ -64,35 +68,28 @@ test('the connection cap counts sockets on every instance; closing one frees a s
   const third = wsClient(a.wsUrl, user.accessToken);
   const fourth = wsClient(b.wsUrl, user.accessToken);
   try {
-    // A live subscription keeps each (lazy) socket open.
-    await subscribe(onA, SUB, {}, 300).ready;
-    await subscribe(onB, SUB, {}, 300).ready;
+    // A live subscription keeps each (lazy) socket open; wait until both sockets hold a slot.
+    subscribe(onA, SUB, {}, 0);
+    subscribe(onB, SUB, {}, 0);
+    await eventually(
+      async () => (await slots('conn', user.id)) === 2,
+      'two sockets counted',
+      20_000,
+    );
     for (const c of [third, fourth]) {
-      const refused = await subscribe(c, ME, {}, 0)
-        .next()
-        .then(
-          () => undefined,
-          (e: unknown) => e as Closed,
-        );
-      expect(refused).toMatchObject({
+      expect(await refusal(subscribe(c, ME, {}, 0).next(20_000))).toMatchObject({
         code: WS_CLOSE_TOO_MANY_CONNECTIONS,
         reason: 'Too many connections (WS_MAX_CONNECTIONS_PER_USER=2)',
       });
     }
     // Closing the socket on A frees a slot for a new socket on B.
     await onA.dispose();
+    await eventually(async () => (await slots('conn', user.id)) === 1, 'slot freed', 20_000);
     const fresh = wsClient(b.wsUrl, user.accessToken);
     try {
-      await eventually(
-        () =>
-          subscribe(fresh, ME, {}, 0)
-            .next()
-            .then(
-              r => (r.data as { me: { id: string } } | undefined)?.me.id === user.id,
-              () => false,
-            ),
-        'a socket on B after the one on A closed',
-      );
+      expect((await subscribe(fresh, ME, {}, 0).next(20_000)).data).toEqual({
+        me: { id: user.id },
+      });
     } finally {
       await fresh.dispose();
     }
@@ -106,21 +103,20 @@ test('the subscription cap counts subscriptions on every instance and frees them
   const onA = wsClient(a.wsUrl, user.accessToken);
   const onB = wsClient(b.wsUrl, user.accessToken);
   try {
-    const first = subscribe(onA, SUB, {}, 300);
-    await first.ready;
-    expect(await accepted(onB)).toBe(true);
-    const over = await subscribe(onB, SUB, {}, 0)
-      .next()
-      .then(
-        () => undefined,
-        (e: unknown) => e as ErrorList,
-      );
-    expect(over?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
-    expect(over?.[0]?.message).toMatch(/WS_MAX_SUBSCRIPTIONS_PER_USER=2/);
-    expect(await accepted(onA)).toBe(false);
+    const first = subscribe(onA, SUB, {}, 0);
+    subscribe(onB, SUB, {}, 0);
+    await eventually(async () => (await slots('sub', user.id)) === 2, 'two subscriptions', 20_000);
+    for (const c of [onA, onB]) {
+      const over = (await refusal(subscribe(c, SUB, {}, 0).next(20_000))) as ErrorList;
+      expect(over?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
+      expect(over?.[0]?.message).toMatch(/WS_MAX_SUBSCRIPTIONS_PER_USER=2/);
+    }
     // Completing the one on A lets B subscribe again.
     await first.dispose();
-    await eventually(() => accepted(onB), 'a subscription on B after the one on A completed');
+    await eventually(async () => (await slots('sub', user.id)) === 1, 'slot freed', 20_000);
+    const again = subscribe(onB, SUB, {}, 0);
+    await eventually(async () => (await slots('sub', user.id)) === 2, 'B subscribed again', 20_000);
+    expect(again.results).toEqual([]);
   } finally {
     await Promise.all([onA.dispose(), onB.dispose()]);
   }
