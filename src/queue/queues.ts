@@ -12,6 +12,7 @@ import {
   type PriorityName,
   type QueuePayload,
 } from './names.js';
+import { TickBatcher } from './batch.js';
 import { type QueueSettings } from './settings.js';
 
 /** BullMQ states in which the job is still waiting for or inside a worker. */
@@ -19,8 +20,16 @@ const LIVE_STATES = new Set(['waiting', 'prioritized', 'delayed', 'active', 'wai
 
 export type QueueEntryState = 'live' | 'completed' | 'failed' | 'missing';
 
+interface NewEntry {
+  jobId: string;
+  priority: PriorityName;
+  requestId: string | undefined;
+}
+
 export class ComputeQueues {
   private readonly queues: Record<Pool, Queue<QueuePayload>>;
+  /** Adds of the same tick go to Redis as one `addBulk` (one MULTI) per pool. */
+  private readonly adders: Record<Pool, TickBatcher<NewEntry>>;
 
   constructor(
     connection: Redis | RedisOptions,
@@ -30,6 +39,17 @@ export class ComputeQueues {
   ) {
     const make = (pool: Pool) => new Queue<QueuePayload>(queueName(pool), { connection, prefix });
     this.queues = { cpu: make('cpu'), gpu: make('gpu') };
+    const adder = (pool: Pool) =>
+      new TickBatcher<NewEntry>(async entries => {
+        await this.queues[pool].addBulk(
+          entries.map(e => ({
+            name: 'compute',
+            data: e.requestId ? { jobId: e.jobId, requestId: e.requestId } : { jobId: e.jobId },
+            opts: this.jobOptions(e.jobId, e.priority),
+          })),
+        );
+      });
+    this.adders = { cpu: adder('cpu'), gpu: adder('gpu') };
     for (const q of Object.values(this.queues)) {
       // Connection errors surface on the calls that need Redis; don't crash on the event.
       q.on('error', () => undefined);
@@ -52,14 +72,13 @@ export class ComputeQueues {
     };
   }
 
-  /** Add (idempotent by job id). Resolves once Redis has the entry. */
+  /**
+   * Add (idempotent by job id). Resolves once Redis has the entry. Adds made in the same tick
+   * (parallel submits) share one `addBulk` round trip; if it fails, all of them fail (the outbox
+   * reconciler re-adds them).
+   */
   async enqueue(pool: Pool, jobId: string, priority: PriorityName): Promise<void> {
-    const requestId = currentRequestId();
-    await this.queues[pool].add(
-      'compute',
-      requestId ? { jobId, requestId } : { jobId },
-      this.jobOptions(jobId, priority),
-    );
+    await this.adders[pool].add({ jobId, priority, requestId: currentRequestId() });
   }
 
   /**

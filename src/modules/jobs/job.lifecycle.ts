@@ -2,7 +2,9 @@
  * Transitions shared by the API, the workers and the reconciler: enqueue with outbox
  * confirmation, dependency promotion/failure, and marking runs failed.
  */
+import { type Knex } from '@mikro-orm/postgresql';
 import { log } from '../../logger.js';
+import { TickBatcher } from '../../queue/batch.js';
 import { type JobsDeps } from './job.deps.js';
 import { publishEvents } from './job.events.js';
 import { type JobErrorCode, type JobRecord } from './job.model.js';
@@ -23,9 +25,28 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
+/** Outbox confirmations of the same tick, per database: one UPDATE for all of them. */
+const confirmers = new WeakMap<Knex, TickBatcher<string>>();
+
+function confirmEnqueued(knex: Knex, jobId: string): Promise<void> {
+  let batcher = confirmers.get(knex);
+  if (!batcher) {
+    batcher = new TickBatcher<string>(async ids => {
+      await raw(
+        knex,
+        'UPDATE jobs SET enqueued_at = now() WHERE id = ANY(?::uuid[]) AND enqueued_at IS NULL',
+        [`{${ids.join(',')}}`],
+      );
+    });
+    confirmers.set(knex, batcher);
+  }
+  return batcher.add(jobId);
+}
+
 /**
  * Put a QUEUED job into its BullMQ queue and confirm it in the row (the outbox flag). Failure is
- * not an error for the caller: the row stays unconfirmed and the reconciler retries.
+ * not an error for the caller: the row stays unconfirmed and the reconciler retries. Parallel
+ * calls share their round trips (one addBulk per pool, one confirming UPDATE).
  */
 export async function enqueueJob(deps: JobsDeps, job: JobRecord, fresh = false): Promise<boolean> {
   try {
@@ -35,11 +56,7 @@ export async function enqueueJob(deps: JobsDeps, job: JobRecord, fresh = false):
     await withTimeout(add, 3000, 'enqueue');
     // Any status: a worker may already have claimed the job; the flag still has to be set so the
     // reconciler checks a RUNNING job's queue entry too.
-    await raw(
-      deps.knex,
-      'UPDATE jobs SET enqueued_at = now() WHERE id = ? AND enqueued_at IS NULL',
-      [job.id],
-    );
+    await confirmEnqueued(deps.knex, job.id);
     return true;
   } catch (err) {
     log.warn('enqueue deferred to the reconciler', { jobId: job.id, error: String(err) });

@@ -13,10 +13,9 @@ import { liveWorkers, type WorkerHeartbeat } from '../../queue/heartbeat.js';
 import { routeJob } from '../../queue/routing.js';
 import { isUuid } from '../../util/ids.js';
 import { Role, roleAtLeast } from '../accounts/role.js';
-import { DatasetEntity } from '../datasets/dataset.entity.js';
 import { DatasetStatus } from '../datasets/dataset.model.js';
 import { auditRaw } from '../audit/audit.service.js';
-import { checkJobQuota } from '../quotas/quotas.service.js';
+import { jobQuotaError, jobQuotaSql } from '../quotas/quotas.service.js';
 import { ConfigError, validateJobConfig } from './job.config.js';
 import { type JobsDeps } from './job.deps.js';
 import { publishEvents } from './job.events.js';
@@ -35,6 +34,7 @@ import {
   getResult,
   NOW,
   raw,
+  runScript,
   toEvent,
   toJob,
   transition,
@@ -74,8 +74,68 @@ export async function visibleJob(deps: JobsDeps, actor: Actor, id: string): Prom
   return job;
 }
 
+/** What a submit needs to know of its dataset (checked again by the insert statement). */
+interface DatasetFacts {
+  id: string;
+  status: string;
+  outcomeKind: string;
+  sampleCount: number | null;
+  featureCount: number | null;
+}
+
+/**
+ * Facts of READY datasets by `owner:id`, so a submit needs no dataset read of its own. Only a
+ * hint: the insert statement inserts nothing unless the row still matches them (owner, READY, not
+ * deleted, same outcome kind and shape); on a mismatch the entry is dropped and the submit is
+ * prepared again from a fresh read. Bounded (oldest entries go first) and short-lived.
+ */
+const datasetFacts = new Map<string, { facts: DatasetFacts; at: number }>();
+const DATASET_FACTS_MAX = 10_000;
+const DATASET_FACTS_TTL_MS = 60_000;
+
+async function readDataset(
+  deps: JobsDeps,
+  ownerId: string,
+  datasetId: string,
+  fresh: boolean,
+): Promise<DatasetFacts | null> {
+  const key = `${ownerId}:${datasetId}`;
+  const hit = datasetFacts.get(key);
+  if (hit && !fresh && Date.now() - hit.at < DATASET_FACTS_TTL_MS) return hit.facts;
+  datasetFacts.delete(key);
+  const rows = await raw<{
+    id: string;
+    status: string;
+    outcome_kind: string;
+    sample_count: number | null;
+    feature_count: number | null;
+  }>(
+    deps.knex,
+    `SELECT id, status, coalesce(outcome->>'kind', 'none') AS outcome_kind, sample_count, feature_count
+       FROM datasets WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`,
+    [datasetId, ownerId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const facts: DatasetFacts = {
+    id: r.id,
+    status: r.status,
+    outcomeKind: r.outcome_kind,
+    sampleCount: r.sample_count === null ? null : Number(r.sample_count),
+    featureCount: r.feature_count === null ? null : Number(r.feature_count),
+  };
+  if (facts.status === DatasetStatus.READY) {
+    if (datasetFacts.size >= DATASET_FACTS_MAX) {
+      datasetFacts.delete(datasetFacts.keys().next().value!);
+    }
+    datasetFacts.set(key, { facts, at: Date.now() });
+  }
+  return facts;
+}
+
 interface Prepared {
   id: string;
+  dataset: DatasetFacts;
   input: SubmitInput;
   config: Record<string, unknown>;
   dependsOn: string[];
@@ -89,10 +149,10 @@ interface Prepared {
 /** All checks of a submit, without writing anything. `at` prefixes fields (batches). */
 async function prepare(
   deps: JobsDeps,
-  em: EntityManager,
   actor: Actor,
   input: SubmitInput,
   at = '',
+  freshDataset = false,
 ): Promise<Prepared> {
   const key = input.idempotencyKey ?? null;
   if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
@@ -115,7 +175,7 @@ async function prepare(
   // The dataset: the submitter's own, and parsed.
   if (!isUuid(input.datasetId))
     throw AppError.notFound('Dataset', String(input.datasetId).slice(0, 64));
-  const ds = await em.findOne(DatasetEntity, { id: input.datasetId, owner: actor.id });
+  const ds = await readDataset(deps, actor.id, input.datasetId.toLowerCase(), freshDataset);
   if (!ds)
     throw new AppError(ErrorCode.NOT_FOUND, `Dataset ${input.datasetId} not found`, {
       field: `${at}datasetId`,
@@ -126,8 +186,7 @@ async function prepare(
       `${at}datasetId`,
     );
   }
-  const outcomeKind = ds.outcome?.kind ?? 'none';
-  const task = outcomeKind === 'none' ? 'unsupervised' : outcomeKind;
+  const task = ds.outcomeKind === 'none' ? 'unsupervised' : ds.outcomeKind;
   for (const m of validated.methods) {
     if (input.type === 'PREDICTION') break;
     if (!(m.tasks as readonly string[]).includes(task)) {
@@ -217,6 +276,7 @@ async function prepare(
     .digest('hex');
   return {
     id: randomUUID(),
+    dataset: ds,
     input: { ...input, datasetId: ds.id },
     config: validated.config,
     dependsOn: [...dependsOn],
@@ -228,82 +288,162 @@ async function prepare(
   };
 }
 
-/** Insert (or find the job already submitted under the same idempotency key), then enqueue. */
-async function insert(
+/** What the submit statement answered. */
+interface InsertOutcome {
+  job: RawRow | null;
+  event: RawRow | null;
+  existing: RawRow | null;
+  dataset_ok: boolean;
+  active: number | null;
+  gpu_seconds: number | null;
+}
+
+/**
+ * The submit as ONE round trip (`runScript`: one implicit transaction). With quotas on, the first
+ * statement takes the owner's quota lock and the second, with a snapshot taken after the lock was
+ * granted, does everything else: re-checks the dataset facts `prepare` used, finds a job already
+ * submitted under the same idempotency key, counts the owner's usage, and inserts the job and its
+ * first event only when the dataset still matches, the key is new and the quota fits. Parallel
+ * submits of one user are serialised by the lock exactly as before; users never wait on each other.
+ */
+async function insertStatement(
   deps: JobsDeps,
   actor: Actor,
   p: Prepared,
   batchId: string | null,
+): Promise<InsertOutcome> {
+  const key = p.input.idempotencyKey ?? null;
+  const ds = p.dataset;
+  const quota = deps.quotas ? jobQuotaSql(actor.id, deps.quotas, p.pool) : null;
+  const statement = `
+    WITH ds AS (
+      SELECT 1 FROM datasets
+       WHERE id = ? AND owner_id = ? AND deleted_at IS NULL AND status = ?
+         AND coalesce(outcome->>'kind', 'none') = ?
+         AND sample_count IS NOT DISTINCT FROM ? AND feature_count IS NOT DISTINCT FROM ?
+    ), dup AS (
+      SELECT * FROM jobs WHERE owner_id = ? AND idempotency_key = ?
+    ), u AS (
+      ${quota ? quota.usage : 'SELECT NULL::int AS active, NULL::float8 AS gpu_seconds'}
+    ), go AS (
+      SELECT 1 FROM u
+       WHERE EXISTS (SELECT 1 FROM ds) AND NOT EXISTS (SELECT 1 FROM dup) AND ${quota ? quota.fits : 'TRUE'}
+    ), j AS (
+      INSERT INTO jobs (id, owner_id, dataset_id, type, status, config, device_requested, pool,
+        priority, idempotency_key, request_hash, depends_on, batch_id, progress, message, last_seq,
+        created_at, updated_at, queued_at)
+      SELECT ?::uuid, ?::uuid, ?::uuid, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::uuid[], ?::uuid, 0, ?, 1,
+        date_trunc('milliseconds', clock_timestamp()), clock_timestamp(),
+        CASE WHEN ? = 'QUEUED' THEN clock_timestamp() END
+        FROM go
+      ON CONFLICT (owner_id, idempotency_key) DO NOTHING
+      RETURNING *
+    ), e AS (
+      INSERT INTO job_events (job_id, seq, kind, status, progress, stage, message, at)
+      SELECT id, 1, 'STATUS', status, 0, NULL, message, updated_at FROM j
+      RETURNING *
+    )
+    SELECT (SELECT row_to_json(j) FROM j) AS job, (SELECT row_to_json(e) FROM e) AS event,
+      (SELECT row_to_json(dup) FROM dup) AS existing, EXISTS (SELECT 1 FROM ds) AS dataset_ok,
+      u.active, u.gpu_seconds
+      FROM u`;
+  const params = [
+    ds.id,
+    actor.id,
+    DatasetStatus.READY,
+    ds.outcomeKind,
+    ds.sampleCount,
+    ds.featureCount,
+    actor.id,
+    key,
+    ...(quota ? quota.params : []),
+    p.id,
+    actor.id,
+    p.input.datasetId,
+    p.input.type,
+    p.status,
+    JSON.stringify(p.config),
+    p.input.device,
+    p.pool,
+    p.input.priority,
+    key,
+    p.requestHash,
+    `{${p.dependsOn.join(',')}}`,
+    batchId,
+    p.message,
+    p.status,
+  ];
+  const rows = await runScript<InsertOutcome>(deps.knex, [
+    ...(quota ? [[`SELECT pg_advisory_xact_lock(7301, hashtext(?))`, [actor.id]] as const] : []),
+    [statement, params] as const,
+  ]);
+  const row = rows[0];
+  if (!row) throw AppError.internal('submit statement returned no row');
+  return row;
+}
+
+/** Insert (or find the job already submitted under the same idempotency key), then enqueue. */
+async function insert(
+  deps: JobsDeps,
+  actor: Actor,
+  prepared: Prepared,
+  batchId: string | null,
   at = '',
 ): Promise<JobRecord> {
+  let p = prepared;
   const key = p.input.idempotencyKey ?? null;
-  // Quota check and insert in one transaction under the owner's quota lock (see modules/quotas).
-  const rows = await deps.knex.transaction(async trx => {
-    if (deps.quotas) await checkJobQuota(trx, actor.id, deps.quotas, p.pool, key);
-    return raw<{ job: RawRow; event: RawRow }>(
-      trx,
-      `WITH j AS (
-       INSERT INTO jobs (id, owner_id, dataset_id, type, status, config, device_requested, pool,
-         priority, idempotency_key, request_hash, depends_on, batch_id, progress, message, last_seq,
-         created_at, updated_at, queued_at)
-       VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::uuid[], ?, 0, ?, 1,
-         date_trunc('milliseconds', clock_timestamp()), clock_timestamp(),
-         CASE WHEN ? = 'QUEUED' THEN clock_timestamp() END)
-       ON CONFLICT (owner_id, idempotency_key) DO NOTHING
-       RETURNING *
-     ), e AS (
-       INSERT INTO job_events (job_id, seq, kind, status, progress, stage, message, at)
-       SELECT id, 1, 'STATUS', status, 0, NULL, message, updated_at FROM j
-       RETURNING *
-     )
-     SELECT row_to_json(j) AS job, (SELECT row_to_json(e) FROM e) AS event FROM j`,
-      [
-        p.id,
-        actor.id,
-        p.input.datasetId,
-        p.input.type,
-        p.status,
-        JSON.stringify(p.config),
-        p.input.device,
-        p.pool,
-        p.input.priority,
-        key,
-        p.requestHash,
-        `{${p.dependsOn.join(',')}}`,
-        batchId,
-        p.message,
-        p.status,
-      ],
-    );
-  });
-  if (!rows[0]) {
+  let out = await insertStatement(deps, actor, p, batchId);
+  if (!out.dataset_ok) {
+    // The dataset changed since its facts were read (deleted, re-parsed, …): prepare again from a
+    // fresh read, which throws the right error if it no longer qualifies.
+    p = { ...(await prepare(deps, actor, p.input, at, true)), id: p.id };
+    out = await insertStatement(deps, actor, p, batchId);
+    if (!out.dataset_ok) {
+      throw AppError.conflict(
+        `dataset ${p.input.datasetId} changed while the job was submitted; submit again`,
+        `${at}datasetId`,
+      );
+    }
+  }
+  if (!out.job) {
+    const existingRow =
+      out.existing ??
+      (out.active === null
+        ? // No quota lock: a parallel submit with the same key may have won the insert race.
+          (
+            await raw(deps.knex, 'SELECT * FROM jobs WHERE owner_id = ? AND idempotency_key = ?', [
+              actor.id,
+              key,
+            ])
+          )[0]
+        : undefined);
+    if (!existingRow) {
+      const refused =
+        deps.quotas && jobQuotaError(deps.quotas, p.pool, Number(out.active ?? 0), out.gpu_seconds);
+      throw refused || AppError.internal('submit inserted no job');
+    }
     // Same idempotency key: the first submit won; every caller gets its job.
-    const existing = await raw(
-      deps.knex,
-      'SELECT * FROM jobs WHERE owner_id = ? AND idempotency_key = ?',
-      [actor.id, key],
-    );
-    if (!existing[0]) throw AppError.internal('idempotent submit found no job');
-    const job = toJob(existing[0]);
-    if (existing[0].request_hash !== p.requestHash) {
+    const job = toJob(existingRow);
+    if (existingRow.request_hash !== p.requestHash) {
       throw AppError.conflict(
         `idempotencyKey "${key}" was already used for a different request (job ${job.id})`,
         `${at}idempotencyKey`,
       );
     }
     if (job.status === 'QUEUED' && !job.enqueuedAt) await enqueueJob(deps, job, true);
-    return (await getJob(deps.knex, job.id)) ?? job;
+    return job;
   }
-  if (deps.fault === 'crash-after-commit') crashForFaultInjection(rows[0].job.id as string);
-  const job = toJob(rows[0].job);
-  publishEvents(deps.bus, [toEvent(rows[0].event, job.ownerId)]);
+  const job = toJob(out.job);
+  if (deps.fault === 'crash-after-commit') crashForFaultInjection(job.id);
+  publishEvents(deps.bus, [toEvent(out.event!, job.ownerId)]);
   if (job.status === 'PENDING') {
     // A parent may have completed between our check and the insert.
     await settlePending(deps, job.id);
-  } else {
-    await enqueueJob(deps, job, true);
+    return (await getJob(deps.knex, job.id)) ?? job;
   }
-  return (await getJob(deps.knex, job.id)) ?? job;
+  // The row as committed (QUEUED), confirmed in its queue unless the reconciler has to do it.
+  if (await enqueueJob(deps, job, true)) job.enqueuedAt ??= new Date();
+  return job;
 }
 
 /**
@@ -320,18 +460,19 @@ function crashForFaultInjection(jobId: string): never {
 
 export async function submitJob(
   deps: JobsDeps,
-  em: EntityManager,
+  /** Unused since the dataset facts come from `readDataset`; kept for the callers. */
+  _em: EntityManager,
   actor: Actor,
   input: SubmitInput,
 ): Promise<JobRecord> {
-  const p = await prepare(deps, em, actor, input);
+  const p = await prepare(deps, actor, input);
   return insert(deps, actor, p, null);
 }
 
 /** All jobs are validated first: one bad config rejects the batch before anything is queued. */
 export async function submitBatch(
   deps: JobsDeps,
-  em: EntityManager,
+  _em: EntityManager,
   actor: Actor,
   inputs: SubmitInput[],
 ): Promise<JobRecord[]> {
@@ -340,7 +481,7 @@ export async function submitBatch(
   }
   const prepared: Prepared[] = [];
   for (const [i, input] of inputs.entries())
-    prepared.push(await prepare(deps, em, actor, input, `jobs[${i}].`));
+    prepared.push(await prepare(deps, actor, input, `jobs[${i}].`));
   const batchId = randomUUID();
   const out: JobRecord[] = [];
   for (const [i, p] of prepared.entries())

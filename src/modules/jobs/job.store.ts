@@ -283,3 +283,61 @@ export function toEvent(r: RawRow, ownerId: string): JobEventRecord {
     at: new Date(r.at as string),
   };
 }
+
+/** A SQL literal for `runScript` (same escaping as libpq's PQescapeLiteral). */
+export function sqlLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v !== 'string') throw new Error(`no SQL literal for a ${typeof v}`);
+  const quoted = v.replace(/'/g, "''");
+  return v.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+}
+
+/** Replaces each `?` of `sql` by the next value as a literal (`sql` has no other `?`). */
+export function inline(sql: string, params: readonly unknown[]): string {
+  let i = 0;
+  const out = sql.replace(/\?/g, () => {
+    if (i >= params.length) throw new Error('more ? than values');
+    return sqlLiteral(params[i++]);
+  });
+  if (i !== params.length) throw new Error('more values than ?');
+  return out;
+}
+
+/**
+ * Several statements sent as ONE simple-protocol query: one round trip, and PostgreSQL runs them
+ * as one implicit transaction (all or nothing; an error rolls everything back and leaves the
+ * connection clean). Each statement still takes its own snapshot (READ COMMITTED), so a statement
+ * after `pg_advisory_xact_lock` sees every commit made before the lock was granted. Values are
+ * inlined as escaped literals (`inline`) because the simple protocol has no bind parameters.
+ * Returns the rows of the last statement.
+ */
+export async function runScript<T = RawRow>(
+  knex: Knex,
+  statements: ReadonlyArray<readonly [sql: string, params: readonly unknown[]]>,
+): Promise<T[]> {
+  const text = statements.map(([sql, params]) => inline(sql, params)).join(';\n');
+  const client = knex.client as {
+    acquireConnection(): Promise<PgConnection>;
+    releaseConnection(c: PgConnection): Promise<unknown>;
+  };
+  const conn = await client.acquireConnection();
+  try {
+    const res = await conn.query(text);
+    const last = Array.isArray(res) ? res[res.length - 1] : res;
+    return (last?.rows ?? []) as T[];
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+interface PgResult {
+  rows: unknown[];
+}
+interface PgConnection {
+  query(text: string): Promise<PgResult | PgResult[]>;
+}

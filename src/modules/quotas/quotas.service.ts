@@ -56,23 +56,23 @@ export async function storageAndDatasets(
   return { datasets: Number(row?.n ?? 0), storageBytes: Number(row?.bytes ?? 0) };
 }
 
+/** Column `n`: the user's (`?`) pending, queued and running jobs. */
+const ACTIVE_JOBS_SQL = `SELECT count(*)::int AS n FROM jobs WHERE owner_id = ? AND status IN ('PENDING', 'QUEUED', 'RUNNING')`;
+
+/** Column `s`: GPU-pool seconds of the user's (`?`) jobs started this calendar month (UTC). */
+const GPU_SECONDS_SQL = `SELECT coalesce(sum(extract(epoch FROM coalesce(finished_at, clock_timestamp()) - started_at)), 0)::float8 AS s
+       FROM jobs
+      WHERE owner_id = ? AND pool = 'gpu' AND started_at IS NOT NULL
+        AND started_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+
 export async function activeJobs(exec: Exec, userId: string): Promise<number> {
-  const [row] = await exec(
-    `SELECT count(*)::int AS n FROM jobs WHERE owner_id = ? AND status IN ('PENDING', 'QUEUED', 'RUNNING')`,
-    [userId],
-  );
+  const [row] = await exec(ACTIVE_JOBS_SQL, [userId]);
   return Number(row?.n ?? 0);
 }
 
 /** GPU-pool wall time of jobs started this calendar month (UTC); running jobs count up to now. */
 export async function gpuMinutesThisMonth(exec: Exec, userId: string): Promise<number> {
-  const [row] = await exec(
-    `SELECT coalesce(sum(extract(epoch FROM coalesce(finished_at, clock_timestamp()) - started_at)), 0)::float8 AS s
-       FROM jobs
-      WHERE owner_id = ? AND pool = 'gpu' AND started_at IS NOT NULL
-        AND started_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
-    [userId],
-  );
+  const [row] = await exec(GPU_SECONDS_SQL, [userId]);
   return Number(row?.s ?? 0) / 60;
 }
 
@@ -120,19 +120,64 @@ export async function assertJobFits(
   pool: string,
 ): Promise<void> {
   const n = await activeJobs(exec, userId);
-  if (over(limits.concurrentJobs, n + 1)) {
-    throw AppError.quotaExceeded(
-      `Concurrent job quota reached: ${n} of ${limits.concurrentJobs} jobs are pending, queued or running`,
-    );
-  }
+  const concurrent = jobQuotaError(limits, pool, n, null);
+  if (concurrent) throw concurrent;
   if (pool === 'gpu' && limits.gpuMinutesPerMonth > 0) {
     const used = await gpuMinutesThisMonth(exec, userId);
+    const gpu = jobQuotaError(limits, pool, n, used * 60);
+    if (gpu) throw gpu;
+  }
+}
+
+/** Whether the GPU-minutes check applies to a job of this pool. */
+const gpuChecked = (limits: QuotaLimits, pool: string) =>
+  pool === 'gpu' && limits.gpuMinutesPerMonth > 0;
+
+/**
+ * The job quota check as part of one submit statement (the jobs service runs it right after
+ * `lockUserQuota`, in the same transaction, as its own statement so it sees every commit made
+ * before the lock was granted). `usage` is a CTE body with columns `active` and `gpu_seconds`
+ * (NULL when the GPU check does not apply); `fits` is a boolean SQL expression over a row `u`
+ * of it. On a refusal `jobQuotaError` gives the same error `assertJobFits` throws.
+ */
+export function jobQuotaSql(
+  userId: string,
+  limits: QuotaLimits,
+  pool: string,
+): { usage: string; params: unknown[]; fits: string } {
+  const gpu = gpuChecked(limits, pool);
+  const usage = `SELECT (${ACTIVE_JOBS_SQL}) AS active, ${gpu ? `(${GPU_SECONDS_SQL})` : 'NULL::float8'} AS gpu_seconds`;
+  const conds: string[] = [];
+  if (limits.concurrentJobs > 0) conds.push(`u.active + 1 <= ${Number(limits.concurrentJobs)}`);
+  if (gpu) conds.push(`u.gpu_seconds < ${Number(limits.gpuMinutesPerMonth) * 60}`);
+  return {
+    usage,
+    params: gpu ? [userId, userId] : [userId],
+    fits: conds.length ? conds.join(' AND ') : 'TRUE',
+  };
+}
+
+/** The quota error for `active` jobs and `gpuSeconds` used this month (null: not checked), or null. */
+export function jobQuotaError(
+  limits: QuotaLimits,
+  pool: string,
+  active: number,
+  gpuSeconds: number | null,
+): AppError | null {
+  if (over(limits.concurrentJobs, active + 1)) {
+    return AppError.quotaExceeded(
+      `Concurrent job quota reached: ${active} of ${limits.concurrentJobs} jobs are pending, queued or running`,
+    );
+  }
+  if (gpuChecked(limits, pool) && gpuSeconds !== null) {
+    const used = gpuSeconds / 60;
     if (used >= limits.gpuMinutesPerMonth) {
-      throw AppError.quotaExceeded(
+      return AppError.quotaExceeded(
         `GPU quota used up: ${used.toFixed(1)} of ${limits.gpuMinutesPerMonth} GPU minutes this month`,
       );
     }
   }
+  return null;
 }
 
 /**
