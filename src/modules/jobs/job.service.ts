@@ -585,8 +585,8 @@ export async function jobEvents(
 ): Promise<JobEventRecord[]> {
   if (!Number.isInteger(afterSeq) || afterSeq < 0)
     throw AppError.badInput('afterSeq must be ≥ 0', 'afterSeq');
-  if (!Number.isInteger(first) || first < 1 || first > 1000)
-    throw AppError.badInput('first must be 1–1000', 'first');
+  if (!Number.isInteger(first) || first < 1 || first > 100)
+    throw AppError.badInput('first must be 1–100', 'first');
   const job = await visibleJob(deps, actor, jobId);
   return eventsAfter(deps.knex, job, afterSeq, first);
 }
