@@ -127,11 +127,13 @@ export interface PanelTask {
   p: number;
   /** Panels on the B side. */
   nB: number;
-  /** Half-panels (4 rows) of A this task computes: [h0, h1). */
+  /** Blocks of 4 rows of A this task computes: [h0, h1). */
   h0: number;
   h1: number;
-  /** Symmetric (A = B): only B panels from the A half-panel's own panel on. */
+  /** Symmetric (A = B): only B panels from the A block's own panel on. */
   upper: boolean;
+  /** Float64 panels of 4 (f64Panel) instead of float32 panels of 8. */
+  f64?: boolean;
 }
 
 /** Runs one row range of the panel product (exported for worker threads). */
@@ -139,23 +141,26 @@ export function panelBlock(task: PanelTask): number {
   const mod = compiled();
   if (!mod || !wasm) throw new Error('WebAssembly SIMD is not available');
   const inst = new wasm.Instance(mod, { env: { mem: task.memory } });
-  const fn = inst.exports.f32Panel as PanelFn;
-  const { aBase, bBase, cBase, ldc, p, nB, h0, h1, upper } = task;
+  const { aBase, bBase, cBase, ldc, p, nB, h0, h1, upper, f64 } = task;
+  const fn = inst.exports[f64 ? 'f64Panel' : 'f32Panel'] as PanelFn;
+  // Blocks of 4 rows: half an f32 panel (8 lanes) or a whole f64 panel (4 lanes).
+  const perPanel = f64 ? 1 : 2;
+  const colBytes = f64 ? 32 : 64;
   const pp = padded(p);
-  const stride = pp * PANEL * 4;
+  const stride = pp * 32;
   for (let j0 = 0; j0 < pp; j0 += CHUNK) {
     const k = Math.min(CHUNK, pp - j0);
     for (let h = h0; h < h1; h++) {
-      const panel = h >> 1;
+      const panel = Math.floor(h / perPanel);
       const first = upper ? panel : 0;
       if (first >= nB) continue;
       fn(
-        aBase + panel * stride + j0 * 32 + (h & 1) * 16,
+        aBase + panel * stride + j0 * 32 + (h % perPanel) * 16,
         bBase + first * stride + j0 * 32,
         stride,
         nB - first,
         k,
-        cBase + h * 4 * ldc + first * 64,
+        cBase + h * 4 * ldc + first * colBytes,
         ldc,
       );
     }
@@ -275,6 +280,177 @@ function pack(
   return norms;
 }
 
+/** Runs `blocks` row blocks of a panel product, on worker threads when the work is large. */
+async function runPanels(
+  base: Omit<PanelTask, 'h0' | 'h1'>,
+  blocks: number,
+  work: number,
+  opts: { threads?: number; signal?: AbortSignal; minThreadWork?: number },
+): Promise<void> {
+  const threads =
+    work < (opts.minThreadWork ?? THREAD_WORK)
+      ? 1
+      : Math.max(1, Math.min(opts.threads ?? defaultThreads(), blocks));
+  if (threads === 1) {
+    panelBlock({ ...base, h0: 0, h1: blocks });
+    return;
+  }
+  // Twice as many tasks as threads, of about equal work (the triangle's rows shrink).
+  const perPanel = base.f64 ? 1 : 2;
+  const nTasks = Math.min(blocks, threads * 2);
+  const cost = (h: number) => (base.upper ? base.nB - Math.floor(h / perPanel) : base.nB);
+  let total = 0;
+  for (let h = 0; h < blocks; h++) total += cost(h);
+  const tasks: PanelTask[] = [];
+  let h0 = 0;
+  let acc = 0;
+  for (let h = 0; h < blocks; h++) {
+    acc += cost(h);
+    if (acc >= (total * (tasks.length + 1)) / nTasks || h === blocks - 1) {
+      tasks.push({ ...base, h0, h1: h + 1 });
+      h0 = h + 1;
+    }
+  }
+  await parallelMap<PanelTask, number>(__filename, 'panelBlock', tasks, {
+    threads,
+    signal: opts.signal,
+  });
+}
+
+/** Packs column-major float64 x (n × p) into float64 panels of 4 at `off` (float64 index). */
+function packF64(
+  f: Float64Array,
+  off: number,
+  x: Float64Array,
+  n: number,
+  p: number,
+  pp: number,
+): void {
+  const nP = Math.ceil(n / 4);
+  const full = Math.floor(n / 4);
+  for (let j0 = 0; j0 < p; j0 += 16) {
+    const j1 = Math.min(p, j0 + 16);
+    for (let P = 0; P < full; P++) {
+      const s0 = P * 4;
+      let o = off + P * pp * 4 + j0 * 4;
+      for (let j = j0; j < j1; j++, o += 4) {
+        const i = j * n + s0;
+        f[o] = x[i]!;
+        f[o + 1] = x[i + 1]!;
+        f[o + 2] = x[i + 2]!;
+        f[o + 3] = x[i + 3]!;
+      }
+    }
+    for (let P = full; P < nP; P++) {
+      const s0 = P * 4;
+      for (let j = j0; j < j1; j++) {
+        const o = off + P * pp * 4 + j * 4;
+        for (let l = 0; l < 4; l++) f[o + l] = s0 + l < n ? x[j * n + s0 + l]! : 0;
+      }
+    }
+  }
+  for (let P = 0; P < nP; P++) f.fill(0, off + (P * pp + p) * 4, off + (P + 1) * pp * 4);
+}
+
+/**
+ * Float64 cross products C[a][b] = Σ_j x_ja · y_jb (row-major nx × ny) of column-major x and y
+ * with the SIMD panel kernel (two-lane f64 multiply-adds, FMA where available: each entry is the
+ * dot product summed in feature chunks, to float64 rounding). `y === x` (nx = ny) computes the
+ * upper panel triangle and mirrors it, so C is exactly symmetric. Null without WebAssembly SIMD
+ * or when the operands do not fit one 2 GB WebAssembly memory. The same entries with or without
+ * threads, and from `crossF64Sync`.
+ */
+export async function crossF64(
+  x: Float64Array,
+  nx: number,
+  y: Float64Array,
+  ny: number,
+  p: number,
+  opts: { threads?: number; signal?: AbortSignal; minThreadWork?: number } = {},
+): Promise<Float64Array | null> {
+  const job = prepareF64(x, nx, y, ny, p);
+  if (!job) return null;
+  try {
+    await runPanels(job.task, job.blocks, job.work, opts);
+    return job.result();
+  } finally {
+    spare = job.task.memory;
+  }
+}
+
+/** crossF64 on the calling thread. */
+export function crossF64Sync(
+  x: Float64Array,
+  nx: number,
+  y: Float64Array,
+  ny: number,
+  p: number,
+): Float64Array | null {
+  const job = prepareF64(x, nx, y, ny, p);
+  if (!job) return null;
+  try {
+    panelBlock({ ...job.task, h0: 0, h1: job.blocks });
+    return job.result();
+  } finally {
+    spare = job.task.memory;
+  }
+}
+
+function prepareF64(
+  x: Float64Array,
+  nx: number,
+  y: Float64Array,
+  ny: number,
+  p: number,
+): {
+  task: Omit<PanelTask, 'h0' | 'h1'>;
+  blocks: number;
+  work: number;
+  result: () => Float64Array;
+} | null {
+  if (!simdGemmAvailable() || p === 0 || nx === 0 || ny === 0) return null;
+  const symmetric = x === y && nx === ny;
+  const nPA = Math.ceil(nx / 4);
+  const nPB = Math.ceil(ny / 4);
+  const ldN = nPB * 4;
+  const pp = padded(p);
+  const aBytes = nPA * pp * 32;
+  const bBytes = symmetric ? 0 : nPB * pp * 32;
+  const cBytes = nPA * 4 * ldN * 8;
+  const memory = acquire(aBytes + bBytes + cBytes);
+  if (!memory) return null;
+  const f = new Float64Array(memory.buffer);
+  packF64(f, 0, x, nx, p, pp);
+  if (!symmetric) packF64(f, aBytes / 8, y, ny, p, pp);
+  const cBase = aBytes + bBytes;
+  const c = new Float64Array(memory.buffer, cBase, nPA * 4 * ldN);
+  c.fill(0);
+  const task = {
+    memory,
+    aBase: 0,
+    bBase: symmetric ? 0 : aBytes,
+    cBase,
+    ldc: ldN * 8,
+    p,
+    nB: nPB,
+    upper: symmetric,
+    f64: true,
+  };
+  const result = (): Float64Array => {
+    const out = new Float64Array(nx * ny);
+    for (let a = 0; a < nx; a++) {
+      out.set(c.subarray(a * ldN, a * ldN + ny), a * ny);
+      if (symmetric) {
+        // Row a computed columns from its own panel on; the rest is the transpose.
+        const first = a - (a % 4);
+        for (let i = 0; i < first; i++) out[a * ny + i] = out[i * ny + a]!;
+      }
+    }
+    return out;
+  };
+  return { task, blocks: nPA, work: (symmetric ? 0.5 : 1) * nx * ny * p, result };
+}
+
 /**
  * Products of the centred samples of column-major x (nx × p) and y (ny × p), screened in float32
  * (error ≤ panelDotErrorFactor(p)·‖x_a − c‖‖y_i − c‖). `y === x` (same array, nx = ny) computes
@@ -308,44 +484,21 @@ export async function centredScreen(
     const cBase = aBytes + bBytes;
     const c = new Float64Array(memory.buffer, cBase, nPA * PANEL * ldN);
     c.fill(0);
-    const halves = nPA * 2;
-    const base: Omit<PanelTask, 'h0' | 'h1'> = {
-      memory,
-      aBase: 0,
-      bBase: symmetric ? 0 : aBytes,
-      cBase,
-      ldc: ldN * 8,
-      p,
-      nB: nPB,
-      upper: symmetric,
-    };
-    const work = (symmetric ? 0.5 : 1) * nx * ny * p;
-    const threads =
-      work < (opts.minThreadWork ?? THREAD_WORK)
-        ? 1
-        : Math.max(1, Math.min(opts.threads ?? defaultThreads(), halves));
-    if (threads === 1) panelBlock({ ...base, h0: 0, h1: halves });
-    else {
-      // Twice as many tasks as threads, of about equal work (the triangle's rows shrink).
-      const nTasks = Math.min(halves, threads * 2);
-      const cost = (h: number) => (symmetric ? nPB - (h >> 1) : nPB);
-      let total = 0;
-      for (let h = 0; h < halves; h++) total += cost(h);
-      const tasks: PanelTask[] = [];
-      let h0 = 0;
-      let acc = 0;
-      for (let h = 0; h < halves; h++) {
-        acc += cost(h);
-        if (acc >= (total * (tasks.length + 1)) / nTasks || h === halves - 1) {
-          tasks.push({ ...base, h0, h1: h + 1 });
-          h0 = h + 1;
-        }
-      }
-      await parallelMap<PanelTask, number>(__filename, 'panelBlock', tasks, {
-        threads,
-        signal: opts.signal,
-      });
-    }
+    await runPanels(
+      {
+        memory,
+        aBase: 0,
+        bBase: symmetric ? 0 : aBytes,
+        cBase,
+        ldc: ldN * 8,
+        p,
+        nB: nPB,
+        upper: symmetric,
+      },
+      nPA * 2,
+      (symmetric ? 0.5 : 1) * nx * ny * p,
+      opts,
+    );
     const dots = new Float64Array(nx * ldN);
     dots.set(c.subarray(0, nx * ldN));
     if (symmetric) {
@@ -422,11 +575,17 @@ const brIf = (d: number) => [0x0d, d];
  * rows r at aPtr (stride 32 bytes per feature), each sum in float32; k even (two features per
  * step). `fma`: relaxed_madd instead of f32x4.mul + f32x4.add.
  */
-function panelModule(fma: boolean): Uint8Array {
+function panelFunction(fma: boolean, f64: boolean): number[] {
   const [A, B, BS, NB, K, C, LDC] = [0, 1, 2, 3, 4, 5, 6];
   const [T, PA, PB, END_, BROW, CROW, ADDR] = [7, 8, 9, 10, 11, 12, 13];
   const ACC = [14, 15, 16, 17, 18, 19, 20, 21];
   const [B0, B1, S] = [22, 23, 24];
+  // f32: lanes of 4 bytes, 8 per panel; f64: 8 bytes, 4 per panel — 32 bytes per feature either way.
+  const width = f64 ? 8 : 4;
+  const splat = (off: number) => (f64 ? simd(0x0a, 3, ...uleb(off)) : splat32(off));
+  const MULV = f64 ? simd(0xf2) : F32X4_MUL;
+  const ADDV = f64 ? F64X2_ADD : F32X4_ADD;
+  const MADD = simd(f64 ? 0x107 : 0x105);
   const b: number[] = [];
   const e = (...xs: number[][]) => {
     for (const x of xs) b.push(...x);
@@ -440,30 +599,34 @@ function panelModule(fma: boolean): Uint8Array {
   for (let u = 0; u < 2; u++) {
     e(get(PB), load(32 * u), set(B0), get(PB), load(32 * u + 16), set(B1));
     for (let r = 0; r < 4; r++) {
-      e(get(PA), splat32(32 * u + 4 * r), set(S));
+      e(get(PA), splat(32 * u + width * r), set(S));
       if (fma) {
-        e(get(S), get(B0), get(ACC[2 * r]!), simd(0x105), set(ACC[2 * r]!));
-        e(get(S), get(B1), get(ACC[2 * r + 1]!), simd(0x105), set(ACC[2 * r + 1]!));
+        e(get(S), get(B0), get(ACC[2 * r]!), MADD, set(ACC[2 * r]!));
+        e(get(S), get(B1), get(ACC[2 * r + 1]!), MADD, set(ACC[2 * r + 1]!));
       } else {
-        e(get(ACC[2 * r]!), get(S), get(B0), F32X4_MUL, F32X4_ADD, set(ACC[2 * r]!));
-        e(get(ACC[2 * r + 1]!), get(S), get(B1), F32X4_MUL, F32X4_ADD, set(ACC[2 * r + 1]!));
+        e(get(ACC[2 * r]!), get(S), get(B0), MULV, ADDV, set(ACC[2 * r]!));
+        e(get(ACC[2 * r + 1]!), get(S), get(B1), MULV, ADDV, set(ACC[2 * r + 1]!));
       }
     }
   }
   e(get(PA), i32(64), ADD, set(PA), get(PB), i32(64), ADD, set(PB));
   e(get(PA), get(END_), LT_U, brIf(0));
   e(END);
-  // Flush: each f32x4 accumulator into four f64 entries of C.
+  // Flush the accumulators into C (f64): an f32x4 into four entries, an f64x2 into two.
   for (let r = 0; r < 4; r++) {
     for (let h = 0; h < 2; h++) {
       const acc = ACC[2 * r + h]!;
-      e(get(CROW), get(LDC), i32(r), MUL, ADD, i32(h * 32), ADD, set(ADDR));
+      e(get(CROW), get(LDC), i32(r), MUL, ADD, i32(h * (f64 ? 16 : 32)), ADD, set(ADDR));
+      if (f64) {
+        e(get(ADDR), get(ADDR), load(0), get(acc), F64X2_ADD, store(0));
+        continue;
+      }
       e(get(ADDR), get(ADDR), load(0), get(acc), PROMOTE_LOW, F64X2_ADD, store(0));
       e(get(ADDR), get(ADDR), load(16), get(acc), get(acc), HIGH_HALF, PROMOTE_LOW, F64X2_ADD);
       e(store(16));
     }
   }
-  e(get(BROW), get(BS), ADD, set(BROW), get(CROW), i32(64), ADD, set(CROW));
+  e(get(BROW), get(BS), ADD, set(BROW), get(CROW), i32(f64 ? 32 : 64), ADD, set(CROW));
   e(get(T), i32(1), ADD, set(T), br(0));
   e(END, END);
   e(END);
@@ -472,6 +635,18 @@ function panelModule(fma: boolean): Uint8Array {
     [11, V128],
   ];
   const fn = [...uleb(locals.length), ...locals.flatMap(([c, t]) => [...uleb(c!), t!]), ...b];
+  return [...uleb(fn.length), ...fn];
+}
+
+/**
+ * f32Panel(aPtr, bPtr, bStride, nB, k, cPtr, ldc): for t < nB panels of B (bPtr + t·bStride),
+ * C[r][t·8 + l] (f64 at cPtr + r·ldc + t·64 + 8l) += Σ_{j<k} A[j·8 + r]·B_t[j·8 + l] for the 4
+ * rows r at aPtr (stride 32 bytes per feature), each sum in float32; k even (two features per
+ * step). f64Panel: the same on float64 panels of 4 (C column offset t·32). `fma`: f32Panel
+ * with relaxed_madd instead of a multiply and an add; f64Panel always multiplies and adds (a
+ * fused sum rounds differently from libsvm's, and SVC's SMO path follows those last bits).
+ */
+function panelModule(fma: boolean): Uint8Array {
   const params = [I32, I32, I32, I32, I32, I32, I32].map(t => [t]);
   return Uint8Array.from([
     0x00,
@@ -485,8 +660,14 @@ function panelModule(fma: boolean): Uint8Array {
     ...section(1, vec([[0x60, ...vec(params), 0]])),
     // Imported memory: shared, limits 1 … 65536 pages.
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('f32Panel'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(fn.length), ...fn]])),
+    ...section(3, vec([[0], [0]])),
+    ...section(
+      7,
+      vec([
+        [...name('f32Panel'), 0x00, 0],
+        [...name('f64Panel'), 0x00, 1],
+      ]),
+    ),
+    ...section(10, vec([panelFunction(fma, false), panelFunction(false, true)])),
   ]);
 }

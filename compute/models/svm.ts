@@ -36,6 +36,7 @@ import {
   gram as gramMatrix,
   sampleSquaredNorms,
 } from '../kernels/cross-dot';
+import { crossF64, crossF64Sync } from '../kernels/simd-gemm';
 import { alignedData } from './knn';
 import { assertComplete } from '../selectors/mrmr';
 
@@ -646,30 +647,22 @@ export class SvmModel implements FittedModel {
   /** libsvm decision values per pair (positive → class i of pair (i, j)), row-major m × pairs. */
   decisionValues(ds: Dataset): Float64Array {
     const m = ds.nSamples;
-    const dots = crossDotBlock({
-      x: alignedData(ds, this.featureNames),
-      nx: m,
-      y: this.svX,
-      ny: this.nSV,
-      p: this.featureNames.length,
-      a0: 0,
-      a1: m,
-    });
+    const q = alignedData(ds, this.featureNames);
+    const p = this.featureNames.length;
+    const dots =
+      crossF64Sync(q, m, this.svX, this.nSV, p) ??
+      crossDotBlock({ x: q, nx: m, y: this.svX, ny: this.nSV, p, a0: 0, a1: m });
     return this.fromKernel(this.kernelToSv(ds, dots, m), m);
   }
 
   async decisionValuesAsync(ds: Dataset, threads?: number): Promise<Float64Array> {
     const m = ds.nSamples;
-    const dots = await crossDot(
-      alignedData(ds, this.featureNames),
-      m,
-      this.svX,
-      this.nSV,
-      this.featureNames.length,
-      {
-        threads,
-      },
-    );
+    const q = alignedData(ds, this.featureNames);
+    const p = this.featureNames.length;
+    // The SIMD kernel (same entries as decisionValues'), else the JavaScript one.
+    const dots =
+      (await crossF64(q, m, this.svX, this.nSV, p, { threads })) ??
+      (await crossDot(q, m, this.svX, this.nSV, p, { threads }));
     return this.fromKernel(this.kernelToSv(ds, dots, m), m);
   }
 
@@ -835,7 +828,10 @@ export async function fitSvm(ds: Dataset, args: SvmArgs, ctx: RunContext): Promi
   const sq = sampleSquaredNorms(ds.data, n, p);
   const gram =
     n <= 4000
-      ? await gramMatrix(ds.data, n, p, { threads: ctx.threads, signal: ctx.signal })
+      ? ((await crossF64(ds.data, n, ds.data, n, p, {
+          threads: ctx.threads,
+          signal: ctx.signal,
+        })) ?? (await gramMatrix(ds.data, n, p, { threads: ctx.threads, signal: ctx.signal })))
       : null;
   const K = new KernelRows(ds.data, n, p, args.kernel, gamma, sq, gram);
   const byClass: number[][] = Array.from({ length: C }, () => []);
