@@ -8,6 +8,8 @@
 import { parseArgs } from '../../../../compute/core/args';
 import { quietContext } from '../../../../compute/core/method';
 import { svm, type SvmArgs, type SvmModel } from '../../../../compute/models/svm';
+import { Rng } from '../../../../compute/core/rng';
+import { crossF64, crossF64Sync } from '../../../../compute/kernels/simd-gemm';
 import { classOutcome, datasetFrom, golden } from './fixture';
 
 type Fx = Record<string, number[][] | number[] | number>;
@@ -75,6 +77,36 @@ describe('svm (SVC)', () => {
       expect(loaded.predict(test)).toEqual(pa);
     });
   }
+
+  it('SIMD float64 cross products: naive sums to 1e-12, exact symmetry, same entries sync / threaded', async () => {
+    const rng = new Rng(3);
+    for (const [nx, ny, p, sym] of [
+      [5, 7, 301, false],
+      [13, 13, 1001, true],
+      [9, 17, 129, false],
+      [6, 6, 3, true],
+    ] as const) {
+      const x = Float64Array.from({ length: nx * p }, () => rng.normal());
+      const y = sym ? x : Float64Array.from({ length: ny * p }, () => rng.normal());
+      const c = crossF64Sync(x, nx, y, ny, p)!;
+      expect(await crossF64(x, nx, y, ny, p, { threads: 2, minThreadWork: 0 })).toEqual(c);
+      for (let a = 0; a < nx; a++)
+        for (let b = 0; b < ny; b++) {
+          let s = 0;
+          for (let j = 0; j < p; j++) s += x[j * nx + a]! * y[j * ny + b]!;
+          expect(Math.abs(c[a * ny + b]! - s)).toBeLessThanOrEqual(
+            1e-12 * Math.max(1, Math.abs(s)),
+          );
+          if (sym) expect(c[a * ny + b]).toBe(c[b * ny + a]);
+        }
+    }
+  });
+
+  it('predict and predictAsync agree', async () => {
+    const train = datasetFrom(fx.X as number[][], classOutcome(fx.y3 as number[]));
+    const model = (await svm.fit(train, args({}), quietContext(1))) as SvmModel;
+    expect(await model.predictAsync(test, 2)).toEqual(model.predict(test));
+  });
 
   it('rejects a bad gamma by name', async () => {
     const train = datasetFrom(fx.X as number[][], classOutcome(fx.yb as number[]));
