@@ -31,6 +31,8 @@ export interface StartAppOptions {
   redisUrl: string;
   /** Apply pending migrations before serving (default true). */
   migrate?: boolean;
+  /** PostgreSQL connections in this process's pool (default: the ORM's, 10). */
+  dbPoolMax?: number;
 }
 
 /** Warns when Redis may evict keys: BullMQ and rate limits need `noeviction`. */
@@ -51,6 +53,7 @@ export async function startApp(config: Config, options: StartAppOptions): Promis
   const orm = await initOrm({
     clientUrl: options.databaseUrl,
     statementTimeoutMs: config.dbStatementTimeoutMs,
+    poolMax: options.dbPoolMax,
   });
   const cleanups: Array<() => Promise<unknown>> = [() => orm.close(true)];
   const cleanup = async () => {

@@ -1,6 +1,7 @@
 /**
  * `npm run load [-- --tiny] [--json file] [--subscribers N] [--events N] [--interval ms]
- *                [--submit-users N] [--submit-seconds S] [--profile dir] [--only abc] [--rounds N]`
+ *                [--submit-users N] [--submit-seconds S] [--profile dir] [--only abc] [--rounds N]
+ *                [--db-pool N]`
  *
  * Load figures on loopback, bounded in time (about 2 minutes; a watchdog stops everything at
  * 175 s). Starts what it needs itself: an embedded PostgreSQL and a redis-server in a temp
@@ -25,7 +26,15 @@
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -62,6 +71,8 @@ interface Options {
   submitSeconds: number;
   submitUsers: number;
   datasets: number;
+  /** `--db-pool N`: the API's PostgreSQL pool size (default: the app's own, 10). */
+  dbPool?: number;
   /** `--only a` / `--only bc` …: the measurements to run (the others are skipped). */
   phases: ReadonlySet<'a' | 'b' | 'c'>;
 }
@@ -106,6 +117,7 @@ export function parseOptions(argv: string[]): Options {
     else if (a === '--submit-users') o.submitUsers = num(i++, a);
     else if (a === '--seconds') o.querySeconds = num(i++, a);
     else if (a === '--rounds') o.queryRounds = num(i++, a);
+    else if (a === '--db-pool') o.dbPool = num(i++, a);
     else if (a === '--only') {
       const v = argv[++i] ?? '';
       if (!/^[abc]+$/.test(v)) throw new Error('--only takes letters of a, b, c (e.g. "a", "bc")');
@@ -234,6 +246,45 @@ async function startServer(
   return { proc, pid: proc.pid!, port: ready.port, stop: stopper(proc) };
 }
 
+/**
+ * CPU seconds used so far by the PostgreSQL and Redis processes this run started (descendants of
+ * this process named postgres / redis-server; NaN when none are found, e.g. LOAD_DATABASE_URL).
+ * Connections are pooled, so their backends live through a measurement window.
+ */
+function servicesCpuSeconds(): number {
+  const parent = new Map<number, number>();
+  const name = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      name.set(pid, stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const ours = (pid: number) => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === process.pid) return true;
+    }
+    return false;
+  };
+  let total = 0;
+  let found = false;
+  for (const [pid, comm] of name) {
+    if ((comm === 'postgres' || comm === 'redis-server') && ours(pid)) {
+      const cpu = cpuSeconds(pid);
+      if (Number.isFinite(cpu)) {
+        total += cpu;
+        found = true;
+      }
+    }
+  }
+  return found ? total : NaN;
+}
+
 // --- HTTP helpers ---------------------------------------------------------------------------
 
 interface GqlBody<T> {
@@ -353,6 +404,8 @@ interface QueryFigures {
   p50: number;
   p99: number;
   cpuMsPerRequest: number;
+  /** CPU ms per request of the PostgreSQL and Redis processes in the same windows. */
+  servicesCpuMsPerRequest: number;
   requests: number;
   non2xx: number;
 }
@@ -386,8 +439,8 @@ async function queryPhase(
     });
   for (const k of ['bare', 'ours'] as const) await run(targets[k].url, o.warmupSeconds);
   const acc = {
-    ours: { ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, lat: [] as number[] },
-    bare: { ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, lat: [] as number[] },
+    ours: { ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, svc: 0, lat: [] as number[] },
+    bare: { ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, svc: 0, lat: [] as number[] },
   };
   for (let round = 0; round < o.queryRounds; round++) {
     // Alternate the order so neither side always runs right after the other's burst.
@@ -395,9 +448,11 @@ async function queryPhase(
     for (const k of order) {
       const { server, url } = targets[k];
       const cpu0 = cpuSeconds(server.pid);
+      const svc0 = servicesCpuSeconds();
       const r = await profiled(server, `${k}-query-${round + 1}`, () => run(url, o.querySeconds));
       const a = acc[k];
       a.cpu += cpuSeconds(server.pid) - cpu0;
+      a.svc += servicesCpuSeconds() - svc0;
       a.ok += r.ok;
       a.req += r.requests;
       a.non2xx += r.non2xx;
@@ -413,6 +468,7 @@ async function queryPhase(
       p50: percentile(a.lat, 50),
       p99: percentile(a.lat, 99),
       cpuMsPerRequest: (a.cpu * 1000) / Math.max(1, a.req),
+      servicesCpuMsPerRequest: (a.svc * 1000) / Math.max(1, a.req),
       requests: a.req,
       non2xx: a.non2xx,
     };
@@ -725,6 +781,7 @@ function queryRows(q: QueryPhase): string[][] {
     [
       `(a) ours: me + datasets(first: 10) (${q.connections} conn.)`,
       `${fmt(q.ours.rps)} req/s, ${lat(q.ours.p50, q.ours.p99)}, ${fmt(q.ours.cpuMsPerRequest, 2)} CPU ms/req` +
+        ` (+ PostgreSQL and Redis ${fmt(q.ours.servicesCpuMsPerRequest, 2)})` +
         (q.ours.non2xx ? `, ${q.ours.non2xx} non-2xx` : ''),
       '',
       '',
@@ -780,6 +837,7 @@ function skippedQuery(o: Options): QueryPhase {
     p50: NaN,
     p99: NaN,
     cpuMsPerRequest: NaN,
+    servicesCpuMsPerRequest: NaN,
     requests: 0,
     non2xx: 0,
   };
@@ -837,6 +895,7 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       REDIS_PREFIX: prefix,
       LOAD_DATABASE_URL: databaseUrl,
       LOAD_REDIS_URL: redisUrl,
+      ...(o.dbPool ? { LOAD_DB_POOL_MAX: String(o.dbPool) } : {}),
       // Limits on (the round trips are part of what we measure), raised for the load users.
       RATE_LIMIT_PER_USER: '1000000',
       RATE_LIMIT_PER_IP: '1000000',

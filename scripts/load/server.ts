@@ -158,7 +158,12 @@ async function startApi(): Promise<{ port: number; close(): Promise<void> }> {
   if (!databaseUrl || !redisUrl) throw new Error('LOAD_DATABASE_URL and LOAD_REDIS_URL required');
   const parsed = parseConfig(process.env);
   if (!parsed.ok) throw new Error(`bad config:\n${parsed.errors.join('\n')}`);
-  const app = await startApp(parsed.config, { databaseUrl, redisUrl });
+  const pool = Number(process.env.LOAD_DB_POOL_MAX);
+  const app = await startApp(parsed.config, {
+    databaseUrl,
+    redisUrl,
+    dbPoolMax: pool > 0 ? pool : undefined,
+  });
   return { port: app.port, close: () => app.close() };
 }
 

@@ -41,12 +41,15 @@ function escapeLike(text: string): string {
 }
 
 export class AccountService {
-  private readonly em: EntityManager;
   private readonly app: AppServices;
   private readonly deps: AccountsDeps;
 
+  /** The request's entity manager, forked on first use (`me` needs none). */
+  private get em(): EntityManager {
+    return this.ctx.em;
+  }
+
   constructor(private readonly ctx: Context) {
-    this.em = ctx.em;
     this.app = ctx.app;
     this.deps = accountsDeps(ctx.app.config);
   }

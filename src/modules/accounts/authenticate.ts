@@ -88,27 +88,50 @@ async function authenticateJwt(
   // every change that produced a version ≤ N (so it can never hide one).
   const cache = authUserCache(app);
   const cached = cache.peek(claims.sub);
-  let user: AuthUser | undefined;
-  if (cached && cached.version === state.version) {
-    user = cached.user;
-  } else {
-    const row = await emOf(em).findOne(User, { id: claims.sub });
-    if (row) {
-      user = authUserOf(row);
-      cache.set(row.id, state.version, user);
-    }
-  }
+  const user =
+    cached && cached.version === state.version
+      ? cached.user
+      : await loadUser(cache, claims.sub, state.version, em);
   if (!user || !user.isActive || user.tokenVersion !== claims.tv) {
     throw AppError.unauthenticated('Access token revoked');
   }
   return { user, method: 'jwt', jti: claims.jti, expiresAt: claims.exp };
 }
 
-async function authenticateApiKey(
-  key: string,
+/**
+ * Reads the row and caches it at `version`. Concurrent requests for the same user and version
+ * share one read (when an entry expires, every request in flight would otherwise read it):
+ * a read started after some request saw `version` is as fresh as any request seeing `version`
+ * needs (a change made before that request would have moved the version on).
+ */
+const loading = new WeakMap<AuthUserCache, Map<string, Promise<AuthUser | undefined>>>();
+
+function loadUser(
+  cache: AuthUserCache,
+  userId: string,
+  version: string,
   em: LazyEm,
-  app: AppServices,
-): Promise<AuthInfo> {
+): Promise<AuthUser | undefined> {
+  let inFlight = loading.get(cache);
+  if (!inFlight) loading.set(cache, (inFlight = new Map()));
+  const key = `${userId}:${version}`;
+  let p = inFlight.get(key);
+  if (!p) {
+    p = emOf(em)
+      .findOne(User, { id: userId })
+      .then(row => {
+        if (!row) return undefined;
+        const user = authUserOf(row);
+        cache.set(row.id, version, user);
+        return user;
+      })
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+  }
+  return p;
+}
+
+async function authenticateApiKey(key: string, em: LazyEm, app: AppServices): Promise<AuthInfo> {
   // Look up by hash: no secret comparison, so no timing or length issues.
   const row = await emOf(em).findOne(ApiKey, { keyHash: sha256Hex(key) }, { populate: ['user'] });
   const now = new Date();
