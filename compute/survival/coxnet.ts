@@ -22,7 +22,7 @@ import { defaultThreads, parallelMap } from '../core/parallel';
 import { type Rng } from '../core/rng';
 import { cholesky, choleskySolve } from './coxph';
 import { riskSets, type RiskSets } from './risk-sets';
-import { supportCd } from './support-cd';
+import { supportCd, supportCholesky, supportGram } from './support-cd';
 
 /**
  * Default convergence threshold on max_j c_j Δβ_j² (c_j the coordinate's curvature of −ℓ/n), the
@@ -300,15 +300,19 @@ function cdSweeps(
 ): void {
   // glmnet-style: a full pass over the active set, then passes over the non-zero coordinates
   // only until they settle, then a full pass again to confirm nothing else wants to move.
-  const visit = (j: number): number => {
+  // x_jᵀu for the next few active coordinates, computed together (`dots4`); valid while u has
+  // not changed since (uVer). Each is the same sequential sum as dotCol, so the bits are too.
+  let uVer = 0;
+  let batchVer = -1;
+  let batchStart = 0;
+  let batchEnd = 0;
+  const du = new Float64Array(4);
+  const dg = new Float64Array(4);
+  const visit = (j: number, xu: number): number => {
     const off = j * n;
-    let gj = xg[j]!;
-    if (gj !== gj) {
-      gj = dotCol(xs, off, g, n) / n;
-      xg[j] = gj;
-    }
+    const gj = xg[j]!;
     // Smooth-part gradient at the current β: −x_jᵀg/n + x_jᵀu (u = H X (β − β₀) / n).
-    const grad1 = dotCol(xs, off, u, n) - gj;
+    const grad1 = xu - gj;
     let c = cj[j]!;
     if (c !== c) {
       // A coordinate at zero that stays at zero does not need its curvature.
@@ -332,18 +336,75 @@ function cdSweeps(
     beta[j] = bNew;
     const hv = hx[j]!;
     for (let i = 0; i < n; i++) u[i] += d * hv[i]!;
+    uVer++;
     return c * d * d;
   };
+  const act = new Int32Array(p);
   for (let round = 0; round < 1000; round++) {
+    let m = 0;
+    for (let j = 0; j < p; j++) if (active[j]) act[m++] = j;
     let maxChange = 0;
-    for (let j = 0; j < p; j++) {
-      if (!active[j]) continue;
-      const change = visit(j);
+    for (let t = 0; t < m; t++) {
+      const j = act[t]!;
+      if (batchVer !== uVer || t >= batchEnd || t < batchStart) {
+        batchStart = t;
+        batchEnd = Math.min(m, t + 4);
+        const last = act[batchEnd - 1]!;
+        const o0 = j * n;
+        const o1 = (t + 1 < batchEnd ? act[t + 1]! : last) * n;
+        const o2 = (t + 2 < batchEnd ? act[t + 2]! : last) * n;
+        const o3 = (t + 3 < batchEnd ? act[t + 3]! : last) * n;
+        let needG = false;
+        for (let q = t; q < batchEnd; q++) if (xg[act[q]!] !== xg[act[q]!]) needG = true;
+        if (needG) {
+          dots4(xs, n, o0, o1, o2, o3, g, dg);
+          for (let q = t; q < batchEnd; q++) {
+            const jq = act[q]!;
+            if (xg[jq] !== xg[jq]) xg[jq] = dg[q - t]! / n;
+          }
+        }
+        dots4(xs, n, o0, o1, o2, o3, u, du);
+        batchVer = uVer;
+      }
+      const change = visit(j, du[t - batchStart]!);
       if (change > maxChange) maxChange = change;
     }
+    batchVer = -1; // the next round starts a new batch
     if (maxChange < tol) return;
     supportNewton(xs, n, p, active, beta, u, xg, hx, thr, ridge, tol);
+    uVer++;
   }
+}
+
+/**
+ * out[k] = Σ_i xs[o_k + i] · v[i] for four columns at once: four independent sequential sums
+ * (each exactly dotCol's), so the add latency of one chain no longer bounds the loop.
+ */
+function dots4(
+  xs: Float64Array,
+  n: number,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  v: Float64Array,
+  out: Float64Array,
+): void {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let i = 0; i < n; i++) {
+    const w = v[i]!;
+    s0 += xs[o0 + i]! * w;
+    s1 += xs[o1 + i]! * w;
+    s2 += xs[o2 + i]! * w;
+    s3 += xs[o3 + i]! * w;
+  }
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+  out[3] = s3;
 }
 
 /**
@@ -405,9 +466,11 @@ function supportNewton(
   // M (with the ridge on the diagonal) and the smooth gradient on S, built once.
   const M = new Float64Array(m0 * m0);
   const grad = new Float64Array(m0);
+  // The Gram on the wasm kernel when available (same bits as the loop below).
+  const wasmGram = supportGram(xs, n, S, hx, M);
   for (let a = 0; a < m0; a++) {
     const off = S[a]! * n;
-    let b = 0;
+    let b = wasmGram ? a + 1 : 0;
     // Four products per pass over column a (each the same sequential sum as dotCol).
     for (; b + 3 <= a; b += 4) {
       const h0 = hx[S[b]!]!;
@@ -444,7 +507,8 @@ function supportNewton(
     for (let c = 0; c < m0; c++) A[r * m0 + c] = M[r * m0 + c]!;
     A[r * m0 + r] += ridge;
   }
-  let L = cholesky(A, m0);
+  const Lw = supportCholesky(A, m0);
+  let L = Lw === undefined ? cholesky(A, m0) : Lw;
   if (!L) {
     supportCd(M, m0, grad, S, beta, total, thr, ridge, tol);
     keep.length = 0;

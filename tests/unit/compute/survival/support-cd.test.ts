@@ -4,7 +4,14 @@
  * (more coordinates than rank, the case it serves), odd and even sizes, lasso and elastic net.
  */
 import { Rng } from '../../../../compute/core/rng';
-import { supportCd, supportCdJs, supportCdUsesWasm } from '../../../../compute/survival/support-cd';
+import { cholesky } from '../../../../compute/survival/coxph';
+import {
+  supportCd,
+  supportCdJs,
+  supportCdUsesWasm,
+  supportCholesky,
+  supportGram,
+} from '../../../../compute/survival/support-cd';
 
 function problem(m0: number, rank: number, seed: number) {
   const rng = new Rng(seed);
@@ -45,5 +52,45 @@ describe('supportCd (wasm) equals supportCdJs bit for bit', () => {
     expect(Array.from(b.total)).toEqual(Array.from(a.total));
     // It did move: some coefficient changed and some were set to zero by the threshold.
     expect(a.total.some(v => v !== 0)).toBe(true);
+  });
+});
+
+describe('supportGram and supportCholesky (wasm) equal the JavaScript loops', () => {
+  it.each([1, 2, 3, 8, 9, 30])('m0 = %i', m0 => {
+    const rng = new Rng(m0);
+    const n = 13 + (m0 % 4);
+    const p = m0 + 5;
+    const xs = Float64Array.from({ length: n * p }, () => rng.normal());
+    const S = Array.from({ length: m0 }, (_, a) => (a * 3) % p).sort((a, b) => a - b);
+    const uniq = [...new Set(S)];
+    const hx: (Float64Array | undefined)[] = new Array(p);
+    for (const j of uniq) hx[j] = Float64Array.from({ length: n }, () => rng.normal());
+    const M = new Float64Array(uniq.length * uniq.length);
+    expect(supportGram(xs, n, uniq, hx, M)).toBe(true);
+    const m = uniq.length;
+    // coxnet's loop: entries b ≤ a as sequential sums x_aᵀ(H x_b), mirrored (H x is symmetric).
+    for (let a = 0; a < m; a++)
+      for (let b = 0; b <= a; b++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += xs[uniq[a]! * n + i]! * hx[uniq[b]!]![i]!;
+        expect(M[a * m + b]).toBe(s);
+        expect(M[b * m + a]).toBe(s);
+      }
+    // A positive-definite system (Gram of random vectors plus a ridge) and a singular one.
+    const G = new Float64Array(m * m);
+    for (let a = 0; a < m; a++)
+      for (let b = 0; b < m; b++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += xs[uniq[a]! * n + i]! * xs[uniq[b]! * n + i]!;
+        G[a * m + b] = s + (a === b ? 0.5 : 0);
+      }
+    const want = cholesky(G, m);
+    expect(want).not.toBeNull();
+    expect(Array.from(supportCholesky(G, m)!)).toEqual(Array.from(want!));
+    if (m > n) {
+      const singular = G.map((v, i) => (i % (m + 1) === 0 ? v - 0.5 : v));
+      expect(cholesky(singular, m)).toBeNull();
+      expect(supportCholesky(singular, m)).toBeNull();
+    }
   });
 });
