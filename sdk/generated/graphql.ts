@@ -1070,9 +1070,32 @@ export type FeatureScoreFieldsFragment = {
   votes: number | null;
 };
 
+export type FoldFieldsFragment = {
+  signature: string | null;
+  model: string | null;
+  index: number;
+  repeat: number;
+  fold: number;
+  nTrain: number | null;
+  nTest: number | null;
+  selected: Array<string>;
+  seconds: number | null;
+  metrics: Array<{ name: string; value: number | null; std: number | null }>;
+  trainMetrics: Array<{ name: string; value: number | null; std: number | null }> | null;
+};
+
+export type PredictionRowFieldsFragment = {
+  sampleId: string;
+  label: string | null;
+  value: number | null;
+  risk: number | null;
+  probabilities: Array<{ class: string; probability: number | null }> | null;
+};
+
 export type JobResultsQueryVariables = Exact<{
   id: string | number;
   featuresFirst?: number | null | undefined;
+  featuresOffset?: number | null | undefined;
   foldsFirst?: number | null | undefined;
   foldsOffset?: number | null | undefined;
   foldsSignature?: string | null | undefined;
@@ -1232,6 +1255,91 @@ export type JobArtifactsQuery = {
         downloadUrl: string;
         expiresAt: string;
       }>;
+    } | null;
+  };
+};
+
+export type JobResultFeaturesQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  offset?: number | null | undefined;
+  source?: string | null | undefined;
+  selectedOnly?: boolean | null | undefined;
+}>;
+
+export type JobResultFeaturesQuery = {
+  job: {
+    id: string;
+    result: {
+      attempt: number;
+      features: Array<{
+        source: string;
+        name: string;
+        rank: number;
+        score: number | null;
+        selected: boolean;
+        frequency: number | null;
+        pValue: number | null;
+        adjustedPValue: number | null;
+        statistic: number | null;
+        votes: number | null;
+      }>;
+    } | null;
+  };
+};
+
+export type JobResultFoldsQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  offset?: number | null | undefined;
+  signature?: string | null | undefined;
+  model?: string | null | undefined;
+}>;
+
+export type JobResultFoldsQuery = {
+  job: {
+    id: string;
+    result: {
+      attempt: number;
+      folds: Array<{
+        signature: string | null;
+        model: string | null;
+        index: number;
+        repeat: number;
+        fold: number;
+        nTrain: number | null;
+        nTest: number | null;
+        selected: Array<string>;
+        seconds: number | null;
+        metrics: Array<{ name: string; value: number | null; std: number | null }>;
+        trainMetrics: Array<{ name: string; value: number | null; std: number | null }> | null;
+      }>;
+    } | null;
+  };
+};
+
+export type JobResultPredictionsQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  offset?: number | null | undefined;
+}>;
+
+export type JobResultPredictionsQuery = {
+  job: {
+    id: string;
+    result: {
+      attempt: number;
+      predictions: {
+        totalCount: number;
+        offset: number;
+        rows: Array<{
+          sampleId: string;
+          label: string | null;
+          value: number | null;
+          risk: number | null;
+          probabilities: Array<{ class: string; probability: number | null }> | null;
+        }>;
+      } | null;
     } | null;
   };
 };
@@ -1554,24 +1662,6 @@ export const JobEventFieldsFragmentDoc = {
     },
   ],
 } as unknown as DocumentNode<JobEventFieldsFragment, unknown>;
-export const ResultMetricFieldsFragmentDoc = {
-  kind: 'Document',
-  definitions: [
-    {
-      kind: 'FragmentDefinition',
-      name: { kind: 'Name', value: 'ResultMetricFields' },
-      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'MetricValue' } },
-      selectionSet: {
-        kind: 'SelectionSet',
-        selections: [
-          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
-          { kind: 'Field', name: { kind: 'Name', value: 'std' } },
-        ],
-      },
-    },
-  ],
-} as unknown as DocumentNode<ResultMetricFieldsFragment, unknown>;
 export const ArtifactFieldsFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -1620,6 +1710,111 @@ export const FeatureScoreFieldsFragmentDoc = {
     },
   ],
 } as unknown as DocumentNode<FeatureScoreFieldsFragment, unknown>;
+export const ResultMetricFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ResultMetricFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'MetricValue' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'std' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<ResultMetricFieldsFragment, unknown>;
+export const FoldFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'FoldFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'FoldMetrics' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'signature' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'model' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'index' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'repeat' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'fold' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nTrain' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nTest' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'selected' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'seconds' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'metrics' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'ResultMetricFields' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'trainMetrics' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'ResultMetricFields' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ResultMetricFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'MetricValue' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'std' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<FoldFieldsFragment, unknown>;
+export const PredictionRowFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'PredictionRowFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'SamplePrediction' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'sampleId' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'label' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'risk' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'probabilities' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'class' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'probability' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<PredictionRowFieldsFragment, unknown>;
 export const SdkUserFieldsFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -2225,7 +2420,7 @@ export const DatasetNamesDocument = {
           kind: 'VariableDefinition',
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'limit' } },
           type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
-          defaultValue: { kind: 'IntValue', value: '1000' },
+          defaultValue: { kind: 'IntValue', value: '100' },
         },
       ],
       selectionSet: {
@@ -3762,7 +3957,7 @@ export const OrphanReportDocument = {
             kind: 'NonNullType',
             type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
           },
-          defaultValue: { kind: 'IntValue', value: '1000' },
+          defaultValue: { kind: 'IntValue', value: '100' },
         },
       ],
       selectionSet: {
@@ -3869,7 +4064,13 @@ export const JobResultsDocument = {
           kind: 'VariableDefinition',
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'featuresFirst' } },
           type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
-          defaultValue: { kind: 'IntValue', value: '1000' },
+          defaultValue: { kind: 'IntValue', value: '100' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'featuresOffset' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '0' },
         },
         {
           kind: 'VariableDefinition',
@@ -3976,6 +4177,14 @@ export const JobResultsDocument = {
                               name: { kind: 'Name', value: 'featuresFirst' },
                             },
                           },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'offset' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'featuresOffset' },
+                            },
+                          },
                         ],
                         selectionSet: {
                           kind: 'SelectionSet',
@@ -4027,41 +4236,7 @@ export const JobResultsDocument = {
                         selectionSet: {
                           kind: 'SelectionSet',
                           selections: [
-                            { kind: 'Field', name: { kind: 'Name', value: 'signature' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'model' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'index' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'repeat' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'fold' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'nTrain' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'nTest' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'selected' } },
-                            { kind: 'Field', name: { kind: 'Name', value: 'seconds' } },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'metrics' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  {
-                                    kind: 'FragmentSpread',
-                                    name: { kind: 'Name', value: 'ResultMetricFields' },
-                                  },
-                                ],
-                              },
-                            },
-                            {
-                              kind: 'Field',
-                              name: { kind: 'Name', value: 'trainMetrics' },
-                              selectionSet: {
-                                kind: 'SelectionSet',
-                                selections: [
-                                  {
-                                    kind: 'FragmentSpread',
-                                    name: { kind: 'Name', value: 'ResultMetricFields' },
-                                  },
-                                ],
-                              },
-                            },
+                            { kind: 'FragmentSpread', name: { kind: 'Name', value: 'FoldFields' } },
                           ],
                         },
                       },
@@ -4231,23 +4406,9 @@ export const JobResultsDocument = {
                               selectionSet: {
                                 kind: 'SelectionSet',
                                 selections: [
-                                  { kind: 'Field', name: { kind: 'Name', value: 'sampleId' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'label' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'value' } },
-                                  { kind: 'Field', name: { kind: 'Name', value: 'risk' } },
                                   {
-                                    kind: 'Field',
-                                    name: { kind: 'Name', value: 'probabilities' },
-                                    selectionSet: {
-                                      kind: 'SelectionSet',
-                                      selections: [
-                                        { kind: 'Field', name: { kind: 'Name', value: 'class' } },
-                                        {
-                                          kind: 'Field',
-                                          name: { kind: 'Name', value: 'probability' },
-                                        },
-                                      ],
-                                    },
+                                    kind: 'FragmentSpread',
+                                    name: { kind: 'Name', value: 'PredictionRowFields' },
                                   },
                                 ],
                               },
@@ -4339,6 +4500,70 @@ export const JobResultsDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'adjustedPValue' } },
           { kind: 'Field', name: { kind: 'Name', value: 'statistic' } },
           { kind: 'Field', name: { kind: 'Name', value: 'votes' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'FoldFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'FoldMetrics' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'signature' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'model' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'index' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'repeat' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'fold' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nTrain' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nTest' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'selected' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'seconds' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'metrics' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'ResultMetricFields' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'trainMetrics' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'ResultMetricFields' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'PredictionRowFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'SamplePrediction' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'sampleId' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'label' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'risk' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'probabilities' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'class' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'probability' } },
+              ],
+            },
+          },
         ],
       },
     },
@@ -4451,6 +4676,422 @@ export const JobArtifactsDocument = {
     },
   ],
 } as unknown as DocumentNode<JobArtifactsQuery, JobArtifactsQueryVariables>;
+export const JobResultFeaturesDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'JobResultFeatures' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '100' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'offset' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '0' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'source' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'selectedOnly' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Boolean' } },
+          defaultValue: { kind: 'BooleanValue', value: false },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'job' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'result' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'features' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'offset' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'offset' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'source' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'source' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'selectedOnly' },
+                            value: {
+                              kind: 'Variable',
+                              name: { kind: 'Name', value: 'selectedOnly' },
+                            },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'FragmentSpread',
+                              name: { kind: 'Name', value: 'FeatureScoreFields' },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'FeatureScoreFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'FeatureScore' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'source' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'rank' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'score' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'selected' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'frequency' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'pValue' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'adjustedPValue' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'statistic' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'votes' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<JobResultFeaturesQuery, JobResultFeaturesQueryVariables>;
+export const JobResultFoldsDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'JobResultFolds' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '100' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'offset' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '0' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'signature' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'model' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'job' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'result' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'folds' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'offset' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'offset' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'signature' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'signature' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'model' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'model' } },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'FragmentSpread', name: { kind: 'Name', value: 'FoldFields' } },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'ResultMetricFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'MetricValue' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'std' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'FoldFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'FoldMetrics' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'signature' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'model' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'index' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'repeat' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'fold' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nTrain' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nTest' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'selected' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'seconds' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'metrics' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'ResultMetricFields' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'trainMetrics' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'ResultMetricFields' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<JobResultFoldsQuery, JobResultFoldsQueryVariables>;
+export const JobResultPredictionsDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'JobResultPredictions' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '100' },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'offset' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          defaultValue: { kind: 'IntValue', value: '0' },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'job' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'result' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'predictions' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'offset' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'offset' } },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'offset' } },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'rows' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  {
+                                    kind: 'FragmentSpread',
+                                    name: { kind: 'Name', value: 'PredictionRowFields' },
+                                  },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'PredictionRowFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'SamplePrediction' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'sampleId' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'label' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'value' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'risk' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'probabilities' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'class' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'probability' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<JobResultPredictionsQuery, JobResultPredictionsQueryVariables>;
 export const SdkRegisterDocument = {
   kind: 'Document',
   definitions: [

@@ -166,7 +166,7 @@ export type Dataset = {
   /** Why the dataset is FAILED */
   failureReason: Maybe<Scalars['String']['output']>;
   featureCount: Maybe<Scalars['Int']['output']>;
-  /** Feature (column) names in file order; at most 10000 per request */
+  /** Feature (column) names in file order; paged: limit 1–100 (default 100), offset */
   featureNames: Maybe<Array<Scalars['String']['output']>>;
   gzip: Maybe<Scalars['Boolean']['output']>;
   id: Scalars['ID']['output'];
@@ -179,7 +179,7 @@ export type Dataset = {
   outcome: Maybe<DatasetOutcome>;
   ownerId: Scalars['ID']['output'];
   sampleCount: Maybe<Scalars['Int']['output']>;
-  /** Sample ids in file order; at most 10000 per request */
+  /** Sample ids in file order; paged: limit 1–100 (default 100), offset */
   sampleIds: Maybe<Array<Scalars['String']['output']>>;
   /** Hex SHA-256 of the uploaded bytes (compressed, for .gz) */
   sha256: Maybe<Scalars['String']['output']>;
@@ -468,7 +468,7 @@ export type JobResultType = {
   createdAt: Scalars['DateTimeISO']['output'];
   /** The full result document */
   data: Scalars['JSONObject']['output'];
-  /** Per-feature rows: FEATURE_SELECTION one per selector × scored feature (the runner keeps the top 5,000 per selector); MODEL_TRAINING the model’s features (source "model", by importance) and each selection step; BENCHMARKING each signature’s features. Ordered by source, then rank. */
+  /** Per-feature rows: FEATURE_SELECTION one per selector × scored feature (the runner keeps the top 5,000 per selector); MODEL_TRAINING the model’s features (source "model", by importance) and each selection step; BENCHMARKING each signature’s features. Ordered by source, then rank; paged (first 1–100, offset). */
   features: Array<FeatureScore>;
   /** Per-fold held-out scores (MODEL_TRAINING with validation; HYPERPARAMETER_TUNING with nested validation; BENCHMARKING: the repeated CV on the training split per signature × model, in the `benchmark` rows’ order — their `cv` mean and SD are computed from exactly these scores) */
   folds: Array<FoldMetrics>;
@@ -478,7 +478,7 @@ export type JobResultType = {
   model: Maybe<TrainedModel>;
   /** Chosen parameters: the trained model’s (tuned values included), or the tuning search’s best */
   params: Maybe<Scalars['JSONObject']['output']>;
-  /** PREDICTION: per-sample predictions, paged (first 1–1000, offset ≥ 0); null for other job types */
+  /** PREDICTION: per-sample predictions, paged (first 1–100, offset ≥ 0); null for other job types */
   predictions: Maybe<PredictionPage>;
   /** BENCHMARKING: the recommended signature and the reasons */
   recommended: Maybe<Recommendation>;

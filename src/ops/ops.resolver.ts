@@ -5,6 +5,7 @@
 import { Arg, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { requireRole } from '../auth.js';
 import type { Context } from '../context.js';
+import { AppError } from '../errors.js';
 import { Role } from '../modules/accounts/role.js';
 import { audit } from '../modules/audit/audit.service.js';
 import { orphanScan, runRetention } from './retention.js';
@@ -48,10 +49,17 @@ export class AdminOpsResolver {
   })
   async orphanReport(
     @Ctx() ctx: Context,
-    @Arg('limit', () => Int, { defaultValue: 1000 }) limit: number,
+    @Arg('limit', () => Int, {
+      defaultValue: 100,
+      description: 'Keys listed per list (orphanObjects, datasetsMissingObjects), 1–100',
+    })
+    limit: number,
   ): Promise<OrphanReportType> {
     requireRole(ctx, Role.ADMIN);
-    return orphanScan(ctx.app, { limit: Math.max(1, Math.min(limit, 10_000)) });
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw AppError.badInput('limit must be between 1 and 100', 'limit');
+    }
+    return orphanScan(ctx.app, { limit });
   }
 
   @Mutation(() => OrphanReportType, {

@@ -42,7 +42,8 @@ import {
   DatasetUploadTicket,
 } from './dataset.types.js';
 
-const MAX_NAMES = 10_000;
+/** Names per `featureNames` / `sampleIds` page (the API-wide rule: no list over 100; page with offset). */
+const MAX_NAMES = 100;
 
 function deps(ctx: Context): DatasetDeps {
   return {
@@ -166,13 +167,13 @@ export class DatasetResolver {
 
   @FieldResolver(() => [String], {
     nullable: true,
-    description: `Feature (column) names in file order; at most ${MAX_NAMES} per request`,
+    description: `Feature (column) names in file order; paged: limit 1–${MAX_NAMES} (default ${MAX_NAMES}), offset`,
   })
   async featureNames(
     @Root() root: DatasetType,
     @Ctx() ctx: Context,
     @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
-    @Arg('limit', () => Int, { defaultValue: 1000 }) limit: number,
+    @Arg('limit', () => Int, { defaultValue: MAX_NAMES }) limit: number,
   ): Promise<string[] | null> {
     const entity = await managedRow(ctx, root);
     await ctx.em.populate(entity, ['featureNames']);
@@ -181,13 +182,13 @@ export class DatasetResolver {
 
   @FieldResolver(() => [String], {
     nullable: true,
-    description: `Sample ids in file order; at most ${MAX_NAMES} per request`,
+    description: `Sample ids in file order; paged: limit 1–${MAX_NAMES} (default ${MAX_NAMES}), offset`,
   })
   async sampleIds(
     @Root() root: DatasetType,
     @Ctx() ctx: Context,
     @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
-    @Arg('limit', () => Int, { defaultValue: 1000 }) limit: number,
+    @Arg('limit', () => Int, { defaultValue: MAX_NAMES }) limit: number,
   ): Promise<string[] | null> {
     const entity = await managedRow(ctx, root);
     await ctx.em.populate(entity, ['sampleIds']);
@@ -207,8 +208,11 @@ function window(
   offset: number,
   limit: number,
 ): string[] | null {
-  if (offset < 0 || limit < 0 || limit > MAX_NAMES) {
-    throw AppError.badInput(`offset must be 0 or more and limit between 0 and ${MAX_NAMES}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_NAMES) {
+    throw AppError.badInput(`limit must be between 1 and ${MAX_NAMES}`, 'limit');
+  }
+  if (!Number.isInteger(offset) || offset < 0) {
+    throw AppError.badInput('offset must be 0 or more', 'offset');
   }
   return names ? names.slice(offset, offset + limit) : null;
 }

@@ -38,9 +38,13 @@ import {
   TuningResult,
 } from './result.types.js';
 
-export const MAX_FEATURE_ROWS = 10_000;
-export const MAX_PREDICTION_ROWS = 1000;
-export const MAX_FOLD_ROWS = 1000;
+/**
+ * Page caps of the row lists (the API-wide rule: no list answers more than 100 per request; page
+ * on with `offset` — the SDK's `jobs.fullResults` and the CLI do).
+ */
+export const MAX_FEATURE_ROWS = 100;
+export const MAX_PREDICTION_ROWS = 100;
+export const MAX_FOLD_ROWS = 100;
 /** Saved models larger than this are not parsed for `model` (the file stays downloadable). */
 const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
 
@@ -76,15 +80,18 @@ export class JobResultResolver {
 
   @FieldResolver(() => [FeatureScore], {
     description:
-      'Per-feature rows: FEATURE_SELECTION one per selector × scored feature (the runner keeps the top 5,000 per selector); MODEL_TRAINING the model’s features (source "model", by importance) and each selection step; BENCHMARKING each signature’s features. Ordered by source, then rank.',
+      'Per-feature rows: FEATURE_SELECTION one per selector × scored feature (the runner keeps the top 5,000 per selector); MODEL_TRAINING the model’s features (source "model", by importance) and each selection step; BENCHMARKING each signature’s features. Ordered by source, then rank; paged (first 1–100, offset).',
   })
   features(
     @Root() r: JobResultType,
     @Arg('source', () => String, { nullable: true, description: 'Only this selector / source' })
     source?: string | null,
     @Arg('selectedOnly', () => Boolean, { defaultValue: false }) selectedOnly?: boolean,
-    @Arg('first', () => Int, { defaultValue: 1000, description: `1–${MAX_FEATURE_ROWS}` })
-    first = 1000,
+    @Arg('first', () => Int, {
+      defaultValue: MAX_FEATURE_ROWS,
+      description: `Page size 1–${MAX_FEATURE_ROWS} (default ${MAX_FEATURE_ROWS}); page on with offset`,
+    })
+    first = MAX_FEATURE_ROWS,
     @Arg('offset', () => Int, { defaultValue: 0 }) offset = 0,
   ): FeatureScore[] {
     page(first, offset, MAX_FEATURE_ROWS);
@@ -124,9 +131,9 @@ export class JobResultResolver {
     model?: string | null,
     @Arg('first', () => Int, {
       defaultValue: 100,
-      description: `1–${MAX_FOLD_ROWS} (default 100)`,
+      description: `Page size 1–${MAX_FOLD_ROWS} (default ${MAX_FOLD_ROWS}); page on with offset`,
     })
-    first = 100,
+    first = MAX_FOLD_ROWS,
     @Arg('offset', () => Int, { defaultValue: 0 }) offset = 0,
   ): FoldMetrics[] {
     page(first, offset, MAX_FOLD_ROWS);
@@ -184,7 +191,11 @@ export class JobResultResolver {
   })
   predictions(
     @Root() r: JobResultType,
-    @Arg('first', () => Int, { defaultValue: 100 }) first = 100,
+    @Arg('first', () => Int, {
+      defaultValue: MAX_PREDICTION_ROWS,
+      description: `Page size 1–${MAX_PREDICTION_ROWS} (default ${MAX_PREDICTION_ROWS}); page on with offset`,
+    })
+    first = MAX_PREDICTION_ROWS,
     @Arg('offset', () => Int, { defaultValue: 0 }) offset = 0,
   ): PredictionPage | null {
     if (r.jobType !== 'PREDICTION') return null;
