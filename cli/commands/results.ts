@@ -24,18 +24,13 @@ import { choice } from './values.js';
 type Result = NonNullable<JobResults['result']>;
 type Prediction = NonNullable<Result['predictions']>['rows'][number];
 
-/** Feature rows fetched per result (the API's cap). */
-const FEATURES_FIRST = 10_000;
-const PREDICTIONS_PAGE = 1000;
-
 async function load(
   client: OmicSelectorClient,
   jobId: string,
 ): Promise<{ job: JobResults; result: Result; predictions: Prediction[] }> {
-  const job = await client.jobs.results(jobId, {
-    featuresFirst: FEATURES_FIRST,
-    predictionsFirst: PREDICTIONS_PAGE,
-  });
+  // Every feature, fold and prediction row: the API answers at most 100 per list and request,
+  // fullResults pages on with offset.
+  const job = await client.jobs.fullResults(jobId);
   if (!job.result) {
     throw new ExitError(
       1,
@@ -43,20 +38,7 @@ async function load(
         (job.errorCode ? ` (${job.errorCode}: ${job.errorMessage})` : ''),
     );
   }
-  // Predictions come in pages of 1,000: fetch the rest.
-  const predictions = [...(job.result.predictions?.rows ?? [])];
-  const total = job.result.predictions?.totalCount ?? 0;
-  while (predictions.length < total) {
-    const next = await client.jobs.results(jobId, {
-      featuresFirst: 1,
-      predictionsFirst: PREDICTIONS_PAGE,
-      predictionsOffset: predictions.length,
-    });
-    const rows = next.result?.predictions?.rows ?? [];
-    if (rows.length === 0) break;
-    predictions.push(...rows);
-  }
-  return { job, result: job.result, predictions };
+  return { job, result: job.result, predictions: job.result.predictions?.rows ?? [] };
 }
 
 /** The raw document, fetched only where the typed result does not cover a table. */

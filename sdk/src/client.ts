@@ -17,11 +17,15 @@ import {
   CancelJobDocument,
   CompleteDatasetUploadDocument,
   DatasetDocument,
+  DatasetNamesDocument,
   DatasetPreviewDocument,
   DatasetsDocument,
   DeleteDatasetDocument,
   JobArtifactsDocument,
   JobDocument,
+  JobResultFeaturesDocument,
+  JobResultFoldsDocument,
+  JobResultPredictionsDocument,
   JobResultsDocument,
   JobEventsDocument,
   JobsDocument,
@@ -46,6 +50,9 @@ import {
   type JobEventFieldsFragment,
   type ArtifactFieldsFragment,
   type ArtifactKind,
+  type FeatureScoreFieldsFragment,
+  type FoldFieldsFragment,
+  type PredictionRowFieldsFragment,
   type JobFieldsFragment,
   type JobResultsQuery,
   type JobResultsQueryVariables,
@@ -56,6 +63,7 @@ import {
   type SubmitJobInput,
 } from '../generated/graphql.js';
 import { OmicSelectorError } from './errors.js';
+import { allPages, PAGE_SIZE } from './paging.js';
 import { postGraphQL, type FetchLike } from './http.js';
 import { Session, type Tokens, type TokenStore } from './session.js';
 import { Subscriptions } from './subscriptions.js';
@@ -102,6 +110,9 @@ export type JobWithResult = JobWithResultQuery['job'];
 export type JobResults = JobResultsQuery['job'];
 export type Artifact = ArtifactFieldsFragment;
 export type JobEvent = JobEventFieldsFragment;
+export type FeatureScore = FeatureScoreFieldsFragment;
+export type FoldRow = FoldFieldsFragment;
+export type PredictionRow = PredictionRowFieldsFragment;
 
 /** The server's largest `jobEvents(first)` page. */
 const EVENT_PAGE = 100;
@@ -348,7 +359,75 @@ export function createClient(options: ClientOptions) {
     preview: async (variables: DatasetPreviewQueryVariables) =>
       (await execute(DatasetPreviewDocument, variables)).datasetPreview,
     delete: async (id: string) => (await execute(DeleteDatasetDocument, { id })).deleteDataset,
+    /**
+     * Every feature name and sample id (null while not parsed): the server answers at most 100
+     * per request (`limit` 1–100), so this pages on with `offset` until both lists run short.
+     */
+    names: async (
+      id: string,
+    ): Promise<{ featureNames: string[] | null; sampleIds: string[] | null }> => {
+      let featureNames: string[] | null = null;
+      let sampleIds: string[] | null = null;
+      for (let offset = 0; ; offset += PAGE_SIZE) {
+        const { dataset } = await execute(DatasetNamesDocument, { id, offset, limit: PAGE_SIZE });
+        if (dataset.featureNames) (featureNames ??= []).push(...dataset.featureNames);
+        if (dataset.sampleIds) (sampleIds ??= []).push(...dataset.sampleIds);
+        const more =
+          (dataset.featureNames?.length ?? 0) >= PAGE_SIZE ||
+          (dataset.sampleIds?.length ?? 0) >= PAGE_SIZE;
+        if (!more) return { featureNames, sampleIds };
+      }
+    },
   };
+
+  /** A page of a result list, refusing to mix two attempts' results in one answer. */
+  const sameAttempt = (jobId: string, expected: number | undefined, got: number | undefined) => {
+    if (expected !== undefined && got !== undefined && got !== expected) {
+      throw new OmicSelectorError(
+        'RESULT_CHANGED',
+        `The result of job ${jobId} changed while paging (attempt ${expected} → ${got}); fetch it again`,
+      );
+    }
+  };
+  const featurePages = (
+    id: string,
+    filter: { source?: string | null; selectedOnly?: boolean | null },
+    attempt?: number,
+    fetched?: readonly FeatureScore[],
+  ) =>
+    allPages(async (offset, first) => {
+      const r = (await execute(JobResultFeaturesDocument, { id, first, offset, ...filter })).job
+        .result;
+      sameAttempt(id, attempt, r?.attempt);
+      return r?.features ?? [];
+    }, fetched);
+  const foldPages = (
+    id: string,
+    filter: { signature?: string | null; model?: string | null },
+    attempt?: number,
+    fetched?: readonly FoldRow[],
+  ) =>
+    allPages(async (offset, first) => {
+      const r = (await execute(JobResultFoldsDocument, { id, first, offset, ...filter })).job
+        .result;
+      sameAttempt(id, attempt, r?.attempt);
+      return r?.folds ?? [];
+    }, fetched);
+  const predictionPages = (
+    id: string,
+    attempt?: number,
+    fetched?: readonly PredictionRow[],
+    total?: number,
+  ) =>
+    allPages(
+      async (offset, first) => {
+        const r = (await execute(JobResultPredictionsDocument, { id, first, offset })).job.result;
+        sameAttempt(id, attempt, r?.attempt);
+        return r?.predictions?.rows ?? [];
+      },
+      fetched,
+      total,
+    );
 
   const jobs = {
     submit: async (input: SubmitJobInput) =>
@@ -362,6 +441,47 @@ export function createClient(options: ClientOptions) {
      */
     results: async (id: string, variables: Omit<JobResultsQueryVariables, 'id'> = {}) =>
       (await execute(JobResultsDocument, { ...variables, id })).job,
+    /**
+     * `results` with every row of the paged lists (features, folds, predictions): the server
+     * answers at most 100 rows per list and request, so each list that came back full is paged on
+     * with `offset` until a short page. `folds` can be narrowed to one signature / model.
+     */
+    fullResults: async (
+      id: string,
+      filter: { foldsSignature?: string | null; foldsModel?: string | null } = {},
+    ): Promise<JobResults> => {
+      const job = (
+        await execute(JobResultsDocument, {
+          ...filter,
+          id,
+          featuresFirst: PAGE_SIZE,
+          foldsFirst: PAGE_SIZE,
+          predictionsFirst: PAGE_SIZE,
+        })
+      ).job;
+      const r = job.result;
+      if (!r) return job;
+      const features = await featurePages(id, {}, r.attempt, r.features);
+      const folds = await foldPages(
+        id,
+        { signature: filter.foldsSignature, model: filter.foldsModel },
+        r.attempt,
+        r.folds,
+      );
+      const predictions = r.predictions && {
+        ...r.predictions,
+        rows: await predictionPages(id, r.attempt, r.predictions.rows, r.predictions.totalCount),
+      };
+      return { ...job, result: { ...r, features, folds, predictions } };
+    },
+    /** Every feature row of a completed job's result (optionally one source / selected only). */
+    features: (id: string, filter: { source?: string; selectedOnly?: boolean } = {}) =>
+      featurePages(id, filter),
+    /** Every per-fold row of a completed job's result (optionally one signature / model). */
+    folds: (id: string, filter: { signature?: string; model?: string } = {}) =>
+      foldPages(id, filter),
+    /** Every prediction row of a completed PREDICTION job (empty for other job types). */
+    predictions: (id: string) => predictionPages(id),
     /** The artifacts of a completed job (optionally one kind or one name) with fresh URLs. */
     artifacts: async (
       id: string,

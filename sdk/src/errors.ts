@@ -2,7 +2,7 @@
  * The one error type the SDK throws. GraphQL errors keep the server's `extensions.code`
  * (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, QUOTA_EXCEEDED, RATE_LIMITED,
  * UNAVAILABLE — retry after `retryAfterSeconds` —, INTERNAL); failures before a GraphQL answer get a client-side code (NETWORK_ERROR, HTTP_ERROR,
- * BAD_RESPONSE, UPLOAD_FAILED, DOWNLOAD_FAILED, SUBSCRIPTION_CLOSED).
+ * BAD_RESPONSE, UPLOAD_FAILED, DOWNLOAD_FAILED, SUBSCRIPTION_CLOSED, RESULT_CHANGED).
  */
 
 /** A GraphQL error as it arrives over HTTP or WebSocket. */
@@ -18,7 +18,9 @@ export type ClientErrorCode =
   | 'BAD_RESPONSE'
   | 'UPLOAD_FAILED'
   | 'DOWNLOAD_FAILED'
-  | 'SUBSCRIPTION_CLOSED';
+  | 'SUBSCRIPTION_CLOSED'
+  /** A result was replaced (a new attempt) while its pages were being fetched. */
+  | 'RESULT_CHANGED';
 
 export class OmicSelectorError extends Error {
   override readonly name = 'OmicSelectorError';
