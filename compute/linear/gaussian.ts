@@ -408,6 +408,15 @@ function naiveCycles(s: GaussState, ab: number, dem: number, thr: number, ctl: C
 /** Active sets larger than this cycle with naive updates (the Gram block would exceed 32 MB). */
 const GRAM_MAX = 2048;
 
+/**
+ * First row stride of the Gram block. Stability selection runs hundreds of small fits in a row:
+ * growing the block 64 → 128 → 256 in each allocated (and zero-filled) ≈ 0.7 MB per fit
+ * (100 × 2,000, 126 active features), so fits start at 256 and reuse the last fit's block.
+ */
+const GRAM_START = 256;
+/** The most recently allocated Gram block (fits are synchronous: one user at a time). */
+let gramPool: Float64Array = new Float64Array(0);
+
 /** x_kᵀx_l / n among the active features in entry order, row-major with row stride `cap`. */
 interface ActiveGram {
   cap: number;
@@ -427,9 +436,16 @@ function growGram(
   if (nin <= g.size) return g;
   let { cap, m } = g;
   if (nin > cap) {
-    const nc = Math.min(GRAM_MAX, Math.max(nin, 2 * cap, 64));
-    const nm = new Float64Array(nc * nc);
-    for (let l = 0; l < g.size; l++) nm.set(m.subarray(l * cap, l * cap + g.size), l * nc);
+    const nc = Math.min(GRAM_MAX, Math.max(nin, 2 * cap, GRAM_START));
+    let nm: Float64Array;
+    if (cap === 0 && gramPool.length >= nc * nc) {
+      // A fresh fit reuses the block of the previous one (every entry it reads is rewritten).
+      nm = gramPool;
+    } else {
+      nm = new Float64Array(nc * nc);
+      for (let l = 0; l < g.size; l++) nm.set(m.subarray(l * cap, l * cap + g.size), l * nc);
+      gramPool = nm;
+    }
     cap = nc;
     m = nm;
   }
