@@ -198,8 +198,9 @@ export class JobResultResolver {
     first = MAX_PREDICTION_ROWS,
     @Arg('offset', () => Int, { defaultValue: 0 }) offset = 0,
   ): PredictionPage | null {
-    if (r.jobType !== 'PREDICTION') return null;
+    // Arguments are checked whatever the job type, so a bad page size never passes silently.
     page(first, offset, MAX_PREDICTION_ROWS);
+    if (r.jobType !== 'PREDICTION') return null;
     return Object.assign(new PredictionPage(), {
       totalCount: predictionCount(r.jobType, r.data),
       offset,
