@@ -235,6 +235,24 @@ export function resultsScenario(storage: 'local' | 's3'): void {
       alice.accessToken,
     );
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // At most 100 rows per request; the rest through offset (JobResultFeatures, the SDK's loop).
+    const over = await t.gql(
+      `query($id: ID!) { job(id: $id) { result { features(first: 101) { name } } } }`,
+      { id: job.id },
+      alice.accessToken,
+    );
+    expect(over.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const paged: string[] = [];
+    for (let offset = 0; ; offset += 30) {
+      const page = await t.gql<{
+        job: { result: { features: { source: string; name: string }[] } };
+      }>(resultsOp('JobResultFeatures'), { id: job.id, first: 30, offset }, alice.accessToken);
+      const got = page.data!.job.result.features;
+      paged.push(...got.map(f => `${f.source}/${f.name}`));
+      if (got.length < 30) break;
+    }
+    expect(paged).toEqual(r.features.map(f => `${f.source}/${f.name}`));
+    expect(paged.length).toBeGreaterThan(60); // three pages of 30 at least
   });
 
   test('MODEL_TRAINING: per-fold metrics (repeat × fold), versioned model artifact that downloads', async () => {
@@ -380,10 +398,21 @@ export function resultsScenario(storage: 'local' | 's3'): void {
     expect(r.metrics.find(m => m.name === 'roc_auc')!.value).toBeGreaterThan(0.7);
     const tooMany = await t.gql(
       resultsOp('JobResults'),
-      { id: job.id, predictionsFirst: 1001 },
+      { id: job.id, predictionsFirst: 101 },
       alice.accessToken,
     );
     expect(tooMany.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // Every row, page after page (first 1–100): the JobResultPredictions operation the SDK loops on.
+    const rows: string[] = [];
+    for (let offset = 0; ; offset += 25) {
+      const page = await t.gql<{
+        job: { result: { predictions: { rows: { sampleId: string }[] } } };
+      }>(resultsOp('JobResultPredictions'), { id: job.id, first: 25, offset }, alice.accessToken);
+      const got = page.data!.job.result.predictions.rows.map(p => p.sampleId);
+      rows.push(...got);
+      if (got.length < 25) break;
+    }
+    expect(rows).toEqual(Array.from({ length: 60 }, (_, i) => `S${i + 1}`));
   });
 
   test('another user: NOT_FOUND for the job, its result and its artifacts', async () => {
