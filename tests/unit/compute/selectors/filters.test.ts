@@ -364,3 +364,37 @@ describe('correlation_filter tensor screening', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('correlation_filter row-max screen', () => {
+  it('gives the float64 decisions when unstructured data switch to the row-max screen', async () => {
+    // 500 × 2,600 noise (tail norms tight, few rows with a candidate: the row-max screen takes
+    // over after the first block), with late copies of early features to be dropped.
+    const n = 500;
+    const p = 2600;
+    const rng = new Rng(11);
+    const data = new Float64Array(n * p);
+    for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+    for (let j = 2000; j < 2600; j += 37) {
+      const src = j - 1900;
+      for (let i = 0; i < n; i++) data[j * n + i] = data[src * n + i]! + 0.2 * rng.normal();
+    }
+    const ds: Dataset = {
+      nSamples: n,
+      nFeatures: p,
+      data,
+      featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
+      sampleIds: Array.from({ length: n }, (_, i) => `s${i}`),
+      outcome: { kind: 'none' },
+    };
+    await initTensorBackend();
+    const before = tf.memory().numTensors;
+    const exact = await run('correlation_filter', ds, { use_tensors: false });
+    const screened = await run('correlation_filter', ds, {});
+    expect(screened.selected).toEqual(exact.selected);
+    expect(screened.diagnostics.dropped).toEqual(exact.diagnostics.dropped);
+    expect(Object.keys(exact.diagnostics.dropped as object).length).toBeGreaterThan(10);
+    const used = screened.diagnostics.tensorBlocks as { byRowMax: number };
+    expect(used.byRowMax).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
