@@ -173,6 +173,13 @@ const padded = (p: number): number => p + (p & 1);
 
 let spare: WasmMemory | null = null;
 
+/** Largest memory kept for the next call (larger ones are left to the garbage collector). */
+const KEEP_BYTES = 2 ** 28;
+
+function release(memory: WasmMemory): void {
+  if (memory.buffer.byteLength <= KEEP_BYTES) spare = memory;
+}
+
 /** Largest arena (bytes): i32 byte offsets must stay below 2³¹. */
 const MAX_BYTES = 2 ** 31 - 65536;
 
@@ -374,7 +381,7 @@ export async function crossF64(
     await runPanels(job.task, job.blocks, job.work, opts);
     return job.result();
   } finally {
-    spare = job.task.memory;
+    release(job.task.memory);
   }
 }
 
@@ -392,7 +399,7 @@ export function crossF64Sync(
     panelBlock({ ...job.task, h0: 0, h1: job.blocks });
     return job.result();
   } finally {
-    spare = job.task.memory;
+    release(job.task.memory);
   }
 }
 
@@ -510,7 +517,7 @@ export async function centredScreen(
     }
     return { dots, ld: ldN, xNorms, yNorms };
   } finally {
-    spare = memory;
+    release(memory);
   }
 }
 

@@ -78,29 +78,33 @@ describe('svm (SVC)', () => {
     });
   }
 
-  it('SIMD float64 cross products: naive sums to 1e-12, exact symmetry, same entries sync / threaded', async () => {
-    const rng = new Rng(3);
-    for (const [nx, ny, p, sym] of [
-      [5, 7, 301, false],
-      [13, 13, 1001, true],
-      [9, 17, 129, false],
-      [6, 6, 3, true],
-    ] as const) {
-      const x = Float64Array.from({ length: nx * p }, () => rng.normal());
-      const y = sym ? x : Float64Array.from({ length: ny * p }, () => rng.normal());
-      const c = crossF64Sync(x, nx, y, ny, p)!;
-      expect(await crossF64(x, nx, y, ny, p, { threads: 2, minThreadWork: 0 })).toEqual(c);
-      for (let a = 0; a < nx; a++)
-        for (let b = 0; b < ny; b++) {
-          let s = 0;
-          for (let j = 0; j < p; j++) s += x[j * nx + a]! * y[j * ny + b]!;
-          expect(Math.abs(c[a * ny + b]! - s)).toBeLessThanOrEqual(
-            1e-12 * Math.max(1, Math.abs(s)),
-          );
-          if (sym) expect(c[a * ny + b]).toBe(c[b * ny + a]);
-        }
-    }
-  });
+  // OMICSELECTOR_NO_SIMD=1 switches the kernel off (the models' JavaScript fallbacks are tested then).
+  (process.env.OMICSELECTOR_NO_SIMD === '1' ? it.skip : it)(
+    'SIMD float64 cross products: naive sums to 1e-12, exact symmetry, same entries sync / threaded',
+    async () => {
+      const rng = new Rng(3);
+      for (const [nx, ny, p, sym] of [
+        [5, 7, 301, false],
+        [13, 13, 1001, true],
+        [9, 17, 129, false],
+        [6, 6, 3, true],
+      ] as const) {
+        const x = Float64Array.from({ length: nx * p }, () => rng.normal());
+        const y = sym ? x : Float64Array.from({ length: ny * p }, () => rng.normal());
+        const c = crossF64Sync(x, nx, y, ny, p)!;
+        expect(await crossF64(x, nx, y, ny, p, { threads: 2, minThreadWork: 0 })).toEqual(c);
+        for (let a = 0; a < nx; a++)
+          for (let b = 0; b < ny; b++) {
+            let s = 0;
+            for (let j = 0; j < p; j++) s += x[j * nx + a]! * y[j * ny + b]!;
+            expect(Math.abs(c[a * ny + b]! - s)).toBeLessThanOrEqual(
+              1e-12 * Math.max(1, Math.abs(s)),
+            );
+            if (sym) expect(c[a * ny + b]).toBe(c[b * ny + a]);
+          }
+      }
+    },
+  );
 
   it('predict and predictAsync agree', async () => {
     const train = datasetFrom(fx.X as number[][], classOutcome(fx.y3 as number[]));
