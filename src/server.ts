@@ -38,11 +38,13 @@ import {
   operationPreparer,
   type OperationLimits,
 } from './graphql/limits.js';
+import { sharedFanOutSubscribe } from './graphql/pubsub.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { WsCaps } from './graphql/ws-caps.js';
 import { graphqlUploadExpress } from './graphql/upload.js';
 import { log } from './logger.js';
 import { authenticate } from './modules/accounts/authenticate.js';
+import { SHARED_FAN_OUT_FIELDS } from './modules/jobs/job.stream.js';
 import { currentRequestId, runWithRequestScope } from './request-context.js';
 import { LocalStorage } from './storage/local.js';
 import { createMetrics, httpMetrics, operationMetrics } from './ops/metrics.js';
@@ -206,6 +208,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     {
       schema,
       connectionInitWaitTimeout: config.ws.initTimeoutMs,
+      // Each live job event is executed once for all its subscribers, not once per socket.
+      subscribe: sharedFanOutSubscribe(SHARED_FAN_OUT_FIELDS),
       onConnect: async ctx => {
         const socket = ctx.extra.socket;
         const ip = ctx.extra.request.socket.remoteAddress;
