@@ -11,12 +11,48 @@
  * on the bench VM against numpy's ~1 (SIMD reductions). The dataset does not live in wasm memory,
  * so columns are copied in by chunks of ~256 KB (a memcpy, then read again from L2 cache) — the
  * copy costs less than what the two f64 lanes and the absence of bounds checks save. Same module
- * layout and assembler style as compute/linear/simd.ts (no toolchain, no binary blob).
+ * layout as compute/linear/simd.ts, assembled with compute/kernels/wasm-asm.ts (no toolchain, no
+ * binary blob).
  *
  * `shiftedSums` returns false when wasm SIMD is unavailable (or OMICSELECTOR_NO_SIMD=1): callers
  * keep their JavaScript loop, whose sums agree to rounding (lanes add in a different order).
  * Columns with missing values give NaN sums, as in the JavaScript loops.
  */
+
+import {
+  ADD,
+  AND,
+  BLOCK,
+  body,
+  br,
+  brIf,
+  END,
+  EQ,
+  F64,
+  F64_ADD,
+  F64_MUL,
+  F64_SUB,
+  F64X2_ADD,
+  F64X2_MUL,
+  F64X2_SPLAT,
+  F64X2_SUB,
+  f64Load,
+  f64Store,
+  GE_S,
+  get,
+  I32,
+  i32,
+  lane,
+  LOOP,
+  moduleBytes,
+  MUL,
+  set,
+  SHL,
+  tee,
+  V128,
+  V128_ZERO,
+  v128Load,
+} from '../kernels/wasm-asm';
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -105,67 +141,6 @@ export function shiftedSums(
   return true;
 }
 
-// --- a minimal wasm assembler (as compute/linear/simd.ts) ---------------------------------------
-
-function uleb(v: number): number[] {
-  const o: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v) byte |= 0x80;
-    o.push(byte);
-  } while (v);
-  return o;
-}
-
-function sleb(v: number): number[] {
-  const o: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(byte & 0x40)) || (v === -1 && byte & 0x40)) {
-      o.push(byte);
-      return o;
-    }
-    o.push(byte | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, c => c.charCodeAt(0))];
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const tee = (i: number) => [0x22, ...uleb(i)];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const MUL = [0x6c];
-const SHL = [0x74];
-const AND = [0x71];
-const EQ = [0x46];
-const GE_S = [0x4e];
-const v128Load = [0xfd, 0x00, 3, 0];
-const f64Load = [0x2b, 3, 0];
-const f64Store = (off: number) => [0x39, 3, ...uleb(off)];
-const F64X2_SPLAT = [0xfd, ...uleb(0x14)];
-const F64X2_ADD = [0xfd, ...uleb(0xf0)];
-const F64X2_SUB = [0xfd, ...uleb(0xf1)];
-const F64X2_MUL = [0xfd, ...uleb(0xf2)];
-const lane = (l: number) => [0xfd, 0x21, l];
-const F64_ADD = [0xa0];
-const F64_SUB = [0xa1];
-const F64_MUL = [0xa2];
-const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (d: number) => [0x0c, d];
-const brIf = (d: number) => [0x0d, d];
-
 /**
  * sums(x, n, m, a, b, out), pointers in bytes, m even: for each column j < m (column-major,
  * n rows) out[3j..3j+2] = Σ d·a, Σ d·b, Σ d² with d = x_j − x_j[0]. Two columns per pass share
@@ -193,19 +168,19 @@ function sumsModule(): Uint8Array {
   e(get(J), get(M), GE_S, brIf(1));
   e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, tee(O0));
   e(get(N), i32(3), SHL, ADD, set(O1));
-  e(get(O0), f64Load, F64X2_SPLAT, set(C0));
-  e(get(O1), f64Load, F64X2_SPLAT, set(C1));
+  e(get(O0), f64Load(), F64X2_SPLAT, set(C0));
+  e(get(O1), f64Load(), F64X2_SPLAT, set(C1));
   for (const acc of ACC) e(V128_ZERO, set(acc));
   e(i32(0), set(I));
   e(BLOCK, LOOP);
   e(get(I), get(NB), GE_S, brIf(1));
-  e(get(A), get(I), ADD, v128Load, set(AV));
-  e(get(B), get(I), ADD, v128Load, set(BV));
+  e(get(A), get(I), ADD, v128Load(), set(AV));
+  e(get(B), get(I), ADD, v128Load(), set(BV));
   for (const [o, c, k] of [
     [O0, C0, 0],
     [O1, C1, 3],
   ] as const) {
-    e(get(o), get(I), ADD, v128Load, get(c), F64X2_SUB, set(D));
+    e(get(o), get(I), ADD, v128Load(), get(c), F64X2_SUB, set(D));
     e(get(ACC[k]!), get(D), get(AV), F64X2_MUL, F64X2_ADD, set(ACC[k]!));
     e(get(ACC[k + 1]!), get(D), get(BV), F64X2_MUL, F64X2_ADD, set(ACC[k + 1]!));
     e(get(ACC[k + 2]!), get(D), get(D), F64X2_MUL, F64X2_ADD, set(ACC[k + 2]!));
@@ -214,13 +189,13 @@ function sumsModule(): Uint8Array {
   for (let k = 0; k < 6; k++) e(get(ACC[k]!), lane(0), get(ACC[k]!), lane(1), F64_ADD, set(S[k]!));
   // odd n: the last row in scalar f64 (byte offset NB)
   e(BLOCK, get(NB), get(N), i32(3), SHL, EQ, brIf(0));
-  e(get(A), get(NB), ADD, f64Load, set(TA));
-  e(get(B), get(NB), ADD, f64Load, set(TB));
+  e(get(A), get(NB), ADD, f64Load(), set(TA));
+  e(get(B), get(NB), ADD, f64Load(), set(TB));
   for (const [o, c, k] of [
     [O0, C0, 0],
     [O1, C1, 3],
   ] as const) {
-    e(get(o), get(NB), ADD, f64Load, get(c), lane(0), F64_SUB, set(E));
+    e(get(o), get(NB), ADD, f64Load(), get(c), lane(0), F64_SUB, set(E));
     e(get(S[k]!), get(E), get(TA), F64_MUL, F64_ADD, set(S[k]!));
     e(get(S[k + 1]!), get(E), get(TB), F64_MUL, F64_ADD, set(S[k + 1]!));
     e(get(S[k + 2]!), get(E), get(E), F64_MUL, F64_ADD, set(S[k + 2]!));
@@ -231,27 +206,19 @@ function sumsModule(): Uint8Array {
     e(get(OUT), get(J), i32(24), MUL, ADD, get(S[k]!), f64Store(8 * k));
   }
   e(get(J), i32(2), ADD, set(J), br(0), END, END);
-  e(END);
-  const locals = [
-    [5, I32],
-    [11, V128],
-    [9, F64],
-  ];
-  const fn = [...uleb(locals.length), ...locals.flatMap(([c, t]) => [...uleb(c!), t!]), ...code];
-  const params = [I32, I32, I32, I32, I32, I32].map(t => [t]);
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0,
-    ...section(1, vec([[0x60, ...vec(params), 0]])),
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('sums'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(fn.length), ...fn]])),
+  return moduleBytes([
+    {
+      name: 'sums',
+      params: [I32, I32, I32, I32, I32, I32],
+      results: [],
+      code: body(
+        [
+          [5, I32],
+          [11, V128],
+          [9, F64],
+        ],
+        code,
+      ),
+    },
   ]);
 }
