@@ -16,6 +16,27 @@
  * 8 accumulators, 16 multiply-adds per feature from 6 loads.
  */
 import { defaultThreads, parallelMap } from '../core/parallel';
+import {
+  ADD,
+  BLOCK,
+  body,
+  br,
+  brIf,
+  END,
+  F64X2_ADD,
+  GE_U,
+  get,
+  I32,
+  i32,
+  LOOP,
+  LT_U,
+  moduleBytes,
+  MUL,
+  set,
+  uleb,
+  V128,
+  V128_ZERO,
+} from './wasm-asm';
 
 // TypeScript's WebAssembly typings come with lib.dom, which this project does not load.
 interface WasmMemory {
@@ -521,60 +542,17 @@ export async function centredScreen(
   }
 }
 
-// --- a minimal wasm assembler -----------------------------------------------------------------
+// --- kernels (assembled with wasm-asm.ts; the SIMD ops below are this file's own) ---------------
 
-function uleb(v: number): number[] {
-  const o: number[] = [];
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v) b |= 0x80;
-    o.push(b);
-  } while (v);
-  return o;
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, c => c.charCodeAt(0))];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-function sleb(v: number): number[] {
-  const o: number[] = [];
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
-      o.push(b);
-      return o;
-    }
-    o.push(b | 0x80);
-  }
-}
-const ADD = [0x6a];
-const MUL = [0x6c];
-const LT_U = [0x49];
-const GE_U = [0x4f];
 const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
 const load = (off: number) => simd(0x00, 4, ...uleb(off));
 const store = (off: number) => simd(0x0b, 4, ...uleb(off));
 const splat32 = (off: number) => simd(0x09, 2, ...uleb(off));
 const F32X4_ADD = simd(0xe4);
 const F32X4_MUL = simd(0xe6);
-const F64X2_ADD = simd(0xf0);
 const PROMOTE_LOW = simd(0x5f);
 /** Lanes 2, 3 of an f32x4 moved to lanes 0, 1. */
 const HIGH_HALF = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-const V128_ZERO = simd(0x0c, ...new Array<number>(16).fill(0));
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (d: number) => [0x0c, d];
-const brIf = (d: number) => [0x0d, d];
 
 /**
  * f32Panel(aPtr, bPtr, bStride, nB, k, cPtr, ldc): for t < nB panels of B (bPtr + t·bStride),
@@ -636,13 +614,13 @@ function panelFunction(fma: boolean, f64: boolean): number[] {
   e(get(BROW), get(BS), ADD, set(BROW), get(CROW), i32(f64 ? 32 : 64), ADD, set(CROW));
   e(get(T), i32(1), ADD, set(T), br(0));
   e(END, END);
-  e(END);
-  const locals = [
-    [7, I32],
-    [11, V128],
-  ];
-  const fn = [...uleb(locals.length), ...locals.flatMap(([c, t]) => [...uleb(c!), t!]), ...b];
-  return [...uleb(fn.length), ...fn];
+  return body(
+    [
+      [7, I32],
+      [11, V128],
+    ],
+    b,
+  );
 }
 
 /**
@@ -654,27 +632,13 @@ function panelFunction(fma: boolean, f64: boolean): number[] {
  * fused sum rounds differently from libsvm's, and SVC's SMO path follows those last bits).
  */
 function panelModule(fma: boolean): Uint8Array {
-  const params = [I32, I32, I32, I32, I32, I32, I32].map(t => [t]);
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0,
-    ...section(1, vec([[0x60, ...vec(params), 0]])),
-    // Imported memory: shared, limits 1 … 65536 pages.
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
-    ...section(3, vec([[0], [0]])),
-    ...section(
-      7,
-      vec([
-        [...name('f32Panel'), 0x00, 0],
-        [...name('f64Panel'), 0x00, 1],
-      ]),
-    ),
-    ...section(10, vec([panelFunction(fma, false), panelFunction(false, true)])),
-  ]);
+  const params = [I32, I32, I32, I32, I32, I32, I32];
+  // Imported memory: shared (worker threads run on it), limits 1 … 65536 pages.
+  return moduleBytes(
+    [
+      { name: 'f32Panel', params, results: [], code: panelFunction(fma, false) },
+      { name: 'f64Panel', params, results: [], code: panelFunction(false, true) },
+    ],
+    { sharedMaxPages: 65536 },
+  );
 }

@@ -69,8 +69,10 @@ export const SHR_S = [0x75];
 export const AND = [0x71];
 export const EQ = [0x46];
 export const LT_S = [0x48];
+export const LT_U = [0x49];
 export const GT_S = [0x4a];
 export const GE_S = [0x4e];
+export const GE_U = [0x4f];
 export const v128Load = (off = 0) => [0xfd, 0x00, 3, ...uleb(off)];
 export const v128Store = (off = 0) => [0xfd, 0x0b, 3, ...uleb(off)];
 export const f64Load = (off = 0) => [0x2b, 3, ...uleb(off)];
@@ -127,13 +129,32 @@ export interface WasmFunction {
   code: number[];
 }
 
-/** A module importing one memory (env.mem) and exporting the functions. */
-export function moduleBytes(fns: WasmFunction[]): Uint8Array {
-  const types = fns.map(f => [
-    0x60,
-    ...vec(f.params.map(t => [t])),
-    ...vec(f.results.map(t => [t])),
-  ]);
+/**
+ * A module importing one memory (env.mem) and exporting the functions; functions with the same
+ * signature share one type. `sharedMaxPages`: import a shared memory (limits 1 … max pages), for
+ * kernels that several worker threads run on one memory.
+ */
+export function moduleBytes(
+  fns: WasmFunction[],
+  opts: { sharedMaxPages?: number } = {},
+): Uint8Array {
+  const types: number[][] = [];
+  const typeKeys: string[] = [];
+  const typeOf = fns.map(f => {
+    const t = [0x60, ...vec(f.params.map(p => [p])), ...vec(f.results.map(r => [r]))];
+    const key = t.join(',');
+    let i = typeKeys.indexOf(key);
+    if (i < 0) {
+      i = types.length;
+      types.push(t);
+      typeKeys.push(key);
+    }
+    return i;
+  });
+  const limits =
+    opts.sharedMaxPages === undefined
+      ? [0x00, ...uleb(1)]
+      : [0x03, ...uleb(1), ...uleb(opts.sharedMaxPages)];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -144,8 +165,8 @@ export function moduleBytes(fns: WasmFunction[]): Uint8Array {
     0,
     0,
     ...section(1, vec(types)),
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, ...limits]])),
+    ...section(3, vec(typeOf.map(i => uleb(i)))),
     ...section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(fns.map(f => f.code))),
   ]);
