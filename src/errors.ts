@@ -2,6 +2,7 @@
  * The one closed set of error codes clients see in `extensions.code`, the error class services
  * throw, and `formatError`, which lets only those through and masks everything else.
  */
+import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
@@ -16,7 +17,7 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   RATE_LIMITED: 'RATE_LIMITED',
-  /** A backing service (Redis) is unreachable: retry after `retryAfterSeconds` (HTTP 503). */
+  /** A backing service (Redis, PostgreSQL) is unreachable: retry after `retryAfterSeconds` (HTTP 503). */
   UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
@@ -94,7 +95,8 @@ export class AppError extends GraphQLError {
   }
 
   /**
-   * Redis (sessions, rate limits, queues, pub/sub) is unreachable: a transient condition the
+   * Redis (sessions, rate limits, queues, pub/sub) or PostgreSQL (connection refused, terminated,
+   * pool acquire timeout) is unreachable: a transient condition the
    * client should retry, not an INTERNAL bug. HTTP 503 with Retry-After.
    */
   static unavailable(retryAfterSeconds = UNAVAILABLE_RETRY_SECONDS): AppError {
@@ -134,15 +136,67 @@ export function isRedisUnavailable(err: unknown, depth = 0): boolean {
   return isRedisUnavailable(e.originalError, depth + 1) || isRedisUnavailable(e.cause, depth + 1);
 }
 
-/** `AppError.unavailable()` for a Redis connection failure, else `err` unchanged. */
-export function asUnavailable(err: unknown): unknown {
-  return isRedisUnavailable(err) ? AppError.unavailable() : err;
+/** Node socket errors that mean "the server is unreachable / the connection broke". */
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL SQLSTATEs of an unusable connection: class 08 (connection exception), 57P01–57P03
+ * (admin / crash shutdown, cannot connect now: restarting), 53300 (too many connections).
+ */
+const PG_CONNECTION_STATE = /^(08...|57P0[123]|53300)$/;
+
+/** Driver and pool messages without a code (pg, knex/tarn). */
+const DB_CONNECTION_MESSAGE =
+  /Connection terminated|connection error and is not queryable|Timeout acquiring a connection|Connection ended unexpectedly|Client was closed and is not queryable|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command/i;
+
+/**
+ * True when `err` (or its cause / aggregated errors / GraphQLError `originalError`) is a lost or
+ * refused database connection — transient, worth retrying — and false for everything else
+ * (constraints, syntax, a statement's own timeout 57014, a pool destroyed by shutdown).
+ */
+export function isDbConnectionError(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+    originalError?: unknown;
+  };
+  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || PG_CONNECTION_STATE.test(e.code)))
+    return true;
+  if (typeof e.message === 'string' && DB_CONNECTION_MESSAGE.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some(x => isDbConnectionError(x, depth + 1))) return true;
+  return isDbConnectionError(e.originalError, depth + 1) || isDbConnectionError(e.cause, depth + 1);
 }
 
 /**
- * Wraps an Apollo/graphql-ws context function: a Redis outage while authenticating or counting
- * rate limits becomes UNAVAILABLE (HTTP 503 + Retry-After) instead of "Context creation failed"
- * (HTTP 500, INTERNAL).
+ * A backing service the request needs is unreachable (Redis, or PostgreSQL's connection — not
+ * its constraint or statement errors): the client should retry, it is not an INTERNAL bug.
+ */
+export function isServiceUnavailable(err: unknown): boolean {
+  return isRedisUnavailable(err) || isDbConnectionError(err);
+}
+
+/** `AppError.unavailable()` for a Redis or PostgreSQL connection failure, else `err` unchanged. */
+export function asUnavailable(err: unknown): unknown {
+  return isServiceUnavailable(err) ? AppError.unavailable() : err;
+}
+
+/**
+ * Wraps an Apollo/graphql-ws context function: a Redis or PostgreSQL outage while authenticating
+ * or counting rate limits becomes UNAVAILABLE (HTTP 503 + Retry-After) instead of "Context
+ * creation failed" (HTTP 500, INTERNAL).
  */
 export function unavailableOnRedisDown<A extends unknown[], R>(
   fn: (...args: A) => Promise<R>,
@@ -155,6 +209,23 @@ export function unavailableOnRedisDown<A extends unknown[], R>(
     }
   };
 }
+
+/**
+ * Apollo plugin: an operation whose resolver hit an unreachable Redis or PostgreSQL answers HTTP
+ * 503 + Retry-After, like one that failed while authenticating (formatError gives the errors the
+ * UNAVAILABLE code; Apollo would otherwise send them with 200).
+ */
+export const unavailableHttpStatus: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ errors, response }) {
+        if (!errors?.some(e => isServiceUnavailable(e))) return;
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(UNAVAILABLE_RETRY_SECONDS));
+      },
+    };
+  },
+};
 
 /** Apollo / graphql-js request errors (parse, validation, variables) → BAD_USER_INPUT + reason. */
 const REQUEST_ERROR_CODES = new Set([
@@ -236,10 +307,15 @@ export function formatError(
     // A GraphQLError built elsewhere with one of our codes: its author chose a client-safe text.
     return withCode(formatted, code);
   }
-  if (isRedisUnavailable(original) || isRedisUnavailable(error)) {
+  if (isServiceUnavailable(original) || isServiceUnavailable(error)) {
     // Transient: tell the client to retry (logged once per operation, without the driver text).
     const requestId = currentRequestId() ?? 'unknown';
-    log.warn('operation failed: Redis unreachable', { requestId, path: formatted.path?.join('.') });
+    const service =
+      isRedisUnavailable(original) || isRedisUnavailable(error) ? 'Redis' : 'database';
+    log.warn(`operation failed: ${service} unreachable`, {
+      requestId,
+      path: formatted.path?.join('.'),
+    });
     return withCode(
       formatted,
       ErrorCode.UNAVAILABLE,

@@ -27,7 +27,8 @@ import {
   asUnavailable,
   formatError,
   isErrorCode,
-  isRedisUnavailable,
+  isServiceUnavailable,
+  unavailableHttpStatus,
   unavailableOnRedisDown,
 } from './errors.js';
 import {
@@ -217,8 +218,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         try {
           auth = await authenticate(authHeaderFrom(ctx.connectionParams), orm.em.fork(), app);
         } catch (err) {
-          // Redis unreachable is not a bad credential: 1013, which the client retries.
-          if (isRedisUnavailable(err)) tryAgainLater(socket);
+          // Redis / PostgreSQL unreachable is not a bad credential: 1013, which the client retries.
+          if (isServiceUnavailable(err)) tryAgainLater(socket);
           return false; // graphql-ws closes with 4403 Forbidden
         }
         const userId = auth?.user.id;
@@ -336,8 +337,8 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
         // Re-checked per operation so revoked tokens and deactivated users stop at once.
         const auth = await authenticate(authHeaderFrom(ctx.connectionParams), em, app).catch(
           err => {
-            // Redis down: not "signed out". Close with 1013 (clients reconnect and resubscribe).
-            if (!isRedisUnavailable(err)) return undefined;
+            // Redis / PostgreSQL down: not "signed out". 1013 (clients reconnect and resubscribe).
+            if (!isServiceUnavailable(err)) return undefined;
             tryAgainLater(ctx.extra.socket);
             throw AppError.unavailable();
           },
@@ -400,6 +401,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainWebSockets,
       operationMetrics(metrics),
+      unavailableHttpStatus,
       config.isProduction
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),

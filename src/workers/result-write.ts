@@ -15,6 +15,7 @@
  * per job, unique `job_id`): the stored RESULT / COMPLETED events are returned instead of writing
  * anything again.
  */
+import { isDbConnectionError } from '../errors.js';
 import { log } from '../logger.js';
 import { type JobEventRecord } from '../modules/jobs/job.model.js';
 import {
@@ -27,42 +28,9 @@ import {
   type Transitioned,
 } from '../modules/jobs/job.store.js';
 
-/** Node socket errors that mean "the server is unreachable / the connection broke". */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-/**
- * PostgreSQL SQLSTATEs of an unusable connection: class 08 (connection exception), 57P01–57P03
- * (admin / crash shutdown, cannot connect now: restarting), 53300 (too many connections).
- */
-const PG_CONNECTION_STATE = /^(08...|57P0[123]|53300)$/;
-
-/** Driver and pool messages without a code (pg, knex/tarn). */
-const CONNECTION_MESSAGE =
-  /Connection terminated|connection error and is not queryable|Timeout acquiring a connection|Connection ended unexpectedly|Client was closed and is not queryable|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command/i;
-
-/**
- * True when `err` (or its cause / aggregated errors) is a lost or refused database connection —
- * worth retrying — and false for everything else (constraints, syntax, timeouts of a statement).
- */
-export function isDbConnectionError(err: unknown, depth = 0): boolean {
-  if (!err || typeof err !== 'object' || depth > 5) return false;
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || PG_CONNECTION_STATE.test(e.code)))
-    return true;
-  if (typeof e.message === 'string' && CONNECTION_MESSAGE.test(e.message)) return true;
-  if (Array.isArray(e.errors) && e.errors.some(x => isDbConnectionError(x, depth + 1))) return true;
-  return isDbConnectionError(e.cause, depth + 1);
-}
+// The classifier lives with the other outage classifiers (the API maps the same errors to
+// UNAVAILABLE); re-exported for the worker's callers and tests.
+export { isDbConnectionError };
 
 export interface RetryOptions {
   /** Give up (rethrow the last error) after this long; 0 = no retry. */

@@ -10,6 +10,8 @@ import {
   asUnavailable,
   formatError,
   isRedisUnavailable,
+  isServiceUnavailable,
+  unavailableHttpStatus,
   unavailableOnRedisDown,
 } from '../../../src/errors';
 import { isDbConnectionError, retryOnConnectionError } from '../../../src/workers/result-write';
@@ -135,4 +137,62 @@ test('UNAVAILABLE: HTTP 503 with Retry-After from a context function; the code s
     originalError: err('x is undefined'),
   });
   expect(formatError(bug.toJSON(), bug).extensions?.code).toBe('INTERNAL');
+});
+
+test('PostgreSQL connection failures are UNAVAILABLE too; constraint, statement and closed-pool errors stay INTERNAL', async () => {
+  const refused = err('connect ECONNREFUSED 127.0.0.1:5432', { code: 'ECONNREFUSED' });
+  const acquire = err('Knex: Timeout acquiring a connection. The pool is probably full.');
+  const terminated = err('terminating connection due to administrator command', {
+    code: '57P01',
+  });
+  for (const e of [refused, acquire, terminated, err('Connection terminated unexpectedly')]) {
+    expect([e.message, isServiceUnavailable(e)]).toEqual([e.message, true]);
+    expect(asUnavailable(e)).toBeInstanceOf(AppError);
+  }
+  // MikroORM wraps the driver error (DriverException with the pg error as `cause`-like fields).
+  expect(isServiceUnavailable(err('x', { cause: refused }))).toBe(true);
+  for (const e of [
+    err('duplicate key value violates unique constraint', { code: '23505' }),
+    err('canceling statement due to statement timeout', { code: '57014' }),
+    // The app destroyed its own pool (shutdown): a bug if a request gets here, not an outage.
+    err('Unable to acquire a connection'),
+  ]) {
+    expect([e.message, isServiceUnavailable(e)]).toEqual([e.message, false]);
+    expect(asUnavailable(e)).toBe(e);
+  }
+
+  // In a context function (user row read while authenticating): 503 + Retry-After.
+  const ctx = unavailableOnRedisDown(async () => {
+    throw refused;
+  });
+  const thrown = await ctx().catch((e: unknown) => e as AppError);
+  expect(thrown.code).toBe('UNAVAILABLE');
+  expect(thrown.extensions.http?.status).toBe(503);
+
+  // In a resolver: formatError gives UNAVAILABLE with no driver text…
+  const resolverError = new GraphQLError(refused.message, {
+    path: ['job'],
+    originalError: refused,
+  });
+  const formatted = formatError(resolverError.toJSON(), resolverError);
+  expect(formatted.extensions).toMatchObject({ code: 'UNAVAILABLE', retryAfterSeconds: 5 });
+  expect(formatted.message).not.toMatch(/ECONNREFUSED|5432/);
+  const constraint = new GraphQLError('duplicate key', {
+    path: ['register'],
+    originalError: err('duplicate key', { code: '23505' }),
+  });
+  expect(formatError(constraint.toJSON(), constraint).extensions?.code).toBe('INTERNAL');
+
+  // …and the plugin turns the response into HTTP 503 + Retry-After.
+  const send = async (errors: GraphQLError[] | undefined) => {
+    const response = { http: { status: undefined as number | undefined, headers: new Map() } };
+    const listener = await unavailableHttpStatus.requestDidStart!({} as never);
+    await listener!.willSendResponse!({ errors, response } as never);
+    return response.http;
+  };
+  const down = await send([resolverError]);
+  expect(down.status).toBe(503);
+  expect(down.headers.get('retry-after')).toBe('5');
+  expect((await send([constraint])).status).toBeUndefined();
+  expect((await send(undefined)).status).toBeUndefined();
 });
