@@ -160,7 +160,8 @@ const DB_CONNECTION_MESSAGE =
   /Connection terminated|connection error and is not queryable|Timeout acquiring a connection|Connection ended unexpectedly|Client was closed and is not queryable|the database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator command/i;
 
 /**
- * True when `err` (or its cause / aggregated errors / GraphQLError `originalError`) is a lost or
+ * True when `err` (or its cause / aggregated errors / GraphQLError `originalError` / graphql-js
+ * `thrownValue`) is a lost or
  * refused database connection — transient, worth retrying — and false for everything else
  * (constraints, syntax, a statement's own timeout 57014, a pool destroyed by shutdown).
  */
@@ -172,12 +173,19 @@ export function isDbConnectionError(err: unknown, depth = 0): boolean {
     cause?: unknown;
     errors?: unknown;
     originalError?: unknown;
+    thrownValue?: unknown;
   };
   if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || PG_CONNECTION_STATE.test(e.code)))
     return true;
   if (typeof e.message === 'string' && DB_CONNECTION_MESSAGE.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some(x => isDbConnectionError(x, depth + 1))) return true;
-  return isDbConnectionError(e.originalError, depth + 1) || isDbConnectionError(e.cause, depth + 1);
+  return (
+    isDbConnectionError(e.originalError, depth + 1) ||
+    isDbConnectionError(e.cause, depth + 1) ||
+    // pg rejects a refused connect with the bare socket error object, which graphql-js wraps in a
+    // NonErrorThrown (`thrownValue`).
+    isDbConnectionError(e.thrownValue, depth + 1)
+  );
 }
 
 /**

@@ -161,6 +161,15 @@ test('PostgreSQL connection failures are UNAVAILABLE too; constraint, statement 
     expect(asUnavailable(e)).toBe(e);
   }
 
+  // pg rejects a refused connect with a plain object; graphql-js wraps it (NonErrorThrown).
+  const bare = { errno: -111, code: 'ECONNREFUSED', syscall: 'connect', port: 5432 };
+  const wrappedBare = new GraphQLError('Unexpected error value', {
+    path: ['job'],
+    originalError: Object.assign(new Error('Unexpected error value'), { thrownValue: bare }),
+  });
+  expect(isServiceUnavailable(wrappedBare)).toBe(true);
+  expect(formatError(wrappedBare.toJSON(), wrappedBare).extensions?.code).toBe('UNAVAILABLE');
+
   // In a context function (user row read while authenticating): 503 + Retry-After.
   const ctx = unavailableOnRedisDown(async () => {
     throw refused;
