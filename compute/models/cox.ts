@@ -139,6 +139,7 @@ export const coxModel: ModelDef<CoxModelArgs> = {
       ties: args.ties,
       ridge: args.alpha * n,
       maxIter: args.max_iter,
+      variance: false, // the model reports coefficients, risks and curves only
     });
     const eta = new Float64Array(n);
     for (let j = 0; j < ds.nFeatures; j++) {
