@@ -66,7 +66,11 @@ export function evalStep(f: StepFunction, t: number, left = false): number {
 
 /**
  * Harrell's concordance index (NaN when no pair is comparable): compute/survival/concordance.ts's
- * O(n log n) count, which uses the same pair rules as Uno's C below.
+ * O(n log n) count, which uses the same pair rules as Uno's C below. The value is formed from the
+ * counts with survival::concordance's arithmetic, ((concordant − discordant) / pairs + 1) / 2, so it
+ * is bit-identical to R's; (concordant + tied / 2) / pairs is the same number mathematically but
+ * can differ in the last bit when risks are tied (seen on omics-like data: 0.8986290535196414 vs
+ * R's …415).
  */
 export function harrellC(
   time: ArrayLike<number>,
@@ -74,7 +78,7 @@ export function harrellC(
   risk: ArrayLike<number>,
 ): number {
   const c = concordance(risk, time, event);
-  return c.comparable === 0 ? NaN : c.concordance;
+  return c.comparable === 0 ? NaN : ((c.concordant - c.discordant) / c.comparable + 1) / 2;
 }
 
 function weightedConcordance(
