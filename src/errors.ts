@@ -294,6 +294,13 @@ export function formatError(
       return maskInternal(formatted, original);
     }
     const { http: _http, stacktrace: _st, ...rest } = ext;
+    if (original.code === ErrorCode.UNAVAILABLE) {
+      // Like a masked error: the operator can find the outage's log lines by this id.
+      return withCode(formatted, original.code, {
+        ...rest,
+        requestId: currentRequestId() ?? 'unknown',
+      });
+    }
     return withCode(formatted, original.code, rest);
   }
   if (original instanceof ArgumentValidationError) {

@@ -4,8 +4,8 @@
  * - CPU → cpu.
  * - GPU → gpu (role checked by the caller). With no live GPU worker the job still goes to the gpu
  *   queue and waits there; `waitingReason` says why so the user sees it in `job.message`.
- * - AUTO → gpu only when a GPU worker is live, every method the job runs is GPU-capable and the
- *   problem (n × p) reaches the smallest threshold among them; otherwise cpu.
+ * - AUTO → gpu only when every method the job runs is GPU-capable, the problem (n × p) reaches
+ *   the smallest threshold among them and a GPU worker is live; otherwise cpu.
  */
 import { type Device } from '../../compute/core/method.js';
 import { type Pool } from './names.js';
@@ -42,9 +42,8 @@ export function routeJob(f: RoutingFacts): RoutingDecision {
       explanation: 'GPU requested',
     };
   }
-  if (f.liveGpuWorkers === 0) {
-    return { pool: 'cpu', waitingReason: null, explanation: 'AUTO: no live GPU worker' };
-  }
+  // The job's own facts first: when they rule the GPU out, the live-worker count is not needed
+  // (`needsGpuWorkerCount`), so a submit can skip looking it up.
   const cpuOnly = f.methods.filter(m => m.device === 'cpu').map(m => m.code);
   if (f.methods.length === 0 || cpuOnly.length > 0) {
     const why = cpuOnly.length ? `${cpuOnly.join(', ')} run on CPU only` : 'no GPU-capable method';
@@ -58,11 +57,23 @@ export function routeJob(f: RoutingFacts): RoutingDecision {
       explanation: `AUTO: ${f.cells} cells is below the GPU threshold of ${threshold}`,
     };
   }
+  if (f.liveGpuWorkers === 0) {
+    return { pool: 'cpu', waitingReason: null, explanation: 'AUTO: no live GPU worker' };
+  }
   return {
     pool: 'gpu',
     waitingReason: null,
     explanation: `AUTO: ${f.cells} cells ≥ ${threshold} and a GPU worker is live`,
   };
+}
+
+/**
+ * Whether the decision depends on `liveGpuWorkers` at all: only a GPU request (its waiting reason)
+ * or an AUTO job that would go to the gpu pool if a worker were live. Everything else (CPU, AUTO
+ * with a CPU-only method or a small problem) routes to cpu whatever the count.
+ */
+export function needsGpuWorkerCount(f: Omit<RoutingFacts, 'liveGpuWorkers'>): boolean {
+  return routeJob({ ...f, liveGpuWorkers: 1 }).pool === 'gpu';
 }
 
 export const NO_GPU_WORKER =

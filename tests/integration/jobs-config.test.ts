@@ -4,7 +4,7 @@
  * and routing follows the registry's device declarations.
  */
 import { ConfigError, validateJobConfig } from '../../src/modules/jobs/job.config';
-import { NO_GPU_WORKER, routeJob } from '../../src/queue/routing';
+import { NO_GPU_WORKER, needsGpuWorkerCount, routeJob } from '../../src/queue/routing';
 import { Throttle } from '../../src/queue/throttle';
 import { stallMessage } from '../../src/modules/jobs/job.reconciler';
 import { classify } from '../../src/workers/compute-child';
@@ -213,6 +213,21 @@ describe('routing', () => {
     const noThreshold = [{ code: 'x', device: 'gpu' as const }];
     expect(routeJob({ ...base, device: 'AUTO', methods: noThreshold, cells: 9 }).pool).toBe('cpu');
     expect(routeJob({ ...base, device: 'AUTO', methods: noThreshold, cells: 10 }).pool).toBe('gpu');
+    // With no GPU worker live, a CPU-only method still names itself as the reason.
+    expect(routeJob({ ...base, device: 'AUTO', methods: mixed, liveGpuWorkers: 0 })).toMatchObject({
+      pool: 'cpu',
+      explanation: expect.stringContaining('t_test'),
+    });
+  });
+  test('the live GPU worker count is looked up only when it can change the decision', () => {
+    const { liveGpuWorkers: _ignored, ...facts } = base;
+    expect(needsGpuWorkerCount({ ...facts, device: 'CPU' })).toBe(false);
+    expect(needsGpuWorkerCount({ ...facts, device: 'GPU' })).toBe(true);
+    expect(needsGpuWorkerCount({ ...facts, device: 'AUTO' })).toBe(true);
+    expect(needsGpuWorkerCount({ ...facts, device: 'AUTO', cells: 999 })).toBe(false);
+    const mixed = [...gpuMethod, { code: 't_test', device: 'cpu' as const }];
+    expect(needsGpuWorkerCount({ ...facts, device: 'AUTO', methods: mixed })).toBe(false);
+    expect(needsGpuWorkerCount({ ...facts, device: 'AUTO', methods: [] })).toBe(false);
   });
 });
 

@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor } from '../../graphql/connection.js';
 import { log } from '../../logger.js';
 import { publishCancel } from '../../queue/cancel.js';
 import { liveWorkers, type WorkerHeartbeat } from '../../queue/heartbeat.js';
-import { routeJob } from '../../queue/routing.js';
+import { needsGpuWorkerCount, routeJob } from '../../queue/routing.js';
 import { isUuid } from '../../util/ids.js';
 import { Role, roleAtLeast } from '../accounts/role.js';
 import { DatasetStatus } from '../datasets/dataset.model.js';
@@ -240,22 +240,22 @@ async function prepare(
   }
   const waitingFor = [...dependsOn].filter(id => found.get(id)?.status !== 'COMPLETED');
 
-  // Routing. A CPU job needs no GPU worker count: skip its three Redis round trips.
-  const gpuWorkers =
-    input.device === 'CPU'
-      ? []
-      : await withTimeout(
-          liveWorkers(deps.redis, deps.prefix, deps.settings.WORKER_HEARTBEAT_TTL_MS, 'gpu'),
-          2000,
-          'worker lookup',
-        ).catch(() => [] as WorkerHeartbeat[]);
-  const route = routeJob({
+  // Routing. Only a GPU job, or an AUTO job that could go to the GPU, needs the live GPU worker
+  // count: CPU jobs and AUTO jobs ruled out by their methods or size skip its Redis round trips.
+  const facts = {
     device: input.device,
     methods: validated.methods.filter(m => m.kind === 'selector' || m.kind === 'model'),
     cells: (ds.sampleCount ?? 0) * (ds.featureCount ?? 0),
-    liveGpuWorkers: gpuWorkers.length,
     defaultGpuMinCells: deps.gpuAutoMinCells,
-  });
+  };
+  const gpuWorkers = !needsGpuWorkerCount(facts)
+    ? []
+    : await withTimeout(
+        liveWorkers(deps.redis, deps.prefix, deps.settings.WORKER_HEARTBEAT_TTL_MS, 'gpu'),
+        2000,
+        'worker lookup',
+      ).catch(() => [] as WorkerHeartbeat[]);
+  const route = routeJob({ ...facts, liveGpuWorkers: gpuWorkers.length });
 
   const status = waitingFor.length ? 'PENDING' : 'QUEUED';
   const message =

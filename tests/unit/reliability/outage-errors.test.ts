@@ -14,6 +14,7 @@ import {
   unavailableHttpStatus,
   unavailableOnRedisDown,
 } from '../../../src/errors';
+import { runWithRequestScope } from '../../../src/request-context';
 import { isDbConnectionError, retryOnConnectionError } from '../../../src/workers/result-write';
 
 const err = (message: string, extra: Record<string, unknown> = {}) =>
@@ -177,6 +178,9 @@ test('PostgreSQL connection failures are UNAVAILABLE too; constraint, statement 
   const thrown = await ctx().catch((e: unknown) => e as AppError);
   expect(thrown.code).toBe('UNAVAILABLE');
   expect(thrown.extensions.http?.status).toBe(503);
+  expect(
+    runWithRequestScope(() => formatError(thrown.toJSON(), thrown), 'req-1').extensions,
+  ).toMatchObject({ code: 'UNAVAILABLE', retryAfterSeconds: 5, requestId: 'req-1' });
 
   // In a resolver: formatError gives UNAVAILABLE with no driver text…
   const resolverError = new GraphQLError(refused.message, {
