@@ -8,7 +8,7 @@ import { type Dataset } from '../core/dataset';
 import { checkAbort, type RunContext, type SelectorResult } from '../core/method';
 import { recordOf, withLazy } from './lazy';
 import { adjustPValues, P_ADJUST_METHODS, type PAdjustMethod } from './padjust';
-import { rankOrder } from './sort';
+import { rankOrder, selectKth } from './sort';
 import { type FeatureTests } from './univariate';
 
 /** Features per chunk: big enough that the per-chunk overhead vanishes, small enough to abort fast. */
@@ -107,7 +107,7 @@ export function selectTop(
   k: number | undefined,
   keep: (j: number) => boolean,
 ): string[] {
-  if (k !== undefined && k > 0) return selectNames(ds, scores, rankOrder(scores), k);
+  if (k !== undefined && k > 0) return selectNames(ds, scores, topOrder(scores, k), k);
   const kept: number[] = [];
   for (let j = 0; j < scores.length; j++) if (scores[j] === scores[j] && keep(j)) kept.push(j);
   const sub = new Float64Array(kept.length);
@@ -118,6 +118,44 @@ export function selectTop(
   const selected: string[] = new Array<string>(kept.length);
   for (let r = 0; r < kept.length; r++) selected[r] = names[kept[order[r]!]!]!;
   return selected;
+}
+
+/**
+ * The first min(k, p) entries of rankOrder(scores) (score descending, ties by index, NaN last)
+ * without ranking everything: the k-th best score by quickselect, then only the features at or
+ * above it are sorted. numpy's `argsort(-s)[:k]` sorts all p; here 500 of 20,000 cost ~0.3 ms
+ * instead of ~3. Falls back to the full ranking when k is not small against p or when NaN scores
+ * would be needed to fill k.
+ */
+export function topOrder(scores: ArrayLike<number>, k: number): Int32Array {
+  const p = scores.length;
+  if (2 * k > p) return rankOrder(scores).subarray(0, Math.min(k, p));
+  const neg = new Float64Array(p);
+  let m = 0;
+  for (let j = 0; j < p; j++) {
+    const s = scores[j]!;
+    if (s === s) neg[m++] = -s;
+  }
+  if (m <= k) return rankOrder(scores).subarray(0, Math.min(k, p));
+  const cut = -selectKth(neg, 0, m, k - 1);
+  let above = 0;
+  for (let j = 0; j < p; j++) if (scores[j]! > cut) above++;
+  // every feature scoring above the cut, then the first (by index) of those equal to it: in
+  // index order, so rankOrder's tie rule on the subset is the tie rule on all features
+  let ties = k - above;
+  const idx = new Int32Array(k);
+  const sub = new Float64Array(k);
+  let c = 0;
+  for (let j = 0; j < p && c < k; j++) {
+    const s = scores[j]!;
+    if (s > cut || (s === cut && ties-- > 0)) {
+      idx[c] = j;
+      sub[c++] = s;
+    }
+  }
+  const order = rankOrder(sub);
+  for (let r = 0; r < k; r++) order[r] = idx[order[r]!]!;
+  return order;
 }
 
 /**

@@ -1,0 +1,79 @@
+/**
+ * compute/stats/simd_colsums.ts against the four-accumulator JavaScript loop it replaces:
+ * bit-identical sums (Object.is), for n with every remainder mod 4, odd and even column counts,
+ * a sub-range of columns, chunks of several columns, and NaN for a column with a missing value.
+ */
+import { Rng } from '../../../../compute/core/rng';
+import { columnSums } from '../../../../compute/stats/simd_colsums';
+
+function sum4(data: Float64Array, off: number, end: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = off;
+  for (; i + 3 < end; i += 4) {
+    s0 += data[i]!;
+    s1 += data[i + 1]!;
+    s2 += data[i + 2]!;
+    s3 += data[i + 3]!;
+  }
+  for (; i < end; i++) s0 += data[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+const simdOff = process.env.OMICSELECTOR_NO_SIMD === '1';
+
+describe('columnSums (wasm SIMD)', () => {
+  (simdOff ? it.skip : it).each([
+    [1, 1],
+    [2, 3],
+    [3, 2],
+    [4, 5],
+    [5, 1],
+    [7, 4],
+    [200, 301],
+    [201, 64],
+    [203, 7],
+    [40000, 3],
+  ])('n = %i, p = %i: the same bits as the four-accumulator loop', (n, p) => {
+    const rng = new Rng(n * 13 + p);
+    const data = new Float64Array(n * p);
+    // mixed magnitudes so that a different order of additions would round differently
+    for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 10 ** rng.int(6) + 0.1;
+    if (p > 2) data[2 * n + (n >> 1)] = NaN;
+    const out = new Float64Array(p);
+    expect(columnSums(data, n, 0, p, out)).toBe(true);
+    let mismatches = 0;
+    for (let j = 0; j < p; j++) {
+      if (!Object.is(out[j], sum4(data, j * n, (j + 1) * n))) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+    if (p > 2) expect(out[2]).toBeNaN();
+  });
+
+  (simdOff ? it.skip : it)('a sub-range of columns, written from out[0]', () => {
+    const n = 9;
+    const p = 50;
+    const rng = new Rng(3);
+    const data = Float64Array.from({ length: n * p }, () => rng.normal());
+    const out = new Float64Array(p).fill(-1);
+    expect(columnSums(data, n, 11, 36, out)).toBe(true);
+    for (let j = 11; j < 36; j++) expect(out[j - 11]).toBe(sum4(data, j * n, (j + 1) * n));
+    expect(out[25]).toBe(-1);
+  });
+
+  it('declines (returns false, out untouched) for an empty range or under OMICSELECTOR_NO_SIMD=1', () => {
+    const out = new Float64Array(2).fill(7);
+    expect(columnSums(new Float64Array(4), 2, 1, 1, out)).toBe(false);
+    const saved = process.env.OMICSELECTOR_NO_SIMD;
+    process.env.OMICSELECTOR_NO_SIMD = '1';
+    try {
+      expect(columnSums(new Float64Array(4), 2, 0, 2, out)).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.OMICSELECTOR_NO_SIMD;
+      else process.env.OMICSELECTOR_NO_SIMD = saved;
+    }
+    expect(Array.from(out)).toEqual([7, 7]);
+  });
+});
