@@ -31,11 +31,19 @@ import { knn } from '../../../../compute/models/knn';
 import { svm, type SvmArgs, type SvmModel } from '../../../../compute/models/svm';
 import { harrellC as metricHarrellC } from '../../../../compute/metrics/survival';
 import { harrellC } from '../../../../compute/survival/concordance';
+import {
+  boostingArgs,
+  boostingImportance,
+  fitGradientBoosting,
+  type BoostingArgs,
+} from '../../../../compute/trees/gb';
+import { fitRandomForest, forestArgs, type ForestArgs } from '../../../../compute/trees/rf';
 
 const DIR = join(__dirname, '..', '..', '..', 'fixtures', 'golden', 'omics_like_ts');
 const csv = (name: string) => join(DIR, name);
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const trees = JSON.parse(readFileSync(join(DIR, 'trees_reference.json'), 'utf8')) as Json;
+const exact = JSON.parse(readFileSync(join(DIR, 'trees_exact.json'), 'utf8')) as Json;
 const surv = JSON.parse(readFileSync(join(DIR, 'survival_reference.json'), 'utf8')) as Json;
 
 interface SelectJson {
@@ -233,6 +241,88 @@ describe('RNA-seq log2(CPM+1), 60 normal / 20 tumor, 80 × 300', () => {
       );
     });
   });
+});
+
+// ------------------------------------------------------------------ fixed-structure trees
+interface XgbNode {
+  feature: number;
+  leaf: number;
+  gain: number;
+  cover: number;
+  missing_left?: boolean;
+}
+const relClose = (a: number, b: number, tol: number) =>
+  expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)));
+
+describe('single trees on the omics-like CSVs (deterministic parts)', () => {
+  it.each([
+    ['xgb_rnaseq', 'rnaseq_binary.csv', 'condition'],
+    ['xgb_proteomics_na', 'proteomics_continuous_na.csv', 'response'],
+  ] as const)(
+    '%s: XGBoost hist rounds — same split features and default directions, leaves 1e-6, cover 1e-5, gain 1e-4',
+    async (key, file, target) => {
+      const c = exact[key] as Json;
+      const { dataset } = await loadDataset({ input: csv(file), target });
+      const args = parseArgs(boostingArgs, {
+        n_estimators: c.rounds,
+        max_depth: c.max_depth,
+        learning_rate: 0.3,
+        objective: c.objective,
+      }) as unknown as BoostingArgs;
+      const { fit } = await fitGradientBoosting(dataset, args, quietContext(1));
+      expect(fit.trees).toHaveLength(c.trees.length);
+      fit.trees.forEach((tree, t) => {
+        const want = c.trees[t] as XgbNode[];
+        expect(Array.from(tree.feature.subarray(0, tree.nNodes), f => (f < 0 ? -1 : f))).toEqual(
+          want.map(n => n.feature),
+        );
+        want.forEach((node, id) => {
+          if (node.feature < 0) {
+            expect(Math.abs(tree.value[id]! - node.leaf)).toBeLessThanOrEqual(1e-6);
+          } else {
+            relClose(tree.impurity[id]!, node.gain, 1e-4);
+            expect(tree.missingLeft[id] === 1).toBe(node.missing_left);
+          }
+          relClose(tree.weight[id]!, node.cover, 1e-5);
+        });
+      });
+      const gain = boostingImportance(fit.trees, dataset.nFeatures, 'gain');
+      for (let j = 0; j < dataset.nFeatures; j++) {
+        relClose(gain[j]!, (c.gain as Record<string, number>)[String(j)] ?? 0, 1e-4);
+      }
+    },
+  );
+
+  // sklearn breaks ties between equally good features by its random feature order; nodes listed
+  // in `tied_nodes` (and, in preorder, everything after the first one) are therefore not compared.
+  it.each([
+    ['cart_rnaseq', 'rnaseq_binary.csv', 'condition'],
+    ['cart_methylation', 'methylation_multiclass.csv', 'subtype'],
+    ['cart_proteomics', 'proteomics_continuous.csv', 'response'],
+  ] as const)(
+    '%s: CART (one tree, all features) — preorder prefix before the first tie identical',
+    async (key, file, target) => {
+      const c = exact[key] as Json;
+      const { dataset } = await loadDataset({ input: csv(file), target });
+      const args = {
+        ...(parseArgs(forestArgs, {}) as unknown as ForestArgs),
+        n_estimators: 1,
+        max_depth: c.max_depth,
+        min_samples_leaf: c.min_samples_leaf,
+        max_features: 'all',
+        bootstrap: false,
+      } as ForestArgs;
+      const { fit } = await fitRandomForest(dataset, args, quietContext(1));
+      const tree = fit.trees[0]!;
+      const firstTie = Math.min(...(c.tied_nodes as number[]), c.n_nodes as number);
+      expect(firstTie).toBeGreaterThanOrEqual(2); // at least the root and one child compared
+      for (let t = 0; t < firstTie; t++) {
+        expect(tree.feature[t]! < 0 ? -2 : tree.feature[t]).toBe(c.feature[t]);
+        // sklearn thresholds are float32-value midpoints (it casts X to float32): 1e-6 relative
+        if (c.feature[t] >= 0) relClose(tree.threshold[t]!, c.threshold[t], 1e-6);
+      }
+    },
+  );
 });
 
 // ------------------------------------------------------------------ methylation, rare class
