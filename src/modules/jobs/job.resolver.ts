@@ -105,7 +105,8 @@ export class JobsResolver {
       'The same idempotencyKey returns the same job.',
   })
   async submitJob(@Arg('input') input: SubmitJobInput, @Ctx() ctx: Context): Promise<JobNode> {
-    const job = await submitJob(jobsDeps(ctx.app), ctx.em, actorOf(ctx), inputOf(input));
+    // No `ctx.em`: reading it forks an entity manager (~2 % of a submit's CPU) the submit never uses.
+    const job = await submitJob(jobsDeps(ctx.app), actorOf(ctx), inputOf(input));
     return JobNode.from(job);
   }
 
@@ -117,7 +118,7 @@ export class JobsResolver {
     @Arg('jobs', () => [SubmitJobInput]) jobs: SubmitJobInput[],
     @Ctx() ctx: Context,
   ): Promise<JobNode[]> {
-    const out = await submitBatch(jobsDeps(ctx.app), ctx.em, actorOf(ctx), jobs.map(inputOf));
+    const out = await submitBatch(jobsDeps(ctx.app), actorOf(ctx), jobs.map(inputOf));
     return out.map(JobNode.from);
   }
 

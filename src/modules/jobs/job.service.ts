@@ -4,7 +4,6 @@
  * another user's job fails exactly like a missing one (NOT_FOUND, same message).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type EntityManager } from '@mikro-orm/postgresql';
 import { AppError, ErrorCode } from '../../errors.js';
 import { decodeCursor, encodeCursor } from '../../graphql/connection.js';
 import { log } from '../../logger.js';
@@ -460,8 +459,6 @@ function crashForFaultInjection(jobId: string): never {
 
 export async function submitJob(
   deps: JobsDeps,
-  /** Unused since the dataset facts come from `readDataset`; kept for the callers. */
-  _em: EntityManager,
   actor: Actor,
   input: SubmitInput,
 ): Promise<JobRecord> {
@@ -472,7 +469,6 @@ export async function submitJob(
 /** All jobs are validated first: one bad config rejects the batch before anything is queued. */
 export async function submitBatch(
   deps: JobsDeps,
-  _em: EntityManager,
   actor: Actor,
   inputs: SubmitInput[],
 ): Promise<JobRecord[]> {
