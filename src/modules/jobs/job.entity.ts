@@ -37,6 +37,11 @@ import {
   name: 'jobs_depends_on_gin',
   expression: 'create index "jobs_depends_on_gin" on "jobs" using gin ("depends_on")',
 })
+// The quota's active-job count (one per submit) reads only the owner's live jobs, not their history.
+@Index({
+  name: 'jobs_owner_id_active_index',
+  expression: `create index "jobs_owner_id_active_index" on "jobs" ("owner_id") where "status" in ('PENDING', 'QUEUED', 'RUNNING')`,
+})
 export class Job {
   [OptionalProps]?:
     | 'status'
