@@ -542,6 +542,41 @@ export async function centredScreen(
   }
 }
 
+/** The upper panel triangle of a float32-screened Gram left in WebAssembly memory. */
+export interface GramUpper {
+  /** Row a at a · ld: x_a · x_t for t ≥ a − a % 8 (earlier entries are not computed). */
+  c: Float64Array;
+  ld: number;
+  /** Squared float64 norms of the rows. */
+  norms: Float64Array;
+  /** Hands the memory back (c must not be read afterwards). */
+  release(): void;
+}
+
+/**
+ * The Gram products x_a · x_t of column-major x (nx × p) for t ≥ a − a % 8, on the calling thread,
+ * with the same float32 panel kernel and error bound as `centredScreen` (center 0): |computed −
+ * exact| ≤ panelDotErrorFactor(p)·‖x_a‖‖x_t‖. Unlike centredScreen it neither mirrors nor copies
+ * the nx² product out of WebAssembly memory (at nx = 2,000 each of those cost about as much as
+ * the 100 M-multiply-add product itself): callers that scan the upper triangle once read it in
+ * place and then call release(). Null when WebAssembly SIMD is unavailable or it does not fit.
+ */
+export function gramUpperF32(x: Float64Array, nx: number, p: number): GramUpper | null {
+  if (!simdGemmAvailable() || p === 0 || nx === 0) return null;
+  const nP = Math.ceil(nx / PANEL);
+  const ld = nP * PANEL;
+  const pp = padded(p);
+  const aBytes = nP * pp * PANEL * 4;
+  const memory = acquire(aBytes + nP * PANEL * ld * 8);
+  if (!memory) return null;
+  const norms = pack(new Float32Array(memory.buffer), 0, x, nx, p, pp, new Float64Array(p));
+  const c = new Float64Array(memory.buffer, aBytes, nP * PANEL * ld);
+  c.fill(0);
+  const task = { memory, aBase: 0, bBase: 0, cBase: aBytes, ldc: ld * 8, p, nB: nP, upper: true };
+  panelBlock({ ...task, h0: 0, h1: nP * 2 });
+  return { c, ld, norms, release: () => release(memory) };
+}
+
 // --- kernels (assembled with wasm-asm.ts; the SIMD ops below are this file's own) ---------------
 
 const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];

@@ -27,6 +27,7 @@ import { type ArgSpecs } from '../core/args';
 import { type Dataset } from '../core/dataset';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { initTensorBackend, tf } from '../core/tensor';
+import { gramUpperF32, panelDotErrorFactor } from '../kernels/simd-gemm';
 import { columnMoments } from '../stats/columns';
 import { rankAverage } from '../stats/ranks';
 import { rankOrder } from '../stats/sort';
@@ -79,6 +80,14 @@ const PANEL = 1024;
 /** The tensor path pays for itself from about this many features. */
 const TENSOR_MIN_FEATURES = 1000;
 
+/**
+ * Screening engines by size (exported so tests can exercise each): from TENSOR_MIN_FEATURES up
+ * to `gramMaxFeatures` features the whole head Gram is computed once on the wasm SIMD panel
+ * kernel (`gramSource`; its p² float64 products take 128 MB at 4,096), above that TensorFlow.js
+ * screens block by block (`tensorSource`). 0 turns the Gram screen off.
+ */
+export const correlationFilterEngines = { gramMaxFeatures: 4096 };
+
 const yieldToEventLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve));
 
 /**
@@ -105,6 +114,8 @@ interface BlockSource {
   blockSize: number;
   /** Blocks decided from the d-coordinate bound alone / redone on all coordinates (tensor path). */
   blocks?: { coarse: number; full: number; byRowMax: number };
+  /** Blocks screened from the head Gram / computed exactly in float64 (Gram path). */
+  gramBlocks?: { screened: number; exact: number };
   block(q0: number, b: number, dropped: Uint8Array): Block;
   dispose(): void;
 }
@@ -135,8 +146,13 @@ export const correlationFilter: SelectorDef<CorrelationFilterArgs> = {
 
     let source: BlockSource = float64Source(z, n, p);
     if (a.use_tensors && p >= TENSOR_MIN_FEATURES) {
-      const backend = await initTensorBackend();
-      if (backend !== 'cpu') source = tensorSource(z, n, p, backend, a.threshold, nonzero);
+      const gram =
+        p <= correlationFilterEngines.gramMaxFeatures ? gramSource(z, n, p, a.threshold) : null;
+      if (gram) source = gram;
+      else {
+        const backend = await initTensorBackend();
+        if (backend !== 'cpu') source = tensorSource(z, n, p, backend, a.threshold, nonzero);
+      }
     }
     const exact = (qa: number, qb: number): number =>
       complete[qa] && complete[qb]
@@ -248,6 +264,7 @@ export const correlationFilter: SelectorDef<CorrelationFilterArgs> = {
         nKept: kept.length,
         dropped: droppedMap,
         ...(source.blocks ? { tensorBlocks: source.blocks, pairsRecomputed: verified } : {}),
+        ...(source.gramBlocks ? { gramBlocks: source.gramBlocks, pairsRecomputed: verified } : {}),
       },
       backend: source.name,
     };
@@ -343,6 +360,87 @@ function float64Source(z: Float64Array, n: number, p: number): BlockSource {
       return { data, stride, col0: q0, margin: 0 };
     },
     dispose() {},
+  };
+}
+
+/**
+ * Whole-Gram screen on the wasm SIMD float32 panel kernel (compute/kernels/simd-gemm.ts), exact
+ * decisions in float64; for 1,000–4,096 features.
+ *
+ * The bound is tensorSource's stage 1: with h the first d = ⌈n/4⌉ coordinates (all n below 32)
+ * and ρ the norm of the others, |r − ⟨h_i, h_j⟩| ≤ ρ_i ρ_j (Cauchy–Schwarz), so only pairs with
+ * |⟨h_i, h_j⟩| + ρ_i ρ_j ≥ threshold − ε can reach the threshold; ε covers the kernel's rounding
+ * (panelDotErrorFactor(d), the head norms being ≤ 1) and that of the float64 dot that decides.
+ * Every passing pair is recomputed with that dot (the float64 path's value, to the bit), so kept
+ * and dropped equal the float64 path's. At 200 × 2,000 noise 96 of the 2 M pairs pass.
+ *
+ * Why not tensorSource at this size: with a 50-wide head the products are too small for XNNPACK
+ * to run efficiently, and its per-block masks, counts and read-backs cost more than the products
+ * (the whole filter took ~1.8× numpy's BLAS greedy). Here the upper triangle of the p × p head
+ * Gram (p²·d/2 multiply-adds, ~0.1 G at 200 × 2,000) is computed once and scanned in place.
+ * A block whose rows have more candidate pairs than a sixteenth of the block's pairs (strongly
+ * correlated data) is computed exactly with the float64 register-blocked products instead.
+ * Null when the kernel is unavailable or the Gram does not fit in memory.
+ */
+function gramSource(z: Float64Array, n: number, p: number, threshold: number): BlockSource | null {
+  const d = n >= 32 ? Math.ceil(n / 4) : n;
+  // the head coordinates, column-major (p × d) as the panel kernel takes them
+  const head = new Float64Array(p * d);
+  const tail = new Float64Array(p);
+  let tailMax = 0;
+  for (let q = 0; q < p; q++) {
+    const off = q * n;
+    for (let i = 0; i < d; i++) head[i * p + q] = z[off + i]!;
+    let ss = 0;
+    for (let i = d; i < n; i++) ss += z[off + i]! * z[off + i]!;
+    tail[q] = Math.sqrt(ss);
+    if (tail[q]! > tailMax) tailMax = tail[q]!;
+  }
+  const gram = gramUpperF32(head, p, d);
+  if (!gram) return null;
+  const { c, ld } = gram;
+  // kernel rounding (head norms ≤ 1), the float64 dot's own error (≤ γ_n) and ρ's rounding
+  const lim = threshold - panelDotErrorFactor(d) - 1e-9;
+  const exact = float64Source(z, n, p);
+  const gramBlocks = { screened: 0, exact: 0 };
+  const pairs: (Int32Array | null)[] = new Array<Int32Array | null>(BLOCK_F64).fill(null);
+  const list = new Int32Array(p);
+  const empty = new Float64Array(0);
+  return {
+    name: 'wasm-simd+float64',
+    blockSize: BLOCK_F64,
+    gramBlocks,
+    block(q0, b, dropped) {
+      const budget = (b * (p - q0)) / 16;
+      let total = 0;
+      for (let r = 0; r < b; r++) {
+        pairs[r] = null;
+        const qc = q0 + r;
+        if (dropped[qc]) continue;
+        const rc = tail[qc]!;
+        // |v| below this cannot pass with any partner (the largest tail norm)
+        const quick = lim - rc * tailMax;
+        const row = qc * ld;
+        let m = 0;
+        for (let t = qc + 1; t < p; t++) {
+          const v = c[row + t]!;
+          if ((v < 0 ? -v : v) >= quick && (v < 0 ? -v : v) + rc * tail[t]! >= lim && !dropped[t]) {
+            list[m++] = t;
+          }
+        }
+        if (m > 0) pairs[r] = list.slice(0, m);
+        total += m;
+        if (total > budget) {
+          gramBlocks.exact++;
+          return exact.block(q0, b, dropped);
+        }
+      }
+      gramBlocks.screened++;
+      return { data: empty, stride: 0, col0: q0, margin: 1, pairs };
+    },
+    dispose() {
+      gram.release();
+    },
   };
 }
 

@@ -19,6 +19,8 @@ import {
 import { Rng } from '../../../../compute/core/rng';
 import { initTensorBackend, tf } from '../../../../compute/core/tensor';
 import { getSelector, selectors } from '../../../../compute/registry';
+import { correlationFilterEngines } from '../../../../compute/selectors/correlation_filter';
+import { simdGemmAvailable } from '../../../../compute/kernels/simd-gemm';
 import { expectClose, goldenDataset, loadGolden, type GoldenDataset } from './filters-fixture';
 
 const P_RTOL = 1e-8;
@@ -314,33 +316,113 @@ describe('filter contracts', () => {
   });
 });
 
+/** 1,200 features in blocks of 8 sharing a factor: many |r| near any threshold. */
+function factorBlocks(): Dataset {
+  const n = 200;
+  const p = 1200;
+  const rng = new Rng(3);
+  const data = new Float64Array(n * p);
+  let latent = new Float64Array(n);
+  for (let j = 0; j < p; j++) {
+    if (j % 8 === 0) latent = Float64Array.from({ length: n }, () => rng.normal());
+    const noise = 0.2 + rng.random();
+    // every fifth block is pure noise: rows without any hit take the no-readback path
+    const signal = j % 40 < 32 ? 1 : 0;
+    for (let i = 0; i < n; i++) data[j * n + i] = signal * latent[i]! + noise * rng.normal();
+  }
+  // missing values: their pairs are computed exactly on both paths
+  data[5] = NaN;
+  data[n * 100 + 3] = NaN;
+  data[n * 1001 + 7] = NaN;
+  return {
+    nSamples: n,
+    nFeatures: p,
+    data,
+    featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
+    sampleIds: Array.from({ length: n }, (_, i) => `s${i}`),
+    outcome: { kind: 'none' },
+  };
+}
+
+/** The TensorFlow.js screen is for sizes above the Gram screen's: switched off around them. */
+function withoutGramScreen(): void {
+  const saved = correlationFilterEngines.gramMaxFeatures;
+  beforeAll(() => {
+    correlationFilterEngines.gramMaxFeatures = 0;
+  });
+  afterAll(() => {
+    correlationFilterEngines.gramMaxFeatures = saved;
+  });
+}
+
+describe('correlation_filter Gram screen (wasm SIMD)', () => {
+  (simdGemmAvailable() ? it : it.skip)(
+    'gives the float64 decisions, screened blocks and exact fallback blocks alike',
+    async () => {
+      const ds = factorBlocks();
+      const n = ds.nSamples;
+      // one strong common factor in the last 400 features (|r| ≈ 0.5–0.8 among them): the
+      // bound passes most of their pairs, so those blocks are computed exactly instead
+      const rng = new Rng(17);
+      const common = Float64Array.from({ length: n }, () => rng.normal());
+      for (let j = 800; j < 1200; j++) {
+        for (let i = 0; i < n; i++) ds.data[j * n + i] = ds.data[j * n + i]! * 0.3 + common[i]!;
+      }
+      const blocks = { screened: 0, exact: 0 };
+      for (const threshold of [0.6, 0.95]) {
+        const exact = await run('correlation_filter', ds, { threshold, use_tensors: false });
+        const screened = await run('correlation_filter', ds, { threshold });
+        expect(exact.backend).toBe('float64');
+        expect(screened.backend).toBe('wasm-simd+float64');
+        expect(screened.selected).toEqual(exact.selected);
+        expect(screened.diagnostics.dropped).toEqual(exact.diagnostics.dropped);
+        expect(screened.diagnostics.pairsRecomputed).toBeGreaterThan(0);
+        const used = screened.diagnostics.gramBlocks as typeof blocks;
+        blocks.screened += used.screened;
+        blocks.exact += used.exact;
+        expect(exact.selected.length).toBeGreaterThan(100);
+        expect(exact.selected.length).toBeLessThan(ds.nFeatures);
+      }
+      expect(blocks.screened).toBeGreaterThan(0);
+      expect(blocks.exact).toBeGreaterThan(0);
+    },
+  );
+
+  (simdGemmAvailable() ? it : it.skip)(
+    'small n (all coordinates in the head), Spearman',
+    async () => {
+      const n = 20;
+      const p = 1100;
+      const rng = new Rng(23);
+      const data = Float64Array.from({ length: n * p }, () => rng.normal());
+      for (let j = 1; j < p; j += 50) {
+        for (let i = 0; i < n; i++) data[j * n + i] = data[(j - 1) * n + i]! + 0.3 * rng.normal();
+      }
+      const ds: Dataset = {
+        nSamples: n,
+        nFeatures: p,
+        data,
+        featureNames: Array.from({ length: p }, (_, j) => `g${j}`),
+        sampleIds: Array.from({ length: n }, (_, i) => `s${i}`),
+        outcome: { kind: 'none' },
+      };
+      for (const method of ['pearson', 'spearman']) {
+        const exact = await run('correlation_filter', ds, { method, use_tensors: false });
+        const screened = await run('correlation_filter', ds, { method });
+        expect(screened.backend).toBe('wasm-simd+float64');
+        expect(screened.selected).toEqual(exact.selected);
+        expect(screened.diagnostics.dropped).toEqual(exact.diagnostics.dropped);
+        expect(Object.keys(exact.diagnostics.dropped as object).length).toBeGreaterThan(5);
+      }
+    },
+  );
+});
+
 describe('correlation_filter tensor screening', () => {
+  withoutGramScreen();
   it('gives the float64 decisions on TensorFlow.js and leaks no tensor', async () => {
-    // 1,200 features in blocks of 8 sharing a factor: many |r| near any threshold.
-    const n = 200;
-    const p = 1200;
-    const rng = new Rng(3);
-    const data = new Float64Array(n * p);
-    let latent = new Float64Array(n);
-    for (let j = 0; j < p; j++) {
-      if (j % 8 === 0) latent = Float64Array.from({ length: n }, () => rng.normal());
-      const noise = 0.2 + rng.random();
-      // every fifth block is pure noise: rows without any hit take the no-readback path
-      const signal = j % 40 < 32 ? 1 : 0;
-      for (let i = 0; i < n; i++) data[j * n + i] = signal * latent[i]! + noise * rng.normal();
-    }
-    // missing values: their pairs are computed exactly on both paths
-    data[5] = NaN;
-    data[n * 100 + 3] = NaN;
-    data[n * 1001 + 7] = NaN;
-    const ds: Dataset = {
-      nSamples: n,
-      nFeatures: p,
-      data,
-      featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
-      sampleIds: Array.from({ length: n }, (_, i) => `s${i}`),
-      outcome: { kind: 'none' },
-    };
+    const ds = factorBlocks();
+    const p = ds.nFeatures;
     await initTensorBackend();
     const before = tf.memory().numTensors;
     const blocks = { coarse: 0, full: 0 };
@@ -366,6 +448,7 @@ describe('correlation_filter tensor screening', () => {
 });
 
 describe('correlation_filter row-max screen', () => {
+  withoutGramScreen();
   it('gives the float64 decisions when unstructured data switch to the row-max screen', async () => {
     // 500 × 2,600 noise (tail norms tight, few rows with a candidate: the row-max screen takes
     // over after the first block), with late copies of early features to be dropped.
