@@ -20,7 +20,7 @@
 import { checkAbort } from '../core/method';
 import { defaultThreads, parallelMap } from '../core/parallel';
 import { type Rng } from '../core/rng';
-import { cholesky, choleskySolve } from './coxph';
+import { cholesky } from './coxph';
 import { riskSets, type RiskSets } from './risk-sets';
 import { supportCd, supportCholesky, supportGram } from './support-cd';
 
@@ -408,34 +408,57 @@ function dots4(
 }
 
 /**
- * Cholesky factor of A with row/column k removed, from the factor L of A (m × m, lower,
- * row-major): the trailing block gets the rank-one update L₂₂L₂₂ᵀ + x xᵀ with x = L[k+1.., k],
- * O(m²) instead of refactorising.
+ * Removes row/column k from the Cholesky factor held in the leading m × m block of L (lower,
+ * row-major, row stride ld), in place: the trailing block gets the rank-one update
+ * L₂₂L₂₂ᵀ + x xᵀ with x = L[k+1.., k], O(m²) instead of refactorising, and no new m² array per
+ * deletion. Entries above the diagonal are left stale (never read). `x` is scratch (length ≥ m).
  */
-function choleskyDelete(L: Float64Array, m: number, k: number): Float64Array {
+function choleskyDelete(L: Float64Array, ld: number, m: number, k: number, x: Float64Array): void {
   const q = m - 1;
-  const out = new Float64Array(q * q);
-  for (let r = 0; r < q; r++) {
-    const sr = r < k ? r : r + 1;
-    for (let c = 0; c <= r; c++) {
-      const sc = c < k ? c : c + 1;
-      out[r * q + c] = L[sr * m + sc]!;
-    }
+  for (let r = k; r < q; r++) {
+    const src = (r + 1) * ld;
+    const dst = r * ld;
+    x[r] = L[src + k]!;
+    for (let c = 0; c < k; c++) L[dst + c] = L[src + c]!;
+    for (let c = k; c <= r; c++) L[dst + c] = L[src + c + 1]!;
   }
-  const x = new Float64Array(q);
-  for (let r = k; r < q; r++) x[r] = L[(r + 1) * m + k]!;
   for (let i = k; i < q; i++) {
-    const lii = out[i * q + i]!;
+    const lii = L[i * ld + i]!;
     const rr = Math.hypot(lii, x[i]!);
     const c = rr / lii;
     const s = x[i]! / lii;
-    out[i * q + i] = rr;
+    L[i * ld + i] = rr;
     for (let j = i + 1; j < q; j++) {
-      out[j * q + i] = (out[j * q + i]! + s * x[j]!) / c;
-      x[j] = c * x[j]! - s * out[j * q + i]!;
+      const v = (L[j * ld + i]! + s * x[j]!) / c;
+      L[j * ld + i] = v;
+      x[j] = c * x[j]! - s * v;
     }
   }
-  return out;
+}
+
+/**
+ * Solves L Lᵀ d = b for the factor in the leading m × m block of L (row stride ld): the same
+ * operations, in the same order, as `choleskySolve`; `y` is scratch (length ≥ m).
+ */
+function choleskySolveLd(
+  L: Float64Array,
+  ld: number,
+  m: number,
+  b: Float64Array,
+  y: Float64Array,
+  d: Float64Array,
+): void {
+  for (let i = 0; i < m; i++) {
+    let s = b[i]!;
+    const o = i * ld;
+    for (let k = 0; k < i; k++) s -= L[o + k]! * y[k]!;
+    y[i] = s / L[o + i]!;
+  }
+  for (let i = m - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < m; k++) s -= L[k * ld + i]! * d[k]!;
+    d[i] = s / L[i * ld + i]!;
+  }
 }
 
 /**
@@ -508,20 +531,24 @@ function supportNewton(
     A[r * m0 + r] += ridge;
   }
   const Lw = supportCholesky(A, m0);
-  let L = Lw === undefined ? cholesky(A, m0) : Lw;
+  const L = Lw === undefined ? cholesky(A, m0) : Lw;
   if (!L) {
     supportCd(M, m0, grad, S, beta, total, thr, ridge, tol);
     keep.length = 0;
   }
+  // After a step t·d (A d = rhs on the kept coordinates, the leaving one landing on zero), the
+  // kept coordinates' right-hand side is rhs − t·A d = (1 − t)·rhs: the next system needs no
+  // gradient update (the signs of the kept coordinates, hence the l1 term, do not change).
+  const rhs = new Float64Array(m0);
+  const d = new Float64Array(m0);
+  const scratch = new Float64Array(m0);
+  for (let a = 0; a < m0; a++) {
+    const j = S[a]!;
+    rhs[a] = -(grad[a]! + ridge * beta[j]! + thr * Math.sign(beta[j]!));
+  }
   for (let rep = 0; rep < m0 + 1 && keep.length > 0 && L; rep++) {
     const m = keep.length;
-    const rhs = new Float64Array(m);
-    for (let r = 0; r < m; r++) {
-      const a = keep[r]!;
-      const j = S[a]!;
-      rhs[r] = -(grad[a]! + ridge * beta[j]! + thr * Math.sign(beta[j]!));
-    }
-    const d = choleskySolve(L, m, rhs);
+    choleskySolveLd(L, m0, m, rhs, scratch, d);
     // Longest step keeping every sign; the first coordinate to reach zero leaves S.
     let t = 1;
     let leaving = -1;
@@ -536,21 +563,16 @@ function supportNewton(
         }
       }
     }
-    const step = new Float64Array(m);
     for (let r = 0; r < m; r++) {
       const j = S[keep[r]!]!;
-      step[r] = r === leaving ? -beta[j]! : t * d[r]!;
-      beta[j] = r === leaving ? 0 : beta[j]! + step[r]!;
-      total[keep[r]!] += step[r]!;
-    }
-    for (let a = 0; a < m0; a++) {
-      let s = 0;
-      for (let r = 0; r < m; r++) s += M[a * m0 + keep[r]!]! * step[r]!;
-      grad[a] += s;
+      const st = r === leaving ? -beta[j]! : t * d[r]!;
+      beta[j] = r === leaving ? 0 : beta[j]! + st;
+      total[keep[r]!] += st;
     }
     if (leaving < 0) break;
     keep.splice(leaving, 1);
-    L = choleskyDelete(L!, m, leaving);
+    for (let r = 0, w = 0; r < m; r++) if (r !== leaving) rhs[w++] = (1 - t) * rhs[r]!;
+    choleskyDelete(L, m0, m, leaving, scratch);
   }
   // u = H X (β − β₀) / n follows the accumulated steps.
   for (let a = 0; a < m0; a++) {
