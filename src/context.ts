@@ -34,6 +34,11 @@ export interface AuthInfo {
   jti?: string;
   expiresAt?: number;
   apiKeyId?: string;
+  /**
+   * The user's datasets version as of this request (JWT only), read in the same Redis call as the
+   * deny-list: list pages cached at this version are current (`modules/datasets/dataset.version.ts`).
+   */
+  datasetsVersion?: string;
 }
 
 export interface Context {

@@ -20,7 +20,8 @@ import { User } from './user.entity.js';
 export const denyListKey = (jti: string) => `auth:deny:${jti}`;
 
 /**
- * Reads an access token's deny-list key and its user's auth version in one Redis call. The HTTP
+ * Reads an access token's deny-list key and its user's auth and datasets versions in one Redis
+ * call. The HTTP
  * path passes one that also takes the rate-limit counters in that call (`consumeUnlessDenied`).
  */
 export type AuthStateCheck = (
@@ -69,7 +70,7 @@ async function authenticateJwt(
   token: string,
   em: LazyEm,
   app: AppServices,
-  check: AuthStateCheck = (deny, version) => authState(app.redis, deny, version),
+  check: AuthStateCheck = (deny, version, userId) => authState(app.redis, deny, version, userId),
 ): Promise<AuthInfo> {
   const { verified } = accountsDeps(app.config);
   let claims;
@@ -95,7 +96,13 @@ async function authenticateJwt(
   if (!user || !user.isActive || user.tokenVersion !== claims.tv) {
     throw AppError.unauthenticated('Access token revoked');
   }
-  return { user, method: 'jwt', jti: claims.jti, expiresAt: claims.exp };
+  return {
+    user,
+    method: 'jwt',
+    jti: claims.jti,
+    expiresAt: claims.exp,
+    datasetsVersion: state.datasetsVersion || undefined,
+  };
 }
 
 /**

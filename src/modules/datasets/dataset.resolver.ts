@@ -14,6 +14,8 @@ import { requireUser } from '../../auth.js';
 import type { Context } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { type FileUpload, GraphQLUpload } from '../../graphql/upload.js';
+import { log } from '../../logger.js';
+import { Role } from '../accounts/role.js';
 import {
   DatasetPreviewArgs,
   DatasetsArgs,
@@ -35,6 +37,7 @@ import {
   uploadDataset,
 } from './dataset.service.js';
 import { DatasetEntity } from './dataset.entity.js';
+import { bumpDatasetsVersion, DatasetPageCache } from './dataset.version.js';
 import {
   DatasetConnection,
   DatasetPreview,
@@ -52,8 +55,25 @@ function deps(ctx: Context): DatasetDeps {
     maxUploadBytes: ctx.app.config.maxUploadBytes,
     presignTtlSeconds: ctx.app.config.presignTtlSeconds,
     quotas: ctx.app.config.quotas,
+    changed: ownerId =>
+      bumpDatasetsVersion(ctx.app.redis, ownerId).catch(err =>
+        // The write is committed: report it as done. Cached pages then expire by their TTL.
+        log.warn('could not bump the datasets version', { ownerId, error: String(err) }),
+      ),
   };
 }
+
+/** One list-page cache per running app (tests run several apps in one process). */
+const pageCaches = new WeakMap<Context['app'], DatasetPageCache<DatasetConnection>>();
+
+function pageCache(ctx: Context): DatasetPageCache<DatasetConnection> {
+  let cache = pageCaches.get(ctx.app);
+  if (!cache) pageCaches.set(ctx.app, (cache = new DatasetPageCache()));
+  return cache;
+}
+
+/** Approximate bytes of a page (for the cache's memory bound). */
+const pageBytes = (page: DatasetConnection) => JSON.stringify(page.edges).length;
 
 function actor(ctx: Context): Actor {
   const user = requireUser(ctx);
@@ -130,14 +150,37 @@ export class DatasetResolver {
     description: 'Your datasets (admins: everyone’s), newest first',
   })
   async datasets(@Args() args: DatasetsArgs, @Ctx() ctx: Context): Promise<DatasetConnection> {
+    const who = actor(ctx);
     // A read-only query on a pooled connection: the app's entity manager is enough (no request
     // identity map, so no per-request fork for it).
-    const page = await listDatasets({ em: ctx.app.orm.em }, actor(ctx), args);
-    return Object.assign(new DatasetConnection(), {
-      edges: page.nodes.map((ds, i) => ({ cursor: page.cursors[i]!, node: DatasetType.from(ds) })),
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors.at(-1) ?? null },
-      totalCount: page.totalCount,
-    });
+    const read = async () => {
+      const page = await listDatasets({ em: ctx.app.orm.em }, who, args);
+      return Object.assign(new DatasetConnection(), {
+        edges: page.nodes.map((ds, i) => ({
+          cursor: page.cursors[i]!,
+          node: DatasetType.from(ds),
+        })),
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors.at(-1) ?? null },
+        totalCount: page.totalCount,
+      });
+    };
+    // The caller's own rows at the datasets version this request read (see dataset.version.ts):
+    // served from this process's copy when it was read at the same version. Admins' lists span
+    // users, so they are always read.
+    const version = ctx.auth?.datasetsVersion;
+    if (!version || who.role === Role.ADMIN) return read();
+    const f = args.filter;
+    const key = [
+      who.id,
+      args.first,
+      args.after ?? '',
+      f?.status ?? '',
+      f?.dataType ?? '',
+      f?.search ?? '',
+      f?.includeDeleted ? 1 : 0,
+      f?.ownerId ?? '',
+    ].join('\n');
+    return pageCache(ctx).get(key, version, read, pageBytes);
   }
 
   @Query(() => DatasetPreview, { description: 'A window of a READY dataset’s parsed matrix' })
@@ -155,14 +198,14 @@ export class DatasetResolver {
     @Arg('input') input: UpdateDatasetInput,
     @Ctx() ctx: Context,
   ): Promise<DatasetType> {
-    return DatasetType.from(await updateDataset(ctx, actor(ctx), id, input));
+    return DatasetType.from(await updateDataset(deps(ctx), actor(ctx), id, input));
   }
 
   @Mutation(() => DatasetType, {
     description: 'Soft delete: hidden at once, stored files are purged later',
   })
   async deleteDataset(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<DatasetType> {
-    return DatasetType.from(await deleteDataset(ctx, actor(ctx), id));
+    return DatasetType.from(await deleteDataset(deps(ctx), actor(ctx), id));
   }
 
   @FieldResolver(() => [String], {

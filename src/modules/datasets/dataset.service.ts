@@ -61,15 +61,29 @@ export interface DatasetDeps {
   presignTtlSeconds: number;
   /** Per-user quotas, checked atomically where rows are created (absent: unlimited). */
   quotas?: QuotaLimits;
+  /**
+   * Called after each committed write to a user's dataset rows (`bumpDatasetsVersion`: cached
+   * list pages of that user are stale on every instance). Required, so that no write path can
+   * forget it; a caller whose process caches no lists passes `async () => undefined`.
+   */
+  changed: (ownerId: string) => Promise<void>;
+}
+
+/** After a committed write to `ownerId`'s rows (see `DatasetDeps.changed`). */
+async function changed(deps: Pick<DatasetDeps, 'changed'>, ownerId: string): Promise<void> {
+  await deps.changed(ownerId);
 }
 
 /** Flushes the new row inside the owner's quota lock (one more dataset + `bytes` must fit). */
 async function flushNewRow(deps: DatasetDeps, actor: Actor, bytes: number): Promise<void> {
   const limits = deps.quotas;
-  if (!limits) return deps.em.flush();
-  await withDatasetQuota(deps.em, actor.id, exec =>
-    assertDatasetFits(exec, actor.id, limits, bytes),
-  );
+  if (!limits) await deps.em.flush();
+  else {
+    await withDatasetQuota(deps.em, actor.id, exec =>
+      assertDatasetFits(exec, actor.id, limits, bytes),
+    );
+  }
+  await changed(deps, actor.id);
 }
 
 export interface DatasetFields {
@@ -421,7 +435,7 @@ function tabularOptions(p: ParseOptionsRecord, maxUploadBytes: number): TabularO
 }
 
 async function markFailed(
-  em: EntityManager,
+  deps: Pick<DatasetDeps, 'em' | 'changed'>,
   ds: DatasetEntity,
   reason: string,
   failure?: FailureRecord,
@@ -429,7 +443,8 @@ async function markFailed(
   ds.status = DatasetStatus.FAILED;
   ds.failureReason = reason;
   ds.failure = failure;
-  await em.flush();
+  await deps.em.flush();
+  await changed(deps, ds.owner.id);
 }
 
 /** BAD_USER_INPUT naming line and column; the dataset stays behind as FAILED with the same reason. */
@@ -456,6 +471,7 @@ async function processStored(
   const { em, storage } = deps;
   ds.status = DatasetStatus.PROCESSING;
   await em.flush();
+  await changed(deps, ds.owner.id);
   let result: TabularResult;
   let matrix: Buffer;
   try {
@@ -468,7 +484,7 @@ async function processStored(
     ));
   } catch (e) {
     if (e instanceof TabularParseError) {
-      await markFailed(em, ds, e.message, {
+      await markFailed(deps, ds, e.message, {
         code: e.code,
         line: e.line,
         column: e.column,
@@ -477,13 +493,13 @@ async function processStored(
       throw parseFailed(ds, e);
     }
     log.error('dataset processing failed', { datasetId: ds.id, error: e as Error });
-    await markFailed(em, ds, 'internal error while processing the upload');
+    await markFailed(deps, ds, 'internal error while processing the upload');
     throw e;
   }
   const s = result.summary;
   if (uploaded && (uploaded.sha256 !== s.sha256 || uploaded.size !== s.sizeBytes)) {
     log.error('stored upload differs from the bytes received', { datasetId: ds.id });
-    await markFailed(em, ds, 'the stored upload is corrupt (checksum mismatch); upload it again');
+    await markFailed(deps, ds, 'the stored upload is corrupt (checksum mismatch); upload it again');
     throw AppError.internal('stored upload checksum mismatch');
   }
   if (deps.quotas) {
@@ -499,7 +515,7 @@ async function processStored(
         'matrix_size_bytes',
       );
     } catch (e) {
-      await markFailed(em, ds, (e as Error).message);
+      await markFailed(deps, ds, (e as Error).message);
       throw e;
     }
   }
@@ -521,6 +537,7 @@ async function processStored(
     matrixSizeBytes: matrix.length,
   });
   await em.flush();
+  await changed(deps, ds.owner.id);
   return ds;
 }
 
@@ -550,13 +567,13 @@ export async function uploadDataset(
     const status = (e as { status?: number }).status;
     if (e instanceof UploadTooLargeError || status === 413) {
       await markFailed(
-        deps.em,
+        deps,
         ds,
         `the file is larger than the upload limit of ${deps.maxUploadBytes} bytes`,
       );
       throw uploadTooLarge(deps.maxUploadBytes, ds.id);
     }
-    await markFailed(deps.em, ds, 'the upload was interrupted');
+    await markFailed(deps, ds, 'the upload was interrupted');
     if (typeof status === 'number' && status >= 400 && status < 500) {
       throw new AppError('BAD_USER_INPUT', `the upload failed: ${(e as Error).message}`, {
         datasetId: ds.id,
@@ -568,7 +585,7 @@ export async function uploadDataset(
     try {
       await reserveDatasetBytes(deps.em.getKnex(), actor.id, deps.quotas, ds.id, uploaded.size);
     } catch (e) {
-      await markFailed(deps.em, ds, (e as Error).message);
+      await markFailed(deps, ds, (e as Error).message);
       await deps.storage.deletePrefix(datasetKeys(ds.id).prefix).catch(() => undefined);
       throw e;
     }
@@ -623,6 +640,7 @@ export async function completeDatasetUpload(
     { id: ds.id, status: DatasetStatus.UPLOADING },
     { status: DatasetStatus.PROCESSING, updatedAt: new Date() },
   );
+  if (claimed) await changed(deps, ds.owner.id);
   if (claimed === 0) {
     await deps.em.refresh(ds);
     throw AppError.conflict(`dataset ${id} is not waiting for an upload (status ${ds.status})`);
@@ -630,13 +648,14 @@ export async function completeDatasetUpload(
   const stat = await deps.storage.stat(ds.uploadKey);
   if (!stat) {
     await deps.em.nativeUpdate(DatasetEntity, { id: ds.id }, { status: DatasetStatus.UPLOADING });
+    await changed(deps, ds.owner.id);
     throw AppError.badInput('nothing has been uploaded yet: PUT the file to uploadUrl first');
   }
   if (stat.size > deps.maxUploadBytes) {
     // S3 presigned PUTs cannot bind the size, so the cap is enforced here; the object goes away.
     await deps.storage.delete(ds.uploadKey);
     await markFailed(
-      deps.em,
+      deps,
       ds,
       `the file is larger than the upload limit of ${deps.maxUploadBytes} bytes`,
     );
@@ -647,7 +666,7 @@ export async function completeDatasetUpload(
       await reserveDatasetBytes(deps.em.getKnex(), actor.id, deps.quotas, ds.id, stat.size);
     } catch (e) {
       await deps.storage.delete(ds.uploadKey).catch(() => undefined);
-      await markFailed(deps.em, ds, (e as Error).message);
+      await markFailed(deps, ds, (e as Error).message);
       throw e;
     }
   }
@@ -741,7 +760,7 @@ export async function previewDataset(
 }
 
 export async function updateDataset(
-  deps: Pick<DatasetDeps, 'em'>,
+  deps: Pick<DatasetDeps, 'em' | 'changed'>,
   actor: Actor,
   id: string,
   patch: {
@@ -757,12 +776,13 @@ export async function updateDataset(
   if (patch.dataType !== undefined && patch.dataType !== null) ds.dataType = patch.dataType;
   if (patch.metadata !== undefined) ds.metadata = cleanMetadata(patch.metadata);
   await deps.em.flush();
+  await changed(deps, ds.owner.id);
   return ds;
 }
 
 /** Soft delete: hidden at once everywhere; objects are removed later by `purgeDeletedDatasets`. */
 export async function deleteDataset(
-  deps: Pick<DatasetDeps, 'em'>,
+  deps: Pick<DatasetDeps, 'em' | 'changed'>,
   actor: Actor,
   id: string,
 ): Promise<DatasetEntity> {
@@ -775,10 +795,14 @@ export async function deleteDataset(
     targetId: ds.id,
   });
   await deps.em.flush();
+  await changed(deps, ds.owner.id);
   return ds;
 }
 
-/** Hard-deletes datasets soft-deleted before `olderThan`: objects first, then the rows. */
+/**
+ * Hard-deletes datasets soft-deleted before `olderThan`: objects first, then the rows. (No
+ * datasets-version bump: soft-deleted rows are in no cached list, see `dataset.version.ts`.)
+ */
 export async function purgeDeletedDatasets(
   deps: Pick<DatasetDeps, 'em' | 'storage'>,
   olderThan: Date,
