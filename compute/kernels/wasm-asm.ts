@@ -76,6 +76,7 @@ export const GE_U = [0x4f];
 export const v128Load = (off = 0) => [0xfd, 0x00, 3, ...uleb(off)];
 export const v128Store = (off = 0) => [0xfd, 0x0b, 3, ...uleb(off)];
 export const f64Load = (off = 0) => [0x2b, 3, ...uleb(off)];
+export const i32Load = (off = 0) => [0x28, 2, ...uleb(off)];
 export const f64Store = (off = 0) => [0x39, 3, ...uleb(off)];
 export const F64X2_SPLAT = [0xfd, 0x14];
 export const F64X2_ADD = [0xfd, ...uleb(0xf0)];

@@ -11,7 +11,16 @@
  */
 import { checkAbort } from '../core/method';
 import { makeKktAccel } from './accel';
-import { absDotAll, type Design, dotCol, glmSweep, newActiveSet, wssCol } from './design';
+import {
+  absDotAll,
+  type Design,
+  dotCol,
+  glmSweep,
+  glmSweepWasm,
+  newActiveSet,
+  wssCol,
+} from './design';
+import { type CdWork, cdWork } from './simd';
 import { type LambdaSpec } from './gaussian';
 import { type CdControl, GLMNET, lambdaSequence, type PathFit } from './path';
 
@@ -37,8 +46,10 @@ export function binomialPath(
   if (!d.intercept) q0 = 0.5;
   const bz = d.intercept ? Math.log(q0 / (1 - q0)) : 0;
   const vi = q0 * (1 - q0);
-  const v = new Float64Array(n).fill(vi * w);
-  const r = new Float64Array(n);
+  // r and v in the design's wasm memory when it has one: the sweeps then run in wasm SIMD.
+  const work = cdWork(x, n, p);
+  const v = (work ? work.v : new Float64Array(n)).fill(vi * w);
+  const r = work ? work.r : new Float64Array(n);
   const q = new Float64Array(n).fill(q0);
   const eta = new Float64Array(n).fill(bz);
   for (let i = 0; i < n; i++) r[i] = w * (y[i]! - q0);
@@ -49,6 +60,7 @@ export function binomialPath(
 
   const ga = new Float64Array(p);
   for (let j = 0; j < p; j++) if (usable[j]) ga[j] = Math.abs(dotCol(x, j * n, r, n));
+  const scr = newScreen(ga, r, work);
   const auto = 'nLambda' in spec;
   let lambdas: Float64Array;
   if (auto) {
@@ -102,25 +114,43 @@ export function binomialPath(
           for (let j = 0; j < p; j++) if (strong[j]) xv[j] = wssCol(x, j * n, v, n);
           for (;;) {
             passes++;
-            const dlx = glmSweep(
-              x,
-              n,
-              p,
-              r,
-              v,
-              b,
-              xv,
-              0,
-              strong,
-              active,
-              false,
-              al1,
-              al2,
-              b0,
-              0,
-              xmz,
-              d.intercept,
-            );
+            const dlx = work
+              ? glmSweepWasm(
+                  work,
+                  n,
+                  p,
+                  b,
+                  xv,
+                  0,
+                  strong,
+                  active,
+                  false,
+                  al1,
+                  al2,
+                  b0,
+                  0,
+                  xmz,
+                  d.intercept,
+                )
+              : glmSweep(
+                  x,
+                  n,
+                  p,
+                  r,
+                  v,
+                  b,
+                  xv,
+                  0,
+                  strong,
+                  active,
+                  false,
+                  al1,
+                  al2,
+                  b0,
+                  0,
+                  xmz,
+                  d.intercept,
+                );
             if (dlx < shr) break;
             if (passes > ctl.maxIter) {
               converged = false;
@@ -128,25 +158,43 @@ export function binomialPath(
             }
             for (;;) {
               passes++;
-              const dla = glmSweep(
-                x,
-                n,
-                p,
-                r,
-                v,
-                b,
-                xv,
-                0,
-                strong,
-                active,
-                true,
-                al1,
-                al2,
-                b0,
-                0,
-                xmz,
-                d.intercept,
-              );
+              const dla = work
+                ? glmSweepWasm(
+                    work,
+                    n,
+                    p,
+                    b,
+                    xv,
+                    0,
+                    strong,
+                    active,
+                    true,
+                    al1,
+                    al2,
+                    b0,
+                    0,
+                    xmz,
+                    d.intercept,
+                  )
+                : glmSweep(
+                    x,
+                    n,
+                    p,
+                    r,
+                    v,
+                    b,
+                    xv,
+                    0,
+                    strong,
+                    active,
+                    true,
+                    al1,
+                    al2,
+                    b0,
+                    0,
+                    xmz,
+                    d.intercept,
+                  );
               if (dla < shr) break;
               if (passes > ctl.maxIter) {
                 converged = false;
@@ -190,9 +238,14 @@ export function binomialPath(
           // Converged: KKT check of the features outside the strong set.
           let violated = false;
           // One blocked product over all columns (wasm SIMD when the design lives in wasm memory)
-          // is cheaper than a dot product per feature outside the strong set.
+          // is cheaper than a dot product per feature outside the strong set; the screen below
+          // skips even that when the residual has moved little since the last full product.
           if (accel) accel.absXtrUpper(r, 1, 1, xnorm, ga);
-          else absDotAll(x, n, p, r, 1, ga);
+          else {
+            // The next strong rule's threshold: below it ga must be exact only up to "≤ th".
+            const th = m + 1 < nLam ? Math.min(al1, l1Ratio * (2 * lambdas[m + 1]! - al)) : al1;
+            screenedGradient(x, n, p, r, strong, usable, xnorm, th, scr);
+          }
           for (let k = 0; k < p; k++) {
             if (strong[k] || !usable[k]) continue;
             // With the tensor backend ga holds exact upper bounds: recheck those above al1.
@@ -254,4 +307,101 @@ function binomialDeviance(y: ArrayLike<number>, q: Float64Array, w: number, pmin
     s -= w * (y[i]! * Math.log(pi) + (1 - y[i]!) * Math.log(1 - pi));
   }
   return s;
+}
+
+/**
+ * The KKT screen's state: ga as the solver reads it; per feature the last exact |x_kᵀr| and the
+ * residual drift D at which it was computed (D = Σ‖r_t − r_{t−1}‖ over the checks so far).
+ */
+interface Screen {
+  ga: Float64Array;
+  gEx: Float64Array;
+  stamp: Float64Array;
+  rPrev: Float64Array;
+  drift: number;
+  work: CdWork | null;
+}
+
+function newScreen(ga: Float64Array, r: Float64Array, work: CdWork | null): Screen {
+  const p = ga.length;
+  return {
+    ga,
+    gEx: Float64Array.from(ga),
+    stamp: new Float64Array(p),
+    rPrev: Float64Array.from(r),
+    drift: 0,
+    work,
+  };
+}
+
+/** More candidates than this fraction of p: one full product (blocked, SIMD) instead. */
+const SCREEN_FULL = 0.5;
+
+/**
+ * ga_k for every usable feature outside the strong set, exact where it can exceed `th` (the
+ * smaller of the KKT penalty and the next strong-rule threshold) and some value ≤ th elsewhere,
+ * so every decision taken on ga (KKT violation, next strong set) is the one exact values give.
+ * Screen: by the triangle and Cauchy–Schwarz inequalities |x_kᵀr| ≤ gEx_k + ‖x_k‖·(D − stamp_k),
+ * D the summed residual movement between checks; features whose bound is ≤ th need no product,
+ * the others get an exact one (wasm SIMD when r lives in the design's memory) and a new stamp.
+ * glmnet computes the full product at every check: at 200 × 2,000 that was a third of a
+ * binomial path's time, and the screen leaves ≈ 40 % of the columns late in the path (fewer
+ * early). Returns the number of exact products.
+ */
+function screenedGradient(
+  x: Float64Array,
+  n: number,
+  p: number,
+  r: Float64Array,
+  strong: Uint8Array,
+  usable: Uint8Array,
+  xnorm: Float64Array,
+  th: number,
+  s: Screen,
+): number {
+  const { ga, gEx, stamp, rPrev, work } = s;
+  let dr = 0;
+  for (let i = 0; i < n; i++) {
+    const d = r[i]! - rPrev[i]!;
+    dr += d * d;
+  }
+  rPrev.set(r);
+  const drift = (s.drift += Math.sqrt(dr));
+  let cnt = 0;
+  for (let k = 0; k < p; k++) {
+    if (strong[k] || !usable[k]) continue;
+    const bound = gEx[k]! + xnorm[k]! * (drift - stamp[k]!);
+    if (bound > th) cnt++;
+    else ga[k] = Math.min(bound, th);
+  }
+  if (cnt > SCREEN_FULL * p) {
+    absDotAll(x, n, p, r, 1, ga);
+    gEx.set(ga);
+    stamp.fill(drift);
+    return p;
+  }
+  if (work && work.r === r) {
+    const list = work.list;
+    let t = 0;
+    for (let k = 0; k < p; k++) {
+      if (strong[k] || !usable[k]) continue;
+      if (gEx[k]! + xnorm[k]! * (drift - stamp[k]!) > th) list[t++] = k;
+    }
+    work.dots(t);
+    const out = work.bc;
+    for (let u = 0; u < t; u++) {
+      const k = list[u]!;
+      ga[k] = gEx[k] = out[u]!;
+      stamp[k] = drift;
+    }
+    return t;
+  }
+  for (let k = 0; k < p; k++) {
+    if (strong[k] || !usable[k]) continue;
+    if (gEx[k]! + xnorm[k]! * (drift - stamp[k]!) > th) {
+      ga[k] = gEx[k] = Math.abs(dotCol(x, k * n, r, n));
+      stamp[k] = drift;
+    }
+  }
+  return cnt;
 }

@@ -10,7 +10,7 @@
  * caller's reusable buffer).
  */
 import { checkAbort } from '../core/method';
-import { absDotAllWasm, wasmDesignBuffer } from './simd';
+import { absDotAllWasm, type CdWork, wasmDesignBuffer } from './simd';
 
 export interface Design {
   n: number;
@@ -396,6 +396,70 @@ export function glmSweep(
   let dlx = weightedSweep(x, n, p, r, v, b, xv, bOff, strong, active, activeOnly, al1, al2);
   if (intercept) {
     const d = interceptStep(r, v, n, xmz);
+    b0[cls] += d;
+    const dl = xmz * d * d;
+    if (dl > dlx) dlx = dl;
+  }
+  return dlx;
+}
+
+/**
+ * `glmSweep` with the weighted sweep in WebAssembly (cd-kernel.ts): r and v must be `work.r` /
+ * `work.v`. Same visiting order, same arithmetic, same entry order into the active list (a
+ * never-active feature is non-zero after the pass exactly when the pass moved it), so the
+ * results are bit-identical to `glmSweep`.
+ */
+export function glmSweepWasm(
+  work: CdWork,
+  n: number,
+  p: number,
+  b: Float64Array,
+  xv: Float64Array,
+  bOff: number,
+  strong: Uint8Array,
+  active: ActiveSet,
+  activeOnly: boolean,
+  al1: number,
+  al2: number,
+  b0: Float64Array,
+  cls: number,
+  xmz: number,
+  intercept: boolean,
+): number {
+  const { list, bc, xvc } = work;
+  const order = active.order;
+  let cnt = 0;
+  if (activeOnly) {
+    const nin = active.nin;
+    for (let l = 0; l < nin; l++) {
+      const k = order[l];
+      list[cnt] = k;
+      bc[cnt] = b[bOff + k];
+      xvc[cnt] = xv[bOff + k];
+      cnt++;
+    }
+  } else {
+    for (let k = 0; k < p; k++) {
+      if (strong[k] === 0) continue;
+      list[cnt] = k;
+      bc[cnt] = b[bOff + k];
+      xvc[cnt] = xv[bOff + k];
+      cnt++;
+    }
+  }
+  let dlx = work.sweep(true, cnt, al1, al2, 1);
+  const pos = active.pos;
+  for (let t = 0; t < cnt; t++) {
+    const k = list[t];
+    const bn = bc[t];
+    b[bOff + k] = bn;
+    if (!activeOnly && bn !== 0 && pos[k] === 0) {
+      order[active.nin] = k;
+      pos[k] = ++active.nin;
+    }
+  }
+  if (intercept) {
+    const d = interceptStep(work.r, work.v, n, xmz);
     b0[cls] += d;
     const dl = xmz * d * d;
     if (dl > dlx) dlx = dl;

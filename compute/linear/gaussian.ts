@@ -15,6 +15,7 @@ import { checkAbort } from '../core/method';
 import { type KktAccel, makeKktAccel } from './accel';
 import { absDotAll, axpyCol, type Design, dotCol } from './design';
 import { type CdControl, GLMNET, lambdaSequence, type PathFit } from './path';
+import { type CdWork, cdWork } from './simd';
 
 /**
  * Penalties to fit: an automatic path (nLambda values down to eps·λ_max), given values (largest
@@ -62,14 +63,17 @@ export function gaussianPath(
     for (let i = 0; i < n; i++) ym += y[i]!;
     ym /= n;
   }
-  const r = new Float64Array(n);
+  // The residual in the design's wasm memory when it has one: the strong sweeps then run in wasm
+  // SIMD (cd-kernel.ts, bit-identical to the JavaScript sweep).
+  const work = cdWork(x, n, p);
+  const r = work ? work.r : new Float64Array(n);
   let vary = 0;
   for (let i = 0; i < n; i++) {
     r[i] = y[i]! - ym;
     vary += r[i]! * r[i]!;
   }
   vary /= n;
-  const s = new GaussState(x, n, p, xv, usable, r);
+  const s = new GaussState(x, n, p, xv, usable, r, work);
   const thr = ctl.tol * (vary > 0 ? vary : 1);
   const g = s.g;
   absDotAll(x, n, p, r, s.invN, g);
@@ -194,6 +198,7 @@ class GaussState {
     readonly xv: Float64Array,
     readonly usable: Uint8Array,
     readonly r: Float64Array,
+    readonly work: CdWork | null,
   ) {
     this.invN = 1 / n;
     this.a = new Float64Array(p);
@@ -244,6 +249,7 @@ function solvePenalty(
 
 /** One pass over the strong set with naive (residual) updates; returns max_k xv_k·Δβ_k². */
 function strongSweep(s: GaussState, ab: number, dem: number): number {
+  if (s.work) return strongSweepWasm(s, s.work, ab, dem);
   const { x, n, p, xv, r, a, strong, pos, order } = s;
   const invN = s.invN;
   let nin = s.nin;
@@ -272,6 +278,35 @@ function strongSweep(s: GaussState, ab: number, dem: number): number {
   }
   s.nin = nin;
   s.rsq = rsq;
+  return dlx;
+}
+
+/** `strongSweep` in wasm SIMD: same order, same arithmetic, same entry order (see glmSweepWasm). */
+function strongSweepWasm(s: GaussState, work: CdWork, ab: number, dem: number): number {
+  const { p, xv, a, strong, pos, order } = s;
+  const { list, bc, xvc } = work;
+  let cnt = 0;
+  for (let k = 0; k < p; k++) {
+    if (strong[k] === 0) continue;
+    list[cnt] = k;
+    bc[cnt] = a[k]!;
+    xvc[cnt] = xv[k]!;
+    cnt++;
+  }
+  work.rsq[0] = s.rsq;
+  const dlx = work.sweep(false, cnt, ab, dem, s.invN);
+  s.rsq = work.rsq[0]!;
+  let nin = s.nin;
+  for (let t = 0; t < cnt; t++) {
+    const k = list[t]!;
+    const an = bc[t]!;
+    a[k] = an;
+    if (an !== 0 && pos[k] === 0) {
+      order[nin] = k;
+      pos[k] = ++nin;
+    }
+  }
+  s.nin = nin;
   return dlx;
 }
 

@@ -45,6 +45,7 @@ import {
   V128_ZERO,
   v128Load,
 } from '../kernels/wasm-asm';
+import { dotListFunction, sweepFunction } from './cd-kernel';
 
 // TypeScript's WebAssembly typings come with lib.dom, which this project does not load.
 interface WasmApi {
@@ -54,8 +55,27 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+type SweepFn = (
+  x: number,
+  n: number,
+  list: number,
+  cnt: number,
+  r: number,
+  v: number,
+  bc: number,
+  xvc: number,
+  al1: number,
+  al2: number,
+  gscale: number,
+  rsqPtr: number,
+) => number;
+
 interface Arena {
   gemvAbs: (x: number, n: number, p: number, r: number, out: number, scale: number) => void;
+  sweepW: SweepFn;
+  sweepU: SweepFn;
+  dotList: (x: number, n: number, list: number, cnt: number, r: number, out: number) => void;
+  memory: ArrayBuffer;
   /** Byte offset of the scratch area (after the design). */
   scratch: number;
   /** Doubles available in the scratch area. */
@@ -85,7 +105,9 @@ function compiled(): object | null {
  * more (a residual and a p-vector), or null when wasm SIMD is unavailable or it would be too large.
  */
 export function wasmDesignBuffer(len: number, scratch: number): Float64Array | null {
-  const bytes = (len + scratch) * 8;
+  // Four times the scratch asked for (n + p): room for a coordinate-descent workspace (`cdWork`:
+  // residual, weights, compact coefficient / curvature / index lists) after the KKT product's.
+  const bytes = (len + 4 * scratch + 8) * 8;
   if (bytes > MAX_BYTES || process.env.OMICSELECTOR_NO_SIMD === '1') return null;
   const mod = compiled();
   if (!mod || !wasm) return null;
@@ -95,6 +117,10 @@ export function wasmDesignBuffer(len: number, scratch: number): Float64Array | n
     const buf = new Float64Array(memory.buffer, 0, len);
     arenas.set(memory.buffer, {
       gemvAbs: inst.exports.gemvAbs as Arena['gemvAbs'],
+      sweepW: inst.exports.sweepW as SweepFn,
+      sweepU: inst.exports.sweepU as SweepFn,
+      dotList: inst.exports.dotList as Arena['dotList'],
+      memory: memory.buffer,
       scratch: len * 8,
       scratchLen: Math.floor((memory.buffer.byteLength - len * 8) / 8),
     });
@@ -125,6 +151,72 @@ export function absDotAllWasm(
   arena.gemvAbs(0, n, p4, arena.scratch, arena.scratch + n * 8, scale);
   out.set(heap.subarray(n, n + p4));
   return p4;
+}
+
+/**
+ * A coordinate-descent workspace in the design's WebAssembly memory, for the wasm sweep
+ * (cd-kernel.ts): the residual r and weights v (n each) live there for the whole fit; a sweep
+ * gathers the coefficients and curvatures of the features it visits into bc / xvc (compact, in
+ * visiting order, indices in `list`) and scatters them back. Null when x is not a wasm design
+ * buffer with room for it (then the JavaScript sweeps run).
+ */
+export interface CdWork {
+  r: Float64Array;
+  v: Float64Array;
+  bc: Float64Array;
+  xvc: Float64Array;
+  list: Int32Array;
+  /** Running Σ Δ·(2g − Δ·xv) of the Gaussian sweep (slot read and written by the kernel). */
+  rsq: Float64Array;
+  /** Sweep list[0..cnt): weighted (GLM, r −= Δ·v∘x) or not (Gaussian, r −= Δ·x); gradient × gscale. */
+  sweep(weighted: boolean, cnt: number, al1: number, al2: number, gscale: number): number;
+  /** bc[t] = |x_{list[t]}ᵀr| for t < cnt (r = this.r), bit-identical to |dotCol|. */
+  dots(cnt: number): void;
+}
+
+export function cdWork(x: Float64Array, n: number, p: number): CdWork | null {
+  if (x.byteOffset !== 0 || process.env.OMICSELECTOR_NO_WASM_CD === '1') return null;
+  const arena = arenas.get(x.buffer);
+  if (!arena) return null;
+  // gemv region (n + p), r, v (n each), bc, xvc (p each), rsq (+1 pad), list (p i32)
+  const need = n + p + 2 * n + 2 * p + 2 + Math.ceil(p / 2);
+  if (arena.scratchLen < need) return null;
+  const base = arena.scratch + (n + p) * 8;
+  const buf = arena.memory;
+  const rOff = base;
+  const vOff = rOff + n * 8;
+  const bcOff = vOff + n * 8;
+  const xvcOff = bcOff + p * 8;
+  const rsqOff = xvcOff + p * 8;
+  const listOff = rsqOff + 16;
+  const { sweepW, sweepU, dotList } = arena;
+  return {
+    r: new Float64Array(buf, rOff, n),
+    v: new Float64Array(buf, vOff, n),
+    bc: new Float64Array(buf, bcOff, p),
+    xvc: new Float64Array(buf, xvcOff, p),
+    rsq: new Float64Array(buf, rsqOff, 1),
+    list: new Int32Array(buf, listOff, p),
+    sweep(weighted, cnt, al1, al2, gscale) {
+      return (weighted ? sweepW : sweepU)(
+        0,
+        n,
+        listOff,
+        cnt,
+        rOff,
+        vOff,
+        bcOff,
+        xvcOff,
+        al1,
+        al2,
+        gscale,
+        rsqOff,
+      );
+    },
+    dots(cnt) {
+      dotList(0, n, listOff, cnt, rOff, bcOff);
+    },
+  };
 }
 
 // --- the kernel (assembled with compute/kernels/wasm-asm.ts) ----------------------------------
@@ -196,5 +288,8 @@ function gemvAbsModule(): Uint8Array {
   );
   return moduleBytes([
     { name: 'gemvAbs', params: [I32, I32, I32, I32, I32, F64], results: [], code },
+    sweepFunction('sweepW', true),
+    sweepFunction('sweepU', false),
+    dotListFunction('dotList'),
   ]);
 }

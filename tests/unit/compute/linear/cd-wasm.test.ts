@@ -1,0 +1,95 @@
+/**
+ * The wasm SIMD coordinate-descent sweeps and screened KKT products (compute/linear/cd-kernel.ts,
+ * simd.ts `cdWork`) against the JavaScript loops: whole paths must be bit-identical (same
+ * coefficients, intercepts, entry order, deviance ratios and pass counts), because the kernel
+ * performs the same IEEE operations in the same order. Odd n exercises the kernels' tails.
+ * OMICSELECTOR_NO_WASM_CD=1 switches the sweeps back to JavaScript with the design still in wasm
+ * memory (a plain-array design would also change λ_max's summation order through the KKT product).
+ */
+import { Rng } from '../../../../compute/core/rng';
+import { type ElnetOptions, fitElnet, type Target } from '../../../../compute/linear/elnet';
+import { DEFAULT_CONTROL, type PathFit } from '../../../../compute/linear/path';
+import { cdWork, wasmDesignBuffer } from '../../../../compute/linear/simd';
+
+function data(n: number, p: number, seed: number) {
+  const rng = new Rng(seed);
+  const x = new Float64Array(n * p);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  const lp = new Float64Array(n);
+  for (let j = 0; j < 6; j++)
+    for (let i = 0; i < n; i++) lp[i]! += (j % 2 ? -1 : 1) * x[j * n + i]!;
+  const yc = Float64Array.from(lp, v => v + rng.normal());
+  const yb = Float64Array.from(lp, v => (v + 0.5 * rng.normal() > 0 ? 1 : 0));
+  return { x, yc, yb };
+}
+
+function expectSameFit(a: PathFit, b: PathFit): void {
+  expect(a.passes).toBe(b.passes);
+  expect(Array.from(a.lambdas)).toEqual(Array.from(b.lambdas));
+  expect(Array.from(a.order)).toEqual(Array.from(b.order));
+  expect(Array.from(a.devRatio)).toEqual(Array.from(b.devRatio));
+  expect(a.coefs.length).toBe(b.coefs.length);
+  for (let m = 0; m < a.coefs.length; m++) {
+    // toEqual on arrays of numbers compares with Object.is: bit-level equality up to NaN payloads.
+    expect(Array.from(a.coefs[m]!)).toEqual(Array.from(b.coefs[m]!));
+    expect(Array.from(a.intercepts[m]!)).toEqual(Array.from(b.intercepts[m]!));
+  }
+}
+
+function jsSweeps<T>(f: () => T): T {
+  process.env.OMICSELECTOR_NO_WASM_CD = '1';
+  try {
+    return f();
+  } finally {
+    delete process.env.OMICSELECTOR_NO_WASM_CD;
+  }
+}
+
+describe('wasm coordinate-descent sweeps', () => {
+  it('lives in the design memory (Node 20 has wasm SIMD)', () => {
+    const x = wasmDesignBuffer(30 * 7, 37)!;
+    expect(x).not.toBeNull();
+    const w = cdWork(x, 30, 7);
+    expect(w).not.toBeNull();
+    expect(w!.r.buffer).toBe(x.buffer);
+    expect(cdWork(new Float64Array(210), 30, 7)).toBeNull();
+    expect(jsSweeps(() => cdWork(x, 30, 7))).toBeNull();
+  });
+
+  it.each([
+    ['gaussian', 1, 41, 120, true],
+    ['gaussian', 0.5, 40, 60, true],
+    ['gaussian', 1, 37, 90, false],
+    ['binomial', 1, 43, 150, true],
+    ['binomial', 0.3, 40, 80, true],
+    ['binomial', 1, 39, 70, false],
+  ] as const)(
+    '%s l1_ratio %s, n = %i, p = %i, standardize %s: identical to JavaScript',
+    (family, l1, n, p, std) => {
+      const { x, yc, yb } = data(n, p, n * p);
+      const target: Target = family === 'gaussian' ? { family, y: yc } : { family, y: yb };
+      const opts: ElnetOptions = {
+        l1Ratio: l1,
+        nLambda: 100,
+        eps: 1e-3,
+        standardize: std,
+        intercept: true,
+        control: { ...DEFAULT_CONTROL, tol: 1e-10 },
+      };
+      // One wasm design buffer for every fit here: a plain-array design would sum λ_max's
+      // products (the KKT product) in another order.
+      const buf = wasmDesignBuffer(n * p, n + p)!;
+      const fast = fitElnet(x, n, p, null, target, opts, buf).fit;
+      const plain = jsSweeps(() => fitElnet(x, n, p, null, target, opts, buf).fit);
+      expect(fast.lambdas.length).toBeGreaterThan(5);
+      expect(fast.order.length).toBeGreaterThan(3);
+      expectSameFit(fast, plain);
+      // fixed penalties (the warm-start route for the Gaussian) too
+      const fixed = { ...opts, warmTo: 0.05 };
+      expectSameFit(
+        fitElnet(x, n, p, null, target, fixed, buf).fit,
+        jsSweeps(() => fitElnet(x, n, p, null, target, fixed, buf).fit),
+      );
+    },
+  );
+});
