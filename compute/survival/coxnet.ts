@@ -223,6 +223,8 @@ class CoxCurvature {
   readonly A: Float64Array;
   private readonly S0: Float64Array;
   private readonly rk: Float64Array;
+  private wSorted: Float64Array | undefined;
+  private aSorted: Float64Array | undefined;
 
   constructor(
     private readonly rs: RiskSets,
@@ -247,23 +249,30 @@ class CoxCurvature {
     }
   }
 
-  apply(v: Float64Array, out: Float64Array): void {
-    const { rs, w, A, S0, rk } = this;
+  /**
+   * out = H x_j / n for the column x_j = xs[off … off + n): `apply` fused with the column read and
+   * the division by n (the same operations on the same values, so the same bits), over the
+   * weights and A in risk-set order.
+   */
+  applyColumn(xs: Float64Array, off: number, out: Float64Array, n: number): void {
+    const { rs, S0, rk } = this;
+    const order = rs.order;
+    const ws = (this.wSorted ??= Float64Array.from(order, i => this.w[i]!));
+    const as = (this.aSorted ??= Float64Array.from(order, i => this.A[i]!));
     let R = 0;
     for (let g = 0; g < rs.groups; g++) {
-      for (let r = rs.start[g]!; r < rs.start[g + 1]!; r++) {
-        const i = rs.order[r]!;
-        R += w[i]! * v[i]!;
-      }
+      const end = rs.start[g + 1]!;
+      for (let r = rs.start[g]!; r < end; r++) R += ws[r]! * xs[off + order[r]!]!;
       rk[g] = R;
     }
     let C = 0;
     for (let g = rs.groups - 1; g >= 0; g--) {
       const d = rs.events[g]!;
       if (d > 0) C += (d / (S0[g]! * S0[g]!)) * rk[g]!;
-      for (let r = rs.start[g]!; r < rs.start[g + 1]!; r++) {
-        const i = rs.order[r]!;
-        out[i] = w[i]! * (A[i]! * v[i]! - C);
+      const end = rs.start[g + 1]!;
+      for (let r = rs.start[g]!; r < end; r++) {
+        const i = order[r]!;
+        out[i] = (ws[r]! * (as[r]! * xs[off + i]! - C)) / n;
       }
     }
   }
@@ -296,7 +305,6 @@ function cdSweeps(
   thr: number,
   ridge: number,
   tol: number,
-  xj: Float64Array,
 ): void {
   // glmnet-style: a full pass over the active set, then passes over the non-zero coordinates
   // only until they settle, then a full pass again to confirm nothing else wants to move.
@@ -317,14 +325,12 @@ function cdSweeps(
     if (c !== c) {
       // A coordinate at zero that stays at zero does not need its curvature.
       if (beta[j] === 0 && Math.abs(grad1) <= thr) return 0;
-      for (let i = 0; i < n; i++) xj[i] = xs[off + i]!;
       let hv = hx[j];
       if (hv === undefined) {
         hv = new Float64Array(n);
         hx[j] = hv;
       }
-      curv.apply(xj, hv);
-      for (let i = 0; i < n; i++) hv[i]! /= n;
+      curv.applyColumn(xs, off, hv, n);
       c = dotCol(xs, off, hv, n);
       cj[j] = c;
       moved.push(j);
@@ -437,8 +443,8 @@ function choleskyDelete(L: Float64Array, ld: number, m: number, k: number, x: Fl
 }
 
 /**
- * Solves L Lᵀ d = b for the factor in the leading m × m block of L (row stride ld): the same
- * operations, in the same order, as `choleskySolve`; `y` is scratch (length ≥ m).
+ * Solves L Lᵀ d = b for the factor in the leading m × m block of L (row stride ld); `y` is
+ * scratch (length ≥ m). Both triangular solves read L by rows.
  */
 function choleskySolveLd(
   L: Float64Array,
@@ -454,10 +460,13 @@ function choleskySolveLd(
     for (let k = 0; k < i; k++) s -= L[o + k]! * y[k]!;
     y[i] = s / L[o + i]!;
   }
+  // Lᵀ d = y by rows of L (contiguous): once d_i is known, its terms leave the rows above.
+  for (let i = 0; i < m; i++) d[i] = y[i]!;
   for (let i = m - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < m; k++) s -= L[k * ld + i]! * d[k]!;
-    d[i] = s / L[i * ld + i]!;
+    const o = i * ld;
+    const di = d[i]! / L[o + i]!;
+    d[i] = di;
+    for (let k = 0; k < i; k++) d[k] -= L[o + k]! * di;
   }
 }
 
@@ -649,7 +658,6 @@ export function coxnetFitStd(
   scoreGradient(xs, n, p, g, grad);
   let lamPrev = 0;
   for (let j = 0; j < p; j++) lamPrev = Math.max(lamPrev, grad[j]! / Math.max(a, 1e-3));
-  const xj = new Float64Array(n);
   const xg = new Float64Array(p);
   const cj = new Float64Array(p);
   const hx: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(p);
@@ -676,7 +684,7 @@ export function coxnetFitStd(
         cj.fill(NaN);
         moved.length = 0;
         u.fill(0);
-        cdSweeps(xs, n, p, active, beta, g, u, xg, cj, hx, moved, curv, thr, ridge, tol * 1e-3, xj);
+        cdSweeps(xs, n, p, active, beta, g, u, xg, cj, hx, moved, curv, thr, ridge, tol * 1e-3);
         // Exact objective with backtracking along the step.
         computeEta();
         let llNew = breslowState(eta, rs, event);
