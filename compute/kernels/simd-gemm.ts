@@ -549,6 +549,11 @@ export interface GramUpper {
   ld: number;
   /** Squared float64 norms of the rows. */
   norms: Float64Array;
+  /** The WebAssembly memory holding c (for kernels that scan it in place). */
+  memory: object;
+  /** Byte offset of c, and of the `extraBytes` (8-byte aligned) reserved after it for the caller. */
+  cBase: number;
+  extraBase: number;
   /** Hands the memory back (c must not be read afterwards). */
   release(): void;
 }
@@ -561,20 +566,26 @@ export interface GramUpper {
  * the 100 M-multiply-add product itself): callers that scan the upper triangle once read it in
  * place and then call release(). Null when WebAssembly SIMD is unavailable or it does not fit.
  */
-export function gramUpperF32(x: Float64Array, nx: number, p: number): GramUpper | null {
+export function gramUpperF32(
+  x: Float64Array,
+  nx: number,
+  p: number,
+  extraBytes = 0,
+): GramUpper | null {
   if (!simdGemmAvailable() || p === 0 || nx === 0) return null;
   const nP = Math.ceil(nx / PANEL);
   const ld = nP * PANEL;
   const pp = padded(p);
   const aBytes = nP * pp * PANEL * 4;
-  const memory = acquire(aBytes + nP * PANEL * ld * 8);
+  const extraBase = aBytes + nP * PANEL * ld * 8;
+  const memory = acquire(extraBase + extraBytes);
   if (!memory) return null;
   const norms = pack(new Float32Array(memory.buffer), 0, x, nx, p, pp, new Float64Array(p));
   const c = new Float64Array(memory.buffer, aBytes, nP * PANEL * ld);
   c.fill(0);
   const task = { memory, aBase: 0, bBase: 0, cBase: aBytes, ldc: ld * 8, p, nB: nP, upper: true };
   panelBlock({ ...task, h0: 0, h1: nP * 2 });
-  return { c, ld, norms, release: () => release(memory) };
+  return { c, ld, norms, memory, cBase: aBytes, extraBase, release: () => release(memory) };
 }
 
 // --- kernels (assembled with wasm-asm.ts; the SIMD ops below are this file's own) ---------------

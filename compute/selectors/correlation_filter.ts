@@ -27,6 +27,7 @@ import { type ArgSpecs } from '../core/args';
 import { type Dataset } from '../core/dataset';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { initTensorBackend, tf } from '../core/tensor';
+import { boundScan } from '../kernels/bound-scan';
 import { gramUpperF32, panelDotErrorFactor } from '../kernels/simd-gemm';
 import { columnMoments } from '../stats/columns';
 import { rankAverage } from '../stats/ranks';
@@ -396,15 +397,21 @@ function gramSource(z: Float64Array, n: number, p: number, threshold: number): B
     tail[q] = Math.sqrt(ss);
     if (tail[q]! > tailMax) tailMax = tail[q]!;
   }
-  const gram = gramUpperF32(head, p, d);
+  // reserved after the Gram: τ (p float64) and one row's candidate list (p int32)
+  const gram = gramUpperF32(head, p, d, p * 12);
   if (!gram) return null;
   const { c, ld } = gram;
+  const tauBase = gram.extraBase;
+  const listBase = tauBase + p * 8;
+  const scan = boundScan(gram.memory);
+  const buffer = c.buffer;
+  if (scan) new Float64Array(buffer, tauBase, p).set(tail);
+  const list = new Int32Array(buffer, listBase, p);
   // kernel rounding (head norms ≤ 1), the float64 dot's own error (≤ γ_n) and ρ's rounding
   const lim = threshold - panelDotErrorFactor(d) - 1e-9;
   const exact = float64Source(z, n, p);
   const gramBlocks = { screened: 0, exact: 0 };
   const pairs: (Int32Array | null)[] = new Array<Int32Array | null>(BLOCK_F64).fill(null);
-  const list = new Int32Array(p);
   const empty = new Float64Array(0);
   return {
     name: 'wasm-simd+float64',
@@ -422,10 +429,12 @@ function gramSource(z: Float64Array, n: number, p: number, threshold: number): B
         const quick = lim - rc * tailMax;
         const row = qc * ld;
         let m = 0;
-        for (let t = qc + 1; t < p; t++) {
-          const v = c[row + t]!;
-          if ((v < 0 ? -v : v) >= quick && (v < 0 ? -v : v) + rc * tail[t]! >= lim && !dropped[t]) {
-            list[m++] = t;
+        if (scan) m = scan(gram.cBase + row * 8, tauBase, qc + 1, p, rc, quick, lim, listBase);
+        else {
+          for (let t = qc + 1; t < p; t++) {
+            const v = c[row + t]!;
+            const av = v < 0 ? -v : v;
+            if (av >= quick && av + rc * tail[t]! >= lim) list[m++] = t;
           }
         }
         if (m > 0) pairs[r] = list.slice(0, m);
