@@ -91,7 +91,7 @@ end
 return 0
 `;
 
-export type WithIncrWindows = Redis & {
+type WithIncrWindows = Redis & {
   omicIncrWindows(
     numKeys: number,
     ...args: Array<string | number>
@@ -143,55 +143,9 @@ interface Check {
   what: string;
 }
 
-type IncrReply = [number | string, ...number[]];
-
-/**
- * `omicIncrWindows` calls made in the same event-loop turn go to Redis as ONE pipeline (one socket
- * write, replies in one read) instead of one write each. Under load many requests reach this
- * point in the same turn (the sockets read in one poll phase), and on a busy machine each socket
- * write costs the API ~0.5 ms CPU (the kernel wakes Redis), more than the rest of the call. A
- * batch waits at most for the rest of the current turn (`setImmediate`); each call keeps its own
- * reply or error (a pipeline is not a transaction: scripts run one by one, each atomic).
- */
-export function batchedIncrWindows(redis: WithIncrWindows) {
-  let batch: Array<{
-    args: Array<string | number>;
-    resolve(v: IncrReply): void;
-    reject(e: unknown): void;
-  }> = [];
-  const flush = () => {
-    const calls = batch;
-    batch = [];
-    if (calls.length === 1) {
-      const c = calls[0]!;
-      redis.omicIncrWindows(...(c.args as [number, ...string[]])).then(c.resolve, c.reject);
-      return;
-    }
-    const pipeline = redis.pipeline() as unknown as {
-      omicIncrWindows(...args: Array<string | number>): void;
-      exec(): Promise<Array<[Error | null, unknown]> | null>;
-    };
-    for (const c of calls) pipeline.omicIncrWindows(...c.args);
-    pipeline.exec().then(
-      results =>
-        calls.forEach((c, i) => {
-          const [err, value] = results?.[i] ?? [new Error('Redis pipeline returned no reply')];
-          if (err) c.reject(err);
-          else c.resolve(value as IncrReply);
-        }),
-      err => calls.forEach(c => c.reject(err)),
-    );
-  };
-  return (numKeys: number, ...args: Array<string | number>): Promise<IncrReply> =>
-    new Promise((resolve, reject) => {
-      if (batch.push({ args: [numKeys, ...args], resolve, reject }) === 1) setImmediate(flush);
-    });
-}
-
 export function createRateLimiter(app: AppServices): RateLimiter {
   const { windowSeconds, perUser, perIp } = app.config.rateLimit;
   const redis = withScripts(app.redis);
-  const incrWindows = batchedIncrWindows(redis);
   // IP first: its verdict wins when both are over.
   const checksFor = (userId: string | undefined, ip: string | undefined): Check[] => {
     const checks: Check[] = [];
@@ -220,12 +174,12 @@ export function createRateLimiter(app: AppServices): RateLimiter {
       if (checks.length === 0) return;
       // A Redis error propagates: an internal error rather than silently unlimited.
       const keys = checks.map(c => c.key);
-      verdict(checks, await incrWindows(keys.length, ...keys, windowSeconds, 0));
+      verdict(checks, await redis.omicIncrWindows(keys.length, ...keys, windowSeconds, 0));
     },
     async consumeUnlessDenied(denyKey, versionKey, userId, ip) {
       const checks = checksFor(userId, ip);
       const keys = checks.map(c => c.key);
-      const reply = await incrWindows(
+      const reply = await redis.omicIncrWindows(
         keys.length + 3,
         ...authKeys(denyKey, versionKey, userId),
         ...keys,
