@@ -12,6 +12,8 @@ export class TickBatcher<T> {
     private readonly run: (items: T[]) => Promise<void>,
     /** Upper bound per batch (a bigger backlog is split). */
     private readonly max = 500,
+    /** 0: flush at the end of the tick (`setImmediate`); else after this many ms. */
+    private readonly windowMs = 0,
   ) {}
 
   add(item: T): Promise<void> {
@@ -19,7 +21,8 @@ export class TickBatcher<T> {
       this.pending.push({ item, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
+        else setImmediate(() => this.flush());
       }
     });
   }

@@ -25,30 +25,49 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
-/** Outbox confirmations of the same tick, per database: one UPDATE for all of them. */
-const confirmers = new WeakMap<Knex, TickBatcher<string>>();
+/**
+ * Outbox confirmations, per database: one UPDATE for all of a batch. Awaited confirmations go out
+ * at the end of the tick; a fresh submit's (not awaited) wait up to `CONFIRM_WINDOW_MS` so that
+ * the submits of a busy moment share one statement.
+ */
+const confirmers = new WeakMap<Knex, { now: TickBatcher<string>; later: TickBatcher<string> }>();
+const CONFIRM_WINDOW_MS = 20;
 
-function confirmEnqueued(knex: Knex, jobId: string): Promise<void> {
-  let batcher = confirmers.get(knex);
-  if (!batcher) {
-    batcher = new TickBatcher<string>(async ids => {
+function confirmEnqueued(knex: Knex, jobId: string, soon: boolean): Promise<void> {
+  let batchers = confirmers.get(knex);
+  if (!batchers) {
+    const run = async (ids: string[]) => {
       await raw(
         knex,
         'UPDATE jobs SET enqueued_at = now() WHERE id = ANY(?::uuid[]) AND enqueued_at IS NULL',
         [`{${ids.join(',')}}`],
       );
-    });
-    confirmers.set(knex, batcher);
+    };
+    batchers = {
+      now: new TickBatcher<string>(run),
+      later: new TickBatcher<string>(run, 500, CONFIRM_WINDOW_MS),
+    };
+    confirmers.set(knex, batchers);
   }
-  return batcher.add(jobId);
+  return (soon ? batchers.now : batchers.later).add(jobId);
 }
 
 /**
  * Put a QUEUED job into its BullMQ queue and confirm it in the row (the outbox flag). Failure is
  * not an error for the caller: the row stays unconfirmed and the reconciler retries. Parallel
  * calls share their round trips (one addBulk per pool, one confirming UPDATE).
+ *
+ * `awaitConfirm: false` (a fresh submit) returns once the queue has the entry and lets the
+ * confirmation follow in a shared UPDATE: the job is committed and queued at that point, and a
+ * confirmation that never lands (crash, outage) is the state the reconciler already repairs — it
+ * re-adds the entry, which is idempotent by job id — so the client need not wait for it.
  */
-export async function enqueueJob(deps: JobsDeps, job: JobRecord, fresh = false): Promise<boolean> {
+export async function enqueueJob(
+  deps: JobsDeps,
+  job: JobRecord,
+  fresh = false,
+  awaitConfirm = true,
+): Promise<boolean> {
   try {
     const add = fresh
       ? deps.queues.enqueue(job.pool, job.id, job.priority)
@@ -56,7 +75,15 @@ export async function enqueueJob(deps: JobsDeps, job: JobRecord, fresh = false):
     await withTimeout(add, 3000, 'enqueue');
     // Any status: a worker may already have claimed the job; the flag still has to be set so the
     // reconciler checks a RUNNING job's queue entry too.
-    await confirmEnqueued(deps.knex, job.id);
+    const confirmed = confirmEnqueued(deps.knex, job.id, awaitConfirm);
+    if (awaitConfirm) await confirmed;
+    else
+      confirmed.catch(err =>
+        log.warn('outbox confirmation deferred to the reconciler', {
+          jobId: job.id,
+          error: String(err),
+        }),
+      );
     return true;
   } catch (err) {
     log.warn('enqueue deferred to the reconciler', { jobId: job.id, error: String(err) });

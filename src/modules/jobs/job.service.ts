@@ -440,8 +440,9 @@ async function insert(
     await settlePending(deps, job.id);
     return (await getJob(deps.knex, job.id)) ?? job;
   }
-  // The row as committed (QUEUED), confirmed in its queue unless the reconciler has to do it.
-  if (await enqueueJob(deps, job, true)) job.enqueuedAt ??= new Date();
+  // The row as committed (QUEUED) and in its queue (else the reconciler adds it); the outbox
+  // confirmation follows without the client waiting for it.
+  if (await enqueueJob(deps, job, true, false)) job.enqueuedAt ??= new Date();
   return job;
 }
 
