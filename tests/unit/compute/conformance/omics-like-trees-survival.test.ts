@@ -258,6 +258,26 @@ describe('RNA-seq log2(CPM+1), 60 normal / 20 tumor, 80 × 300', () => {
   });
 });
 
+// ------------------------------------------------------------------ mRMR MID / MIQ
+describe('mRMR MID / MIQ (equal-frequency bins, plug-in MI) on zero-inflated and continuous data', () => {
+  const mi = JSON.parse(readFileSync(join(DIR, 'mrmr_mi.json'), 'utf8')) as Json;
+  it.each([
+    ['rnaseq', 'mid', 'rnaseq_binary.csv', 'condition', rnaName],
+    ['rnaseq', 'miq', 'rnaseq_binary.csv', 'condition', rnaName],
+    ['proteomics', 'mid', 'proteomics_continuous.csv', 'response', protName],
+    ['proteomics', 'miq', 'proteomics_continuous.csv', 'response', protName],
+  ] as const)(
+    '%s %s: k = 15 order exact, relevance 1e-12',
+    async (set, variant, file, target, name) => {
+      const r = await select('mrmr', file, '--target', target, '--k', '15', ...params({ variant }));
+      expect(r.selected).toEqual((mi[`${set}_${variant}`] as number[]).map(name));
+      (mi[`${set}_relevance`] as number[]).forEach((v, j) =>
+        expect(Math.abs(r.diagnostics.relevance[name(j)] - v)).toBeLessThanOrEqual(1e-12),
+      );
+    },
+  );
+});
+
 // ------------------------------------------------------------------ fixed-structure trees
 interface XgbNode {
   feature: number;
@@ -646,6 +666,17 @@ describe('survival, 120 × 200, whole months, heavy censoring and ties', () => {
     checkUnivariate(r, ref.uni, names);
     // the exact duplicate gets the identical fit
     expect(r.diagnostics.coef.gene063).toBe(r.diagnostics.coef.gene012);
+  });
+
+  it('univariate Cox with ties = breslow matches coxph(ties = "breslow")', async () => {
+    const r = await select('cox', 'surv_omics.csv', ...SURV, ...params({ ties: 'breslow' }));
+    checkUnivariate(r, ref.uni_breslow, names);
+    // with 30 distinct months the tie handling matters: Efron and Breslow differ visibly
+    const diff = names.filter(
+      (_, j) =>
+        ref.uni.coef[j] !== null && Math.abs(ref.uni.coef[j] - ref.uni_breslow.coef[j]) > 1e-3,
+    );
+    expect(diff.length).toBeGreaterThan(10);
   });
 
   it.each([
