@@ -45,6 +45,7 @@ const csv = (name: string) => join(DIR, name);
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const trees = JSON.parse(readFileSync(join(DIR, 'trees_reference.json'), 'utf8')) as Json;
 const exact = JSON.parse(readFileSync(join(DIR, 'trees_exact.json'), 'utf8')) as Json;
+const extra = JSON.parse(readFileSync(join(DIR, 'extra_reference.json'), 'utf8')) as Json;
 const surv = JSON.parse(readFileSync(join(DIR, 'survival_reference.json'), 'utf8')) as Json;
 
 interface SelectJson {
@@ -427,6 +428,35 @@ describe('methylation betas, classes 50 / 32 / 8, 90 × 250', () => {
     );
   });
 
+  it('SVC (rbf, OvO) decision values 1e-8, predictions and SV count exact; kNN probabilities 1e-12', async () => {
+    const { dataset } = await loadDataset({ input: csv(file), target: 'subtype' });
+    const testRows = extra.meth_test_rows as number[];
+    const train = subsetSamples(
+      dataset,
+      Array.from({ length: dataset.nSamples }, (_, i) => i).filter(i => !testRows.includes(i)),
+    );
+    const test = subsetSamples(dataset, testRows);
+    const model = (await svm.fit(
+      train,
+      parseArgs(svm.args, {}) as unknown as SvmArgs,
+      quietContext(1),
+    )) as SvmModel;
+    const dec = model.decisionFunction(test);
+    (extra.meth_svm_dec as number[]).forEach((v, i) =>
+      expect(Math.abs(dec[i]! - v)).toBeLessThanOrEqual(1e-8),
+    );
+    const pred = model.predict(test);
+    if (pred.kind !== 'class') throw new Error('class prediction expected');
+    expect(Array.from(pred.labels)).toEqual(extra.meth_svm_pred);
+    expect((model.save() as { state: { nSV: number } }).state.nSV).toBe(extra.meth_svm_nsv);
+    const k = await knn.fit(train, parseArgs(knn.args, {}) as never, quietContext(1));
+    const kp = k.predict(test);
+    if (kp.kind !== 'class') throw new Error('class prediction expected');
+    (extra.meth_knn_proba as number[]).forEach((v, i) =>
+      expect(Math.abs(kp.proba[i]! - v)).toBeLessThanOrEqual(1e-12),
+    );
+  });
+
   it('random_forest recall ≥ sklearn', async () => {
     const r = await select(
       'random_forest',
@@ -490,6 +520,20 @@ describe('proteomics log2 intensities, continuous response, 70 × 200', () => {
       expect(r.err).toContain(`"${first}"`);
     }
   });
+
+  it.each([
+    ['heg', 'mean', 'na_mean'],
+    ['heg', 'median', 'na_median'],
+    ['heg', 'sum', 'na_sum'],
+    ['hdg', 'variance', 'na_variance'],
+    ['hdg', 'cv', 'na_cv'],
+  ] as const)(
+    'NA cells: %s %s skips missing values like numpy nan-functions (1e-12)',
+    async (m, metric, key) => {
+      const r = await select(m, 'proteomics_continuous_na.csv', '--k', '20', ...params({ metric }));
+      (extra[key] as number[]).forEach((v, j) => closeRel(r.scores[protName(j)], v, 1e-12));
+    },
+  );
 
   it('NA cells: trees use the missing bin; informative proteins still found', async () => {
     const r = await select(
