@@ -51,7 +51,7 @@ export function binomialPath(
   const v = (work ? work.v : new Float64Array(n)).fill(vi * w);
   const r = work ? work.r : new Float64Array(n);
   const q = new Float64Array(n).fill(q0);
-  const eta = new Float64Array(n).fill(bz);
+  const eta = (work ? work.eta : new Float64Array(n)).fill(bz);
   for (let i = 0; i < n; i++) r[i] = w * (y[i]! - q0);
   let xmz = vi;
   const dev1 = -(bz * q0 + Math.log(1 - q0));
@@ -111,7 +111,8 @@ export function binomialPath(
           checkAbort(ctl.signal);
           const bs0 = b0[0]!;
           for (let l = 0; l < active.nin; l++) bs[order[l]!] = b[order[l]!]!;
-          for (let j = 0; j < p; j++) if (strong[j]) xv[j] = wssCol(x, j * n, v, n);
+          if (work) strongCurvatures(work, p, strong, xv);
+          else for (let j = 0; j < p; j++) if (strong[j]) xv[j] = wssCol(x, j * n, v, n);
           for (;;) {
             passes++;
             const dlx = work
@@ -204,12 +205,15 @@ export function binomialPath(
           }
           // Refresh probabilities, weights and residuals at the new coefficients.
           eta.fill(b0[0]!);
-          for (let l = 0; l < active.nin; l++) {
-            const k = order[l]!;
-            const bk = b[k]!;
-            if (bk === 0) continue;
-            const off = k * n;
-            for (let i = 0; i < n; i++) eta[i] = eta[i]! + bk * x[off + i]!;
+          if (work) activePredictor(work, b, active.nin, order);
+          else {
+            for (let l = 0; l < active.nin; l++) {
+              const k = order[l]!;
+              const bk = b[k]!;
+              if (bk === 0) continue;
+              const off = k * n;
+              for (let i = 0; i < n; i++) eta[i] = eta[i]! + bk * x[off + i]!;
+            }
           }
           xmz = 0;
           for (let i = 0; i < n; i++) {
@@ -404,4 +408,25 @@ function screenedGradient(
     }
   }
   return cnt;
+}
+
+/** xv_j = Σ v_i·x_ij² for the strong set, in wasm (bit-identical to wssCol). */
+function strongCurvatures(work: CdWork, p: number, strong: Uint8Array, xv: Float64Array): void {
+  const list = work.list;
+  let t = 0;
+  for (let j = 0; j < p; j++) if (strong[j]) list[t++] = j;
+  work.wss(t);
+  const out = work.bc;
+  for (let u = 0; u < t; u++) xv[list[u]!] = out[u]!;
+}
+
+/** work.eta += Σ_l b_l·x_l over the active list in entry order (wasm, same bits as the loop). */
+function activePredictor(work: CdWork, b: Float64Array, nin: number, order: Int32Array): void {
+  const { list, bc } = work;
+  for (let l = 0; l < nin; l++) {
+    const k = order[l]!;
+    list[l] = k;
+    bc[l] = b[k]!;
+  }
+  work.axpyEta(nin);
 }

@@ -201,3 +201,99 @@ export function dotListFunction(name: string): WasmFunction {
   );
   return { name, params: [I32, I32, I32, I32, I32, I32], results: [], code };
 }
+
+/**
+ * wssList(x, n, list, cnt, w, out): out[t] = Σ w_i·x_{list[t],i}² with wssCol's four partial
+ * sums ((w·x)·x per term; bit-identical to design.ts wssCol). The GLM curvatures of the strong set
+ * at each new quadratic approximation.
+ */
+export function wssListFunction(name: string): WasmFunction {
+  const [X, N, LIST, CNT, W, OUT] = [0, 1, 2, 3, 4, 5];
+  const [T, OFF, I, N4B, NB] = [6, 7, 8, 9, 10];
+  const [A0, A1, XV] = [11, 12, 13];
+  const [S0, XS] = [14, 15];
+  const c: number[] = [];
+  const e = (...xs: number[][]) => {
+    for (const x of xs) c.push(...x);
+  };
+  e(get(N), i32(-4), AND, i32(3), SHL, set(N4B));
+  e(get(N), i32(3), SHL, set(NB));
+  e(i32(0), set(T));
+  e(BLOCK, LOOP);
+  e(get(T), get(CNT), GE_S, brIf(1));
+  e(get(X), get(LIST), get(T), i32(2), SHL, ADD, i32Load(), get(NB), MUL, ADD, set(OFF));
+  e(V128_ZERO, set(A0), V128_ZERO, set(A1), i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(N4B), GE_S, brIf(1));
+  e(get(OFF), get(I), ADD, v128Load(), set(XV));
+  e(get(A0), get(W), get(I), ADD, v128Load(), get(XV), F64X2_MUL, get(XV), F64X2_MUL, F64X2_ADD);
+  e(set(A0));
+  e(get(OFF), get(I), ADD, v128Load(16), set(XV));
+  e(get(A1), get(W), get(I), ADD, v128Load(16), get(XV), F64X2_MUL, get(XV), F64X2_MUL, F64X2_ADD);
+  e(set(A1));
+  e(get(I), i32(32), ADD, set(I), br(0), END, END);
+  e(get(A0), lane(0), set(S0));
+  e(BLOCK, LOOP);
+  e(get(I), get(NB), GE_S, brIf(1));
+  e(get(OFF), get(I), ADD, f64Load(), set(XS));
+  e(get(S0), get(W), get(I), ADD, f64Load(), get(XS), F64_MUL, get(XS), F64_MUL, F64_ADD, set(S0));
+  e(get(I), i32(8), ADD, set(I), br(0), END, END);
+  e(get(OUT), get(T), i32(3), SHL, ADD);
+  e(get(S0), get(A0), lane(1), F64_ADD, get(A1), lane(0), F64_ADD, get(A1), lane(1), F64_ADD);
+  e(f64Store());
+  e(get(T), i32(1), ADD, set(T), br(0), END, END);
+  const code = body(
+    [
+      [5, I32],
+      [3, V128],
+      [2, F64],
+    ],
+    c,
+  );
+  return { name, params: [I32, I32, I32, I32, I32, I32], results: [], code };
+}
+
+/**
+ * axpyList(x, n, list, cnt, coef, y): y_i += coef[t]·x_{list[t],i} for t < cnt in order, skipping
+ * zero coefficients (elementwise, bit-identical to the JavaScript loop). The GLM linear predictor
+ * η = β0 + X̃β over the active list at each new quadratic approximation.
+ */
+export function axpyListFunction(name: string): WasmFunction {
+  const [X, N, LIST, CNT, COEF, Y] = [0, 1, 2, 3, 4, 5];
+  const [T, OFF, I, N2B, NB] = [6, 7, 8, 9, 10];
+  const BV = 11;
+  const B = 12;
+  const c: number[] = [];
+  const e = (...xs: number[][]) => {
+    for (const x of xs) c.push(...x);
+  };
+  e(get(N), i32(-2), AND, i32(3), SHL, set(N2B));
+  e(get(N), i32(3), SHL, set(NB));
+  e(i32(0), set(T));
+  e(BLOCK, LOOP);
+  e(get(T), get(CNT), GE_S, brIf(1));
+  e(BLOCK);
+  e(get(COEF), get(T), i32(3), SHL, ADD, f64Load(), set(B));
+  e(get(B), f64(0), F64_EQ, brIf(0));
+  e(get(X), get(LIST), get(T), i32(2), SHL, ADD, i32Load(), get(NB), MUL, ADD, set(OFF));
+  e(get(B), F64X2_SPLAT, set(BV), i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(N2B), GE_S, brIf(1));
+  e(get(Y), get(I), ADD, get(Y), get(I), ADD, v128Load());
+  e(get(BV), get(OFF), get(I), ADD, v128Load(), F64X2_MUL, F64X2_ADD, v128Store());
+  e(get(I), i32(16), ADD, set(I), br(0), END, END);
+  e(BLOCK, get(I), get(NB), GE_S, brIf(0));
+  e(get(Y), get(I), ADD, get(Y), get(I), ADD, f64Load());
+  e(get(B), get(OFF), get(I), ADD, f64Load(), F64_MUL, F64_ADD, f64Store(), END);
+  e(END);
+  e(get(T), i32(1), ADD, set(T), br(0), END, END);
+  const code = body(
+    [
+      [5, I32],
+      [1, V128],
+      [1, F64],
+    ],
+    c,
+  );
+  return { name, params: [I32, I32, I32, I32, I32, I32], results: [], code };
+}

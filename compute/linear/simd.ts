@@ -45,7 +45,7 @@ import {
   V128_ZERO,
   v128Load,
 } from '../kernels/wasm-asm';
-import { dotListFunction, sweepFunction } from './cd-kernel';
+import { axpyListFunction, dotListFunction, sweepFunction, wssListFunction } from './cd-kernel';
 
 // TypeScript's WebAssembly typings come with lib.dom, which this project does not load.
 interface WasmApi {
@@ -70,11 +70,15 @@ type SweepFn = (
   rsqPtr: number,
 ) => number;
 
+type ListFn = (x: number, n: number, list: number, cnt: number, a: number, b: number) => void;
+
 interface Arena {
   gemvAbs: (x: number, n: number, p: number, r: number, out: number, scale: number) => void;
   sweepW: SweepFn;
   sweepU: SweepFn;
-  dotList: (x: number, n: number, list: number, cnt: number, r: number, out: number) => void;
+  dotList: ListFn;
+  wssList: ListFn;
+  axpyList: ListFn;
   memory: ArrayBuffer;
   /** Byte offset of the scratch area (after the design). */
   scratch: number;
@@ -119,7 +123,9 @@ export function wasmDesignBuffer(len: number, scratch: number): Float64Array | n
       gemvAbs: inst.exports.gemvAbs as Arena['gemvAbs'],
       sweepW: inst.exports.sweepW as SweepFn,
       sweepU: inst.exports.sweepU as SweepFn,
-      dotList: inst.exports.dotList as Arena['dotList'],
+      dotList: inst.exports.dotList as ListFn,
+      wssList: inst.exports.wssList as ListFn,
+      axpyList: inst.exports.axpyList as ListFn,
       memory: memory.buffer,
       scratch: len * 8,
       scratchLen: Math.floor((memory.buffer.byteLength - len * 8) / 8),
@@ -172,24 +178,31 @@ export interface CdWork {
   sweep(weighted: boolean, cnt: number, al1: number, al2: number, gscale: number): number;
   /** bc[t] = |x_{list[t]}ᵀr| for t < cnt (r = this.r), bit-identical to |dotCol|. */
   dots(cnt: number): void;
+  /** A linear predictor (n) in the same memory. */
+  eta: Float64Array;
+  /** bc[t] = Σ v_i·x_{list[t],i}² for t < cnt (v = this.v), bit-identical to wssCol. */
+  wss(cnt: number): void;
+  /** eta += bc[t]·x_{list[t]} for t < cnt with bc[t] ≠ 0, in order. */
+  axpyEta(cnt: number): void;
 }
 
 export function cdWork(x: Float64Array, n: number, p: number): CdWork | null {
   if (x.byteOffset !== 0 || process.env.OMICSELECTOR_NO_WASM_CD === '1') return null;
   const arena = arenas.get(x.buffer);
   if (!arena) return null;
-  // gemv region (n + p), r, v (n each), bc, xvc (p each), rsq (+1 pad), list (p i32)
-  const need = n + p + 2 * n + 2 * p + 2 + Math.ceil(p / 2);
+  // gemv region (n + p), r, v, eta (n each), bc, xvc (p each), rsq (+1 pad), list (p i32)
+  const need = n + p + 3 * n + 2 * p + 2 + Math.ceil(p / 2);
   if (arena.scratchLen < need) return null;
   const base = arena.scratch + (n + p) * 8;
   const buf = arena.memory;
   const rOff = base;
   const vOff = rOff + n * 8;
-  const bcOff = vOff + n * 8;
+  const etaOff = vOff + n * 8;
+  const bcOff = etaOff + n * 8;
   const xvcOff = bcOff + p * 8;
   const rsqOff = xvcOff + p * 8;
   const listOff = rsqOff + 16;
-  const { sweepW, sweepU, dotList } = arena;
+  const { sweepW, sweepU, dotList, wssList, axpyList } = arena;
   return {
     r: new Float64Array(buf, rOff, n),
     v: new Float64Array(buf, vOff, n),
@@ -215,6 +228,13 @@ export function cdWork(x: Float64Array, n: number, p: number): CdWork | null {
     },
     dots(cnt) {
       dotList(0, n, listOff, cnt, rOff, bcOff);
+    },
+    eta: new Float64Array(buf, etaOff, n),
+    wss(cnt) {
+      wssList(0, n, listOff, cnt, vOff, bcOff);
+    },
+    axpyEta(cnt) {
+      axpyList(0, n, listOff, cnt, bcOff, etaOff);
     },
   };
 }
@@ -291,5 +311,7 @@ function gemvAbsModule(): Uint8Array {
     sweepFunction('sweepW', true),
     sweepFunction('sweepU', false),
     dotListFunction('dotList'),
+    wssListFunction('wssList'),
+    axpyListFunction('axpyList'),
   ]);
 }
