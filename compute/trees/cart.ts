@@ -288,6 +288,14 @@ export class CartGrower {
           if (cnt[b]++ === 0) bits[b >> 5] |= 1 << (b & 31);
           hist[b * C + y[i]!] += w[i]!;
         }
+      } else if (C === 2) {
+        // the Boruta / binary-forest hot loop: labels are 0 | 1, so b·2 + y is a shift and an or
+        for (let s = start; s < end; s++) {
+          const i = idx[s]!;
+          const b = codes[base + i]!;
+          bits[b >> 5] |= 1 << (b & 31);
+          hist[(b << 1) | y[i]!] += w[i]!;
+        }
       } else {
         for (let s = start; s < end; s++) {
           const i = idx[s]!;
@@ -328,8 +336,14 @@ export class CartGrower {
     if (!constant) {
       const N = end - start;
       if (nClasses === 0) this.scanRegression(f, N, nMiss, nt);
-      else if (C === 2 && this.prm.criterion === 'gini') this.scanGini2(f, N, nMiss, nt);
-      else this.scanClasses(f, N, nMiss, nt);
+      else if (C === 2 && this.prm.criterion === 'gini') {
+        if (nMiss === 0 && !this.counted) {
+          // common case (no missing value, min_samples_leaf 1): scans and clears in one pass
+          this.scanGini2Dense(f, nt);
+          return true;
+        }
+        this.scanGini2(f, N, nMiss, nt);
+      } else this.scanClasses(f, N, nMiss, nt);
     }
     // reset only what was touched
     for (let a = 0; a < nt; a++) {
@@ -352,6 +366,46 @@ export class CartGrower {
    * then (when there are any) on the left; finally "all values | missing". Node totals over value
    * bins are the node totals minus the missing bin (set by the caller in `nodeTot`).
    */
+
+  /**
+   * `scanGini2` without missing values and with min_samples_leaf 1 (every boundary between
+   * non-empty bins is valid), clearing each histogram bin as it is read so no reset pass is
+   * needed. The arithmetic is `scanGini2`'s, operation for operation (m0 = m1 = 0 there), so the
+   * chosen split is bit-identical.
+   */
+  private scanGini2Dense(f: number, nt: number): void {
+    const hist = this.hist;
+    const touched = this.touched;
+    const t0 = this.nodeTot[0]! - 0;
+    const t1 = this.nodeTot[1]! - 0;
+    let prev = touched[0]!;
+    let a0 = hist[prev << 1]!;
+    let a1 = hist[(prev << 1) | 1]!;
+    hist[prev << 1] = 0;
+    hist[(prev << 1) | 1] = 0;
+    let best = this.bestProxy;
+    for (let a = 1; a < nt; a++) {
+      const b = touched[a]!;
+      const r0 = t0 - a0 + 0;
+      const r1 = t1 - a1 + 0;
+      const wl = a0 + a1;
+      const wr = r0 + r1;
+      if (wl > 0 && wr > 0) {
+        const v = (a0 * a0 + a1 * a1) / wl + (r0 * r0 + r1 * r1) / wr;
+        if (v > best) {
+          best = v;
+          this.record(v, f, prev, b, 0, false);
+        }
+      }
+      const h0 = hist[b << 1]!;
+      const h1 = hist[(b << 1) | 1]!;
+      hist[b << 1] = 0;
+      hist[(b << 1) | 1] = 0;
+      a0 += h0;
+      a1 += h1;
+      prev = b;
+    }
+  }
 
   /** Binary classification with gini: the common case, fully unrolled. */
   private scanGini2(f: number, N: number, nMiss: number, nt: number): void {
