@@ -179,7 +179,31 @@ function scoreGradient(
   g: Float64Array,
   out: Float64Array,
 ): void {
-  for (let j = 0; j < p; j++) {
+  // Four columns per pass over g: four independent sequential sums (each the single-column
+  // loop's, so the same bits), not one chain of dependent additions.
+  let j = 0;
+  for (; j + 4 <= p; j += 4) {
+    const o0 = j * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < n; i++) {
+      const v = g[i]!;
+      s0 += xs[o0 + i]! * v;
+      s1 += xs[o1 + i]! * v;
+      s2 += xs[o2 + i]! * v;
+      s3 += xs[o3 + i]! * v;
+    }
+    out[j] = Math.abs(s0) / n;
+    out[j + 1] = Math.abs(s1) / n;
+    out[j + 2] = Math.abs(s2) / n;
+    out[j + 3] = Math.abs(s3) / n;
+  }
+  for (; j < p; j++) {
     const off = j * n;
     let s = 0;
     for (let i = 0; i < n; i++) s += xs[off + i]! * g[i]!;
