@@ -40,7 +40,9 @@ import {
 } from './chaos-helpers';
 
 Object.assign(process.env, FAST_JOB_ENV);
-jest.setTimeout(120_000);
+// Generous: on a loaded shared machine the build check, service starts and worker spawns alone
+// can take minutes (an idle CI machine needs a fraction).
+jest.setTimeout(300_000);
 
 /** BullMQ writes one `added` event per real add to the queue's event stream (a no-op re-add writes `duplicated`). */
 async function addedEvents(redisUrl: string, prefix: string, jobId: string): Promise<number> {

@@ -43,7 +43,9 @@ import {
 } from './chaos-helpers';
 
 Object.assign(process.env, FAST_JOB_ENV);
-jest.setTimeout(170_000);
+// Generous: on a loaded shared machine the build check, service starts and worker spawns alone
+// can take minutes (an idle CI machine needs a fraction).
+jest.setTimeout(300_000);
 
 let pg: DedicatedPostgres | undefined;
 let api: TestApp | undefined;
