@@ -9,11 +9,15 @@
  * binomial tests, BorutaPy's 'auto' tree count, max_depth 5, balanced classes) — the same work
  * our implementation does, step for step.
  */
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from '../../../compute/core/args';
 import { type Dataset } from '../../../compute/core/dataset';
 import { quietContext } from '../../../compute/core/method';
+import { closeThreadPool } from '../../../compute/core/parallel';
 import { getSelector } from '../../../compute/registry';
 import { type BenchCase } from '../case';
+import { syntheticDataset } from '../run';
 
 function ours(code: string, raw: Record<string, unknown>, k?: number) {
   return (ds: Dataset) => {
@@ -104,3 +108,69 @@ export const cases: BenchCase[] = [
     },
   },
 ];
+
+/**
+ * One run to completion at a chosen size, with the outcome (`npm run build`, then
+ * `node dist/scripts/bench/cases/trees.js [n] [p] [code] [args-json]`, defaults 500 20000 boruta
+ * '{"max_iter":100}'): the bench's binary synthetic data (10 informative features), 2 threads,
+ * seed 42. Prints wall and process CPU seconds, load averages, and for Boruta the iterations,
+ * confirmed / tentative / rejected counts and the recall of the informative features.
+ */
+async function runToCompletion(argv: string[]): Promise<void> {
+  const n = Number(argv[0] ?? 500);
+  const p = Number(argv[1] ?? 20000);
+  const code = argv[2] ?? 'boruta';
+  const raw = JSON.parse(argv[3] ?? '{"max_iter":100}') as Record<string, unknown>;
+  const ds = syntheticDataset('binary', { label: `${n}×${p}`, n, p });
+  const def = getSelector(code);
+  const loadStart = loadavg();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let stage = '';
+  const ctx = {
+    ...quietContext(42),
+    threads: 2,
+    progress: (_f: number, s: string) => {
+      if (s === stage) return;
+      stage = s;
+      const c = process.cpuUsage(c0);
+      process.stderr.write(
+        `${new Date().toISOString()} ${s} wall ${((performance.now() - t0) / 1000).toFixed(1)} s, cpu ${((c.user + c.system) / 1e6).toFixed(1)} s, load ${loadavg()
+          .map(x => x.toFixed(1))
+          .join(' ')}\n`,
+      );
+    },
+  };
+  const res = await def.run(ds, parseArgs(def.args, raw) as never, ctx, undefined);
+  const c = process.cpuUsage(c0);
+  const d = res.diagnostics as Record<string, unknown>;
+  const confirmed = (d.confirmed as string[] | undefined) ?? res.selected;
+  const informative = Array.from({ length: 10 }, (_, j) => `f${j + 1}`);
+  process.stdout.write(
+    JSON.stringify({
+      n,
+      p,
+      code,
+      args: raw,
+      wall: (performance.now() - t0) / 1000,
+      cpu: (c.user + c.system) / 1e6,
+      loadStart,
+      loadEnd: loadavg(),
+      iterations: d.iterations,
+      selected: confirmed.length,
+      tentative: (d.tentative as string[] | undefined)?.length,
+      rejected: d.rejected_count,
+      recall: informative.filter(f => confirmed.includes(f)).length / informative.length,
+      treesPerIteration: d.trees_per_iteration,
+      first: confirmed.slice(0, 20),
+    }) + '\n',
+  );
+  await closeThreadPool();
+}
+
+if (require.main === module) {
+  runToCompletion(process.argv.slice(2)).catch(e => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
