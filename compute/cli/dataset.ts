@@ -13,7 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type Dataset, type Outcome } from '../core/dataset';
-import { readTabularFile, type TabularSummary } from '../io/tabular';
+import { readTabularFile, TabularParseError, type TabularSummary } from '../io/tabular';
 import { UsageError } from './errors';
 
 export type TargetTask = 'binary' | 'multiclass' | 'continuous';
@@ -26,6 +26,8 @@ export interface DatasetFlags {
   task?: string;
   time?: string;
   event?: string;
+  /** Columns that are neither features nor the outcome (other clinical annotations). */
+  ignore?: string[];
 }
 
 export interface LoadedDataset {
@@ -149,7 +151,22 @@ export function typeTarget(
 }
 
 export async function loadDataset(f: DatasetFlags, signal?: AbortSignal): Promise<LoadedDataset> {
-  const base = { sampleIdColumn: f.sampleId, signal };
+  const base = { sampleIdColumn: f.sampleId, ignoreColumns: f.ignore, signal };
+  try {
+    return await loadTyped(f, base);
+  } catch (e) {
+    // a second annotation column (subtype, batch, free text …) is the usual cause on real files
+    if (e instanceof TabularParseError && e.code === 'NON_NUMERIC' && e.columnName) {
+      e.message += ` — if "${e.columnName}" is not a feature, pass --ignore ${JSON.stringify(e.columnName)}`;
+    }
+    throw e;
+  }
+}
+
+async function loadTyped(
+  f: DatasetFlags,
+  base: { sampleIdColumn?: string; ignoreColumns?: string[]; signal?: AbortSignal },
+): Promise<LoadedDataset> {
   if (f.time && f.event) {
     const r = await readTabularFile(f.input!, {
       ...base,

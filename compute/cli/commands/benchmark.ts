@@ -228,6 +228,10 @@ export const benchmarkCommand: CliCommand = {
       .description('benchmark candidate signatures × models on a train/test/validation split')
       .option('--input <file>', 'CSV or TSV file, optionally .gz; one row per sample')
       .option('--sample-id <column>', 'sample id column (default: the first column)')
+      .option(
+        '--ignore <column...>',
+        'columns that are neither features nor the outcome (e.g. other clinical annotations)',
+      )
       .option('--target <column>', 'outcome column (binary, multiclass or continuous)')
       .option('--positive-class <value>', 'positive class of a binary target')
       .option('--task <type>', 'force the target type: binary, multiclass or continuous')

@@ -17,7 +17,7 @@ import { methodArgs, parseBackend, parseNonNegativeInt, parseParamPairs } from '
 import { formatNumber, table, writeJson, writeStdout } from '../output';
 import { runTimed } from '../run';
 
-interface SelectFlags extends DatasetFlags {
+export interface SelectFlags extends DatasetFlags {
   k?: string;
   param?: string[];
   seed?: string;
@@ -36,7 +36,26 @@ export function findSelector(code: string): SelectorDef {
   return def as unknown as SelectorDef;
 }
 
-async function runSelect(code: string, f: SelectFlags): Promise<void> {
+/** The object `select --json` prints (before JSON turns NaN/±Infinity into null). */
+export interface SelectOutput {
+  method: string;
+  task: string;
+  selected: string[];
+  scores: Record<string, number>;
+  params: Record<string, unknown>;
+  diagnostics: Record<string, unknown>;
+  backend: string;
+  seconds: number;
+}
+
+/**
+ * Flags → parsed file → selector → the `--json` object: the whole code path of `select` but the
+ * printing (the conformance tests call this on real-looking CSV files).
+ */
+export async function selectOutput(
+  code: string,
+  f: SelectFlags,
+): Promise<{ output: SelectOutput; rows: number; features: number; outcomeNote: string }> {
   const def = findSelector(code);
   const k = parseNonNegativeInt('--k', f.k);
   const seed = parseNonNegativeInt('--seed', f.seed) ?? DEFAULT_SEED;
@@ -56,9 +75,8 @@ async function runSelect(code: string, f: SelectFlags): Promise<void> {
   const { result, seconds } = await runTimed({ json: f.json, seed, backend }, ctx =>
     def.run(dataset, args, ctx, k),
   );
-
-  if (f.json) {
-    return writeJson({
+  return {
+    output: {
       method: code,
       task,
       selected: result.selected,
@@ -67,8 +85,23 @@ async function runSelect(code: string, f: SelectFlags): Promise<void> {
       diagnostics: result.diagnostics,
       backend: result.backend,
       seconds,
-    });
-  }
+    },
+    rows: dataset.nSamples,
+    features: dataset.nFeatures,
+    outcomeNote,
+  };
+}
+
+async function runSelect(code: string, f: SelectFlags): Promise<void> {
+  const {
+    output: result,
+    rows: nSamples,
+    features: nFeatures,
+    outcomeNote,
+  } = await selectOutput(code, f);
+  if (f.json) return writeJson(result);
+  const { seconds } = result;
+  const k = parseNonNegativeInt('--k', f.k);
   const p = result.diagnostics.pValues as Record<string, number> | undefined;
   const adj = result.diagnostics.adjustedPValues as Record<string, number> | undefined;
   const header = [
@@ -87,8 +120,8 @@ async function runSelect(code: string, f: SelectFlags): Promise<void> {
   ]);
   const rule = k && k > 0 ? `top ${k}` : "the method's own rule";
   const lines = [
-    `${code}  ${dataset.nSamples} samples × ${dataset.nFeatures} features  outcome: ${outcomeNote}`,
-    `selected ${result.selected.length} of ${dataset.nFeatures} (${rule}) in ${formatNumber(seconds)} s on ${result.backend}`,
+    `${code}  ${nSamples} samples × ${nFeatures} features  outcome: ${outcomeNote}`,
+    `selected ${result.selected.length} of ${nFeatures} (${rule}) in ${formatNumber(seconds)} s on ${result.backend}`,
     `params: ${Object.entries(result.params)
       .map(([key, v]) => `${key}=${JSON.stringify(v)}`)
       .join(' ')}`,
@@ -107,6 +140,10 @@ export const select: CliCommand = {
       .argument('<method>', 'selector code (see `omicselector methods`)')
       .option('--input <file>', 'CSV or TSV file, optionally .gz; one row per sample')
       .option('--sample-id <column>', 'sample id column (default: the first column)')
+      .option(
+        '--ignore <column...>',
+        'columns that are neither features nor the outcome (e.g. other clinical annotations)',
+      )
       .option('--target <column>', 'outcome column (binary, multiclass or continuous)')
       .option(
         '--positive-class <value>',
