@@ -88,6 +88,8 @@ const TENSOR_MIN_FEATURES = 1000;
  * screens block by block (`tensorSource`). 0 turns the Gram screen off.
  */
 export const correlationFilterEngines = { gramMaxFeatures: 4096 };
+/** Multiply-adds of the one-call Gram product (~0.1–0.3 s on the bench VM). */
+const GRAM_MAX_WORK = 1.2e9;
 
 const yieldToEventLoop = (): Promise<void> => new Promise(resolve => setImmediate(resolve));
 
@@ -381,10 +383,14 @@ function float64Source(z: Float64Array, n: number, p: number): BlockSource {
  * Gram (p²·d/2 multiply-adds, ~0.1 G at 200 × 2,000) is computed once and scanned in place.
  * A block whose rows have more candidate pairs than a sixteenth of the block's pairs (strongly
  * correlated data) is computed exactly with the float64 register-blocked products instead.
- * Null when the kernel is unavailable or the Gram does not fit in memory.
+ * Null when the kernel is unavailable, the Gram does not fit in memory, or its product (one
+ * synchronous call) would exceed GRAM_MAX_WORK multiply-adds.
  */
 function gramSource(z: Float64Array, n: number, p: number, threshold: number): BlockSource | null {
   const d = n >= 32 ? Math.ceil(n / 4) : n;
+  // The product runs in one synchronous call (no abort check inside): larger ones go block by
+  // block on the tensor path.
+  if ((p * p * d) / 2 > GRAM_MAX_WORK) return null;
   // the head coordinates, column-major (p × d) as the panel kernel takes them
   const head = new Float64Array(p * d);
   const tail = new Float64Array(p);
