@@ -41,7 +41,7 @@ export interface RateLimiter {
  */
 export interface AuthState {
   denied: boolean;
-  /** Value of the user's auth-version key ('0' when never bumped); '' when denied. */
+  /** The user's auth-version token; '' when denied. */
   version: string;
   /** The user's datasets version token; '' when denied. */
   datasetsVersion: string;
@@ -49,8 +49,9 @@ export interface AuthState {
 
 /**
  * KEYS: [deny-list key, auth-version key, datasets-version key] if ARGV[2] == '1', then the
- * counters; ARGV[1]: window in seconds; ARGV[3], ARGV[4]: a fresh datasets-version token and its
- * TTL, stored when that key is missing. Returns {-1} for a deny-listed token (nothing counted),
+ * counters; ARGV[1]: window in seconds; ARGV[3], ARGV[4]: a fresh version token and its TTL,
+ * stored in either version key when that key is missing (a token, never a counter restarting at
+ * 0, so a key lost with Redis data cannot come back at a value a cache already holds). Returns {-1} for a deny-listed token (nothing counted),
  * else {version, datasetsVersion, count1, pttl1, count2, pttl2, …} (the versions are '' without
  * the auth keys).
  */
@@ -59,7 +60,12 @@ local first = 1
 local out = {'', ''}
 if ARGV[2] == '1' then
   if redis.call('exists', KEYS[1]) == 1 then return {-1} end
-  out[1] = redis.call('get', KEYS[2]) or '0'
+  local av = redis.call('get', KEYS[2])
+  if not av then
+    av = ARGV[3]
+    redis.call('set', KEYS[2], av, 'EX', ARGV[4])
+  end
+  out[1] = av
   local dv = redis.call('get', KEYS[3])
   if not dv then
     dv = ARGV[3]

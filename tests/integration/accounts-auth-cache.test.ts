@@ -5,6 +5,7 @@
  * WebSocket, although B holds a cached copy of the row.
  */
 import { authUserCache } from '../../src/modules/accounts/authenticate';
+import { authVersionKey } from '../../src/modules/accounts/auth-user';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { registerUser, setRoleInDb, startTestApp, type TestApp } from '../helpers/app';
@@ -136,5 +137,18 @@ it('serves a cached row while the auth version is unchanged (changes must bump i
   expect((await a.gql<Me>(ME, {}, u.accessToken)).data!.me.role).toBe('RESEARCHER');
   // With the bump (setRoleInDb does what the API does), B follows at once.
   await setRoleInDb(a, u.id, 'RESEARCHER');
+  expect((await b.gql<Me>(ME, {}, u.accessToken)).data!.me.role).toBe('RESEARCHER');
+});
+
+it('a lost auth-version key (Redis data loss) never revives a cached row', async () => {
+  const u = await registerUser(a);
+  expect((await b.gql<Me>(ME, {}, u.accessToken)).data!.me.role).toBe('USER');
+  expectCachedOnB(u.id);
+  // A change B cannot know about (no bump), then the version key disappears, as after a Redis
+  // restart without persistence: the key comes back as a new token, so B's copy is not used.
+  await a.app.services.orm.em
+    .getConnection()
+    .execute(`update users set role = 'RESEARCHER' where id = ?`, [u.id]);
+  await b.app.services.redis.del(authVersionKey(u.id));
   expect((await b.gql<Me>(ME, {}, u.accessToken)).data!.me.role).toBe('RESEARCHER');
 });

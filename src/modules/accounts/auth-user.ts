@@ -3,19 +3,22 @@
  * most requests skip reading the user row from PostgreSQL without making revocation slower.
  *
  * How revocation stays immediate: every change to a user row that authentication or `me` depends
- * on (role, active flag, token version, last login) is followed by `INCR auth:uv:<userId>` in
- * Redis (`bumpAuthVersion`). The Redis call each authenticated request makes anyway (the token
- * deny-list check, plus the rate-limit counters on HTTP) also returns that number, and a cached
- * row is used only when it was read at the same number. So a change made through any API
+ * on (role, active flag, token version, last login) is followed by setting `auth:uv:<userId>` in
+ * Redis to a new unique token (`bumpAuthVersion`). The Redis call each authenticated request
+ * makes anyway (the token deny-list check, plus the rate-limit counters on HTTP) also returns that
+ * token, and a cached row is used only when it was read at the same token. A missing key (TTL,
+ * Redis data loss) is re-created by that script with a fresh token — a counter restarting at 0
+ * could match a row cached before the loss. So a change made through any API
  * instance is enforced by every instance on its next request, with no extra round trip and no
  * pub/sub race (a message not yet read when the next request arrives). A cache miss reads the
- * row *after* the version came back (see `authenticate.ts`), so a row cached with version N was
- * read after every change that produced a version ≤ N.
+ * row *after* the version came back (see `authenticate.ts`), so a row cached at token T was
+ * read after every change committed before T was read.
  *
  * Changes made outside the API code (raw SQL, `npm run create-admin`, which only promotes or
  * re-activates) bypass the version: the cache's TTL bounds how long those stay unseen.
  */
 import type { Redis } from 'ioredis';
+import { newVersionToken } from '../datasets/dataset.version.js';
 import type { Role } from './role.js';
 import type { User } from './user.entity.js';
 
@@ -51,8 +54,11 @@ export const authVersionKey = (userId: string) => `auth:uv:${userId}`;
  * profile fields: every API instance stops using its cached copy of the row at once.
  */
 export async function bumpAuthVersion(redis: Redis, userId: string): Promise<void> {
-  await redis.incr(authVersionKey(userId));
+  await redis.set(authVersionKey(userId), newVersionToken(), 'EX', AUTH_VERSION_TTL_SECONDS);
 }
+
+/** Idle users' version keys expire: a re-created key is a new token, so caches miss once. */
+export const AUTH_VERSION_TTL_SECONDS = 7 * 24 * 3600;
 
 /** How long a cached row may be used at all (bounds changes made without `bumpAuthVersion`). */
 export const AUTH_CACHE_TTL_MS = 5_000;
