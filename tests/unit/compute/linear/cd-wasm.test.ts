@@ -1,14 +1,15 @@
 /**
  * The wasm SIMD coordinate-descent sweeps and screened KKT products (compute/linear/cd-kernel.ts,
- * simd.ts `cdWork`) against the JavaScript loops: whole paths must be bit-identical (same
- * coefficients, intercepts, entry order, deviance ratios and pass counts), because the kernel
- * performs the same IEEE operations in the same order. Odd n exercises the kernels' tails.
+ * simd.ts `cdWork`) against the JavaScript loops: binomial paths must be bit-identical (same
+ * coefficients, intercepts, entry order, deviance ratios and pass counts), because the kernels
+ * perform the same IEEE operations in the same order; Gaussian paths agree to 1e-6 (their
+ * active-set cycles take another route in wasm, see expectCloseFit). Odd n exercises the kernels' tails.
  * OMICSELECTOR_NO_WASM_CD=1 switches the sweeps back to JavaScript with the design still in wasm
  * memory (a plain-array design would also change λ_max's summation order through the KKT product).
  */
 import { Rng } from '../../../../compute/core/rng';
 import { type ElnetOptions, fitElnet, type Target } from '../../../../compute/linear/elnet';
-import { DEFAULT_CONTROL, type PathFit } from '../../../../compute/linear/path';
+import { DEFAULT_CONTROL, type PathFit, workingScale } from '../../../../compute/linear/path';
 import { cdWork, wasmDesignBuffer } from '../../../../compute/linear/simd';
 
 function data(n: number, p: number, seed: number) {
@@ -33,6 +34,21 @@ function expectSameFit(a: PathFit, b: PathFit): void {
     // toEqual on arrays of numbers compares with Object.is: bit-level equality up to NaN payloads.
     expect(Array.from(a.coefs[m]!)).toEqual(Array.from(b.coefs[m]!));
     expect(Array.from(a.intercepts[m]!)).toEqual(Array.from(b.intercepts[m]!));
+  }
+}
+
+/**
+ * Gaussian: with wasm the active-set cycles are naive (residual) updates, in JavaScript they use
+ * the Gram block, so the two routes differ at the solver's tolerance: same penalties, same path
+ * length, coefficients within 1e-6 (tol 1e-10 here).
+ */
+function expectCloseFit(a: PathFit, b: PathFit): void {
+  expect(Array.from(a.lambdas)).toEqual(Array.from(b.lambdas));
+  const pa = Math.max(...a.order) + 1;
+  for (let m = 0; m < a.coefs.length; m++) {
+    const wa = workingScale(a, pa, m);
+    const wb = workingScale(b, pa, m);
+    for (let j = 0; j < pa; j++) expect(Math.abs(wa[j]! - wb[j]!)).toBeLessThanOrEqual(1e-6);
   }
 }
 
@@ -64,7 +80,7 @@ describe('wasm coordinate-descent sweeps', () => {
     ['binomial', 0.3, 40, 80, true],
     ['binomial', 1, 39, 70, false],
   ] as const)(
-    '%s l1_ratio %s, n = %i, p = %i, standardize %s: identical to JavaScript',
+    '%s l1_ratio %s, n = %i, p = %i, standardize %s: matches the JavaScript sweeps',
     (family, l1, n, p, std) => {
       const { x, yc, yb } = data(n, p, n * p);
       const target: Target = family === 'gaussian' ? { family, y: yc } : { family, y: yb };
@@ -83,10 +99,11 @@ describe('wasm coordinate-descent sweeps', () => {
       const plain = jsSweeps(() => fitElnet(x, n, p, null, target, opts, buf).fit);
       expect(fast.lambdas.length).toBeGreaterThan(5);
       expect(fast.order.length).toBeGreaterThan(3);
-      expectSameFit(fast, plain);
+      const check = family === 'binomial' ? expectSameFit : expectCloseFit;
+      check(fast, plain);
       // fixed penalties (the warm-start route for the Gaussian) too
       const fixed = { ...opts, warmTo: 0.05 };
-      expectSameFit(
+      check(
         fitElnet(x, n, p, null, target, fixed, buf).fit,
         jsSweeps(() => fitElnet(x, n, p, null, target, fixed, buf).fit),
       );
