@@ -474,6 +474,7 @@ function twoGroupMeans(
       Float64Array.from(w, v => 1 - v),
       w,
       sums,
+      false, // means only: no Σ d²
     )
   ) {
     for (let j = 0; j < p; j++) {

@@ -81,6 +81,8 @@ function compiled(): object | null {
 
 interface Arena {
   fn: SumsFn;
+  /** The same without Σ d² (its output slot left untouched). */
+  fn2: SumsFn;
   heap: Float64Array;
 }
 /** One reusable arena per thread (grown when a larger n needs it). */
@@ -93,7 +95,11 @@ function getArena(doubles: number): Arena | null {
   try {
     const memory = new wasm.Memory({ initial: Math.ceil((doubles * 8) / 65536) });
     const inst = new wasm.Instance(mod, { env: { mem: memory } });
-    arena = { fn: inst.exports.sums as SumsFn, heap: new Float64Array(memory.buffer) };
+    arena = {
+      fn: inst.exports.sums as SumsFn,
+      fn2: inst.exports.sums2 as SumsFn,
+      heap: new Float64Array(memory.buffer),
+    };
     return arena;
   } catch {
     return null;
@@ -112,6 +118,7 @@ export function shiftedSums(
   a: Float64Array,
   b: Float64Array,
   out: Float64Array,
+  squares = true,
 ): boolean {
   if (process.env.OMICSELECTOR_NO_SIMD === '1' || n < 2 || j1 <= j0) return false;
   // chunk: an even column count (the kernel takes two columns per pass), at least two
@@ -121,7 +128,9 @@ export function shiftedSums(
   if (need * 8 > 2 ** 31 - 65536) return false;
   const ar = getArena(need);
   if (!ar) return false;
-  const { heap, fn } = ar;
+  const { heap } = ar;
+  // without the squares (means only): four accumulators instead of six, the same Σd·a, Σd·b bits
+  const fn = squares ? ar.fn : ar.fn2;
   const aOff = dataLen;
   const bOff = aOff + n;
   const outOff = bOff + n;
@@ -147,6 +156,24 @@ export function shiftedSums(
  * the a and b loads (six independent accumulators); an odd last row is added in scalar f64.
  */
 function sumsModule(): Uint8Array {
+  const fn = (name: string, squares: boolean) => ({
+    name,
+    params: [I32, I32, I32, I32, I32, I32],
+    results: [],
+    code: body(
+      [
+        [5, I32],
+        [11, V128],
+        [9, F64],
+      ],
+      sumsCode(squares),
+    ),
+  });
+  return moduleBytes([fn('sums', true), fn('sums2', false)]);
+}
+
+/** The body of sums (`squares`) or sums2 (Σ d·a and Σ d·b only; out[3j + 2] not written). */
+function sumsCode(squares: boolean): number[] {
   // params: 0 x, 1 n, 2 m, 3 a, 4 b, 5 out (i32)
   const [X, N, M, A, B, OUT] = [0, 1, 2, 3, 4, 5];
   // i32 locals 6 j, 7 i, 8 o0, 9 o1, 10 nb (bytes of the even rows)
@@ -183,10 +210,11 @@ function sumsModule(): Uint8Array {
     e(get(o), get(I), ADD, v128Load(), get(c), F64X2_SUB, set(D));
     e(get(ACC[k]!), get(D), get(AV), F64X2_MUL, F64X2_ADD, set(ACC[k]!));
     e(get(ACC[k + 1]!), get(D), get(BV), F64X2_MUL, F64X2_ADD, set(ACC[k + 1]!));
-    e(get(ACC[k + 2]!), get(D), get(D), F64X2_MUL, F64X2_ADD, set(ACC[k + 2]!));
+    if (squares) e(get(ACC[k + 2]!), get(D), get(D), F64X2_MUL, F64X2_ADD, set(ACC[k + 2]!));
   }
   e(get(I), i32(16), ADD, set(I), br(0), END, END);
-  for (let k = 0; k < 6; k++) e(get(ACC[k]!), lane(0), get(ACC[k]!), lane(1), F64_ADD, set(S[k]!));
+  const kept = squares ? [0, 1, 2, 3, 4, 5] : [0, 1, 3, 4];
+  for (const k of kept) e(get(ACC[k]!), lane(0), get(ACC[k]!), lane(1), F64_ADD, set(S[k]!));
   // odd n: the last row in scalar f64 (byte offset NB)
   e(BLOCK, get(NB), get(N), i32(3), SHL, EQ, brIf(0));
   e(get(A), get(NB), ADD, f64Load(), set(TA));
@@ -198,27 +226,13 @@ function sumsModule(): Uint8Array {
     e(get(o), get(NB), ADD, f64Load(), get(c), lane(0), F64_SUB, set(E));
     e(get(S[k]!), get(E), get(TA), F64_MUL, F64_ADD, set(S[k]!));
     e(get(S[k + 1]!), get(E), get(TB), F64_MUL, F64_ADD, set(S[k + 1]!));
-    e(get(S[k + 2]!), get(E), get(E), F64_MUL, F64_ADD, set(S[k + 2]!));
+    if (squares) e(get(S[k + 2]!), get(E), get(E), F64_MUL, F64_ADD, set(S[k + 2]!));
   }
   e(END);
   // out + 24·j
-  for (let k = 0; k < 6; k++) {
+  for (const k of kept) {
     e(get(OUT), get(J), i32(24), MUL, ADD, get(S[k]!), f64Store(8 * k));
   }
   e(get(J), i32(2), ADD, set(J), br(0), END, END);
-  return moduleBytes([
-    {
-      name: 'sums',
-      params: [I32, I32, I32, I32, I32, I32],
-      results: [],
-      code: body(
-        [
-          [5, I32],
-          [11, V128],
-          [9, F64],
-        ],
-        code,
-      ),
-    },
-  ]);
+  return code;
 }
