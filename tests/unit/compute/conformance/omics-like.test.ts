@@ -188,11 +188,56 @@ describe('statistical filters on omics-like data (scipy / scikit-learn reference
   it.each(svmCases.map(c => [c.id, c] as const))(
     '%s: LinearSVC l1 non-zero set and weights',
     async (_, c) => {
-      const names = await featureNames(c.input, c.target);
-      const out = await runCli({ ...c, k: 0 });
-      const top = Math.max(1, ...c.scores!.map(s => s ?? 0));
-      expect(mismatches(names, n => out.scores[n] ?? 0, c.scores!, 0, 1e-4 * top)).toEqual([]);
-      expect(new Set(out.selected)).toEqual(new Set(c.nonzero));
+      // The l1 squared-hinge objective is nearly flat along collinear real features (breast
+      // cancer radius / perimeter / area …): at equal objective (|Δ| ~1e-12 relative) the weights
+      // of liblinear and ours differ by up to 5 %, so the objectives are compared, per
+      // one-vs-rest problem, with both solvers run to tol 1e-8 / 1e-10.
+      const ds = await loadFixture(c.input, c.target!, c.positive);
+      const out = await runCli({
+        ...c,
+        params: { ...c.params, tol: 1e-8, max_iter: 100000 },
+        k: 0,
+      });
+      const n = ds.nSamples;
+      const p = ds.nFeatures;
+      const C = (c.params.C as number | undefined) ?? 1;
+      const coef = out.diagnostics.coefficients as Record<string, number | number[]>;
+      const icpt = ([] as number[]).concat(out.diagnostics.intercept as number | number[]);
+      const K = icpt.length;
+      const y =
+        ds.outcome.kind === 'binary' || ds.outcome.kind === 'multiclass' ? ds.outcome.labels : null;
+      expect(y).not.toBeNull();
+      for (let k = 0; k < K; k++) {
+        const w = ds.featureNames.map(f => {
+          const v = coef[f];
+          return v === undefined ? 0 : Array.isArray(v) ? v[k]! : v;
+        });
+        const f = new Float64Array(n);
+        let bWork = icpt[k]!;
+        let l1 = 0;
+        for (let j = 0; j < p; j++) {
+          const col = ds.data.subarray(j * n, (j + 1) * n);
+          let mean = 0;
+          for (let i = 0; i < n; i++) mean += col[i]!;
+          mean /= n;
+          let v = 0;
+          for (let i = 0; i < n; i++) v += (col[i]! - mean) ** 2;
+          const sd = Math.sqrt(v / n);
+          if (w[j] === 0 || sd === 0) continue;
+          l1 += Math.abs(w[j]!);
+          bWork += (w[j]! * mean) / sd;
+          for (let i = 0; i < n; i++) f[i] += (w[j]! * (col[i]! - mean)) / sd;
+        }
+        let loss = 0;
+        for (let i = 0; i < n; i++) {
+          const yi = (K === 1 ? y![i] === 1 : y![i] === k) ? 1 : -1;
+          loss += Math.max(0, 1 - yi * (f[i]! + bWork)) ** 2;
+        }
+        const ours = l1 + Math.abs(bWork) + C * loss;
+        const ref = (c as SelectorCase & { objective: number[] }).objective[k]!;
+        expect(ours).toBeLessThanOrEqual(ref * (1 + 1e-7));
+        expect(ours).toBeGreaterThanOrEqual(ref * (1 - 1e-7));
+      }
     },
   );
 });
