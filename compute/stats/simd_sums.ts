@@ -81,7 +81,7 @@ function compiled(): object | null {
 
 interface Arena {
   fn: SumsFn;
-  /** The same without Σ d² (its output slot left untouched). */
+  /** The same without Σ d² (its output slot then holds no meaningful value). */
   fn2: SumsFn;
   heap: Float64Array;
 }
@@ -109,6 +109,7 @@ function getArena(doubles: number): Arena | null {
 /**
  * out[3(j − j0) + 0..2] = Σ d·a, Σ d·b, Σ d² for columns j0 ≤ j < j1 of `data` (n rows), with
  * d = x_j − x_j[0]. Returns false (out untouched) when the wasm kernel is not available.
+ * `squares` false: Σ d² is skipped (~¼ less kernel work; out[3(j − j0) + 2] is then meaningless).
  */
 export function shiftedSums(
   data: Float64Array,
