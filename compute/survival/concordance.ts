@@ -96,7 +96,10 @@ export function harrellC(
   }
   const comparable = concordant + discordant + tiedRisk;
   return {
-    concordance: comparable > 0 ? (concordant + tiedRisk / 2) / comparable : NaN,
+    // survival::concordance's arithmetic, ((c − d)/N + 1)/2: equal to (c + t/2)/N in exact
+    // arithmetic, and bit-identical to R's value (the other form differs in the last bit when
+    // risks are tied).
+    concordance: comparable > 0 ? ((concordant - discordant) / comparable + 1) / 2 : NaN,
     concordant,
     discordant,
     tiedRisk,

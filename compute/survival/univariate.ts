@@ -128,7 +128,12 @@ export function univariateCoxBlock(input: UnivariateBlock): UnivariateCox {
       beta = cand;
       ll = llc;
     }
-    // U and I now belong to the final β.
+    // U and I now belong to the final β. coxph's infinite-coefficient check: when the next Newton
+    // step is still large against β, the log-likelihood flattened out on the way to ±∞ (monotone
+    // likelihood) rather than at a maximum ("coefficient may be infinite"; eps 1e-9, toler.inf
+    // √eps as in coxph.control).
+    const nextStep = Math.abs(U / I);
+    if (nextStep > 1e-9 && nextStep > Math.sqrt(1e-9) * Math.abs(beta)) converged = false;
     const se = 1 / Math.sqrt(I);
     const z = beta / se;
     out.coef[j] = beta;

@@ -805,11 +805,10 @@ describe('survival, 120 × 200, whole months, heavy censoring and ties', () => {
     }
   });
 
-  // Finding F2 (compute/survival/concordance.ts, not ours): `concordance` is formed as
-  // (concordant + tied/2)/pairs; survival::concordance computes ((concordant − discordant)/pairs
-  // + 1)/2, which differs in the last bit when risks are tied (coarse risk here: …414 vs R …415).
-  // The c_index metric (compute/metrics/survival.ts) now uses R's arithmetic.
-  it.skip('Harrell C field of compute/survival/concordance.ts bit-identical to R (F2)', async () => {
+  // Finding F2 (fixed): `concordance` was formed as (concordant + tied/2)/pairs; survival::concordance
+  // computes ((concordant − discordant)/pairs + 1)/2, which differs in the last bit when risks are
+  // tied (coarse risk here: …414 vs R …415). Both now use R's arithmetic.
+  it('Harrell C field of compute/survival/concordance.ts bit-identical to R (F2)', async () => {
     const o = data.outcome;
     if (o.kind !== 'survival') throw new Error('survival outcome expected');
     const c = harrellC(ref.coarse as number[], o.time, o.event);
@@ -881,10 +880,9 @@ describe('real survival sets (survival::veteran, lung, pbc)', () => {
       expect((JSON.parse(r.out) as SelectJson).selected).not.toContain('mono');
     });
 
-    // Finding F4 (compute/survival/univariate.ts, not ours): the README promises monotone-likelihood
-    // features in diagnostics.not_converged, but the loop's |Δℓ| ≤ 1e-15|ℓ| test marks this one
-    // converged (not_converged is []), so nothing tells the user the coefficient is infinite.
-    it.skip('the feature is listed in diagnostics.not_converged (F4)', async () => {
+    // Finding F4 (fixed): the loop's |Δℓ| ≤ 1e-15|ℓ| stop marked this feature converged; coxph's
+    // infinite-coefficient check (next Newton step large against β) now flags it.
+    it('the feature is listed in diagnostics.not_converged (F4)', async () => {
       const r = await cli([
         'select',
         'cox',
