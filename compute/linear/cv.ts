@@ -13,6 +13,7 @@
 import { checkAbort } from '../core/method';
 import { parallelMap } from '../core/parallel';
 import { type ElnetFit, type ElnetOptions, fitElnet, linearPredictor, type Target } from './elnet';
+import { wasmDesignBuffer } from './simd';
 import { initAccelBackend } from './accel';
 import { DEFAULT_CONTROL, nonZeroCount } from './path';
 
@@ -52,18 +53,44 @@ export interface FoldTask {
 export async function cvFoldTask(task: FoldTask): Promise<Float64Array> {
   const { opts } = task;
   if (opts.accel) await initAccelBackend(task.train.length * task.p);
-  const f = fitElnet(task.data, task.nAll, task.p, task.train, task.target, {
-    ...opts,
-    control: {
-      ...DEFAULT_CONTROL,
-      tol: opts.tol,
-      maxIter: opts.maxIter,
-      dfMax: opts.dfMax,
-      accel: opts.accel,
-      earlyStop: true,
+  const f = fitElnet(
+    task.data,
+    task.nAll,
+    task.p,
+    task.train,
+    task.target,
+    {
+      ...opts,
+      control: {
+        ...DEFAULT_CONTROL,
+        tol: opts.tol,
+        maxIter: opts.maxIter,
+        dfMax: opts.dfMax,
+        accel: opts.accel,
+        earlyStop: true,
+      },
     },
-  });
+    foldBuffer(task.train.length * task.p, task.train.length + task.p),
+  );
   return predictAtLambdas(f, task.data, task.nAll, task.test, task.lambdas);
+}
+
+/** Folds up to this many training cells share one design buffer per thread (≤ 32 MB kept). */
+const FOLD_BUFFER_MAX_CELLS = 1 << 22;
+let foldBuf: Float64Array | null = null;
+
+/**
+ * One wasm design buffer reused by the folds this thread fits (they run one at a time: the fit
+ * is synchronous): a fresh WebAssembly.Memory per fold cost an allocation, zero-fill and GC
+ * pressure for each of cv.glmnet's 10 small fits. Undefined (fitElnet allocates) for big folds.
+ */
+function foldBuffer(len: number, scratch: number): Float64Array | undefined {
+  if (len > FOLD_BUFFER_MAX_CELLS) return undefined;
+  if (!foldBuf || foldBuf.length < len) {
+    foldBuf = wasmDesignBuffer(len, scratch);
+    if (!foldBuf) return undefined;
+  }
+  return foldBuf;
 }
 
 /** η at arbitrary λ by glmnet's lambda.interp (linear between neighbouring path points). */
