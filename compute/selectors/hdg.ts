@@ -3,6 +3,8 @@
  * Dispersion per gene: `cv` = sd / (mean + 1e-10), `variance`, or `std` (sd with ddof = 1). Genes
  * whose mean is below `min_mean` are excluded (score NaN, never selected). Own rule: every eligible
  * gene with dispersion > 0; with k: the top k eligible genes. The outcome is ignored.
+ * Integer (count) columns get their variance from exact integer moments, so genes with the same
+ * counts tie exactly and are ordered by column; other columns use the two-pass sum (as numpy).
  */
 import { type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
@@ -22,6 +24,30 @@ const hdgArgs = {
   },
   min_mean: { type: 'number', default: 0, doc: 'Genes with a lower mean expression are excluded.' },
 } satisfies ArgSpecs;
+
+/** 2^53: integers up to here are exact in float64, and so are their sums below it. */
+const EXACT_LIMIT = 9007199254740992;
+
+/**
+ * For a column of integers (counts), n·Σx² − (Σx)² exactly (both terms exact integers below 2^53,
+ * whatever the summation order); −1 when the column is not all integers or a term would not be
+ * exact. The variance is then this over n(n − 1), one correctly rounded division: genes with the
+ * same multiset of counts (common in sparse single-cell data) get bit-identical dispersions and
+ * stay exact ties, ordered by column, instead of being ordered by the rounding of a two-pass sum.
+ * `sum` is Σx from the caller (exact for integers: every partial sum is an integer < 2^53).
+ */
+function exactIntegerMoments(data: Float64Array, off: number, end: number, sum: number): number {
+  if (!Number.isInteger(sum) || Math.abs(sum) >= EXACT_LIMIT) return -1;
+  let sq = 0;
+  for (let i = off; i < end; i++) {
+    const v = data[i]!;
+    if (v !== Math.floor(v)) return -1;
+    sq += v * v;
+  }
+  const n = end - off;
+  if (!(sq * n < EXACT_LIMIT)) return -1;
+  return n * sq - sum * sum;
+}
 
 export interface HdgArgs {
   metric: 'cv' | 'variance' | 'std';
@@ -71,7 +97,11 @@ export const hdg: SelectorDef<HdgArgs> = {
         }
         for (; i < end; i++) s0 += data[i]!;
         const s = s0 + s1 + s2 + s3;
-        if (s === s) {
+        const exact = s === s ? exactIntegerMoments(data, off, end, s) : -1;
+        if (exact >= 0) {
+          mean = s / n;
+          variance = exact / (n * (n - 1));
+        } else if (s === s) {
           mean = s / n;
           let q0 = 0;
           let q1 = 0;

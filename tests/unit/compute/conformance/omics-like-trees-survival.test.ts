@@ -555,11 +555,13 @@ describe('single-cell counts, 150 cells × 400 genes (~76 % zeros)', () => {
   const ref = trees.singlecell_counts as Json;
   const file = 'singlecell_counts.csv';
 
-  // Finding F1 (compute/selectors/hdg.ts, not ours to edit): genes with the same multiset of
-  // counts (Gene223 / Gene299, Gene088 / Gene115 here: 18 ones and 2 twos, 19 ones and 3 twos) have
-  // mathematically equal CV, but ours and numpy's differ in the last bit (different summation
-  // order), so such exact ties are ordered by rounding noise instead of by column as documented.
-  it.skip('hdg cv top 50 order exact, bit for bit (F1: exact ties ordered by rounding)', async () => {
+  // Finding F1 (fixed in compute/selectors/hdg.ts): genes with the same multiset of counts
+  // (Gene223 / Gene299, Gene088 / Gene115 here: 18 ones and 2 twos, 19 ones and 3 twos) have
+  // mathematically equal CV; a two-pass float sum (numpy's, and ours before) gives them values
+  // that differ in the last bit, so they were ordered by rounding noise. Count columns now use
+  // exact integer moments: bit-identical scores, ties ordered by column as documented. (numpy's
+  // own order of these pairs is rounding noise, so it is not compared bit for bit.)
+  it('hdg: genes with the same counts tie exactly and are ordered by column (F1)', async () => {
     const r = await select(
       'hdg',
       file,
@@ -567,7 +569,18 @@ describe('single-cell counts, 150 cells × 400 genes (~76 % zeros)', () => {
       '50',
       ...params({ metric: 'cv', min_mean: ref.min_mean }),
     );
-    expect(r.selected).toEqual((ref.hdg_cv_top50 as number[]).map(cellGene));
+    for (const [a, b] of [
+      [223, 299],
+      [88, 115],
+    ] as const) {
+      const ga = cellGene(a);
+      const gb = cellGene(b);
+      expect(r.scores[ga]).toBe(r.scores[gb]);
+      const ia = r.selected.indexOf(ga);
+      const ib = r.selected.indexOf(gb);
+      expect(ia).toBeGreaterThanOrEqual(0);
+      expect(ib).toBe(ia + 1);
+    }
   });
 
   it('hdg cv with min_mean: top 50 order up to exact ties, scores 1e-12, own rule', async () => {
