@@ -557,7 +557,7 @@ describe('behaviour on awkward omics data', () => {
         );
         const names = Object.keys(a.scores);
         expect(Object.keys(b.scores).sort()).toEqual(names.slice().sort());
-        const tol = method === 't_test' ? 1e-12 : 1e-6;
+        const tol = method === 't_test' ? 1e-12 : 1e-4; // iterative fits: the coefficient tolerance
         expect(
           mismatches(
             names,
