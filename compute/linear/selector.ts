@@ -16,6 +16,7 @@ import { defaultThreads } from '../core/parallel';
 import { rankAndSelect } from '../core/select';
 import { defaultStrata, stratifiedAssignment } from '../resampling/strata';
 import { initAccelBackend } from './accel';
+import { assertNoMissing } from './model';
 import { type CvCurve, cvElnet } from './cv';
 import { type ElnetFit, type ElnetOptions, fitElnet, type Target } from './elnet';
 import { DEFAULT_CONTROL, originalScale, workingScale } from './path';
@@ -166,7 +167,10 @@ export async function runPenalised(
   ctx: RunContext,
   k: number | undefined,
   ownRuleKeepsAll: boolean,
+  code = 'penalised linear selection',
 ): Promise<SelectorResult> {
+  // Name the incomplete feature here: the design builder (and fold workers) only see indices.
+  assertNoMissing(ds, code);
   const n = ds.nSamples;
   const p = ds.nFeatures;
   const target = targetOf(ds);

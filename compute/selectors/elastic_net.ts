@@ -21,5 +21,5 @@ export const elasticNet: SelectorDef<ElasticNetArgs> = {
   tasks: ['binary', 'multiclass', 'continuous'],
   device: 'cpu',
   args: { ...penalisedArgs, l1_ratio: l1RatioArg },
-  run: (ds, args, ctx, k) => runPenalised(ds, args, args.l1_ratio, ctx, k, false),
+  run: (ds, args, ctx, k) => runPenalised(ds, args, args.l1_ratio, ctx, k, false, 'elastic_net'),
 };

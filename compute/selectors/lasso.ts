@@ -19,5 +19,5 @@ export const lasso: SelectorDef<PenalisedArgs> = {
   tasks: ['binary', 'multiclass', 'continuous'],
   device: 'cpu',
   args: penalisedArgs,
-  run: (ds, args, ctx, k) => runPenalised(ds, args, 1, ctx, k, false),
+  run: (ds, args, ctx, k) => runPenalised(ds, args, 1, ctx, k, false, 'lasso'),
 };

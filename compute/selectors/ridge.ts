@@ -20,5 +20,5 @@ export const ridgeSelector: SelectorDef<PenalisedArgs> = {
   tasks: ['binary', 'multiclass', 'continuous'],
   device: 'cpu',
   args: penalisedArgs,
-  run: (ds, args, ctx, k) => runPenalised(ds, args, 0, ctx, k, true),
+  run: (ds, args, ctx, k) => runPenalised(ds, args, 0, ctx, k, true, 'ridge'),
 };

@@ -493,10 +493,10 @@ describe('behaviour on awkward omics data', () => {
     expect(bc.outcome.kind === 'binary' && bc.outcome.classes).toEqual(['benign', 'malignant']);
   });
 
-  // FINDING F1 (compute/linear/design.ts, not H7's to edit): lasso / elastic_net / ridge on data
+  // FINDING F1 (fixed: compute/linear/selector.ts names the feature): lasso / elastic_net / ridge on data
   // with NA cells fail with "column 1 has missing values: impute before fitting a penalised linear
   // model" (a 0-based index, no feature name); l1_svm and the models name the feature.
-  it.skip('penalised selectors refuse NA cells, naming the column (finding F1)', async () => {
+  it('penalised selectors refuse NA cells, naming the column (finding F1)', async () => {
     await expect(
       runCli({
         input: 'methylation.csv',
