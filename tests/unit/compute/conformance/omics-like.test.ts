@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '../../../../compute/core/args';
+import { type Dataset } from '../../../../compute/core/dataset';
 import { quietContext } from '../../../../compute/core/method';
 import { type LinearModel } from '../../../../compute/linear/model';
 import { getModel } from '../../../../compute/registry';
@@ -395,11 +396,6 @@ const MODEL_FINDINGS: Record<string, string> = {
   'logistic_regression/breast_cancer/l2/1.0':
     'F4: not checked in time — fitting raw (unscaled) breast cancer features at tol 1e-14 runs for minutes',
   'logistic_regression/breast_cancer/l2/0.05': 'F4: as above',
-  'logistic_regression/logcpm/l2/1.0':
-    'F5: coefficients within 1e-4 of sklearn lbfgs at tol 1e-14, intercept is not',
-  'logistic_regression/logcpm/l2/0.01': 'F5: as above',
-  'logistic_regression/logcpm/multinomial':
-    'F6: multinomial l2 coefficients differ from sklearn by up to 1.5e-2 (e.g. G0004 −0.0038 vs −0.0184)',
   'linear_svm/logcpm/condition/0.01':
     'F7: not checked in time — LinearSVC l2 on raw log-CPM at tol 1e-8 / max_iter 1e5 runs for minutes',
   'linear_svm/logcpm/condition/1.0': 'F7: as above',
@@ -463,6 +459,84 @@ describe('models (scikit-learn references; l1 logistic from glmnet at lambda = 1
     expect(coefMismatches(ds.featureNames, j => model.state.coef[j]!, ref)).toEqual([]);
     expect(p).toBe(ref.length);
   });
+});
+
+/**
+ * Findings F5 / F6, explained: scikit-learn's lbfgs stops on its relative-objective rule (ftol
+ * 64ε) before the coefficients settle, even at tol 1e-12; ours reaches a LOWER objective
+ * (logcpm multinomial: 1.9970158 vs sklearn 2.0000103; l2 C = 0.01: 0.1147027705 vs …7718), so
+ * these cases are compared by objective — ours ≤ the reference's — not coefficient by coefficient.
+ */
+const BY_OBJECTIVE = [
+  'logistic_regression/logcpm/l2/1.0',
+  'logistic_regression/logcpm/l2/0.01',
+  'logistic_regression/logcpm/multinomial',
+];
+
+/** scikit-learn's logistic objective: C·Σ log-loss + ½‖W‖² (intercepts unpenalised). */
+function logisticObjective(
+  ds: Dataset,
+  coef: ArrayLike<number>,
+  intercept: ArrayLike<number>,
+  C: number,
+): number {
+  const n = ds.nSamples;
+  const p = ds.nFeatures;
+  const o = ds.outcome;
+  if (o.kind !== 'binary' && o.kind !== 'multiclass') throw new Error('classes expected');
+  const K = intercept.length;
+  let loss = 0;
+  const z = new Float64Array(K);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < K; k++) {
+      let s = intercept[k]!;
+      for (let j = 0; j < p; j++) s += coef[k * p + j]! * ds.data[j * n + i]!;
+      z[k] = s;
+    }
+    const y = o.labels[i]!;
+    if (K === 1) {
+      const v = z[0]!;
+      loss += Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))) - y * v;
+    } else {
+      const m = Math.max(...z);
+      let se = 0;
+      for (let k = 0; k < K; k++) se += Math.exp(z[k]! - m);
+      loss += m + Math.log(se) - z[y]!;
+    }
+  }
+  let pen = 0;
+  for (let q = 0; q < K * p; q++) pen += coef[q]! ** 2;
+  return C * loss + pen / 2;
+}
+
+describe('logistic cases where scikit-learn stops early (F5, F6): compared by objective', () => {
+  const all = readRef<(ModelCase & { classes?: string[] })[]>('ref_models.json');
+  it.each(BY_OBJECTIVE.map(id => [id, all.find(c => c.id === id)!] as const))(
+    '%s: our objective ≤ scikit-learn’s',
+    async (_, c) => {
+      const { ds, model, p } = await fitModel(c.model, c.input, c.target, c.positive, {
+        ...c.params,
+        tol: 1e-14,
+      });
+      const C = Number(c.params.C ?? 1);
+      const rows = (Array.isArray(c.coef[0]) ? c.coef : [c.coef]) as number[][];
+      const icpt = ([] as number[]).concat(c.intercept);
+      // reference rows in our class order (multinomial), else as given
+      const o = ds.outcome;
+      const order =
+        o.kind === 'multiclass' && c.classes
+          ? o.classes.map(name => c.classes!.indexOf(name))
+          : rows.map((_r, k) => k);
+      const refCoef = order.flatMap(k => rows[k]!);
+      const refIcpt = order.map(k => icpt[k]!);
+      expect(refCoef).toHaveLength(model.state.coef.length);
+      expect(p).toBe(rows[0]!.length);
+      const ours = logisticObjective(ds, model.state.coef, model.state.intercept, C);
+      const ref = logisticObjective(ds, refCoef, refIcpt, C);
+      expect(ours).toBeLessThanOrEqual(ref * (1 + 1e-12));
+      expect(ref - ours).toBeLessThan(1e-2 * ref); // the same optimum, not a different problem
+    },
+  );
 });
 
 describe('behaviour on awkward omics data', () => {
