@@ -389,6 +389,18 @@ async function fitModel(
 }
 
 /**
+ * Findings F5 / F6, explained: scikit-learn's lbfgs stops on its relative-objective rule (ftol
+ * 64ε) before the coefficients settle, even at tol 1e-12; ours reaches a LOWER objective
+ * (logcpm multinomial: 1.9970158 vs sklearn 2.0000103; l2 C = 0.01: 0.1147027705 vs …7718), so
+ * these cases are compared by objective — ours ≤ the reference's — not coefficient by coefficient.
+ */
+const BY_OBJECTIVE = [
+  'logistic_regression/logcpm/l2/1.0',
+  'logistic_regression/logcpm/l2/0.01',
+  'logistic_regression/logcpm/multinomial',
+];
+
+/**
  * Model cases not yet passing, each an open finding (see README, conformance) — not run, so that
  * the suite stays green and fast; remove an entry once it is explained or fixed.
  */
@@ -404,7 +416,7 @@ const MODEL_FINDINGS: Record<string, string> = {
 
 describe('models (scikit-learn references; l1 logistic from glmnet at lambda = 1/(C·n))', () => {
   const all = readRef<ModelCase[]>('ref_models.json');
-  const cases = all.filter(c => !MODEL_FINDINGS[c.id]);
+  const cases = all.filter(c => !MODEL_FINDINGS[c.id] && !BY_OBJECTIVE.includes(c.id));
   const open = all.filter(c => MODEL_FINDINGS[c.id]);
   it.skip.each(open.map(c => [c.id, MODEL_FINDINGS[c.id]!] as const))('%s (%s)', () => undefined);
   it.each(cases.map(c => [c.id, c] as const))('%s', async (_, c) => {
@@ -460,18 +472,6 @@ describe('models (scikit-learn references; l1 logistic from glmnet at lambda = 1
     expect(p).toBe(ref.length);
   });
 });
-
-/**
- * Findings F5 / F6, explained: scikit-learn's lbfgs stops on its relative-objective rule (ftol
- * 64ε) before the coefficients settle, even at tol 1e-12; ours reaches a LOWER objective
- * (logcpm multinomial: 1.9970158 vs sklearn 2.0000103; l2 C = 0.01: 0.1147027705 vs …7718), so
- * these cases are compared by objective — ours ≤ the reference's — not coefficient by coefficient.
- */
-const BY_OBJECTIVE = [
-  'logistic_regression/logcpm/l2/1.0',
-  'logistic_regression/logcpm/l2/0.01',
-  'logistic_regression/logcpm/multinomial',
-];
 
 /** scikit-learn's logistic objective: C·Σ log-loss + ½‖W‖² (intercepts unpenalised). */
 function logisticObjective(
