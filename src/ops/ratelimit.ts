@@ -12,11 +12,8 @@
 import type { Redis } from 'ioredis';
 import type { AppServices } from '../context.js';
 import { AppError } from '../errors.js';
-import {
-  DATASETS_VERSION_TTL_SECONDS,
-  datasetsVersionKey,
-  newVersionToken,
-} from '../modules/datasets/dataset.version.js';
+import { datasetsVersionKey } from '../modules/datasets/dataset.version.js';
+import { newVersionToken, VERSION_TOKEN_TTL_SECONDS } from '../util/version-token.js';
 
 export interface RateLimiter {
   consume(userId: string | undefined, ip: string | undefined): Promise<void>;
@@ -118,7 +115,7 @@ function withScripts(redis: Redis): WithIncrWindows {
 /** The auth keys and the script's ARGV after the window: read them, make a missing token so. */
 const authKeys = (denyKey: string, versionKey: string, userId: string) =>
   [denyKey, versionKey, datasetsVersionKey(userId)] as const;
-const authArgs = () => [1, newVersionToken(), DATASETS_VERSION_TTL_SECONDS] as const;
+const authArgs = () => [1, newVersionToken(), VERSION_TOKEN_TTL_SECONDS] as const;
 
 const DENIED: AuthState = { denied: true, version: '', datasetsVersion: '' };
 const stateOf = (reply: ReadonlyArray<number | string>): AuthState =>

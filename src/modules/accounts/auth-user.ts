@@ -18,7 +18,7 @@
  * re-activates) bypass the version: the cache's TTL bounds how long those stay unseen.
  */
 import type { Redis } from 'ioredis';
-import { newVersionToken } from '../datasets/dataset.version.js';
+import { bumpVersionToken } from '../../util/version-token.js';
 import type { Role } from './role.js';
 import type { User } from './user.entity.js';
 
@@ -54,11 +54,8 @@ export const authVersionKey = (userId: string) => `auth:uv:${userId}`;
  * profile fields: every API instance stops using its cached copy of the row at once.
  */
 export async function bumpAuthVersion(redis: Redis, userId: string): Promise<void> {
-  await redis.set(authVersionKey(userId), newVersionToken(), 'EX', AUTH_VERSION_TTL_SECONDS);
+  await bumpVersionToken(redis, authVersionKey(userId));
 }
-
-/** Idle users' version keys expire: a re-created key is a new token, so caches miss once. */
-export const AUTH_VERSION_TTL_SECONDS = 7 * 24 * 3600;
 
 /** How long a cached row may be used at all (bounds changes made without `bumpAuthVersion`). */
 export const AUTH_CACHE_TTL_MS = 5_000;

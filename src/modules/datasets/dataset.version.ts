@@ -12,40 +12,23 @@
  * committed before T was read would have replaced T). So a change made through any API instance
  * shows in every instance's next list, with no extra round trip.
  *
- * Tokens, not counters: the version key may vanish (TTL, Redis data loss). A missing key is
- * re-created by the script with a fresh token, never one a cache could hold already (a counter
- * restarting at 0 could match a page cached before the loss). The TTL of a cached page bounds
+ * Tokens, not counters (`util/version-token.ts`): a missing key is re-created by the script with
+ * a fresh token, never one a cache could hold already. The TTL of a cached page bounds
  * only what bypasses the API code: SQL by hand, or a process dying between a commit and its bump.
  *
  * Only lists scoped to the caller's own rows are cached (not admins' lists, which span users).
  */
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { bumpVersionToken } from '../../util/version-token.js';
 
 export const datasetsVersionKey = (userId: string) => `ds:v:${userId}`;
-
-/** Idle users' version keys expire (a re-created key is just a new token: caches miss once). */
-export const DATASETS_VERSION_TTL_SECONDS = 7 * 24 * 3600;
-
-const instance = randomUUID();
-let sequence = 0;
-
-/** A token no other call, process or restart produces (process id + counter). */
-export function newVersionToken(): string {
-  return `${instance}.${(sequence++).toString(36)}`;
-}
 
 /**
  * Call after committing any write to `ownerId`'s dataset rows: every API instance stops serving
  * its cached list pages of that user at their next request.
  */
 export async function bumpDatasetsVersion(redis: Redis, ownerId: string): Promise<void> {
-  await redis.set(
-    datasetsVersionKey(ownerId),
-    newVersionToken(),
-    'EX',
-    DATASETS_VERSION_TTL_SECONDS,
-  );
+  await bumpVersionToken(redis, datasetsVersionKey(ownerId));
 }
 
 /** How long a cached page may be used at all (bounds writes made without a bump). */

@@ -3,7 +3,8 @@
  * version it was read at and within its TTL; concurrent misses share one read; failed reads are
  * not cached; the byte bound evicts oldest pages first and never keeps an oversized one.
  */
-import { DatasetPageCache, newVersionToken } from '../../../src/modules/datasets/dataset.version';
+import { DatasetPageCache } from '../../../src/modules/datasets/dataset.version';
+import { newVersionToken } from '../../../src/util/version-token';
 
 function counter(values: string[]) {
   let calls = 0;
