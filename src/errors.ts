@@ -17,7 +17,7 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   RATE_LIMITED: 'RATE_LIMITED',
-  /** A backing service (Redis, PostgreSQL) is unreachable: retry after `retryAfterSeconds` (HTTP 503). */
+  /** A backing service (Redis, PostgreSQL, object storage) is unreachable: retry after `retryAfterSeconds` (HTTP 503). */
   UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
@@ -189,14 +189,44 @@ export function isDbConnectionError(err: unknown, depth = 0): boolean {
 }
 
 /**
- * A backing service the request needs is unreachable (Redis, or PostgreSQL's connection — not
- * its constraint or statement errors): the client should retry, it is not an INTERNAL bug.
+ * True when `err` (or what it wraps) is the storage layer's `StorageUnavailableError`: the object
+ * store was unreachable or answered a transient 5xx (src/storage classifies the driver errors;
+ * matched by name so this module does not import the storage backends).
  */
-export function isServiceUnavailable(err: unknown): boolean {
-  return isRedisUnavailable(err) || isDbConnectionError(err);
+export function isStorageUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as {
+    name?: unknown;
+    code?: unknown;
+    cause?: unknown;
+    originalError?: unknown;
+    thrownValue?: unknown;
+  };
+  if (e.name === 'StorageUnavailableError' && e.code === 'STORAGE_UNAVAILABLE') return true;
+  return (
+    isStorageUnavailable(e.originalError, depth + 1) ||
+    isStorageUnavailable(e.cause, depth + 1) ||
+    isStorageUnavailable(e.thrownValue, depth + 1)
+  );
 }
 
-/** `AppError.unavailable()` for a Redis or PostgreSQL connection failure, else `err` unchanged. */
+/**
+ * A backing service the request needs is unreachable (Redis, PostgreSQL's connection — not
+ * its constraint or statement errors — or the object store): the client should retry, it is not
+ * an INTERNAL bug.
+ */
+export function isServiceUnavailable(err: unknown): boolean {
+  return isRedisUnavailable(err) || isStorageUnavailable(err) || isDbConnectionError(err);
+}
+
+/** Which service an outage error is about, for the log line (never sent to the client). */
+function outageService(...errs: unknown[]): string {
+  if (errs.some(e => isRedisUnavailable(e))) return 'Redis';
+  if (errs.some(e => isStorageUnavailable(e))) return 'object storage';
+  return 'database';
+}
+
+/** `AppError.unavailable()` for a Redis, PostgreSQL or object-storage outage, else `err` unchanged. */
 export function asUnavailable(err: unknown): unknown {
   return isServiceUnavailable(err) ? AppError.unavailable() : err;
 }
@@ -219,15 +249,17 @@ export function unavailableOnRedisDown<A extends unknown[], R>(
 }
 
 /**
- * Apollo plugin: an operation whose resolver hit an unreachable Redis or PostgreSQL answers HTTP
- * 503 + Retry-After, like one that failed while authenticating (formatError gives the errors the
+ * Apollo plugin: an operation whose resolver hit an unreachable Redis, PostgreSQL or object store
+ * (or threw `AppError.unavailable()`) answers HTTP 503 + Retry-After, like one that failed while authenticating (formatError gives the errors the
  * UNAVAILABLE code; Apollo would otherwise send them with 200).
  */
 export const unavailableHttpStatus: ApolloServerPlugin = {
   async requestDidStart() {
     return {
       async willSendResponse({ errors, response }) {
-        if (!errors?.some(e => isServiceUnavailable(e))) return;
+        const down = (e: GraphQLError) =>
+          e.extensions?.code === ErrorCode.UNAVAILABLE || isServiceUnavailable(e);
+        if (!errors?.some(down)) return;
         response.http.status = 503;
         response.http.headers.set('retry-after', String(UNAVAILABLE_RETRY_SECONDS));
       },
@@ -325,8 +357,7 @@ export function formatError(
   if (isServiceUnavailable(original) || isServiceUnavailable(error)) {
     // Transient: tell the client to retry (logged once per operation, without the driver text).
     const requestId = currentRequestId() ?? 'unknown';
-    const service =
-      isRedisUnavailable(original) || isRedisUnavailable(error) ? 'Redis' : 'database';
+    const service = outageService(original, error);
     log.warn(`operation failed: ${service} unreachable`, {
       requestId,
       path: formatted.path?.join('.'),

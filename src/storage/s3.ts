@@ -3,10 +3,13 @@
  * s3rver in tests. Presigned URLs always carry an explicit expiry (minio-js defaults to 7 days).
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Duplex, Readable } from 'node:stream';
 import { Client } from 'minio';
 import type { StorageConfig } from '../config.js';
 import {
+  asStorageError,
   assertValidKey,
   contentDisposition,
   ObjectNotFoundError,
@@ -27,6 +30,43 @@ function isNotFound(err: unknown): boolean {
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 
+/**
+ * A request to the object store whose socket sees no traffic for this long fails with ETIMEDOUT
+ * (→ UNAVAILABLE). minio-js sets no timeout of its own, so an unreachable (black-holed) endpoint
+ * would otherwise hold the request for the kernel's connect timeout (~2 min) or forever.
+ */
+export const STORAGE_IDLE_TIMEOUT_MS = 30_000;
+
+/** Keep-alive agent whose sockets destroy themselves after `idleMs` without traffic. */
+function timeoutAgent(ssl: boolean, idleMs: number): HttpAgent {
+  const Base = ssl ? HttpsAgent : HttpAgent;
+  const agent = new Base({ keepAlive: true });
+  const create = agent.createConnection.bind(agent) as (
+    ...args: Parameters<HttpAgent['createConnection']>
+  ) => Duplex;
+  agent.createConnection = ((...args: Parameters<HttpAgent['createConnection']>) => {
+    const socket = create(...args) as Duplex & { setTimeout(ms: number, cb: () => void): void };
+    socket.setTimeout(idleMs, () => {
+      socket.destroy(
+        Object.assign(new Error(`object storage socket idle for ${idleMs} ms`), {
+          code: 'ETIMEDOUT',
+        }),
+      );
+    });
+    return socket;
+  }) as HttpAgent['createConnection'];
+  return agent;
+}
+
+/** Runs a storage call; transient failures come out as `StorageUnavailableError`. */
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asStorageError(operation, err);
+  }
+}
+
 export class S3Storage implements ObjectStorage {
   readonly kind = 's3' as const;
   private readonly client: Client;
@@ -36,8 +76,10 @@ export class S3Storage implements ObjectStorage {
     config: S3Config,
     private readonly maxPresignSeconds: number,
     private readonly partSize = DEFAULT_PART_SIZE,
+    idleTimeoutMs = STORAGE_IDLE_TIMEOUT_MS,
   ) {
     this.client = new Client({
+      transportAgent: timeoutAgent(config.useSSL, idleTimeoutMs),
       endPoint: config.endPoint,
       port: config.port,
       useSSL: config.useSSL,
@@ -50,9 +92,11 @@ export class S3Storage implements ObjectStorage {
   }
 
   async init(): Promise<void> {
-    if (!(await this.client.bucketExists(this.bucket))) {
-      await this.client.makeBucket(this.bucket);
-    }
+    await call('init', async () => {
+      if (!(await this.client.bucketExists(this.bucket))) {
+        await this.client.makeBucket(this.bucket);
+      }
+    });
   }
 
   /**
@@ -67,11 +111,13 @@ export class S3Storage implements ObjectStorage {
   ): Promise<ObjectStat> {
     assertValidKey(key);
     const headers = { 'Content-Type': options?.contentType ?? 'application/octet-stream' };
-    if (Buffer.isBuffer(body)) {
-      await this.client.putObject(this.bucket, key, body, body.length, headers);
-    } else {
-      await this.putStream(key, body, headers);
-    }
+    await call('put', async () => {
+      if (Buffer.isBuffer(body)) {
+        await this.client.putObject(this.bucket, key, body, body.length, headers);
+      } else {
+        await this.putStream(key, body, headers);
+      }
+    });
     const s = await this.stat(key);
     if (!s) {
       throw new Error(`object ${key} missing right after upload`);
@@ -143,7 +189,7 @@ export class S3Storage implements ObjectStorage {
       if (isNotFound(err)) {
         throw new ObjectNotFoundError(key);
       }
-      throw err;
+      throw asStorageError('get', err);
     }
   }
 
@@ -156,19 +202,23 @@ export class S3Storage implements ObjectStorage {
       if (isNotFound(err)) {
         return null;
       }
-      throw err;
+      throw asStorageError('stat', err);
     }
   }
 
   async delete(key: string): Promise<void> {
     assertValidKey(key);
-    await this.client.removeObject(this.bucket, key);
+    await call('delete', () => this.client.removeObject(this.bucket, key));
   }
 
   async *list(prefix: string): AsyncIterable<string> {
     assertValidKey(prefix, true);
-    for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
-      if (item.name) yield item.name;
+    try {
+      for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
+        if (item.name) yield item.name;
+      }
+    } catch (err) {
+      throw asStorageError('list', err);
     }
   }
 
@@ -178,13 +228,9 @@ export class S3Storage implements ObjectStorage {
       throw new Error('deletePrefix needs a prefix ending in "/"');
     }
     const names: string[] = [];
-    for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
-      if (item.name) {
-        names.push(item.name);
-      }
-    }
+    for await (const name of this.list(prefix)) names.push(name);
     for (let i = 0; i < names.length; i += 1000) {
-      await this.client.removeObjects(this.bucket, names.slice(i, i + 1000));
+      await call('delete', () => this.client.removeObjects(this.bucket, names.slice(i, i + 1000)));
     }
     return names.length;
   }
@@ -204,16 +250,20 @@ export class S3Storage implements ObjectStorage {
     if (options?.downloadName) {
       headers['response-content-disposition'] = contentDisposition(options.downloadName);
     }
-    return this.client.presignedGetObject(this.bucket, key, this.ttl(options), headers);
+    return call('presign', () =>
+      this.client.presignedGetObject(this.bucket, key, this.ttl(options), headers),
+    );
   }
 
   async presignPut(key: string, options?: PresignOptions): Promise<string> {
     assertValidKey(key);
-    return this.client.presignedPutObject(this.bucket, key, this.ttl(options));
+    return call('presign', () =>
+      this.client.presignedPutObject(this.bucket, key, this.ttl(options)),
+    );
   }
 
   async ping(): Promise<void> {
-    if (!(await this.client.bucketExists(this.bucket))) {
+    if (!(await call('ping', () => this.client.bucketExists(this.bucket)))) {
       throw new Error(`bucket ${this.bucket} does not exist`);
     }
   }

@@ -82,3 +82,85 @@ export function objectKey(...parts: string[]): string {
   assertValidKey(key);
   return key;
 }
+
+/**
+ * The object store could not be reached or refused for a transient reason (connection refused /
+ * reset / timed out, DNS failure, HTTP 5xx such as S3's 503 SlowDown). Retryable: the API answers
+ * UNAVAILABLE (HTTP 503 + Retry-After), workers let BullMQ retry the job. `cause` keeps the driver
+ * error for the logs; the message never reaches clients.
+ */
+export class StorageUnavailableError extends Error {
+  /** Matched by the workers' failure classifier (TRANSIENT) and by `isStorageUnavailable`. */
+  readonly code = 'STORAGE_UNAVAILABLE';
+
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(`object storage unavailable during ${operation}: ${describe(cause)}`, { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+  return `${code}${typeof e?.message === 'string' ? e.message : String(err)}`.slice(0, 300);
+}
+
+/** Socket-level failures of a request to the object store. */
+const STORAGE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * S3 error codes that mean "try again later" (AWS documents these as retryable), plus minio-js's
+ * name for a bare 503.
+ */
+const S3_TRANSIENT_CODES = new Set([
+  'SlowDown',
+  'SlowDownRead',
+  'SlowDownWrite',
+  'ServiceUnavailable',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeTooSkewed',
+  'XMinioServerNotInitialized',
+]);
+
+/**
+ * minio-js retries a 408/429/5xx answer once and then throws a plain Error with only this text;
+ * `socket hang up` is Node's message for a connection closed before the response.
+ */
+const TRANSIENT_MESSAGE = /Retryable HTTP status: (408|429|5\d\d)|^socket hang up$/;
+
+/** True when `err` (or its `cause`) is a transient object-store failure. */
+export function isStorageOutage(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  if (err instanceof StorageUnavailableError) return true;
+  const e = err as { code?: unknown; message?: unknown; statusCode?: unknown; cause?: unknown };
+  if (
+    typeof e.code === 'string' &&
+    (STORAGE_SOCKET_CODES.has(e.code) || S3_TRANSIENT_CODES.has(e.code))
+  )
+    return true;
+  if (typeof e.statusCode === 'number' && e.statusCode >= 500) return true;
+  if (typeof e.message === 'string' && TRANSIENT_MESSAGE.test(e.message)) return true;
+  return isStorageOutage(e.cause, depth + 1);
+}
+
+/** `err` as a `StorageUnavailableError` when it is an outage, else unchanged. */
+export function asStorageError(operation: string, err: unknown): unknown {
+  if (err instanceof StorageUnavailableError || !isStorageOutage(err)) return err;
+  return new StorageUnavailableError(operation, err);
+}

@@ -30,6 +30,7 @@ const TRANSIENT_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ESOCKETTIMEDOUT',
+  'STORAGE_UNAVAILABLE', // StorageUnavailableError: object store down or 5xx (src/storage)
   '57P01', // PostgreSQL admin shutdown
   '08006', // PostgreSQL connection failure
   '08001',

@@ -15,7 +15,7 @@ import {
   type TabularResult,
 } from '../../../compute/io/tabular.js';
 import { parseTabularOffThread } from '../../../compute/io/parse-thread.js';
-import { AppError } from '../../errors.js';
+import { AppError, isStorageUnavailable } from '../../errors.js';
 import { decodeCursor, encodeCursor } from '../../graphql/connection.js';
 import { log } from '../../logger.js';
 import { type ObjectStorage } from '../../storage/index.js';
@@ -468,6 +468,38 @@ async function processStored(
   ds: DatasetEntity,
   uploaded?: { sha256: string; size: number },
 ): Promise<DatasetEntity> {
+  try {
+    return await processStoredOnce(deps, ds, uploaded);
+  } catch (e) {
+    if (!isStorageUnavailable(e)) throw e;
+    // Object store down while reading the upload or writing the matrix (nothing half-written: an
+    // S3 PUT is all or nothing). Presigned flow: the upload is still in storage, so back to
+    // UPLOADING and `completeDatasetUpload` can simply be called again. Multipart flow: the file
+    // is gone with the request, so FAILED with a reason that says to upload again.
+    log.warn('dataset processing stopped: object storage unavailable', {
+      datasetId: ds.id,
+      error: e as Error,
+    });
+    if (uploaded) {
+      await markFailed(deps, ds, STORAGE_DOWN_REASON);
+    } else {
+      Object.assign(ds, { status: DatasetStatus.UPLOADING, failureReason: null, failure: null });
+      await deps.em.flush();
+      await changed(deps, ds.owner.id);
+    }
+    throw AppError.unavailable();
+  }
+}
+
+/** FAILED reason of a multipart upload cut short by an object-store outage. */
+const STORAGE_DOWN_REASON =
+  'object storage was unavailable while the upload was stored or processed; upload the file again';
+
+async function processStoredOnce(
+  deps: DatasetDeps,
+  ds: DatasetEntity,
+  uploaded?: { sha256: string; size: number },
+): Promise<DatasetEntity> {
   const { em, storage } = deps;
   ds.status = DatasetStatus.PROCESSING;
   await em.flush();
@@ -492,6 +524,7 @@ async function processStored(
       });
       throw parseFailed(ds, e);
     }
+    if (isStorageUnavailable(e)) throw e; // processStored decides the state
     log.error('dataset processing failed', { datasetId: ds.id, error: e as Error });
     await markFailed(deps, ds, 'internal error while processing the upload');
     throw e;
@@ -573,6 +606,14 @@ export async function uploadDataset(
       );
       throw uploadTooLarge(deps.maxUploadBytes, ds.id);
     }
+    if (isStorageUnavailable(e)) {
+      log.warn('dataset upload not stored: object storage unavailable', {
+        datasetId: ds.id,
+        error: e as Error,
+      });
+      await markFailed(deps, ds, STORAGE_DOWN_REASON);
+      throw AppError.unavailable();
+    }
     await markFailed(deps, ds, 'the upload was interrupted');
     if (typeof status === 'number' && status >= 400 && status < 500) {
       throw new AppError('BAD_USER_INPUT', `the upload failed: ${(e as Error).message}`, {
@@ -645,7 +686,13 @@ export async function completeDatasetUpload(
     await deps.em.refresh(ds);
     throw AppError.conflict(`dataset ${id} is not waiting for an upload (status ${ds.status})`);
   }
-  const stat = await deps.storage.stat(ds.uploadKey);
+  const stat = await deps.storage.stat(ds.uploadKey).catch(async (e: unknown) => {
+    if (!isStorageUnavailable(e)) throw e;
+    // Nothing changed but our claim: release it so the client's retry can complete the upload.
+    await deps.em.nativeUpdate(DatasetEntity, { id: ds.id }, { status: DatasetStatus.UPLOADING });
+    await changed(deps, ds.owner.id);
+    throw AppError.unavailable();
+  });
   if (!stat) {
     await deps.em.nativeUpdate(DatasetEntity, { id: ds.id }, { status: DatasetStatus.UPLOADING });
     await changed(deps, ds.owner.id);

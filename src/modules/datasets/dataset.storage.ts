@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Dataset } from '../../../compute/core/dataset.js';
 import { decodeDataset } from '../../../compute/io/binary.js';
 import { AppError } from '../../errors.js';
-import { objectKey, type ObjectStorage } from '../../storage/index.js';
+import { asStorageError, objectKey, type ObjectStorage } from '../../storage/index.js';
 
 /** Storage keys are built from the dataset id only (never from the user's file name). */
 export const datasetKeys = (id: string) => ({
@@ -109,7 +109,12 @@ export async function putSized(
     return;
   }
   const url = await storage.presignPut(key, { expiresInSeconds: 600 });
-  await httpPut(url, open(), size);
+  try {
+    await httpPut(url, open(), size);
+  } catch (err) {
+    // Refused / reset / timed-out connections and 5xx answers (503 SlowDown): retryable.
+    throw asStorageError('put', err);
+  }
 }
 
 /** HTTP PUT with a known length (no chunked encoding: S3 needs Content-Length). */
@@ -130,8 +135,11 @@ function httpPut(url: string, body: Readable, size: number): Promise<void> {
           if (res.statusCode && res.statusCode >= 200 && res.statusCode < 300) resolve();
           else {
             reject(
-              new Error(
-                `storage PUT failed with HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`,
+              Object.assign(
+                new Error(
+                  `storage PUT failed with HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`,
+                ),
+                { statusCode: res.statusCode },
               ),
             );
           }
