@@ -78,7 +78,12 @@ export function tTest(
       const vb = ssb / (nb - 1) / nb;
       const se2 = va + vb;
       t = diff / Math.sqrt(se2);
-      df = (se2 * se2) / ((va * va) / (na - 1) + (vb * vb) / (nb - 1));
+      // Welch–Satterthwaite ν = se2² / (va²/(na−1) + vb²/(nb−1)) written with the shares va/se2
+      // and vb/se2: the squares of variances overflow for values ~1e150 and underflow for
+      // ~1e-150 (Inf/Inf or 0/0 = NaN), while the shares are scale-free.
+      const fa = va / se2;
+      const fb = vb / se2;
+      df = 1 / ((fa * fa) / (na - 1) + (fb * fb) / (nb - 1));
       // Both groups constant: scipy gives t = ±inf, p = 0 (or NaN when the means are equal).
       if (se2 === 0) df = na + nb - 2;
     }

@@ -481,3 +481,33 @@ describe('correlation_filter row-max screen', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('robustness regressions (tests/unit/compute/robustness)', () => {
+  it('Welch p-values do not depend on the scale of the data (1e150, 1e-150)', async () => {
+    // The Welch–Satterthwaite df squared the group variances: Inf/Inf at ~1e150, 0/0 at
+    // ~1e-150, so every p-value was NaN and nothing was selected.
+    const rng = new Rng(3);
+    const n = 24;
+    const p = 3;
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+    const base = Float64Array.from({ length: n * p }, (_, c) => rng.normal() + ((c % n) % 2));
+    const outcome = { kind: 'binary' as const, labels, classes: ['a', 'b'] as [string, string] };
+    const names = ['f1', 'f2', 'f3'];
+    const ds = (scale: number): Dataset => ({
+      nSamples: n,
+      nFeatures: p,
+      data: base.map(v => v * scale),
+      featureNames: names,
+      sampleIds: Array.from(labels, (_, i) => `s${i}`),
+      outcome,
+    });
+    const ref = await run('t_test', ds(1), { p_adjust: 'none' });
+    for (const scale of [1e150, 1e-150]) {
+      const res = await run('t_test', ds(scale), { p_adjust: 'none' });
+      const pv = res.diagnostics.pValues as Record<string, number>;
+      const rp = ref.diagnostics.pValues as Record<string, number>;
+      for (const f of names) expect(pv[f]).toBeCloseTo(rp[f]!, 12);
+      expect(res.selected).toEqual(ref.selected);
+    }
+  });
+});
