@@ -12,9 +12,8 @@ import {
   type Prediction,
   type RunContext,
 } from '../core/method';
-import { defaultThreads } from '../core/parallel';
 import { type Rng } from '../core/rng';
-import { binColumns } from './binning';
+import { binColumnsXgb } from './boosting-sketch';
 import {
   type BoostFit,
   boostMargins,
@@ -190,13 +189,9 @@ export async function fitGradientBoosting(
   }
   const trainTarget = targetOf(trainDs);
   ctx.progress(0, 'binning');
-  const binned = await binColumns(
-    trainDs.data,
-    trainDs.nSamples,
-    trainDs.nFeatures,
-    args.max_bin,
-    ctx.threads ?? defaultThreads(),
-  );
+  // XGBoost's hist cuts (its quantile sketch), not the forests' equal-count bins: see
+  // boosting-sketch.ts (identical when a feature has ≤ max_bin distinct values)
+  const binned = binColumnsXgb(trainDs.data, trainDs.nSamples, trainDs.nFeatures, args.max_bin);
   const prm: BoostParams = {
     objective,
     nClasses: target.nClasses,

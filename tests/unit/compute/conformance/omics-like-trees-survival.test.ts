@@ -330,12 +330,10 @@ describe('single trees on the omics-like CSVs (deterministic parts)', () => {
     },
   );
 
-  // Finding F5 (compute/trees/binning.ts, not ours): with more than 256 distinct values per
-  // feature (400 samples here) our equal-count bins are not XGBoost's hist cuts (its weighted
-  // quantile sketch): first tree's root threshold 20.069 vs XGBoost 20.144, covers 50 / 50 vs
-  // 50.25 / 49.75, and the first tree grows 15 nodes against XGBoost's 13. Below 256 distinct
-  // values (every other case here) the cuts are exact and the trees identical.
-  it.skip('xgb_large: > 256 distinct values, trees identical to XGBoost hist (F5)', async () => {
+  // Finding F5 (fixed): with more than 256 distinct values per feature (400 samples here) the
+  // forests' equal-count bins are not XGBoost's hist cuts; gradient boosting now bins with
+  // XGBoost's weighted quantile sketch (compute/trees/boosting-sketch.ts) and the trees match.
+  it('xgb_large: > 256 distinct values, trees identical to XGBoost hist (F5): features, default directions, leaves 1e-6, cover 1e-5, gain 1e-4', async () => {
     const c = exact.xgb_large as Json;
     const { dataset } = await loadDataset({
       input: csv('proteomics_large_binary.csv'),
@@ -346,11 +344,22 @@ describe('single trees on the omics-like CSVs (deterministic parts)', () => {
       max_depth: 3,
     }) as unknown as BoostingArgs;
     const { fit } = await fitGradientBoosting(dataset, args, quietContext(1));
-    fit.trees.forEach((tree, t) =>
+    expect(fit.trees).toHaveLength(c.trees.length);
+    fit.trees.forEach((tree, t) => {
+      const want = c.trees[t] as XgbNode[];
       expect(Array.from(tree.feature.subarray(0, tree.nNodes), f => (f < 0 ? -1 : f))).toEqual(
-        (c.trees[t] as XgbNode[]).map(n => n.feature),
-      ),
-    );
+        want.map(n => n.feature),
+      );
+      want.forEach((node, id) => {
+        if (node.feature < 0) {
+          expect(Math.abs(tree.value[id]! - node.leaf)).toBeLessThanOrEqual(1e-6);
+        } else {
+          relClose(tree.impurity[id]!, node.gain, 1e-4);
+          expect(tree.missingLeft[id] === 1).toBe(node.missing_left);
+        }
+        relClose(tree.weight[id]!, node.cover, 1e-5);
+      });
+    });
   });
 
   it('xgb_large: > 256 distinct values — the top two levels split on XGBoost’s features', async () => {
@@ -367,7 +376,7 @@ describe('single trees on the omics-like CSVs (deterministic parts)', () => {
     fit.trees.forEach((tree, t) => {
       const want = c.trees[t] as XgbNode[];
       for (let id = 0; id < 3; id++) expect(tree.feature[id]).toBe(want[id]!.feature);
-      if (t === 0) relClose(tree.weight[0]!, want[0]!.cover, 1e-5); // later rounds inherit F5
+      relClose(tree.weight[0]!, want[0]!.cover, 1e-5);
     });
   });
 
