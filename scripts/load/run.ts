@@ -1,7 +1,7 @@
 /**
  * `npm run load [-- --tiny] [--json file] [--subscribers N] [--events N] [--interval ms]
  *                [--submit-users N] [--submit-seconds S] [--profile dir] [--only abc] [--rounds N]
- *                [--db-pool N]`
+ *                [--db-pool N] [--ab other-build/dist/scripts/load/server.js]`
  *
  * Load figures on loopback, bounded in time (about 2 minutes; a watchdog stops everything at
  * 175 s). Starts what it needs itself: an embedded PostgreSQL and a redis-server in a temp
@@ -73,6 +73,12 @@ interface Options {
   datasets: number;
   /** `--db-pool N`: the API's PostgreSQL pool size (default: the app's own, 10). */
   dbPool?: number;
+  /**
+   * `--ab dist/scripts/load/server.js` of ANOTHER build: (a) also measures that build's API (same
+   * PostgreSQL, Redis, users and token), in the same alternating rounds — a before/after comparison
+   * on the same machine load.
+   */
+  ab?: string;
   /** `--only a` / `--only bc` …: the measurements to run (the others are skipped). */
   phases: ReadonlySet<'a' | 'b' | 'c'>;
 }
@@ -118,6 +124,7 @@ export function parseOptions(argv: string[]): Options {
     else if (a === '--seconds') o.querySeconds = num(i++, a);
     else if (a === '--rounds') o.queryRounds = num(i++, a);
     else if (a === '--db-pool') o.dbPool = num(i++, a);
+    else if (a === '--ab') o.ab = argv[++i];
     else if (a === '--only') {
       const v = argv[++i] ?? '';
       if (!/^[abc]+$/.test(v)) throw new Error('--only takes letters of a, b, c (e.g. "a", "bc")');
@@ -237,8 +244,9 @@ function stopper(proc: ChildProcess): () => Promise<void> {
 async function startServer(
   mode: 'api' | 'bare',
   env: NodeJS.ProcessEnv,
+  script = join(__dirname, 'server.js'),
 ): Promise<Child & { port: number }> {
-  const proc = fork(join(__dirname, 'server.js'), [mode], {
+  const proc = fork(script, [mode], {
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -418,13 +426,18 @@ interface QueryPhase {
   ratio: number;
   /** bare CPU ms per request / ours (1 = ours costs the API process as much CPU as bare). */
   cpuRatio: number;
+  /** `--ab`: the other build's API, measured in the same rounds. */
+  ab?: QueryFigures;
   /** Not measured (`--only` without a): the figures are NaN. */
   skipped?: boolean;
 }
 
+type QueryTarget = 'ours' | 'bare' | 'ab';
+
 async function queryPhase(
   o: Options,
-  targets: Record<'ours' | 'bare', { url: string; server: Child }>,
+  targets: Record<'ours' | 'bare', { url: string; server: Child }> &
+    Partial<Record<'ab', { url: string; server: Child }>>,
   token: string,
 ): Promise<QueryPhase> {
   const body = JSON.stringify({ query: QUERY, operationName: 'LoadQuery' });
@@ -437,16 +450,15 @@ async function queryPhase(
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body,
     });
-  for (const k of ['bare', 'ours'] as const) await run(targets[k].url, o.warmupSeconds);
-  const acc = {
-    ours: { ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, svc: 0, lat: [] as number[] },
-    bare: { ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, svc: 0, lat: [] as number[] },
-  };
+  const keys: QueryTarget[] = targets.ab ? ['bare', 'ours', 'ab'] : ['bare', 'ours'];
+  for (const k of keys) await run(targets[k]!.url, o.warmupSeconds);
+  const blank = () => ({ ok: 0, req: 0, non2xx: 0, s: 0, cpu: 0, svc: 0, lat: [] as number[] });
+  const acc = { ours: blank(), bare: blank(), ab: blank() };
   for (let round = 0; round < o.queryRounds; round++) {
     // Alternate the order so neither side always runs right after the other's burst.
-    const order = round % 2 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const);
+    const order = round % 2 ? [...keys].reverse() : keys;
     for (const k of order) {
-      const { server, url } = targets[k];
+      const { server, url } = targets[k]!;
       const cpu0 = cpuSeconds(server.pid);
       const svc0 = servicesCpuSeconds();
       const r = await profiled(server, `${k}-query-${round + 1}`, () => run(url, o.querySeconds));
@@ -461,7 +473,7 @@ async function queryPhase(
       say(`(a) ${k} round ${round + 1}: ${fmt(r.ok / r.seconds)} req/s`);
     }
   }
-  const figures = (k: 'ours' | 'bare'): QueryFigures => {
+  const figures = (k: QueryTarget): QueryFigures => {
     const a = acc[k];
     return {
       rps: a.ok / a.s,
@@ -481,6 +493,7 @@ async function queryPhase(
     bare,
     ratio: ours.rps / bare.rps,
     cpuRatio: bare.cpuMsPerRequest / ours.cpuMsPerRequest,
+    ...(targets.ab ? { ab: figures('ab') } : {}),
   };
 }
 
@@ -792,6 +805,19 @@ function queryRows(q: QueryPhase): string[][] {
       '≥ 90 %',
       pass(q.ratio >= 0.9 && q.ours.non2xx === 0),
     ],
+    ...(q.ab
+      ? [
+          [
+            '(a) --ab build: me + datasets(first: 10)',
+            `${fmt(q.ab.rps)} req/s, ${lat(q.ab.p50, q.ab.p99)}, ${fmt(q.ab.cpuMsPerRequest, 2)} CPU ms/req` +
+              ` (+ ${fmt(q.ab.servicesCpuMsPerRequest, 2)}); ${fmt((q.ab.rps / q.bare.rps) * 100, 1)} % of bare` +
+              ` (CPU/req ${fmt((q.bare.cpuMsPerRequest / q.ab.cpuMsPerRequest) * 100, 1)} %)` +
+              (q.ab.non2xx ? `, ${q.ab.non2xx} non-2xx` : ''),
+            '',
+            '',
+          ],
+        ]
+      : []),
   ];
 }
 
@@ -908,20 +934,23 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
     };
     const withQuery = o.phases.has('a');
     say(`starting the API${withQuery ? ' and the bare baseline server' : ''}`);
-    const [api, bare] = await Promise.all([
+    const [api, bare, ab] = await Promise.all([
       startServer('api', apiEnv),
       // Production mode like the API (graphql-js then skips its development-only checks).
       withQuery
         ? startServer('bare', { ...process.env, NODE_ENV: 'production', JWT_SECRET: jwtSecret })
         : null,
+      withQuery && o.ab ? startServer('api', apiEnv, o.ab) : null,
     ]);
     cleanups.push(
       () => api.stop(),
       async () => bare?.stop(),
+      async () => ab?.stop(),
     );
     const url = `http://127.0.0.1:${api.port}/graphql`;
     const wsUrl = `ws://127.0.0.1:${api.port}/graphql`;
     const bareUrl = bare ? `http://127.0.0.1:${bare.port}/graphql` : null;
+    const abUrl = ab ? `http://127.0.0.1:${ab.port}/graphql` : null;
     const orm = await initOrm({ clientUrl: databaseUrl, poolMax: 4 });
     cleanups.push(() => orm.close(true));
     const knex = orm.em.getKnex();
@@ -936,7 +965,7 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       u.datasetIds.push(await uploadDataset(url, u.token, 'load', 99));
 
     // Both endpoints answer the same query with the same shape before anything is timed.
-    for (const target of bare ? [url, bareUrl!] : [url]) {
+    for (const target of [url, bareUrl, abUrl].filter(u => u !== null)) {
       const d = await gql<{ me: { id: string }; datasets: { edges: unknown[] } }>(
         target,
         QUERY,
@@ -953,10 +982,15 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       say('(a) authenticated query vs bare Apollo + JWT');
       query = await queryPhase(
         o,
-        { ours: { url, server: api }, bare: { url: bareUrl!, server: bare } },
+        {
+          ours: { url, server: api },
+          bare: { url: bareUrl!, server: bare },
+          ...(ab ? { ab: { url: abUrl!, server: ab } } : {}),
+        },
         main.token,
       );
       await bare.stop();
+      await ab?.stop();
     } else query = skippedQuery(o);
 
     let fanOut: FanOutPhase | undefined;

@@ -5,6 +5,7 @@
  * `finished_at`), so every API replica reports the jobs it sees; scrape one replica for those
  * (or aggregate with max), see README.
  */
+import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -123,24 +124,46 @@ export function createMetrics(app: AppServices): AppMetrics {
   return { registry, httpDuration, operationDuration, openSubscriptions, uploadBytes };
 }
 
-/** Express middleware: latency of every request, and bytes of multipart uploads. */
-export function httpMetrics(m: AppMetrics) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const end = m.httpDuration.startTimer();
-    if (req.is('multipart/form-data')) {
+/** Fixed route labels only (no ids from paths) to keep cardinality bounded. */
+function routeLabel(path: string): string {
+  if (path === '/graphql' || path === '/health' || path === '/ready' || path === '/metrics') {
+    return path;
+  }
+  if (path.startsWith('/objects/')) return '/objects';
+  if (path.startsWith('/admin/queues')) return '/admin/queues';
+  return 'other';
+}
+
+/** A content type that may be multipart: the cheap test before type-is's full parse. */
+export const MAYBE_MULTIPART = /multipart\//i;
+
+/**
+ * Starts measuring one request: its latency (observed when the response is finished) and, for
+ * multipart uploads, the bytes received. Called by the server's first middleware, before any
+ * routing, so `req.path` is still the whole path (a mounted router strips its prefix from it).
+ */
+export function httpObserver(m: AppMetrics): (req: Request, res: Response) => void {
+  return (req, res) => {
+    const start = performance.now();
+    const route = routeLabel(req.path);
+    const type = req.headers['content-type'];
+    if (type !== undefined && MAYBE_MULTIPART.test(type) && req.is('multipart/form-data')) {
       req.on('data', (chunk: Buffer) => m.uploadBytes.inc(chunk.length));
     }
-    res.on('finish', () => {
-      // Fixed route labels only (no ids from paths) to keep cardinality bounded.
-      const route = req.path.startsWith('/objects/')
-        ? '/objects'
-        : req.path.startsWith('/admin/queues')
-          ? '/admin/queues'
-          : ['/graphql', '/health', '/ready', '/metrics'].includes(req.path)
-            ? req.path
-            : 'other';
-      end({ method: req.method, route, status: String(res.statusCode) });
+    res.once('finish', () => {
+      m.httpDuration.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        (performance.now() - start) / 1000,
+      );
     });
+  };
+}
+
+/** Express middleware form of `httpObserver`. */
+export function httpMetrics(m: AppMetrics) {
+  const observe = httpObserver(m);
+  return (req: Request, res: Response, next: NextFunction) => {
+    observe(req, res);
     next();
   };
 }

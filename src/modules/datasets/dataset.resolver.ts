@@ -17,6 +17,7 @@ import { type FileUpload, GraphQLUpload } from '../../graphql/upload.js';
 import { log } from '../../logger.js';
 import { Role } from '../accounts/role.js';
 import {
+  checkDatasetsArgs,
   DatasetPreviewArgs,
   DatasetsArgs,
   DatasetUploadInput,
@@ -149,7 +150,12 @@ export class DatasetResolver {
   @Query(() => DatasetConnection, {
     description: 'Your datasets (admins: everyone’s), newest first',
   })
-  async datasets(@Args() args: DatasetsArgs, @Ctx() ctx: Context): Promise<DatasetConnection> {
+  async datasets(
+    // Validated by hand (checkDatasetsArgs): class-validator was ~3 % of a list request's CPU.
+    @Args({ validate: false }) args: DatasetsArgs,
+    @Ctx() ctx: Context,
+  ): Promise<DatasetConnection> {
+    checkDatasetsArgs(args);
     const who = actor(ctx);
     // A read-only query on a pooled connection: the app's entity manager is enough (no request
     // identity map, so no per-request fork for it).
