@@ -73,49 +73,62 @@ function maxOf(a: Float64Array, lo: number, hi: number): number {
 }
 
 /**
- * level[j] for columns j0 ≤ j < j1 (`simd`: level already holds the column sums). A plain function,
- * not part of the async `run`: V8 optimises an async function only after ~35 calls and cannot
- * replace it on the stack mid-loop, so this p-long loop ran unoptimised for the first calls
+ * level[j] = median of column j for j0 ≤ j < j1 (missing values skipped). A plain function, not
+ * part of the async `run`: V8 optimises an async function only after ~35 calls and cannot
+ * replace it on the stack mid-loop, so a p-long loop there ran unoptimised for the first calls
  * (measured: 0.7–0.9 CPU-ms per 200 × 2,000 call until call ~35, ~0.5 after).
  */
-function levelsOf(
+function medianLevels(
   data: Float64Array,
   n: number,
   j0: number,
   j1: number,
-  metric: HegArgs['metric'],
-  simd: boolean,
   level: Float64Array,
   buf: Float64Array,
 ): void {
   for (let j = j0; j < j1; j++) {
     const off = j * n;
     const end = off + n;
-    if (metric === 'median') {
-      // Observed values into a reused buffer; the middle order statistic(s) by quickselect
-      // (O(n) per column, as numpy's introselect), not a full sort.
-      let m = 0;
-      for (let i = off; i < end; i++) {
-        const x = data[i]!;
-        if (x === x) buf[m++] = x;
-      }
-      if (m === 0) level[j] = NaN;
-      else {
-        const h = m >> 1;
-        const upper = selectKth(buf, 0, m, h);
-        level[j] = m % 2 ? upper : (maxOf(buf, 0, h) + upper) / 2;
-      }
-      continue;
+    // Observed values into a reused buffer; the middle order statistic(s) by quickselect
+    // (O(n) per column, as numpy's introselect), not a full sort.
+    let m = 0;
+    for (let i = off; i < end; i++) {
+      const x = data[i]!;
+      if (x === x) buf[m++] = x;
     }
-    // Four independent sums (one add chain is latency-bound); the same additions, in the
-    // same order, as the wasm kernel's lanes. A NaN total means missing values: then the
-    // NaN-skipping loop.
-    let s = simd ? level[j]! : sum4(data, off, end);
+    if (m === 0) level[j] = NaN;
+    else {
+      const h = m >> 1;
+      const upper = selectKth(buf, 0, m, h);
+      level[j] = m % 2 ? upper : (maxOf(buf, 0, h) + upper) / 2;
+    }
+  }
+}
+
+/**
+ * level[j] = mean (or sum) of column j for j0 ≤ j < j1; `simd`: level already holds the column
+ * sums (the wasm kernel's, the same bits as sum4). A NaN sum means missing values: that column is
+ * redone skipping them. A plain function for the reason given at medianLevels.
+ */
+function sumLevels(
+  data: Float64Array,
+  n: number,
+  j0: number,
+  j1: number,
+  mean: boolean,
+  simd: boolean,
+  level: Float64Array,
+): void {
+  for (let j = j0; j < j1; j++) {
+    const off = j * n;
+    // Four independent sums (one add chain is latency-bound); the same additions, in the same
+    // order, as the wasm kernel's lanes.
+    let s = simd ? level[j]! : sum4(data, off, off + n);
     let m = n;
     if (s !== s) {
       s = 0;
       m = 0;
-      for (let q = off; q < end; q++) {
+      for (let q = off; q < off + n; q++) {
         const x = data[q]!;
         if (x === x) {
           s += x;
@@ -123,7 +136,7 @@ function levelsOf(
         }
       }
     }
-    level[j] = metric === 'sum' ? s : m ? s / m : NaN;
+    level[j] = !mean ? s : m ? s / m : NaN;
   }
 }
 
@@ -146,15 +159,19 @@ export const heg: SelectorDef<HegArgs> = {
     const p = ds.nFeatures;
     const level = new Float64Array(p);
     const data = ds.data;
-    const buf = new Float64Array(n);
+    const median = args.metric === 'median';
+    const buf = median ? new Float64Array(n) : level;
     for (let j0 = 0; j0 < p; j0 += CHUNK) {
       checkAbort(ctx.signal);
       ctx.progress(j0 / p, 'expression levels');
       const j1 = Math.min(p, j0 + CHUNK);
-      // mean / sum: the column sums by the wasm SIMD kernel into `level` first (bit-identical to
-      // sum4, ~2× faster at 200 × 2,000 including the copy into wasm memory)
-      const simd = args.metric !== 'median' && columnSums(data, n, j0, j1, level.subarray(j0, j1));
-      levelsOf(data, n, j0, j1, args.metric, simd, level, buf);
+      if (median) medianLevels(data, n, j0, j1, level, buf);
+      else {
+        // the column sums by the wasm SIMD kernel into `level` first (bit-identical to sum4,
+        // ~2× faster at 200 × 2,000 including the copy into wasm memory)
+        const simd = columnSums(data, n, j0, j1, level.subarray(j0, j1));
+        sumLevels(data, n, j0, j1, args.metric === 'mean', simd, level);
+      }
     }
     const cut = args.percentile !== null ? percentileLinear(level, args.percentile) : -Infinity;
     const selected = selectTop(ds, level, hasK ? k : undefined, j => level[j]! >= cut);

@@ -8,7 +8,7 @@ import { type Dataset } from '../core/dataset';
 import { checkAbort, type RunContext, type SelectorResult } from '../core/method';
 import { recordOf, withLazy } from './lazy';
 import { adjustPValues, P_ADJUST_METHODS, type PAdjustMethod } from './padjust';
-import { rankOrder, selectKth } from './sort';
+import { rankOrder, selectKth, sortPairs } from './sort';
 import { type FeatureTests } from './univariate';
 
 /** Features per chunk: big enough that the per-chunk overhead vanishes, small enough to abort fast. */
@@ -130,7 +130,9 @@ export function selectTop(
 export function topOrder(scores: ArrayLike<number>, k: number): Int32Array {
   const p = scores.length;
   if (2 * k > p) return rankOrder(scores).subarray(0, Math.min(k, p));
-  const neg = new Float64Array(p);
+  // Work space reused across calls (this module's thread only; nothing in it outlives the call):
+  // two fresh p-long typed arrays per call cost about as much as the 2,000-feature quickselect.
+  const neg = scratchOf(p);
   let m = 0;
   for (let j = 0; j < p; j++) {
     const s = scores[j]!;
@@ -143,19 +145,33 @@ export function topOrder(scores: ArrayLike<number>, k: number): Int32Array {
   // every feature scoring above the cut, then the first (by index) of those equal to it: in
   // index order, so rankOrder's tie rule on the subset is the tie rule on all features
   let ties = k - above;
-  const idx = new Int32Array(k);
-  const sub = new Float64Array(k);
+  const order = new Int32Array(k);
+  const keys = neg; // done with the quickselect: its first k slots take the sort keys
   let c = 0;
   for (let j = 0; j < p && c < k; j++) {
     const s = scores[j]!;
     if (s > cut || (s === cut && ties-- > 0)) {
-      idx[c] = j;
-      sub[c++] = s;
+      order[c] = j;
+      keys[c++] = -s;
     }
   }
-  const order = rankOrder(sub);
-  for (let r = 0; r < k; r++) order[r] = idx[order[r]!]!;
+  // rankOrder on the subset, in place: sort by −score, then each run of equal scores back in
+  // index order (the quicksort is not stable)
+  sortPairs(keys, order, 0, k);
+  let i = 0;
+  while (i < k) {
+    let e = i + 1;
+    while (e < k && keys[e] === keys[i]) e++;
+    if (e - i > 1) order.subarray(i, e).sort();
+    i = e;
+  }
   return order;
+}
+
+let scratch = new Float64Array(0);
+function scratchOf(len: number): Float64Array {
+  if (scratch.length < len) scratch = new Float64Array(len);
+  return scratch;
 }
 
 /**

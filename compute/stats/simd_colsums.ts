@@ -29,6 +29,7 @@ import {
   f64Store,
   GE_S,
   get,
+  GT_S,
   I32,
   i32,
   lane,
@@ -40,7 +41,6 @@ import {
   set,
   SHL,
   simdDisabled,
-  tee,
   V128,
   V128_ZERO,
   v128Load,
@@ -109,16 +109,23 @@ export function columnSums(
   return true;
 }
 
-/** colsums(x, n, m, out), pointers in bytes, m even: out[j] = Σ column j (column-major, n rows). */
+/**
+ * colsums(x, n, m, out), pointers in bytes, m even: out[j] = Σ column j (column-major, n rows).
+ * Columns go four per pass (eight independent f64x2 add chains: with two per pass the loop was
+ * bound by the add latency), an even remainder of two in a last two-column pass. Each column keeps
+ * its own two accumulators, so the bits do not depend on how many columns share a pass.
+ */
 function colSumsModule(): Uint8Array {
   // params: 0 x, 1 n, 2 m, 3 out (i32)
   const [X, N, M, OUT] = [0, 1, 2, 3];
-  // i32 locals 4 j, 5 i, 6 o0, 7 o1, 8 bytes of the full groups of four rows, 9 bytes of a column
-  const [J, I, O0, O1, N4B, NB] = [4, 5, 6, 7, 8, 9];
-  // v128 locals 10, 11 column 0 (s0 s1 | s2 s3), 12, 13 column 1
-  const [A0, A1, B0, B1] = [10, 11, 12, 13];
-  // f64 locals 14, 15: s0 of column 0 / 1 while the leftover rows are added
-  const [SA, SB] = [14, 15];
+  // i32 locals 4 j, 5 i, 6 bytes of the full groups of four rows, 7 bytes of a column, 8–11 o0..o3
+  const [J, I, N4B, NB] = [4, 5, 6, 7];
+  const O = [8, 9, 10, 11];
+  // v128 locals 12–19: column c's (s0 s1 | s2 s3) in 12 + 2c, 13 + 2c
+  const LO = [12, 14, 16, 18];
+  const HI = [13, 15, 17, 19];
+  // f64 locals 20–23: s0 of column c while the leftover rows are added
+  const S = [20, 21, 22, 23];
   const code: number[] = [];
   const e = (...xs: number[][]) => {
     for (const x of xs) code.push(...x);
@@ -126,38 +133,35 @@ function colSumsModule(): Uint8Array {
   e(get(N), i32(-4), AND, i32(3), SHL, set(N4B));
   e(get(N), i32(3), SHL, set(NB));
   e(i32(0), set(J));
-  e(BLOCK, LOOP);
-  e(get(J), get(M), GE_S, brIf(1));
-  e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, tee(O0), get(NB), ADD, set(O1));
-  for (const acc of [A0, A1, B0, B1]) e(V128_ZERO, set(acc));
-  e(i32(0), set(I));
-  e(BLOCK, LOOP);
-  e(get(I), get(N4B), GE_S, brIf(1));
-  for (const [o, lo, hi] of [
-    [O0, A0, A1],
-    [O1, B0, B1],
-  ] as const) {
-    e(get(lo), get(o), get(I), ADD, v128Load(), F64X2_ADD, set(lo));
-    e(get(hi), get(o), get(I), ADD, v128Load(16), F64X2_ADD, set(hi));
+  for (const w of [4, 2]) {
+    const cs = [0, 1, 2, 3].slice(0, w);
+    e(BLOCK, LOOP);
+    e(get(J), i32(w), ADD, get(M), GT_S, brIf(1));
+    e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, set(O[0]!));
+    for (let c = 1; c < w; c++) e(get(O[c - 1]!), get(NB), ADD, set(O[c]!));
+    for (const c of cs) e(V128_ZERO, set(LO[c]!), V128_ZERO, set(HI[c]!));
+    e(i32(0), set(I));
+    e(BLOCK, LOOP);
+    e(get(I), get(N4B), GE_S, brIf(1));
+    for (const c of cs) {
+      e(get(LO[c]!), get(O[c]!), get(I), ADD, v128Load(), F64X2_ADD, set(LO[c]!));
+      e(get(HI[c]!), get(O[c]!), get(I), ADD, v128Load(16), F64X2_ADD, set(HI[c]!));
+    }
+    e(get(I), i32(32), ADD, set(I), br(0), END, END);
+    for (const c of cs) e(get(LO[c]!), lane(0), set(S[c]!));
+    // leftover rows into s0
+    e(BLOCK, LOOP);
+    e(get(I), get(NB), GE_S, brIf(1));
+    for (const c of cs) e(get(S[c]!), get(O[c]!), get(I), ADD, f64Load(), F64_ADD, set(S[c]!));
+    e(get(I), i32(8), ADD, set(I), br(0), END, END);
+    // ((s0 + s1) + s2) + s3
+    for (const c of cs) {
+      e(get(OUT), get(J), i32(3), SHL, ADD);
+      e(get(S[c]!), get(LO[c]!), lane(1), F64_ADD, get(HI[c]!), lane(0), F64_ADD);
+      e(get(HI[c]!), lane(1), F64_ADD, f64Store(8 * c));
+    }
+    e(get(J), i32(w), ADD, set(J), br(0), END, END);
   }
-  e(get(I), i32(32), ADD, set(I), br(0), END, END);
-  e(get(A0), lane(0), set(SA));
-  e(get(B0), lane(0), set(SB));
-  // leftover rows into s0
-  e(BLOCK, LOOP);
-  e(get(I), get(NB), GE_S, brIf(1));
-  e(get(SA), get(O0), get(I), ADD, f64Load(), F64_ADD, set(SA));
-  e(get(SB), get(O1), get(I), ADD, f64Load(), F64_ADD, set(SB));
-  e(get(I), i32(8), ADD, set(I), br(0), END, END);
-  for (const [s, lo, hi, off] of [
-    [SA, A0, A1, 0],
-    [SB, B0, B1, 8],
-  ] as const) {
-    e(get(OUT), get(J), i32(3), SHL, ADD);
-    e(get(s), get(lo), lane(1), F64_ADD, get(hi), lane(0), F64_ADD, get(hi), lane(1), F64_ADD);
-    e(f64Store(off));
-  }
-  e(get(J), i32(2), ADD, set(J), br(0), END, END);
   return moduleBytes([
     {
       name: 'colsums',
@@ -165,9 +169,9 @@ function colSumsModule(): Uint8Array {
       results: [],
       code: body(
         [
-          [6, I32],
-          [4, V128],
-          [2, F64],
+          [8, I32],
+          [8, V128],
+          [4, F64],
         ],
         code,
       ),

@@ -81,7 +81,7 @@ function compiled(): object | null {
 
 interface Arena {
   fn: SumsFn;
-  /** The same without Σ d² (its output slot then holds no meaningful value). */
+  /** The same without Σ d² (its output slot then holds the shift c_j = x_j[0]). */
   fn2: SumsFn;
   heap: Float64Array;
 }
@@ -109,7 +109,8 @@ function getArena(doubles: number): Arena | null {
 /**
  * out[3(j − j0) + 0..2] = Σ d·a, Σ d·b, Σ d² for columns j0 ≤ j < j1 of `data` (n rows), with
  * d = x_j − x_j[0]. Returns false (out untouched) when the wasm kernel is not available.
- * `squares` false: Σ d² is skipped (~¼ less kernel work; out[3(j − j0) + 2] is then meaningless).
+ * `squares` false: Σ d² is skipped (~¼ less kernel work); out[3(j − j0) + 2] then holds the shift
+ * c_j = x_j[0] itself.
  */
 export function shiftedSums(
   data: Float64Array,
@@ -173,7 +174,7 @@ function sumsModule(): Uint8Array {
   return moduleBytes([fn('sums', true), fn('sums2', false)]);
 }
 
-/** The body of sums (`squares`) or sums2 (Σ d·a and Σ d·b only; out[3j + 2] not written). */
+/** The body of sums (`squares`) or sums2 (Σ d·a and Σ d·b only; out[3j + 2] = c_j). */
 function sumsCode(squares: boolean): number[] {
   // params: 0 x, 1 n, 2 m, 3 a, 4 b, 5 out (i32)
   const [X, N, M, A, B, OUT] = [0, 1, 2, 3, 4, 5];
@@ -233,6 +234,12 @@ function sumsCode(squares: boolean): number[] {
   // out + 24·j
   for (const k of kept) {
     e(get(OUT), get(J), i32(24), MUL, ADD, get(S[k]!), f64Store(8 * k));
+  }
+  // without the squares their slot holds the shift c = x_j[0] (saves the caller re-reading the
+  // first value of every column: a cache miss each)
+  if (!squares) {
+    e(get(OUT), get(J), i32(24), MUL, ADD, get(C0), lane(0), f64Store(16));
+    e(get(OUT), get(J), i32(24), MUL, ADD, get(C1), lane(0), f64Store(40));
   }
   e(get(J), i32(2), ADD, set(J), br(0), END, END);
   return code;
