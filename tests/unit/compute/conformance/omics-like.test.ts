@@ -23,6 +23,9 @@ import { join } from 'node:path';
 import { parseArgs } from '../../../../compute/core/args';
 import { type Dataset } from '../../../../compute/core/dataset';
 import { quietContext } from '../../../../compute/core/method';
+import { cvElnet } from '../../../../compute/linear/cv';
+import { DEFAULT_CONTROL } from '../../../../compute/linear/path';
+import { targetOf } from '../../../../compute/linear/selector';
 import { type LinearModel } from '../../../../compute/linear/model';
 import { getModel } from '../../../../compute/registry';
 import {
@@ -295,6 +298,15 @@ interface GlmnetCv {
   lambda_1se: number[];
   selected_min: number[][];
   selected_1se: number[][];
+  /** cv.glmnet on R's seed-1 folds, refitted at thresh 1e-14 (0-based indices). */
+  shared: {
+    foldid: number[];
+    lambda: number[];
+    cvm: number[];
+    cvsd: number[];
+    index_min: number[];
+    index_1se: number[];
+  };
 }
 const glmnet = readRef<{ fixed: GlmnetFixed[]; cv: GlmnetCv[] }>('ref_glmnet.json');
 
@@ -352,11 +364,69 @@ describe('penalised linear selectors with alpha chosen by CV (cv.glmnet over 20 
           `(median ${median(lambdas).toPrecision(4)}); Jaccard ours–R median ${median(js).toFixed(3)} ` +
           `min ${Math.min(...js).toFixed(3)}; R–R median ${median(rr).toFixed(3)}`,
       );
-      // FINDING F8: diabetes lambda.1se — ours 3.93 (6 features) lies below the range of R's
-      // lambda.1se over 20 fold seeds (4.21–10.43), median Jaccard 0.667 < 0.8; not explained yet
-      if (c.id === 'lasso/diabetes/progression' && rule === '1se') continue;
+      if (c.id === 'lasso/diabetes/progression' && rule === '1se') {
+        // FINDING F8 (explained: fold-draw variance, no bug). Our default-seed folds give 3.93 (6
+        // features), below R's 20 draws (4.21–10.43); cv.glmnet given those same fold ids picks
+        // 3.93 too (and our λ.1se equals R's on shared folds for seeds 1–7, 42; the test below
+        // checks the curves). One draw against R's spread fails here by chance, so this case
+        // compares 20 of our draws (seeds 1–20: diabetes is cheap) with R's 20.
+        const ours: string[][] = [out.selected];
+        for (let seed = 1; seed <= 20; seed++) {
+          const o = await runCli({ ...c, params: { lambda_rule: rule }, k: 0, seed });
+          ours.push(o.selected);
+        }
+        const pairs = ours.flatMap(a => refSets.map(b => jaccard(a, b)));
+        console.log(`F8: 21 draws ours–R median Jaccard ${median(pairs).toFixed(3)}`);
+        expect(median(pairs)).toBeGreaterThanOrEqual(Math.min(0.8, median(rr)));
+        continue;
+      }
       expect(median(js)).toBeGreaterThanOrEqual(Math.min(0.8, median(rr)));
     }
+  });
+});
+
+/**
+ * cv.glmnet and our CV on the SAME fold ids (R's seed-1 draw, glmnet thresh 1e-14): the λ path
+ * (1e-10), cvm and cvsd (5e-4 relative) and both chosen indices (exactly) must agree. Measured:
+ * diabetes cvm 9e-8 / cvsd 4e-7, breast cancer 3e-6, log-CPM binomial 1e-5; p ≫ n Gaussian
+ * log-CPM 3e-4 at the smallest λ (nearly interpolating fold fits), ≤ 2e-7 up to its λ.min. This checks the CV rules themselves
+ * (fold fits on their own paths, lambda.interp alignment, fold-size-weighted cvm, cvsd =
+ * sqrt(weighted mean((fold mean − cvm)²) / (K − 1)), the largest λ with cvm ≤ min + cvsd[min])
+ * free of fold-draw variance (finding F8).
+ */
+describe('CV on shared fold ids: cvm / cvsd / lambda.min / lambda.1se as cv.glmnet', () => {
+  it.each(glmnet.cv.map(c => [c.id, c] as const))('%s', async (_, c) => {
+    const ds = await loadFixture(c.input, c.target, c.positive);
+    const target = targetOf(ds);
+    const sh = c.shared;
+    const { curve } = await cvElnet(
+      ds.data,
+      ds.nSamples,
+      ds.nFeatures,
+      target,
+      {
+        l1Ratio: c.l1_ratio[0]!,
+        nLambda: 100,
+        eps: 1e-3,
+        standardize: true,
+        intercept: true,
+        control: { ...DEFAULT_CONTROL, tol: TOL[c.family] ?? 1e-13 },
+      },
+      Int32Array.from(sh.foldid),
+      { threads: 1 },
+    );
+    expect(curve.lambdas.length).toBe(sh.lambda.length);
+    const idx = sh.lambda.map((_l, t) => `λ${t}`);
+    expect(mismatches(idx, (_n, t) => curve.lambdas[t]!, sh.lambda, 1e-10, 0)).toEqual([]);
+    const worst = (a: Float64Array, b: number[]) =>
+      Math.max(...b.map((v, t) => Math.abs(a[t]! - v) / Math.abs(v)));
+    console.log(
+      `${c.id} shared folds: cvm max rel ${worst(curve.cvm, sh.cvm).toExponential(2)}, ` +
+        `cvsd ${worst(curve.cvsd, sh.cvsd).toExponential(2)}, min/1se ${curve.indexMin}/${curve.index1se}`,
+    );
+    expect(mismatches(idx, (_n, t) => curve.cvm[t]!, sh.cvm, 5e-4, 0)).toEqual([]);
+    expect(mismatches(idx, (_n, t) => curve.cvsd[t]!, sh.cvsd, 5e-4, 0)).toEqual([]);
+    expect([curve.indexMin, curve.index1se]).toEqual([sh.index_min[0], sh.index_1se[0]]);
   });
 });
 
