@@ -14,7 +14,12 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import {
   getOperationAST,
   GraphQLError,
@@ -159,6 +164,13 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
     res.setHeader('x-request-id', requestId);
     observeHttp(req, res);
     runWithRequestScope(next, requestId);
+  });
+  // `/graphql` right after it, as ONE router layer (set once Apollo has started, below): its
+  // requests skip matching the other routes and pass no per-middleware router hops.
+  let graphqlHandler: RequestHandler | undefined;
+  expressApp.use('/graphql', (req: Request, res: Response, next: NextFunction) => {
+    if (graphqlHandler) graphqlHandler(req, res, next);
+    else next();
   });
   installOpsRoutes(expressApp, app, metrics);
 
@@ -420,51 +432,52 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
   await apollo.start();
 
   const uploads = graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 });
-  expressApp.use(
-    '/graphql',
-    // graphql-upload's own check (type-is, a full content-type parse) only when the header can
-    // be multipart at all; it still decides. JSON requests skip it.
-    (req: Request, res: Response, next: NextFunction) => {
-      const type = req.headers['content-type'];
-      if (type !== undefined && MAYBE_MULTIPART.test(type)) uploads(req, res, next);
-      else next();
-    },
-    express.json({ limit: config.httpBodyLimitBytes }),
-    characterLimitMiddleware(opLimits),
-    expressMiddleware(apollo, {
-      // Redis down while authenticating / rate limiting: UNAVAILABLE (503), not INTERNAL (500).
-      context: unavailableOnRedisDown(async ({ req }): Promise<Context> => {
-        // `ctx.em` is forked when first used: requests served from caches and lean queries need none.
-        const ctx = contextWithLazyEm(
-          { requestId: currentRequestId() ?? randomUUID(), ip: req.ip, app },
-          orm,
+  const json = express.json({ limit: config.httpBodyLimitBytes });
+  const characterLimit = characterLimitMiddleware(opLimits);
+  const graphql = expressMiddleware(apollo, {
+    // Redis down while authenticating / rate limiting: UNAVAILABLE (503), not INTERNAL (500).
+    context: unavailableOnRedisDown(async ({ req }): Promise<Context> => {
+      // `ctx.em` is forked when first used: requests served from caches and lean queries need none.
+      const ctx = contextWithLazyEm(
+        { requestId: currentRequestId() ?? randomUUID(), ip: req.ip, app },
+        orm,
+      );
+      // With a JWT, the deny-list check, the user's auth version (is the cached row current?)
+      // and both rate-limit counters are one Redis call. The rate-limit verdict applies only
+      // once the token is accepted (a refused one gets its 401 and its counts back).
+      const taken: { v?: Awaited<ReturnType<RateLimiter['consumeUnlessDenied']>> } = {};
+      let auth;
+      try {
+        auth = await authenticate(
+          req.header('authorization'),
+          () => ctx.em,
+          app,
+          async (deny, version, userId) =>
+            (taken.v = await rateLimiter.consumeUnlessDenied(deny, version, userId, req.ip)),
         );
-        // With a JWT, the deny-list check, the user's auth version (is the cached row current?)
-        // and both rate-limit counters are one Redis call. The rate-limit verdict applies only
-        // once the token is accepted (a refused one gets its 401 and its counts back).
-        const taken: { v?: Awaited<ReturnType<RateLimiter['consumeUnlessDenied']>> } = {};
-        let auth;
-        try {
-          auth = await authenticate(
-            req.header('authorization'),
-            () => ctx.em,
-            app,
-            async (deny, version, userId) =>
-              (taken.v = await rateLimiter.consumeUnlessDenied(deny, version, userId, req.ip)),
-          );
-        } catch (err) {
-          await taken.v
-            ?.undo()
-            .catch(e => log.warn('could not return rate-limit counts', { error: String(e) }));
-          throw err;
-        }
-        if (taken.v) taken.v.check();
-        else await rateLimiter.consume(auth?.user.id, req.ip);
-        ctx.auth = auth;
-        return ctx;
-      }),
+      } catch (err) {
+        await taken.v
+          ?.undo()
+          .catch(e => log.warn('could not return rate-limit counts', { error: String(e) }));
+        throw err;
+      }
+      if (taken.v) taken.v.check();
+      else await rateLimiter.consume(auth?.user.id, req.ip);
+      ctx.auth = auth;
+      return ctx;
     }),
-  );
+  });
+  // The old chain (graphql-upload, express.json, character limit, Apollo) in one function. A
+  // content type that can be multipart goes to graphql-upload (whose type-is check decides; for
+  // any multipart type express.json would skip the body anyway), anything else to express.json.
+  graphqlHandler = (req, res, next) => {
+    const type = req.headers['content-type'];
+    const parse = type !== undefined && MAYBE_MULTIPART.test(type) ? uploads : json;
+    parse(req, res, (err?: unknown) => {
+      if (err) next(err);
+      else characterLimit(req, res, () => void graphql(req, res, next));
+    });
+  };
 
   // Body-parser / multipart errors (too large, malformed): a GraphQL-shaped JSON error.
   expressApp.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -6,7 +6,8 @@
 import { Field, ObjectType } from 'type-graphql';
 import { AppError } from '../errors.js';
 
-@ObjectType({ description: 'Relay-style page information' })
+// simpleResolvers: graphql-js's default resolver, no type-graphql wrapper per field.
+@ObjectType({ description: 'Relay-style page information', simpleResolvers: true })
 export class PageInfo {
   @Field()
   hasNextPage: boolean;

@@ -562,6 +562,33 @@ describe.each(['local', 's3'] as const)('datasets on %s storage', storage => {
 
     const tooMany = await gql('Datasets', { first: 101 }, carol.accessToken);
     expect(tooMany.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // Validated by hand (checkDatasetsArgs), with class-validator's error shape and text.
+    const longSearch = await gql(
+      'Datasets',
+      { filter: { search: 's'.repeat(201) } },
+      carol.accessToken,
+    );
+    expect(longSearch.errors?.[0]?.message).toBe('Argument Validation Error');
+    expect(longSearch.errors?.[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      validationErrors: [
+        {
+          property: 'filter',
+          children: [
+            {
+              property: 'search',
+              constraints: { maxLength: 'search must be shorter than or equal to 200 characters' },
+            },
+          ],
+        },
+      ],
+    });
+    const maxSearch = await gql(
+      'Datasets',
+      { filter: { search: 's'.repeat(200) } },
+      carol.accessToken,
+    );
+    expect(maxSearch.errors).toBeUndefined();
     const badCursor = await gql('Datasets', { after: 'not-a-cursor' }, carol.accessToken);
     expect(badCursor.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });

@@ -78,7 +78,8 @@ it('/metrics exposes the named metrics after a request', async () => {
   expect(res.status).toBe(200);
   const text = await res.text();
   for (const name of [
-    'omicselector_http_request_duration_seconds_bucket',
+    // The route label is taken before routing (the /graphql mount would strip it to '/').
+    'omicselector_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/graphql",status="200"}',
     'omicselector_graphql_operation_duration_seconds_bucket{le="0.005",operation="Me"',
     'omicselector_queue_depth{pool="cpu",state="waiting"}',
     'omicselector_workers{pool="gpu"}',

@@ -166,7 +166,10 @@ export type DatasetRow = Omit<DatasetEntity, 'owner' | 'featureNames' | 'sampleI
   owner: { id: string };
 };
 
-@ObjectType('Dataset')
+// `simpleResolvers`: plain property reads use graphql-js's default resolver instead of a
+// type-graphql wrapper per field (no middlewares or @Authorized on these fields; @FieldResolver
+// fields keep theirs). A listed page resolves ~80 such fields per request.
+@ObjectType('Dataset', { simpleResolvers: true })
 export class DatasetType {
   @Field(() => ID)
   id: string;
@@ -274,7 +277,7 @@ export class DatasetType {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class DatasetEdge {
   @Field()
   cursor: string;
@@ -283,7 +286,7 @@ export class DatasetEdge {
   node: DatasetType;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class DatasetConnection {
   @Field(() => [DatasetEdge])
   edges: DatasetEdge[];
