@@ -78,6 +78,7 @@ export async function cvFoldTask(task: FoldTask): Promise<Float64Array> {
 /** Folds up to this many training cells share one design buffer per thread (≤ 32 MB kept). */
 const FOLD_BUFFER_MAX_CELLS = 1 << 22;
 let foldBuf: Float64Array | null = null;
+let foldScratch = 0;
 
 /**
  * One wasm design buffer reused by the folds this thread fits (they run one at a time: the fit
@@ -86,9 +87,10 @@ let foldBuf: Float64Array | null = null;
  */
 function foldBuffer(len: number, scratch: number): Float64Array | undefined {
   if (len > FOLD_BUFFER_MAX_CELLS) return undefined;
-  if (!foldBuf || foldBuf.length < len) {
+  if (!foldBuf || foldBuf.length < len || foldScratch < scratch) {
     foldBuf = wasmDesignBuffer(len, scratch);
     if (!foldBuf) return undefined;
+    foldScratch = scratch;
   }
   return foldBuf;
 }
@@ -196,13 +198,23 @@ export async function cvElnet(
   for (let i = 0; i < foldid.length; i++) nFolds = Math.max(nFolds, foldid[i]! + 1);
   if (nFolds < 3) throw new Error('cross-validation needs at least 3 folds');
   const total = nFolds + 1;
-  const full = fitElnet(data, nAll, p, null, target, {
-    ...opts,
-    control: {
-      ...opts.control,
-      onLambda: (d, t) => run.progress?.(d / t / total, 'path'),
+  // The full-data path uses this thread's fold buffer too: one wasm instance for the full fit
+  // and the in-process folds (and for repeated CV calls), so V8 keeps its optimised calls into it.
+  const full = fitElnet(
+    data,
+    nAll,
+    p,
+    null,
+    target,
+    {
+      ...opts,
+      control: {
+        ...opts.control,
+        onLambda: (d, t) => run.progress?.(d / t / total, 'path'),
+      },
     },
-  });
+    foldBuffer(nAll * p, nAll + p),
+  );
   checkAbort(run.signal);
   const lambdas = full.fit.lambdas;
   const nLam = lambdas.length;
