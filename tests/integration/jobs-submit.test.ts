@@ -93,10 +93,10 @@ it('a warm submit costs at most two PostgreSQL round trips and is in the databas
     const r = await submit('counted-1');
     expect(r.errors).toBeUndefined();
   });
-  // The submit script (lock; dataset/idempotency/quota/insert) and the outbox confirmation (which
-  // the client does not wait for: it may land just after the answer).
+  // The submit call (omicselector_submit_job: lock; dataset/idempotency/quota/insert) and the
+  // outbox confirmation (which the client does not wait for: it may land just after the answer).
   expect(queries.length).toBeLessThanOrEqual(2);
-  expect(queries.some(q => /pg_advisory_xact_lock[\s\S]*INSERT INTO jobs/.test(q))).toBe(true);
+  expect(queries.some(q => /FROM omicselector_submit_job\(\$1,/.test(q))).toBe(true);
 
   const row = await confirmed(
     `SELECT id, status, enqueued_at, last_seq FROM jobs WHERE idempotency_key = 'counted-1'`,

@@ -14,7 +14,7 @@ import { isUuid } from '../../util/ids.js';
 import { Role, roleAtLeast } from '../accounts/role.js';
 import { DatasetStatus } from '../datasets/dataset.model.js';
 import { auditRaw } from '../audit/audit.service.js';
-import { jobQuotaError, jobQuotaSql } from '../quotas/quotas.service.js';
+import { jobQuotaError } from '../quotas/quotas.service.js';
 import { ConfigError, validateJobConfig } from './job.config.js';
 import { type JobsDeps } from './job.deps.js';
 import { publishEvents } from './job.events.js';
@@ -33,7 +33,7 @@ import {
   getResult,
   NOW,
   raw,
-  runScript,
+  callPrepared,
   toEvent,
   toJob,
   transition,
@@ -298,12 +298,15 @@ interface InsertOutcome {
 }
 
 /**
- * The submit as ONE round trip (`runScript`: one implicit transaction). With quotas on, the first
- * statement takes the owner's quota lock and the second, with a snapshot taken after the lock was
- * granted, does everything else: re-checks the dataset facts `prepare` used, finds a job already
+ * The submit as ONE round trip: `omicselector_submit_job` (migration
+ * `Migration20261122130000_submit_job_function`) called through a named prepared statement, so
+ * PostgreSQL neither re-parses a long script nor re-plans it on every submit. With quotas on, the
+ * function first takes the owner's quota lock, then runs one statement whose snapshot is taken
+ * after the lock was granted: it re-checks the dataset facts `prepare` used, finds a job already
  * submitted under the same idempotency key, counts the owner's usage, and inserts the job and its
  * first event only when the dataset still matches, the key is new and the quota fits. Parallel
- * submits of one user are serialised by the lock exactly as before; users never wait on each other.
+ * submits of one user are serialised by the lock; users never wait on each other. One implicit
+ * transaction: all or nothing.
  */
 async function insertStatement(
   deps: JobsDeps,
@@ -311,75 +314,46 @@ async function insertStatement(
   p: Prepared,
   batchId: string | null,
 ): Promise<InsertOutcome> {
-  const key = p.input.idempotencyKey ?? null;
   const ds = p.dataset;
-  const quota = deps.quotas ? jobQuotaSql(actor.id, deps.quotas, p.pool) : null;
-  const statement = `
-    WITH ds AS (
-      SELECT 1 FROM datasets
-       WHERE id = ? AND owner_id = ? AND deleted_at IS NULL AND status = ?
-         AND coalesce(outcome->>'kind', 'none') = ?
-         AND sample_count IS NOT DISTINCT FROM ? AND feature_count IS NOT DISTINCT FROM ?
-    ), dup AS (
-      SELECT * FROM jobs WHERE owner_id = ? AND idempotency_key = ?
-    ), u AS (
-      ${quota ? quota.usage : 'SELECT NULL::int AS active, NULL::float8 AS gpu_seconds'}
-    ), go AS (
-      SELECT 1 FROM u
-       WHERE EXISTS (SELECT 1 FROM ds) AND NOT EXISTS (SELECT 1 FROM dup) AND ${quota ? quota.fits : 'TRUE'}
-    ), j AS (
-      INSERT INTO jobs (id, owner_id, dataset_id, type, status, config, device_requested, pool,
-        priority, idempotency_key, request_hash, depends_on, batch_id, progress, message, last_seq,
-        created_at, updated_at, queued_at)
-      SELECT ?::uuid, ?::uuid, ?::uuid, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?::uuid[], ?::uuid, 0, ?, 1,
-        date_trunc('milliseconds', clock_timestamp()), clock_timestamp(),
-        CASE WHEN ? = 'QUEUED' THEN clock_timestamp() END
-        FROM go
-      ON CONFLICT (owner_id, idempotency_key) DO NOTHING
-      RETURNING *
-    ), e AS (
-      INSERT INTO job_events (job_id, seq, kind, status, progress, stage, message, at)
-      SELECT id, 1, 'STATUS', status, 0, NULL, message, updated_at FROM j
-      RETURNING *
-    )
-    SELECT (SELECT row_to_json(j) FROM j) AS job, (SELECT row_to_json(e) FROM e) AS event,
-      (SELECT row_to_json(dup) FROM dup) AS existing, EXISTS (SELECT 1 FROM ds) AS dataset_ok,
-      u.active, u.gpu_seconds
-      FROM u`;
-  const params = [
+  const q = deps.quotas;
+  // Mirrors quotas.service (`jobQuotaSql` / `jobQuotaError`): the GPU-minutes check applies to
+  // GPU-pool jobs when that quota is set; 0 means "no limit" for both.
+  const gpuLimitSeconds =
+    q && p.pool === 'gpu' && q.gpuMinutesPerMonth > 0 ? q.gpuMinutesPerMonth * 60 : null;
+  const rows = await callPrepared<InsertOutcome>(deps.knex, SUBMIT_CALL, [
+    Boolean(q),
+    q ? Math.max(0, q.concurrentJobs) : 0,
+    gpuLimitSeconds,
     ds.id,
     actor.id,
     DatasetStatus.READY,
     ds.outcomeKind,
     ds.sampleCount,
     ds.featureCount,
-    actor.id,
-    key,
-    ...(quota ? quota.params : []),
+    p.input.idempotencyKey ?? null,
     p.id,
-    actor.id,
-    p.input.datasetId,
     p.input.type,
     p.status,
     JSON.stringify(p.config),
     p.input.device,
     p.pool,
     p.input.priority,
-    key,
     p.requestHash,
     `{${p.dependsOn.join(',')}}`,
     batchId,
     p.message,
-    p.status,
-  ];
-  const rows = await runScript<InsertOutcome>(deps.knex, [
-    ...(quota ? [[`SELECT pg_advisory_xact_lock(7301, hashtext(?))`, [actor.id]] as const] : []),
-    [statement, params] as const,
   ]);
   const row = rows[0];
   if (!row) throw AppError.internal('submit statement returned no row');
   return row;
 }
+
+/** The named statement of the submit call (prepared once per connection, then reused). */
+const SUBMIT_CALL = {
+  name: 'omicselector_submit_job_v1',
+  text: `SELECT job, event, existing, dataset_ok, active, gpu_seconds
+           FROM omicselector_submit_job(${Array.from({ length: 21 }, (_, i) => `$${i + 1}`).join(', ')})`,
+};
 
 /** Insert (or find the job already submitted under the same idempotency key), then enqueue. */
 async function insert(

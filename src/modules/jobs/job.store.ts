@@ -335,9 +335,35 @@ export async function runScript<T = RawRow>(
   }
 }
 
+/**
+ * One statement through a NAMED prepared statement (extended protocol): pg parses and plans
+ * `statement.text` once per pooled connection and afterwards sends only the name and the bound
+ * values. Values travel as parameters (no inlining, no escaping). `name` must identify `text`
+ * uniquely for the life of the process (change the name when the text changes).
+ */
+export async function callPrepared<T = RawRow>(
+  knex: Knex,
+  statement: { readonly name: string; readonly text: string },
+  values: readonly unknown[],
+): Promise<T[]> {
+  const client = knex.client as {
+    acquireConnection(): Promise<PgConnection>;
+    releaseConnection(c: PgConnection): Promise<unknown>;
+  };
+  const conn = await client.acquireConnection();
+  try {
+    const res = await conn.query({ name: statement.name, text: statement.text, values });
+    return (Array.isArray(res) ? (res[res.length - 1]?.rows ?? []) : res.rows) as T[];
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
 interface PgResult {
   rows: unknown[];
 }
 interface PgConnection {
-  query(text: string): Promise<PgResult | PgResult[]>;
+  query(
+    q: string | { name: string; text: string; values: readonly unknown[] },
+  ): Promise<PgResult | PgResult[]>;
 }
