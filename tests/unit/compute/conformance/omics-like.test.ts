@@ -294,6 +294,7 @@ interface GlmnetCv {
   target: string;
   positive: string | null;
   family: string;
+  l1_ratio: number[];
   lambda_min: number[];
   lambda_1se: number[];
   selected_min: number[][];
