@@ -11,7 +11,8 @@
  */
 import { checkAbort } from '../core/method';
 import { makeKktAccel } from './accel';
-import { type Design, dotCol, glmSweep, newActiveSet, wssCol } from './design';
+import { type Design, dotCol, glmSweep, glmSweepWasm, newActiveSet, wssCol } from './design';
+import { type CdWork, cdWork } from './simd';
 import { type LambdaSpec } from './gaussian';
 import { type CdControl, GLMNET, lambdaSequence, type PathFit } from './path';
 
@@ -68,8 +69,11 @@ export function multinomialPath(
   const dev0 = dev1; // one-hot y: the saturated log-likelihood is 0
   const shr = ctl.tol * dev0;
 
-  const r = new Float64Array(n);
-  const v = new Float64Array(n);
+  // r, v and η in the design's wasm memory when it has one: the class sweeps, curvatures and
+  // linear predictors then run in wasm SIMD (bit-identical to the JavaScript loops).
+  const work = cdWork(x, n, p);
+  const r = work ? work.r : new Float64Array(n);
+  const v = work ? work.v : new Float64Array(n);
   const ga = new Float64Array(p);
   const residual = (ic: number): void => {
     for (let i = 0; i < n; i++) {
@@ -105,7 +109,7 @@ export function multinomialPath(
     const active = newActiveSet(p);
     const order = active.order;
     const di = new Float64Array(n);
-    const eta = new Float64Array(n);
+    const eta = work ? work.eta : new Float64Array(n);
     const rowBuf = new Float64Array(nc);
     const sortBuf = new Float64Array(nc);
     let passes = 0;
@@ -154,28 +158,47 @@ export function multinomialPath(
             }
             if (xmz <= vmin) continue;
             anyClass = true;
-            for (let j = 0; j < p; j++) if (strong[j]) xv[ic * p + j] = wssCol(x, j * n, v, n);
+            if (work) strongCurvatures(work, p, strong, xv, ic * p);
+            else for (let j = 0; j < p; j++) if (strong[j]) xv[ic * p + j] = wssCol(x, j * n, v, n);
             for (;;) {
               passes++;
-              const dlx = glmSweep(
-                x,
-                n,
-                p,
-                r,
-                v,
-                b,
-                xv,
-                ic * p,
-                strong,
-                active,
-                false,
-                al1,
-                al2,
-                b0,
-                ic,
-                xmz,
-                d.intercept,
-              );
+              const dlx = work
+                ? glmSweepWasm(
+                    work,
+                    n,
+                    p,
+                    b,
+                    xv,
+                    ic * p,
+                    strong,
+                    active,
+                    false,
+                    al1,
+                    al2,
+                    b0,
+                    ic,
+                    xmz,
+                    d.intercept,
+                  )
+                : glmSweep(
+                    x,
+                    n,
+                    p,
+                    r,
+                    v,
+                    b,
+                    xv,
+                    ic * p,
+                    strong,
+                    active,
+                    false,
+                    al1,
+                    al2,
+                    b0,
+                    ic,
+                    xmz,
+                    d.intercept,
+                  );
               if (dlx < shr) break;
               if (passes > ctl.maxIter) {
                 converged = false;
@@ -183,25 +206,43 @@ export function multinomialPath(
               }
               for (;;) {
                 passes++;
-                const dla = glmSweep(
-                  x,
-                  n,
-                  p,
-                  r,
-                  v,
-                  b,
-                  xv,
-                  ic * p,
-                  strong,
-                  active,
-                  true,
-                  al1,
-                  al2,
-                  b0,
-                  ic,
-                  xmz,
-                  d.intercept,
-                );
+                const dla = work
+                  ? glmSweepWasm(
+                      work,
+                      n,
+                      p,
+                      b,
+                      xv,
+                      ic * p,
+                      strong,
+                      active,
+                      true,
+                      al1,
+                      al2,
+                      b0,
+                      ic,
+                      xmz,
+                      d.intercept,
+                    )
+                  : glmSweep(
+                      x,
+                      n,
+                      p,
+                      r,
+                      v,
+                      b,
+                      xv,
+                      ic * p,
+                      strong,
+                      active,
+                      true,
+                      al1,
+                      al2,
+                      b0,
+                      ic,
+                      xmz,
+                      d.intercept,
+                    );
                 if (dla < shr) break;
                 if (passes > ctl.maxIter) {
                   converged = false;
@@ -221,12 +262,15 @@ export function multinomialPath(
             }
             // Update class ic's unnormalised probabilities.
             eta.fill(b0[ic]!);
-            for (let l = 0; l < active.nin; l++) {
-              const k = order[l]!;
-              const bk = b[ic * p + k]!;
-              if (bk === 0) continue;
-              const off = k * n;
-              for (let i = 0; i < n; i++) eta[i] = eta[i]! + bk * x[off + i]!;
+            if (work) activePredictor(work, b, ic * p, active.nin, order);
+            else {
+              for (let l = 0; l < active.nin; l++) {
+                const k = order[l]!;
+                const bk = b[ic * p + k]!;
+                if (bk === 0) continue;
+                const off = k * n;
+                for (let i = 0; i < n; i++) eta[i] = eta[i]! + bk * x[off + i]!;
+              }
             }
             for (let i = 0; i < n; i++) {
               const fi = Math.min(Math.max(-exmx, eta[i]!), exmx);
@@ -281,6 +325,10 @@ export function multinomialPath(
             for (let k = 0; k < p; k++) if (!strong[k] && usable[k]) ga[k] = 0;
             for (let ic = 0; ic < nc; ic++) {
               residual(ic);
+              if (work) {
+                outsideDots(work, p, strong, usable, ga);
+                continue;
+              }
               for (let k = 0; k < p; k++) {
                 if (strong[k] || !usable[k]) continue;
                 const gk = Math.abs(dotCol(x, k * n, r, n));
@@ -340,6 +388,58 @@ export function multinomialPath(
     };
   } finally {
     accel?.dispose();
+  }
+}
+
+/** xv[off + j] = Σ v_i·x_ij² for the strong set, in wasm (bit-identical to wssCol). */
+function strongCurvatures(
+  work: CdWork,
+  p: number,
+  strong: Uint8Array,
+  xv: Float64Array,
+  off: number,
+): void {
+  const list = work.list;
+  let t = 0;
+  for (let j = 0; j < p; j++) if (strong[j]) list[t++] = j;
+  work.wss(t);
+  const out = work.bc;
+  for (let u = 0; u < t; u++) xv[off + list[u]!] = out[u]!;
+}
+
+/** work.eta += Σ_l b[off + k_l]·x_{k_l} over the active list in entry order (wasm). */
+function activePredictor(
+  work: CdWork,
+  b: Float64Array,
+  off: number,
+  nin: number,
+  order: Int32Array,
+): void {
+  const { list, bc } = work;
+  for (let l = 0; l < nin; l++) {
+    const k = order[l]!;
+    list[l] = k;
+    bc[l] = b[off + k]!;
+  }
+  work.axpyEta(nin);
+}
+
+/** ga_k = max(ga_k, |x_kᵀr|) outside the strong set, r = work.r (wasm, same bits as |dotCol|). */
+function outsideDots(
+  work: CdWork,
+  p: number,
+  strong: Uint8Array,
+  usable: Uint8Array,
+  ga: Float64Array,
+): void {
+  const list = work.list;
+  let t = 0;
+  for (let k = 0; k < p; k++) if (!strong[k] && usable[k]) list[t++] = k;
+  work.dots(t);
+  const out = work.bc;
+  for (let u = 0; u < t; u++) {
+    const k = list[u]!;
+    if (out[u]! > ga[k]!) ga[k] = out[u]!;
   }
 }
 

@@ -109,4 +109,41 @@ describe('wasm coordinate-descent sweeps', () => {
       );
     },
   );
+
+  // Multinomial: class sweeps, curvatures, linear predictors and KKT products in wasm, the same
+  // IEEE operations in the same order, so the path is bit-identical too.
+  it.each([
+    [1, 45, 50, true],
+    [0.5, 41, 40, false],
+  ] as const)(
+    'multinomial l1_ratio %s, n = %i, p = %i, standardize %s: matches the JavaScript sweeps',
+    (l1, n, p, std) => {
+      const { x, yc } = data(n, p, n * p + 1);
+      // three classes from the continuous score's terciles
+      const sorted = Float64Array.from(yc).sort();
+      const cut1 = sorted[Math.floor(n / 3)]!;
+      const cut2 = sorted[Math.floor((2 * n) / 3)]!;
+      const y = Float64Array.from(yc, v => (v < cut1 ? 0 : v < cut2 ? 1 : 2));
+      const target: Target = { family: 'multinomial', y, nClasses: 3 };
+      const opts: ElnetOptions = {
+        l1Ratio: l1,
+        nLambda: 100,
+        eps: 1e-3,
+        standardize: std,
+        intercept: true,
+        control: { ...DEFAULT_CONTROL, tol: 1e-8 },
+      };
+      const buf = wasmDesignBuffer(n * p, n + p)!;
+      const fast = fitElnet(x, n, p, null, target, opts, buf).fit;
+      const plain = jsSweeps(() => fitElnet(x, n, p, null, target, opts, buf).fit);
+      expect(fast.lambdas.length).toBeGreaterThan(5);
+      expect(fast.order.length).toBeGreaterThan(3);
+      expectSameFit(fast, plain);
+      const fixed = { ...opts, lambdas: [0.08, 0.04] };
+      expectSameFit(
+        fitElnet(x, n, p, null, target, fixed, buf).fit,
+        jsSweeps(() => fitElnet(x, n, p, null, target, fixed, buf).fit),
+      );
+    },
+  );
 });
