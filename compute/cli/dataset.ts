@@ -178,6 +178,21 @@ async function loadTyped(
     const r = await readTabularFile(f.input!, { ...base, outcome: { kind: 'none' } });
     return { ...r, outcomeNote: 'none' };
   }
+  if (f.task === 'continuous') {
+    // Read as numbers directly: reading as class labels first would refuse a constant target
+    // as "a multiclass outcome needs at least two classes" although the user said continuous.
+    if (f.positiveClass !== undefined) {
+      throw new UsageError(
+        '--positive-class',
+        'the target is continuous (chosen with --task), not binary',
+      );
+    }
+    const r = await readTabularFile(f.input!, {
+      ...base,
+      outcome: { kind: 'continuous', column: f.target },
+    });
+    return { ...r, outcomeNote: 'continuous (chosen with --task)' };
+  }
   const r = await readTabularFile(f.input!, {
     ...base,
     outcome: { kind: 'multiclass', column: f.target },

@@ -102,6 +102,11 @@ export function targetOf(ds: Dataset): Target {
   const o = ds.outcome;
   switch (o.kind) {
     case 'continuous':
+      // A constant response has lambda_max = 0 and no path (glmnet: "y is constant").
+      if (o.values.every(v => v === o.values[0]))
+        throw new Error(
+          `the continuous outcome is constant (every value ${o.values[0]}): nothing to fit`,
+        );
       return { family: 'gaussian', y: o.values };
     case 'binary':
       return { family: 'binomial', y: o.labels };

@@ -119,6 +119,39 @@ export class CoxModel implements FittedModel {
   }
 }
 
+/**
+ * A singular information matrix, explained with the features that cause it (constant columns,
+ * identical columns) and the event count, so the user knows which columns to drop. Runs only on
+ * the failure path.
+ */
+function nameSingularCause(ds: Dataset, event: ArrayLike<number>, e: unknown): unknown {
+  if (!(e instanceof Error) || !e.message.includes('information matrix is singular')) return e;
+  const n = ds.nSamples;
+  const constant: string[] = [];
+  const identical: string[] = [];
+  const seen = new Map<string, string>();
+  for (let j = 0; j < ds.nFeatures; j++) {
+    const col = ds.data.subarray(j * n, (j + 1) * n);
+    const name = ds.featureNames[j]!;
+    if (col.every(v => v === col[0])) {
+      constant.push(name);
+      continue;
+    }
+    const key = col.join(',');
+    const first = seen.get(key);
+    if (first !== undefined) identical.push(`"${name}" = "${first}"`);
+    else seen.set(key, name);
+  }
+  let events = 0;
+  for (let i = 0; i < n; i++) events += event[i]! ? 1 : 0;
+  const causes: string[] = [];
+  const list = (a: string[]) => a.slice(0, 5).join(', ') + (a.length > 5 ? ` … (${a.length})` : '');
+  if (constant.length) causes.push(`constant: ${list(constant.map(f => `"${f}"`))}`);
+  if (identical.length) causes.push(`identical: ${list(identical)}`);
+  if (ds.nFeatures >= events) causes.push(`${ds.nFeatures} features for ${events} events`);
+  return causes.length ? new Error(`${e.message} — ${causes.join('; ')}`) : e;
+}
+
 export const coxModel: ModelDef<CoxModelArgs> = {
   kind: 'model',
   code: 'cox',
@@ -135,12 +168,17 @@ export const coxModel: ModelDef<CoxModelArgs> = {
     checkAbort(ctx.signal);
     ctx.progress(0, 'Newton–Raphson');
     const n = ds.nSamples;
-    const fit = coxFit(ds.data, n, ds.nFeatures, time, event, {
-      ties: args.ties,
-      ridge: args.alpha * n,
-      maxIter: args.max_iter,
-      variance: false, // the model reports coefficients, risks and curves only
-    });
+    let fit: ReturnType<typeof coxFit>;
+    try {
+      fit = coxFit(ds.data, n, ds.nFeatures, time, event, {
+        ties: args.ties,
+        ridge: args.alpha * n,
+        maxIter: args.max_iter,
+        variance: false, // the model reports coefficients, risks and curves only
+      });
+    } catch (e) {
+      throw nameSingularCause(ds, event, e);
+    }
     const eta = new Float64Array(n);
     for (let j = 0; j < ds.nFeatures; j++) {
       const b = fit.coef[j]!;

@@ -69,4 +69,15 @@ describe('cox model', () => {
     );
     expect(model.predict(rev)).toEqual(model.predict(ds));
   });
+
+  it('names the constant and identical features behind a singular fit (robustness sweep)', async () => {
+    const bad = fromRows(
+      fx.X.map(r => [...r, 7, r[1]!]),
+      [...ds.featureNames, 'flat', 'twin'],
+      ds.outcome,
+    );
+    const err = coxModel.fit(bad, args(), quietContext(1));
+    await expect(err).rejects.toThrow(/singular.*constant: "flat"/);
+    await expect(err).rejects.toThrow(new RegExp(`identical: "twin" = "${ds.featureNames[1]}"`));
+  });
 });
