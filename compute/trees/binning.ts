@@ -68,7 +68,7 @@ function binStarts(sorted: Float64Array, m: number, maxBin: number): number[] {
 }
 
 /** Quicksort of v[lo..hi] (inclusive) carrying ix along; insertion sort below 16 elements. */
-function sortPairs(v: Float64Array, ix: Int32Array, lo: number, hi: number): void {
+export function sortPairs(v: Float64Array, ix: Int32Array, lo: number, hi: number): void {
   while (hi - lo > 16) {
     const mid = (lo + hi) >> 1;
     const a = v[lo]!;

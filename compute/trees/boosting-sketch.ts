@@ -18,7 +18,7 @@
  * matrix therefore codes values 0 … 255 and marks missing cells by the raw value (NaN) only:
  * boosting.ts reads missingness from the raw matrix, never from code 255.
  */
-import { type BinnedMatrix, sharedArray } from './binning';
+import { type BinnedMatrix, sharedArray, sortPairs } from './binning';
 
 const f32 = Math.fround;
 /** `WQSketch::kFactor`. */
@@ -75,7 +75,7 @@ function makeSummary(qv: number[], qw: number[], qtail: number): Summary {
 /** `WQSummary::SetPrune`: at most `maxsize` entries, chosen at evenly spaced ranks. */
 export function setPrune(src: Summary, maxsize: number): Summary {
   const m = size(src);
-  if (m <= maxsize) return copy(src);
+  if (m <= maxsize) return src; // XGBoost copies; summaries are never mutated once built here
   const begin = src.rmax[0]!;
   const range = f32(src.rmin[m - 1]! - src.rmax[0]!);
   const n = maxsize - 1;
@@ -186,6 +186,10 @@ export function xgbCuts(values: ArrayLike<number>, maxBin: number): Float32Array
   const eps = 1 / f32(nBins * K_FACTOR);
   const { limit } = limitSizeLevel(m, eps);
   const cap = limit * 2;
+  if (m <= cap) {
+    const v = Float32Array.from(values).sort();
+    return finishCuts(exactSummary(v, m), m, limit, maxBin);
+  }
   // the queue merges consecutive equal values; a full queue becomes a summary pushed up levels
   const qv: number[] = [];
   const qw: number[] = [];
@@ -220,19 +224,47 @@ export function xgbCuts(values: ArrayLike<number>, maxBin: number): Float32Array
   }
   // GetSummary
   let out = makeSummary(qv, qw, qtail);
-  if (level.length > 1) {
-    level[0] = setPrune(out, limit);
-    for (let l = 1; l < level.length; l++) {
-      if (size(level[l]!) === 0) continue;
-      if (size(level[0]) === 0) level[0] = copy(level[l]!);
-      else {
-        out = setCombine(level[0], level[l]!);
-        level[0] = setPrune(out, limit);
-      }
+  if (level.length === 1) return finishCuts(out, m, limit, maxBin);
+  level[0] = setPrune(out, limit);
+  for (let l = 1; l < level.length; l++) {
+    if (size(level[l]!) === 0) continue;
+    if (size(level[0]) === 0) level[0] = copy(level[l]!);
+    else {
+      out = setCombine(level[0], level[l]!);
+      level[0] = setPrune(out, limit);
     }
-    out = copy(level[0]);
-  } else if (size(out) > limit) out = setPrune(out, limit);
-  // AllReduce (one worker) and MakeCuts
+  }
+  return finishCuts(copy(level[0]), m, Infinity, maxBin);
+}
+
+/**
+ * The queue's summary when it never filled (m ≤ 2 · limit_size, i.e. n ≤ 8,194 at max_bin 256):
+ * every distinct value with its count — what `MakeSummary` gives. `sorted` holds the float32
+ * values in ascending order.
+ */
+function exactSummary(sorted: ArrayLike<number>, m: number): Summary {
+  const out = empty();
+  let wsum = 0;
+  for (let a = 0; a < m;) {
+    let b = a + 1;
+    while (b < m && sorted[b] === sorted[a]) b++;
+    const w = b - a;
+    out.rmin.push(wsum);
+    out.rmax.push(wsum + w);
+    out.wmin.push(w);
+    out.value.push(sorted[a]!);
+    wsum += w; // integer counts: exact in float32 below 2^24
+    a = b;
+  }
+  return out;
+}
+
+/**
+ * The end of `GetSummary` without levels (prune to limit_size), then `AllReduce` with one worker
+ * and `MakeCuts`: cut values from a summary of m values.
+ */
+function finishCuts(out: Summary, m: number, limit: number, maxBin: number): Float32Array {
+  if (size(out) > limit) out = setPrune(out, limit);
   const intermediate = Math.min(m, maxBin * K_FACTOR);
   const reduced = setPrune(out, intermediate);
   const maxNumBins = Math.min(intermediate, maxBin);
@@ -248,16 +280,20 @@ export function xgbCuts(values: ArrayLike<number>, maxBin: number): Float32Array
   return Float32Array.from(cuts);
 }
 
-/** `HistogramCuts::SearchBin`: upper_bound, clamped to the last bin. */
-function searchBin(cuts: Float32Array, x: number): number {
-  let lo = 0;
-  let hi = cuts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cuts[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === cuts.length ? lo - 1 : lo;
+/**
+ * `xgbCuts` for values already rounded to float32 and sorted ascending (`sorted[0 … m)`), given
+ * in row order as well (`rowOrder`, needed only when the sketch's queue overflows).
+ */
+function xgbCutsSorted(
+  sorted: Float64Array,
+  rowOrder: Float64Array,
+  m: number,
+  maxBin: number,
+): Float32Array {
+  const nBins = Math.max(1, Math.min(maxBin, m));
+  const { limit } = limitSizeLevel(m, 1 / f32(nBins * K_FACTOR));
+  if (m > limit * 2) return xgbCuts(rowOrder.subarray(0, m), maxBin);
+  return finishCuts(exactSummary(sorted, m), m, limit, maxBin);
 }
 
 /**
@@ -278,38 +314,41 @@ export function binColumnsXgb(
   const offsets = new Int32Array(p + 1);
   const mins: number[] = [];
   const maxs: number[] = [];
-  const vals: number[] = [];
+  const rowVals = new Float64Array(n);
+  const v = new Float64Array(n);
+  const ix = new Int32Array(n);
   for (let j = 0; j < p; j++) {
     const base = j * n;
-    vals.length = 0;
+    let m = 0;
     for (let i = 0; i < n; i++) {
       const x = data[base + i]!;
-      if (x === x) vals.push(x);
+      if (x === x) {
+        rowVals[m] = x;
+        v[m] = f32(x);
+        ix[m++] = i;
+      } else codes[base + i] = 255;
     }
     offsets[j] = mins.length;
-    if (vals.length === 0) {
-      codes.fill(255, base, base + n);
-      continue;
-    }
-    const cuts = xgbCuts(vals, cap);
+    if (m === 0) continue;
+    if (m > 1) sortPairs(v, ix, 0, m - 1);
+    const cuts = xgbCutsSorted(v, rowVals, m, cap);
     const nb = cuts.length;
     nBins[j] = nb;
-    const lo = new Float64Array(nb).fill(Infinity);
-    const hi = new Float64Array(nb).fill(-Infinity);
-    for (let i = 0; i < n; i++) {
-      const x = data[base + i]!;
-      if (x !== x) {
-        codes[base + i] = 255;
-        continue;
-      }
-      const b = searchBin(cuts, f32(x));
-      codes[base + i] = b;
-      if (x < lo[b]!) lo[b] = x;
-      if (x > hi[b]!) hi[b] = x;
+    // walk the sorted values: bin b holds cuts[b-1] ≤ x < cuts[b] (SearchBin's upper_bound),
+    // the last bin everything from cuts[nb-2] up
+    let b = 0;
+    for (let b0 = 0; b0 < nb; b0++) {
+      mins.push(NaN);
+      maxs.push(NaN);
     }
-    for (let b = 0; b < nb; b++) {
-      mins.push(lo[b]! === Infinity ? NaN : lo[b]!);
-      maxs.push(hi[b]! === -Infinity ? NaN : hi[b]!);
+    const off = offsets[j]!;
+    for (let q = 0; q < m; q++) {
+      while (b < nb - 1 && v[q]! >= cuts[b]!) b++;
+      const i = ix[q]!;
+      const x = data[base + i]!;
+      codes[base + i] = b;
+      if (!(x >= mins[off + b]!)) mins[off + b] = x;
+      if (!(x <= maxs[off + b]!)) maxs[off + b] = x;
     }
   }
   offsets[p] = mins.length;
