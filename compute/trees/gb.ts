@@ -57,7 +57,7 @@ export const boostingArgs = {
     min: 0,
     exclusiveMin: true,
     max: 1,
-    doc: 'Fraction of rows drawn (without replacement) per tree.',
+    doc: 'Per tree, each row is kept with this probability (XGBoost hist: a Bernoulli draw per row).',
   },
   colsample_bytree: {
     type: 'number',
