@@ -2,7 +2,8 @@
  * XGBoost 1.7.4's hist cuts (compute/trees/boosting-sketch.ts, finding F5) against
  * scripts/fixtures/omics_like_gb_cuts.py → tests/fixtures/golden/omics_like_ts/xgb_cuts.json.
  * The columns are rebuilt here from the same integer formulas (bit-identical doubles), at
- * n = 1,000 / 5,000 (the sketch's single-queue path) and 20,000 (its multi-level merge path).
+ * n = 1,000 / 5,000 (the sketch's single-queue path) and 20,000 (its multi-level merge path),
+ * and n = 1,000 at max_bin 32.
  * Tolerances: every split condition of 30 XGBoost trees (depth 6) is exactly one of our float32
  * cuts; the first two trees have the same split feature and default direction per node, leaves
  * within 1e-6, cover within 1e-5 relative, gain within 1e-4 relative (as boosting.test.ts).
@@ -25,6 +26,7 @@ interface Node {
 }
 interface CutCase {
   n: number;
+  max_bin: number;
   split_conditions: number[][];
   trees: Node[][];
 }
@@ -60,16 +62,16 @@ describe('XGBoost hist cuts (weighted quantile sketch, unit weights)', () => {
     expect(cuts[3]).toBe(Math.fround(5 + Math.fround(5 + Math.fround(1e-5))));
   });
 
-  it.each(fixture.cases.map(c => [c.n, c] as const))(
-    'n = %i: every XGBoost split condition is one of our cuts; first two trees identical',
-    async (n, c) => {
+  it.each(fixture.cases.map(c => [c.n, c.max_bin, c] as const))(
+    'n = %i, max_bin %i: every XGBoost split condition is one of our cuts; first two trees identical',
+    async (n, maxBin, c) => {
       const { X, y } = columns(n);
       const ds = fromRows(X, undefined, classOutcome(y));
-      const binned = binColumnsXgb(ds.data, n, 3, 256);
+      const binned = binColumnsXgb(ds.data, n, 3, maxBin);
       for (let f = 0; f < 3; f++) {
         const vals: number[] = [];
         for (let i = 0; i < n; i++) if (X[i]![f] === X[i]![f]) vals.push(X[i]![f]!);
-        const cuts = new Set(xgbCuts(vals, 256));
+        const cuts = new Set(xgbCuts(vals, maxBin));
         expect(binned.nBins[f]).toBe(cuts.size);
         const missing = c.split_conditions[f]!.filter(v => !cuts.has(v));
         expect(missing).toEqual([]);
@@ -78,6 +80,7 @@ describe('XGBoost hist cuts (weighted quantile sketch, unit weights)', () => {
         n_estimators: 2,
         max_depth: fixture.max_depth,
         learning_rate: 0.3,
+        max_bin: maxBin,
       }) as unknown as BoostingArgs;
       const { fit } = await fitGradientBoosting(ds, args, { ...quietContext(1), threads: 1 });
       fit.trees.forEach((tree, t) => {
