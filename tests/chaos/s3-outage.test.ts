@@ -135,6 +135,12 @@ test('S3 down: UNAVAILABLE everywhere, nothing half-written, the job retries; al
   await stopS3();
   phase('s3-outage: s3rver stopped');
 
+  // Readiness says so (the storage check fails), liveness does not.
+  const ready = await fetch(`${api.baseUrl}/ready`);
+  expect(ready.status).toBe(503);
+  expect(JSON.stringify(await ready.json())).toMatch(/storage/);
+  expect((await fetch(`${api.baseUrl}/health`)).status).toBe(200);
+
   // A read of the stored matrix.
   expectUnavailable(await api.gql(PREVIEW, { id: datasetId }, user.accessToken), 'datasetPreview');
 
@@ -192,6 +198,7 @@ test('S3 down: UNAVAILABLE everywhere, nothing half-written, the job retries; al
   await startS3();
   phase('s3-outage: s3rver restarted');
 
+  expect((await fetch(`${api.baseUrl}/ready`)).status).toBe(200);
   // Reads work again (the client's retry after Retry-After).
   const preview = await api.gql<{ datasetPreview: { totalRows: number } }>(
     PREVIEW,
