@@ -167,9 +167,9 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
   });
   // `/graphql` right after it, as ONE router layer (set once Apollo has started, below): its
   // requests skip matching the other routes and pass no per-middleware router hops.
-  let graphqlHandler: RequestHandler | undefined;
+  const graphqlRoute: { handler?: RequestHandler } = {};
   expressApp.use('/graphql', (req: Request, res: Response, next: NextFunction) => {
-    if (graphqlHandler) graphqlHandler(req, res, next);
+    if (graphqlRoute.handler) graphqlRoute.handler(req, res, next);
     else next();
   });
   installOpsRoutes(expressApp, app, metrics);
@@ -470,7 +470,7 @@ export async function createHttpApp(app: AppServices): Promise<HttpApp> {
   // The old chain (graphql-upload, express.json, character limit, Apollo) in one function. A
   // content type that can be multipart goes to graphql-upload (whose type-is check decides; for
   // any multipart type express.json would skip the body anyway), anything else to express.json.
-  graphqlHandler = (req, res, next) => {
+  graphqlRoute.handler = (req, res, next) => {
     const type = req.headers['content-type'];
     const parse = type !== undefined && MAYBE_MULTIPART.test(type) ? uploads : json;
     parse(req, res, (err?: unknown) => {
