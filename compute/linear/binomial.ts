@@ -439,14 +439,44 @@ function screenedGradient(
   th: number,
   s: Screen,
 ): number {
-  const { ga, gEx, stamp, rPrev, work } = s;
+  // Each step is a function of its own: as one function V8 compiled it on stack in the bound
+  // loop and recompiled it at each later branch (four compilations in a cold CV run).
+  const drift = (s.drift += residualMove(r, s.rPrev, n));
+  const cnt = screenBounds(s, p, strong, usable, xnorm, th, drift);
+  if (cnt > SCREEN_FULL * p) {
+    absDotAll(x, n, p, r, 1, s.ga);
+    s.gEx.set(s.ga);
+    s.stamp.fill(drift);
+    return p;
+  }
+  if (s.work && s.work.r === r)
+    return exactDotsWasm(s, s.work, p, strong, usable, xnorm, th, drift);
+  exactDots(s, x, n, p, r, strong, usable, xnorm, th, drift);
+  return cnt;
+}
+
+/** ‖r − rPrev‖, then rPrev ← r. */
+function residualMove(r: Float64Array, rPrev: Float64Array, n: number): number {
   let dr = 0;
   for (let i = 0; i < n; i++) {
     const d = r[i]! - rPrev[i]!;
     dr += d * d;
   }
   rPrev.set(r);
-  const drift = (s.drift += Math.sqrt(dr));
+  return Math.sqrt(dr);
+}
+
+/** ga_k = min(bound, th) where the bound rules a feature out; returns how many it does not. */
+function screenBounds(
+  s: Screen,
+  p: number,
+  strong: Uint8Array,
+  usable: Uint8Array,
+  xnorm: Float64Array,
+  th: number,
+  drift: number,
+): number {
+  const { ga, gEx, stamp } = s;
   let cnt = 0;
   for (let k = 0; k < p; k++) {
     if (strong[k] || !usable[k]) continue;
@@ -454,28 +484,51 @@ function screenedGradient(
     if (bound > th) cnt++;
     else ga[k] = Math.min(bound, th);
   }
-  if (cnt > SCREEN_FULL * p) {
-    absDotAll(x, n, p, r, 1, ga);
-    gEx.set(ga);
-    stamp.fill(drift);
-    return p;
+  return cnt;
+}
+
+/** Exact products (wasm) for the features the bound does not rule out; returns their number. */
+function exactDotsWasm(
+  s: Screen,
+  work: CdWork,
+  p: number,
+  strong: Uint8Array,
+  usable: Uint8Array,
+  xnorm: Float64Array,
+  th: number,
+  drift: number,
+): number {
+  const { ga, gEx, stamp } = s;
+  const list = work.list;
+  let t = 0;
+  for (let k = 0; k < p; k++) {
+    if (strong[k] || !usable[k]) continue;
+    if (gEx[k]! + xnorm[k]! * (drift - stamp[k]!) > th) list[t++] = k;
   }
-  if (work && work.r === r) {
-    const list = work.list;
-    let t = 0;
-    for (let k = 0; k < p; k++) {
-      if (strong[k] || !usable[k]) continue;
-      if (gEx[k]! + xnorm[k]! * (drift - stamp[k]!) > th) list[t++] = k;
-    }
-    work.dots(t);
-    const out = work.bc;
-    for (let u = 0; u < t; u++) {
-      const k = list[u]!;
-      ga[k] = gEx[k] = out[u]!;
-      stamp[k] = drift;
-    }
-    return t;
+  work.dots(t);
+  const out = work.bc;
+  for (let u = 0; u < t; u++) {
+    const k = list[u]!;
+    ga[k] = gEx[k] = out[u]!;
+    stamp[k] = drift;
   }
+  return t;
+}
+
+/** `exactDotsWasm` with JavaScript dot products. */
+function exactDots(
+  s: Screen,
+  x: Float64Array,
+  n: number,
+  p: number,
+  r: Float64Array,
+  strong: Uint8Array,
+  usable: Uint8Array,
+  xnorm: Float64Array,
+  th: number,
+  drift: number,
+): void {
+  const { ga, gEx, stamp } = s;
   for (let k = 0; k < p; k++) {
     if (strong[k] || !usable[k]) continue;
     if (gEx[k]! + xnorm[k]! * (drift - stamp[k]!) > th) {
@@ -483,7 +536,6 @@ function screenedGradient(
       stamp[k] = drift;
     }
   }
-  return cnt;
 }
 
 /** xv_j = Σ v_i·x_ij² for the strong set, in wasm (bit-identical to wssCol). */

@@ -6,6 +6,9 @@
  * - `lasso (glmnet path)` / `lasso (binomial path)`: our default path (glmnet's early end)
  *   vs R `glmnet(x, y, lambda.min.ratio = 1e-3)`, Gaussian and binomial.
  * - `lasso (cv binomial)`: the `lasso` selector (10-fold CV, binomial) vs `cv.glmnet(nfolds = 10)`.
+ * - `lasso (multinomial path)` / `lasso (cv multinomial)`: the same on 3 classes vs
+ *   `glmnet(family = "multinomial")` / `cv.glmnet(family = "multinomial", nfolds = 10)`
+ *   (ungrouped lasso on both sides).
  * - `elastic_net (cv)`: the `elastic_net` selector (10-fold CV, l1_ratio 0.5, Gaussian) vs
  *   `ElasticNetCV(l1_ratio=0.5, cv=10)` on the standardised matrix (scikit-learn runs the folds on
  *   one core, ours on worker threads).
@@ -92,6 +95,28 @@ export const cases: BenchCase[] = [
       r:
         'library(glmnet)\n' +
         'cv <- cv.glmnet(X, y, family = "binomial", nfolds = 10, lambda.min.ratio = 1e-3)\n',
+    },
+  },
+  {
+    name: 'lasso (multinomial path)',
+    task: 'multiclass',
+    ours: path(true),
+    reference: {
+      label: 'R glmnet multinomial (lambda.min.ratio 1e-3)',
+      r:
+        'library(glmnet)\n' +
+        'fit <- glmnet(X, y, family = "multinomial", lambda.min.ratio = 1e-3)\n',
+    },
+  },
+  {
+    name: 'lasso (cv multinomial)',
+    task: 'multiclass',
+    ours: selector('lasso', { cv: 10 }),
+    reference: {
+      label: 'R cv.glmnet multinomial, 10 folds',
+      r:
+        'library(glmnet)\n' +
+        'cv <- cv.glmnet(X, y, family = "multinomial", nfolds = 10, lambda.min.ratio = 1e-3)\n',
     },
   },
   {
