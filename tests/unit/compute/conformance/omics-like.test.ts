@@ -479,10 +479,6 @@ const MODEL_FINDINGS: Record<string, string> = {
   'logistic_regression/breast_cancer/l2/1.0':
     'F4: not checked in time — fitting raw (unscaled) breast cancer features at tol 1e-14 runs for minutes',
   'logistic_regression/breast_cancer/l2/0.05': 'F4: as above',
-  'linear_svm/logcpm/condition/0.01':
-    'F7: not checked in time — LinearSVC l2 on raw log-CPM at tol 1e-8 / max_iter 1e5 runs for minutes',
-  'linear_svm/logcpm/condition/1.0': 'F7: as above',
-  'linear_svm/logcpm/subtype/0.01': 'F7: as above',
 };
 
 describe('models (scikit-learn references; l1 logistic from glmnet at lambda = 1/(C·n))', () => {
@@ -491,8 +487,15 @@ describe('models (scikit-learn references; l1 logistic from glmnet at lambda = 1
   const open = all.filter(c => MODEL_FINDINGS[c.id]);
   it.skip.each(open.map(c => [c.id, MODEL_FINDINGS[c.id]!] as const))('%s (%s)', () => undefined);
   it.each(cases.map(c => [c.id, c] as const))('%s', async (_, c) => {
-    // logistic_regression converged as tightly as the reference (lbfgs tol 1e-12)
-    const params = c.model === 'logistic_regression' ? { ...c.params, tol: 1e-14 } : c.params;
+    // logistic_regression converged as tightly as the reference (lbfgs tol 1e-12); linear_svm
+    // (p > n: liblinear's dual, as the reference) at tol 1e-6 — 1e-4 already agrees to 2e-6
+    // relative (finding F7), 1e-8 (the reference's setting) costs ~4× the sweeps for 1e-10
+    const params =
+      c.model === 'logistic_regression'
+        ? { ...c.params, tol: 1e-14 }
+        : c.model === 'linear_svm'
+          ? { ...c.params, tol: 1e-6 }
+          : c.params;
     const { ds, model, p } = await fitModel(c.model, c.input, c.target, c.positive, params);
     const names = ds.featureNames;
     const rows = (Array.isArray(c.coef[0]) ? c.coef : [c.coef]) as number[][];
