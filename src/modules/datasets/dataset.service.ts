@@ -552,7 +552,15 @@ async function processStoredOnce(
       throw e;
     }
   }
-  await putSized(storage, ds.matrixKey, () => Readable.from([matrix]), matrix.length);
+  try {
+    await putSized(storage, ds.matrixKey, () => Readable.from([matrix]), matrix.length);
+  } catch (e) {
+    if (isStorageUnavailable(e)) throw e; // processStored decides the state
+    // Any other write failure must not leave the row in PROCESSING for ever.
+    log.error('dataset matrix write failed', { datasetId: ds.id, error: e as Error });
+    await markFailed(deps, ds, 'internal error while storing the parsed matrix; upload it again');
+    throw e;
+  }
   Object.assign(ds, {
     status: DatasetStatus.READY,
     failureReason: null,
