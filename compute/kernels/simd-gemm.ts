@@ -37,6 +37,7 @@ import {
   V128,
   V128_ZERO,
 } from './wasm-asm';
+import { packFullPanels } from './simd-pack';
 
 // TypeScript's WebAssembly typings come with lib.dom, which this project does not load.
 interface WasmMemory {
@@ -223,6 +224,8 @@ function acquire(bytes: number): WasmMemory | null {
  * Packs (x − center) of column-major x (n × p) into panels at `off` (float32 index; features
  * padded to `pp` with zeros); returns the centred float64 squared norms, each summed over j in
  * order. Blocks of 16 features: 16 columns' cache lines are read whole while panels are written.
+ * `stage` (a free byte range of the memory under f32): the full panels by the wasm SIMD kernel of
+ * simd-pack.ts (the same bits), only the last, partial panel here.
  */
 function pack(
   f32: Float32Array,
@@ -232,10 +235,15 @@ function pack(
   p: number,
   pp: number,
   center: Float64Array,
+  stage?: { memory: WasmMemory; byte: number; bytes: number },
 ): Float64Array {
   const norms = new Float64Array(n);
   const nP = Math.ceil(n / PANEL);
-  const full = Math.floor(n / PANEL);
+  const simd =
+    stage !== undefined &&
+    packFullPanels(stage.memory, stage.byte, stage.bytes, off * 4, x, n, p, pp, center, norms);
+  const full = simd ? 0 : Math.floor(n / PANEL);
+  const first = Math.floor(n / PANEL);
   for (let j0 = 0; j0 < p; j0 += 16) {
     const j1 = Math.min(p, j0 + 16);
     for (let P = 0; P < full; P++) {
@@ -287,7 +295,7 @@ function pack(
       norms[s0 + 7] = n7;
     }
     // The last, partial panel: its missing lanes stay 0 (fresh or zero-filled memory).
-    for (let P = full; P < nP; P++) {
+    for (let P = first; P < nP; P++) {
       const s0 = P * PANEL;
       for (let j = j0; j < j1; j++) {
         const o = off + P * pp * PANEL + j * PANEL;
@@ -507,9 +515,11 @@ export async function centredScreen(
   if (!memory) return null;
   try {
     const f32 = new Float32Array(memory.buffer);
-    const xNorms = pack(f32, 0, x, nx, p, pp, center);
-    const yNorms = symmetric ? xNorms : pack(f32, aBytes / 4, y, ny, p, pp, center);
     const cBase = aBytes + bBytes;
+    // The product's output region is free while packing: the SIMD packer's staging area.
+    const stage = { memory, byte: cBase, bytes: cBytes };
+    const xNorms = pack(f32, 0, x, nx, p, pp, center, stage);
+    const yNorms = symmetric ? xNorms : pack(f32, aBytes / 4, y, ny, p, pp, center, stage);
     const c = new Float64Array(memory.buffer, cBase, nPA * PANEL * ldN);
     c.fill(0);
     await runPanels(
