@@ -53,7 +53,7 @@ it('a non-outage matrix write failure marks the dataset FAILED with a reason', a
   const realPut = storage.put.bind(storage);
   storage.put = async (key, body, opts) => {
     if (key.endsWith('matrix.osm')) {
-      body.resume();
+      if ('resume' in body) body.resume();
       throw new Error('ENOSPC: no space left on device (injected)');
     }
     return realPut(key, body, opts);

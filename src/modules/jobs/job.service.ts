@@ -316,8 +316,8 @@ async function insertStatement(
 ): Promise<InsertOutcome> {
   const ds = p.dataset;
   const q = deps.quotas;
-  // Mirrors quotas.service (`jobQuotaSql` / `jobQuotaError`): the GPU-minutes check applies to
-  // GPU-pool jobs when that quota is set; 0 means "no limit" for both.
+  // Mirrors quotas.service (`jobQuotaError`) and the migration's omicselector_submit_job: the
+  // GPU-minutes check applies to GPU-pool jobs when that quota is set; 0 means "no limit" for both.
   const gpuLimitSeconds =
     q && p.pool === 'gpu' && q.gpuMinutesPerMonth > 0 ? q.gpuMinutesPerMonth * 60 : null;
   const rows = await callPrepared<InsertOutcome>(deps.knex, SUBMIT_CALL, [

@@ -133,30 +133,6 @@ export async function assertJobFits(
 const gpuChecked = (limits: QuotaLimits, pool: string) =>
   pool === 'gpu' && limits.gpuMinutesPerMonth > 0;
 
-/**
- * The job quota check as part of one submit statement (the jobs service runs it right after
- * `lockUserQuota`, in the same transaction, as its own statement so it sees every commit made
- * before the lock was granted). `usage` is a CTE body with columns `active` and `gpu_seconds`
- * (NULL when the GPU check does not apply); `fits` is a boolean SQL expression over a row `u`
- * of it. On a refusal `jobQuotaError` gives the same error `assertJobFits` throws.
- */
-export function jobQuotaSql(
-  userId: string,
-  limits: QuotaLimits,
-  pool: string,
-): { usage: string; params: unknown[]; fits: string } {
-  const gpu = gpuChecked(limits, pool);
-  const usage = `SELECT (${ACTIVE_JOBS_SQL}) AS active, ${gpu ? `(${GPU_SECONDS_SQL})` : 'NULL::float8'} AS gpu_seconds`;
-  const conds: string[] = [];
-  if (limits.concurrentJobs > 0) conds.push(`u.active + 1 <= ${Number(limits.concurrentJobs)}`);
-  if (gpu) conds.push(`u.gpu_seconds < ${Number(limits.gpuMinutesPerMonth) * 60}`);
-  return {
-    usage,
-    params: gpu ? [userId, userId] : [userId],
-    fits: conds.length ? conds.join(' AND ') : 'TRUE',
-  };
-}
-
 /** The quota error for `active` jobs and `gpuSeconds` used this month (null: not checked), or null. */
 export function jobQuotaError(
   limits: QuotaLimits,
