@@ -223,7 +223,19 @@ export function isServiceUnavailable(err: unknown): boolean {
 function outageService(...errs: unknown[]): string {
   if (errs.some(e => isRedisUnavailable(e))) return 'Redis';
   if (errs.some(e => isStorageUnavailable(e))) return 'object storage';
-  return 'database';
+  // A bare socket error (ECONNRESET …) can come from PostgreSQL or from a storage stream that
+  // broke mid-transfer: name the database only when the error says so.
+  if (errs.some(e => hasDbSign(e))) return 'database';
+  return 'database or object storage (socket error)';
+}
+
+/** A PostgreSQL SQLSTATE or pg/knex connection message somewhere in `err`'s chain. */
+function hasDbSign(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; originalError?: unknown };
+  if (typeof e.code === 'string' && PG_CONNECTION_STATE.test(e.code)) return true;
+  if (typeof e.message === 'string' && DB_CONNECTION_MESSAGE.test(e.message)) return true;
+  return hasDbSign(e.originalError, depth + 1) || hasDbSign(e.cause, depth + 1);
 }
 
 /** `AppError.unavailable()` for a Redis, PostgreSQL or object-storage outage, else `err` unchanged. */
