@@ -3,6 +3,7 @@
  * Cholesky solves and a symmetric eigendecomposition for minimum-norm least squares.
  * Matrices are row-major Float64Array (they are symmetric, so the layout rarely matters).
  */
+import { crossF64Sync } from '../kernels/simd-gemm';
 
 /** Centre columns of column-major x (n × p) in place; returns the means (zeros if !centre). */
 export function centreColumns(
@@ -39,8 +40,16 @@ export function gramColumns(x: Float64Array, n: number, p: number): Float64Array
   return g;
 }
 
-/** XXᵀ (n × n) of column-major x. */
+/**
+ * XXᵀ (n × n) of column-major x: the wasm SIMD float64 panel kernel where available (each entry
+ * a float64 dot product, exactly symmetric), else the JavaScript outer-product loop.
+ */
 export function gramRows(x: Float64Array, n: number, p: number): Float64Array {
+  return crossF64Sync(x, n, x, n, p) ?? gramRowsJs(x, n, p);
+}
+
+/** XXᵀ by rank-one updates, one column at a time (contiguous reads of column-major x). */
+export function gramRowsJs(x: Float64Array, n: number, p: number): Float64Array {
   const g = new Float64Array(n * n);
   for (let j = 0; j < p; j++) {
     const o = j * n;
@@ -80,11 +89,17 @@ export function xv(x: Float64Array, n: number, p: number, u: Float64Array): Floa
  * Solve A z = b for symmetric positive-definite A (k × k) by Cholesky; null when A is not
  * numerically positive definite (a pivot ≤ k·ε·max diagonal).
  */
-export function choleskySolve(a: Float64Array, k: number, b: Float64Array): Float64Array | null {
+export function choleskySolve(
+  a: Float64Array,
+  k: number,
+  b: Float64Array,
+  /** Pivots at or below this share of the largest diagonal count as singular (default k·ε). */
+  relFloor = k * Number.EPSILON,
+): Float64Array | null {
   const l = new Float64Array(k * k);
   let maxDiag = 0;
   for (let i = 0; i < k; i++) maxDiag = Math.max(maxDiag, Math.abs(a[i * k + i]!));
-  const floor = k * Number.EPSILON * maxDiag;
+  const floor = relFloor * maxDiag;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j <= i; j++) {
       let s = a[i * k + j]!;

@@ -43,14 +43,39 @@ export function leastSquares(
   } else {
     const g = gramRows(x, n, p);
     for (let i = 0; i < n; i++) g[i * n + i] = g[i * n + i]! + alpha;
-    let z = alpha > 0 ? choleskySolve(g, n, yc) : null;
-    if (!z) {
-      rankDeficient = alpha === 0;
-      z = pinvSolve(g, n, yc, rcond);
-    }
+    // OLS with more features than samples: XᵀX is singular, the minimum-norm solution is taken.
+    rankDeficient = alpha === 0;
+    let z = alpha > 0 ? choleskySolve(g, n, yc) : minNormDual(g, n, yc, intercept);
+    z ??= pinvSolve(g, n, yc, rcond);
     coef = xtv(x, n, p, z);
   }
   let b0 = ym;
   for (let j = 0; j < p; j++) b0 -= coef[j]! * mean[j]!;
   return { coef, intercept: b0, rankDeficient };
+}
+
+/**
+ * OLS with p > n: z = G⁺ yc for the sample Gram G = XcXcᵀ, without an eigendecomposition when
+ * G has the generic rank. Centred columns make 1 a null vector of G (rank ≤ n − 1) and yc ⊥ 1,
+ * so adding c·11ᵀ (c·n = G's mean eigenvalue) leaves G⁺yc unchanged on the range and makes the
+ * matrix invertible: one Cholesky solve instead of Jacobi sweeps. Any further rank deficiency
+ * (duplicate samples, p < n − 1 effective columns) shows as a small pivot → null, and the caller
+ * takes the pseudo-inverse. The pivot floor (1e-10 of the largest diagonal) is far above
+ * rounding, so a "success" here is a well-conditioned solve. `g` is not modified.
+ */
+function minNormDual(
+  g: Float64Array,
+  n: number,
+  yc: Float64Array,
+  intercept: boolean,
+): Float64Array | null {
+  let a = g;
+  if (intercept) {
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += g[i * n + i]!;
+    const c = trace / (n * n);
+    a = Float64Array.from(g);
+    for (let i = 0; i < n * n; i++) a[i] = a[i]! + c;
+  }
+  return choleskySolve(a, n, yc, 1e-10);
 }
