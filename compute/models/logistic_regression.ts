@@ -8,11 +8,15 @@
  * gives the glmnet form (mean loss + λ·pen) with λ = 1/(C·n), which our coordinate-descent
  * solver (compute/linear/binomial.ts, multinomial.ts) minimises; `penalty = 'none'` is λ = 0.
  * `tol` is the CD threshold relative to the null deviance, `max_iter` the total CD passes.
+ * Pure l2 (`penalty = 'l2'`) is solved by L-BFGS instead (compute/linear/logistic_lbfgs.ts, the
+ * solver scikit-learn uses by default): there `tol` bounds ‖∇F‖∞ relative to its value at 0 and
+ * `max_iter` the L-BFGS iterations.
  */
 import { type ArgSpecs } from '../core/args';
 import { classLabels } from '../core/dataset';
 import { type ModelDef } from '../core/method';
 import { fitElnet } from '../linear/elnet';
+import { logisticLbfgs } from '../linear/logistic_lbfgs';
 import { assertNoMissing, columnSd, LinearModel, loadLinear } from '../linear/model';
 import { DEFAULT_CONTROL, originalScale } from '../linear/path';
 
@@ -85,6 +89,40 @@ export const logisticRegression: ModelDef<LogisticArgs> = {
     const l1Ratio = args.penalty === 'l1' ? 1 : args.penalty === 'elasticnet' ? args.l1_ratio : 0;
     const multi = classes.length > 2;
     ctx.progress(0, 'fit');
+    if (l1Ratio === 0 && lambda > 0) {
+      // Pure l2: L-BFGS (scikit-learn's default solver); CD crawls on p ≫ n ridge-logistic fits.
+      const r = logisticLbfgs({
+        x: ds.data,
+        n,
+        p,
+        y: labels,
+        nClasses: classes.length,
+        lambda,
+        intercept: args.fit_intercept,
+        gtol: args.tol,
+        maxIter: args.max_iter,
+        signal: ctx.signal,
+      });
+      ctx.progress(1, 'done');
+      return new LinearModel(
+        'logistic_regression',
+        ds.featureNames,
+        { ...args },
+        {
+          link: multi ? 'softmax' : 'logistic',
+          coef: Array.from(r.coef),
+          intercept: Array.from(r.intercept),
+          classes,
+          sd: columnSd(ds.data, n, p),
+          info: {
+            iterations: r.iterations,
+            converged: r.converged,
+            alpha: lambda,
+            solver: 'lbfgs',
+          },
+        },
+      );
+    }
     const f = fitElnet(
       ds.data,
       n,
