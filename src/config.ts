@@ -71,6 +71,8 @@ export interface Config {
   rateLimit: { windowSeconds: number; perUser: number; perIp: number };
   /** Prometheus `/metrics`; a bearer token if METRICS_TOKEN is set. */
   metrics: { enabled: boolean; token: string | undefined };
+  /** Serve a user's repeated `datasets` list from the per-process, version-validated cache. */
+  datasetsListCache: boolean;
   retention: RetentionConfig;
   /**
    * Test-only fault injection (OMICSELECTOR_FAULT); always null in production. See FAULT_POINTS.
@@ -223,6 +225,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_USER: int(0, 1_000_000).optional(),
   RATE_LIMIT_PER_IP: int(0, 1_000_000).optional(),
   METRICS_ENABLED: bool.default(true),
+  DATASETS_LIST_CACHE: bool.default(true),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RETENTION_DELETED_DATASETS_DAYS: int(0, 3650).default(30),
   RETENTION_JOB_EVENTS_DAYS: int(0, 36500).default(90),
@@ -364,6 +367,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
         perIp: e.RATE_LIMIT_PER_IP ?? opsDefault(1200),
       },
       metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
+      datasetsListCache: e.DATASETS_LIST_CACHE,
       retention: {
         deletedDatasetDays: e.RETENTION_DELETED_DATASETS_DAYS,
         jobEventDays: e.RETENTION_JOB_EVENTS_DAYS,

@@ -81,6 +81,12 @@ interface Options {
   ab?: string;
   /** `--only a` / `--only bc` …: the measurements to run (the others are skipped). */
   phases: ReadonlySet<'a' | 'b' | 'c'>;
+  /**
+   * `--no-list-cache`: the API runs with `DATASETS_LIST_CACHE=false`, so every (a) request reads
+   * its datasets page from PostgreSQL (by default a repeated list is served from the per-process
+   * cache validated by the Redis version token and read from PostgreSQL only after a write).
+   */
+  noListCache: boolean;
 }
 
 export function parseOptions(argv: string[]): Options {
@@ -103,6 +109,7 @@ export function parseOptions(argv: string[]): Options {
     submitUsers: tiny ? 2 : 10,
     datasets: 10,
     phases: new Set(['a', 'b', 'c'] as const),
+    noListCache: false,
   };
   const num = (i: number, name: string) => {
     const v = Number(argv[i + 1]);
@@ -125,6 +132,7 @@ export function parseOptions(argv: string[]): Options {
     else if (a === '--rounds') o.queryRounds = num(i++, a);
     else if (a === '--db-pool') o.dbPool = num(i++, a);
     else if (a === '--ab') o.ab = argv[++i];
+    else if (a === '--no-list-cache') o.noListCache = true;
     else if (a === '--only') {
       const v = argv[++i] ?? '';
       if (!/^[abc]+$/.test(v)) throw new Error('--only takes letters of a, b, c (e.g. "a", "bc")');
@@ -782,7 +790,7 @@ export interface LoadReport {
 const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 const lat = (p50: number, p99: number) => `p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms`;
 
-function queryRows(q: QueryPhase): string[][] {
+function queryRows(q: QueryPhase, listCache: boolean): string[][] {
   if (q.skipped) return [['(a) authenticated query', 'skipped (--only)', '≥ 90 %', '']];
   return [
     [
@@ -792,7 +800,7 @@ function queryRows(q: QueryPhase): string[][] {
       '',
     ],
     [
-      `(a) ours: me + datasets(first: 10) (${q.connections} conn.)`,
+      `(a) ours: me + datasets(first: 10)${listCache ? '' : ', list cache off'} (${q.connections} conn.)`,
       `${fmt(q.ours.rps)} req/s, ${lat(q.ours.p50, q.ours.p99)}, ${fmt(q.ours.cpuMsPerRequest, 2)} CPU ms/req` +
         ` (+ PostgreSQL and Redis ${fmt(q.ours.servicesCpuMsPerRequest, 2)})` +
         (q.ours.non2xx ? `, ${q.ours.non2xx} non-2xx` : ''),
@@ -821,10 +829,10 @@ function queryRows(q: QueryPhase): string[][] {
   ];
 }
 
-function render(q: QueryPhase, f?: FanOutPhase, s?: SubmitPhase): string {
+function render(q: QueryPhase, listCache: boolean, f?: FanOutPhase, s?: SubmitPhase): string {
   return table(
     ['measurement', 'value', 'target', 'result'],
-    [...queryRows(q), ...(f ? [fanOutRow(f)] : []), ...(s ? submitRows(s) : [])],
+    [...queryRows(q, listCache), ...(f ? [fanOutRow(f)] : []), ...(s ? submitRows(s) : [])],
   );
 }
 
@@ -922,6 +930,7 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       LOAD_DATABASE_URL: databaseUrl,
       LOAD_REDIS_URL: redisUrl,
       ...(o.dbPool ? { LOAD_DB_POOL_MAX: String(o.dbPool) } : {}),
+      ...(o.noListCache ? { DATASETS_LIST_CACHE: 'false' } : {}),
       // Limits on (the round trips are part of what we measure), raised for the load users.
       RATE_LIMIT_PER_USER: '1000000',
       RATE_LIMIT_PER_IP: '1000000',
@@ -1012,7 +1021,7 @@ export async function main(argv = process.argv.slice(2)): Promise<LoadReport> {
       submit = await submitPhase(o, { url, users, api, knex, redisUrl, prefix });
     }
 
-    const text = render(query, fanOut, submit);
+    const text = render(query, !o.noListCache, fanOut, submit);
     const report: LoadReport = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', loadavg: loadavg() },
       options: o,

@@ -192,3 +192,19 @@ it('the cache is really used, and a vanished version key is a new version', asyn
   expect(token).toBeTruthy();
   expect(await a.app.services.redis.ttl(datasetsVersionKey(u.id))).toBeGreaterThan(0);
 });
+
+it('DATASETS_LIST_CACHE=false reads PostgreSQL on every list', async () => {
+  const c = await startTestApp({ sameDeploymentAs: a, env: { DATASETS_LIST_CACHE: 'false' } });
+  try {
+    expect(c.config.datasetsListCache).toBe(false);
+    const u = await registerUser(a);
+    await upload(a, u.accessToken, 'before');
+    expect(names(await list(c, u.accessToken))).toEqual(['before:READY']);
+    // Behind the API's back (no version bump): a caching instance would serve its copy; this one
+    // reads the row again.
+    await sql(a, `update datasets set name = 'after' where owner_id = ?`, [u.id]);
+    expect(names(await list(c, u.accessToken))).toEqual(['after:READY']);
+  } finally {
+    await c.close();
+  }
+});
