@@ -7,16 +7,25 @@
  * which has the same minimiser as scikit-learn's C·Σ loss + ½‖w‖². The intercept is not penalised.
  * Why not coordinate descent: with p ≫ n and a small λ the ridge-logistic problem is badly
  * conditioned along the n-dimensional row space, and CD over thousands of coordinates needs
- * thousands of passes; a quasi-Newton method needs tens to hundreds of gradients, each two
- * passes over X (measured: 200 × 2,000 binary 1.3 s → tens of ms).
+ * thousands of passes; a quasi-Newton method needs tens of gradients.
  *
- * Stops when ‖∇F‖∞ ≤ gtol·max(1, ‖∇F(0)‖∞) — `gtol` far below scikit-learn's default (its lbfgs
- * stops at ‖∇‖∞ ≤ 1e-4 on the summed form), so results are the exact optimum to ~1e-8 —, or when
- * no step lowers F or ‖∇F‖ any more (rounding floor: converged if ‖∇F‖∞ ≤ 1e-11·‖∇F(0)‖∞), or
- * after `maxIter` iterations.
- * Deterministic: no randomness, fixed summation order.
+ * Two representations of the same iteration:
+ * - primal (n ≥ p/2): w itself; each gradient is two passes over X (O(np)).
+ * - row space (p > 2n): starting from w = 0, every gradient Xᵀ(r/n) + λw, hence every L-BFGS
+ *   vector, lies in the row space of X, so w = Xᵀa with a ∈ Rⁿ (per class). With K = XXᵀ
+ *   (computed once on the SIMD panel kernel) each vector carries its coefficients α and their
+ *   image Kα: linear combinations act on both, inner products are ⟨Xᵀα, Xᵀβ⟩ = αᵀ(Kβ), and
+ *   Xw = Ka. A gradient then costs one product K·r (O(n²)) instead of two passes over X. In exact
+ *   arithmetic the iterates are the primal ones; only rounding differs.
+ *
+ * Stops when the gradient norm ≤ gtol·max(1, ‖∇F(0)‖∞) — ‖·‖∞ in the primal, the (larger)
+ * Euclidean norm in the row space; `gtol` far below scikit-learn's default (its lbfgs stops at
+ * ‖∇‖∞ ≤ 1e-4 on the summed form), so results are the exact optimum to ~1e-8 —, or when no step
+ * lowers F or the gradient any more (rounding floor: converged if the norm ≤ 1e-11 of the
+ * initial), or after `maxIter` iterations. Deterministic: no randomness, fixed summation order.
  */
 import { checkAbort } from '../core/method';
+import { gramRows } from './dense';
 
 export interface LogisticLbfgsInput {
   /** Column-major n × p. */
@@ -32,6 +41,8 @@ export interface LogisticLbfgsInput {
   gtol: number;
   maxIter: number;
   signal?: AbortSignal;
+  /** Force a representation (tests); default: row space when p > 2n. */
+  space?: 'primal' | 'rows';
 }
 
 export interface LogisticLbfgsFit {
@@ -41,24 +52,98 @@ export interface LogisticLbfgsFit {
   intercept: Float64Array;
   iterations: number;
   converged: boolean;
-  /** Final ‖∇F‖∞. */
+  /** Final gradient norm (see above). */
   gradNorm: number;
+  space: 'primal' | 'rows';
 }
 
 const MEMORY = 10;
-/** ‖∇F‖∞ relative to its value at 0 that counts as converged at the rounding floor. */
+/** Gradient norm relative to its value at 0 that counts as converged at the rounding floor. */
 const FLOOR_TOL = 1e-11;
 
+/** What the L-BFGS loop needs to know about a representation. */
+interface Problem {
+  dim: number;
+  /** F at theta, writing ∇F (in the same representation) into grad. */
+  eval(theta: Float64Array, grad: Float64Array): number;
+  dot(u: Float64Array, v: Float64Array): number;
+  norm(g: Float64Array): number;
+}
+
 export function logisticLbfgs(inp: LogisticLbfgsInput): LogisticLbfgsFit {
-  const { p, maxIter } = inp;
+  const { n, p } = inp;
   const K = inp.nClasses > 2 ? inp.nClasses : 1;
-  const dim = K * p + K; // coefficients, then intercepts
-  const obj = new Objective(inp, K);
+  const space = inp.space ?? (p > 2 * n ? 'rows' : 'primal');
+  if (space === 'primal') {
+    const prob = primalProblem(inp, K);
+    const g0 = new Float64Array(prob.dim);
+    prob.eval(new Float64Array(prob.dim), g0);
+    const r = minimise(prob, inp.gtol * Math.max(1, normInf(g0)), inp.maxIter, inp.signal);
+    return finish(r.theta.slice(0, K * p), r.theta.slice(K * p), K, r, space);
+  }
+  const gram = gramRows(inp.x, n, p);
+  const prob = rowSpaceProblem(inp, K, gram);
+  const g0 = new Float64Array(prob.dim);
+  prob.eval(new Float64Array(prob.dim), g0);
+  // ‖∇F(0)‖∞ in coefficient space: Xᵀγ₀ per class, and the intercept gradients.
+  const w0 = coefficients(inp, K, g0);
+  let g0Inf = normInf(w0);
+  for (let k = 0; k < K; k++) g0Inf = Math.max(g0Inf, Math.abs(g0[2 * K * n + k]!));
+  const r = minimise(prob, inp.gtol * Math.max(1, g0Inf), inp.maxIter, inp.signal);
+  return finish(coefficients(inp, K, r.theta), r.theta.slice(2 * K * n), K, r, space);
+}
+
+function finish(
+  coef: Float64Array,
+  intercept: Float64Array,
+  K: number,
+  r: { iterations: number; converged: boolean; gradNorm: number },
+  space: 'primal' | 'rows',
+): LogisticLbfgsFit {
+  if (K > 1) {
+    // Softmax is unchanged by a common shift: report intercepts summing to 0 (as sklearn / glmnet).
+    let m = 0;
+    for (let k = 0; k < K; k++) m += intercept[k]!;
+    for (let k = 0; k < K; k++) intercept[k] = intercept[k]! - m / K;
+  }
+  return {
+    coef,
+    intercept,
+    iterations: r.iterations,
+    converged: r.converged,
+    gradNorm: r.gradNorm,
+    space,
+  };
+}
+
+/** w_k = Xᵀα_k from a row-space vector [α (K·n) | Kα (K·n) | b (K)]. */
+function coefficients(inp: LogisticLbfgsInput, K: number, v: Float64Array): Float64Array {
+  const { x, n, p } = inp;
+  const w = new Float64Array(K * p);
+  for (let k = 0; k < K; k++) {
+    const ao = k * n;
+    for (let j = 0; j < p; j++) {
+      const xo = j * n;
+      let s = 0;
+      for (let i = 0; i < n; i++) s += x[xo + i]! * v[ao + i]!;
+      w[k * p + j] = s;
+    }
+  }
+  return w;
+}
+
+/** L-BFGS with Armijo backtracking (Nocedal & Wright, algorithm 7.5) in `prob`'s geometry. */
+function minimise(
+  prob: Problem,
+  stop: number,
+  maxIter: number,
+  signal: AbortSignal | undefined,
+): { theta: Float64Array; iterations: number; converged: boolean; gradNorm: number } {
+  const { dim } = prob;
   let theta = new Float64Array(dim);
   let g = new Float64Array(dim);
-  let f = obj.eval(theta, g);
-  const g0 = normInf(g);
-  const stop = inp.gtol * Math.max(1, g0);
+  let f = prob.eval(theta, g);
+  const g0 = prob.norm(g);
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   const rho: number[] = [];
@@ -67,34 +152,34 @@ export function logisticLbfgs(inp: LogisticLbfgsInput): LogisticLbfgsFit {
   let next = new Float64Array(dim);
   let gNext = new Float64Array(dim);
   let iter = 0;
-  let converged = normInf(g) <= stop;
+  let gNorm = g0;
+  let converged = gNorm <= stop;
   while (!converged && iter < maxIter) {
-    checkAbort(inp.signal);
+    checkAbort(signal);
     iter++;
-    direction(g, S, Y, rho, d, alphaBuf);
-    let slope = dot(g, d);
+    direction(prob, g, S, Y, rho, d, alphaBuf);
+    let slope = prob.dot(g, d);
     if (!(slope < 0)) {
       // Not a descent direction (rounding in the curvature pairs): restart from steepest descent.
       S.length = 0;
       Y.length = 0;
       rho.length = 0;
       for (let i = 0; i < dim; i++) d[i] = -g[i]!;
-      slope = -dot(g, g);
+      slope = -prob.dot(g, g);
     }
     // Backtracking Armijo line search; the first iteration's step is scaled to a unit move.
-    let step = S.length === 0 ? Math.min(1, 1 / Math.max(normInf(g), 1e-300)) : 1;
+    let step = S.length === 0 ? Math.min(1, 1 / Math.max(gNorm, 1e-300)) : 1;
     let fNext = Infinity;
     let accepted = false;
-    const gNorm = normInf(g);
     // Near the optimum F changes by ~‖∇F‖² per step, below F's rounding (ε·|F|) once ‖∇F‖ is
     // ~1e-8: there a step that does not raise F beyond rounding and shrinks the gradient is
     // accepted, so tight `tol`s are reachable (the gradient is accurate to far below that).
     const fFloor = 8 * Number.EPSILON * Math.max(1, Math.abs(f));
     for (let ls = 0; ls < 40 && !accepted; ls++) {
       for (let i = 0; i < dim; i++) next[i] = theta[i]! + step * d[i]!;
-      fNext = obj.eval(next, gNext);
-      accepted =
-        fNext <= f + 1e-4 * step * slope || (fNext <= f + fFloor && normInf(gNext) < gNorm);
+      fNext = prob.eval(next, gNext);
+      if (fNext <= f + 1e-4 * step * slope) accepted = true;
+      else if (fNext <= f + fFloor) accepted = prob.norm(gNext) < gNorm;
       if (!accepted) step *= 0.5;
     }
     if (!accepted) {
@@ -108,8 +193,8 @@ export function logisticLbfgs(inp: LogisticLbfgsInput): LogisticLbfgsFit {
       s[i] = next[i]! - theta[i]!;
       yv[i] = gNext[i]! - g[i]!;
     }
-    const sy = dot(s, yv);
-    if (sy > 1e-16 * Math.sqrt(dot(s, s) * dot(yv, yv))) {
+    const sy = prob.dot(s, yv);
+    if (sy > 1e-16 * Math.sqrt(prob.dot(s, s) * prob.dot(yv, yv))) {
       if (S.length === MEMORY) {
         S.shift();
         Y.shift();
@@ -122,21 +207,15 @@ export function logisticLbfgs(inp: LogisticLbfgsInput): LogisticLbfgsFit {
     [theta, next] = [next, theta];
     [g, gNext] = [gNext, g];
     f = fNext;
-    converged = normInf(g) <= stop;
+    gNorm = prob.norm(g);
+    converged = gNorm <= stop;
   }
-  const coef = theta.slice(0, K * p);
-  const intercept = theta.slice(K * p);
-  if (K > 1) {
-    // Softmax is unchanged by a common shift: report intercepts summing to 0 (as sklearn / glmnet).
-    let m = 0;
-    for (let k = 0; k < K; k++) m += intercept[k]!;
-    for (let k = 0; k < K; k++) intercept[k] = intercept[k]! - m / K;
-  }
-  return { coef, intercept, iterations: iter, converged, gradNorm: normInf(g) };
+  return { theta, iterations: iter, converged, gradNorm: gNorm };
 }
 
 /** The two-loop recursion: d = −H·g with the scaled-identity initial Hessian (Nocedal & Wright 7.4). */
 function direction(
+  prob: Problem,
   g: Float64Array,
   S: Float64Array[],
   Y: Float64Array[],
@@ -147,100 +226,157 @@ function direction(
   const m = S.length;
   d.set(g);
   for (let k = m - 1; k >= 0; k--) {
-    const a = rho[k]! * dot(S[k]!, d);
+    const a = rho[k]! * prob.dot(S[k]!, d);
     alpha[k] = a;
     axpy(-a, Y[k]!, d);
   }
   if (m > 0) {
-    const gamma = dot(S[m - 1]!, Y[m - 1]!) / dot(Y[m - 1]!, Y[m - 1]!);
+    const gamma = prob.dot(S[m - 1]!, Y[m - 1]!) / prob.dot(Y[m - 1]!, Y[m - 1]!);
     for (let i = 0; i < d.length; i++) d[i] = d[i]! * gamma;
   }
   for (let k = 0; k < m; k++) {
-    const b = rho[k]! * dot(Y[k]!, d);
+    const b = rho[k]! * prob.dot(Y[k]!, d);
     axpy(alpha[k]! - b, S[k]!, d);
   }
   for (let i = 0; i < d.length; i++) d[i] = -d[i]!;
 }
 
-/** F and ∇F for the binary (K = 1) or multinomial (K classes) loss. */
-class Objective {
-  private readonly eta: Float64Array;
-  private readonly resid: Float64Array;
-
-  constructor(
-    private readonly inp: LogisticLbfgsInput,
-    private readonly K: number,
-  ) {
-    this.eta = new Float64Array(inp.n * K);
-    this.resid = new Float64Array(inp.n * K);
-  }
-
-  eval(theta: Float64Array, grad: Float64Array): number {
-    const { x, n, p, y, lambda } = this.inp;
-    const K = this.K;
-    const eta = this.eta;
-    const r = this.resid;
-    // η[k·n + i] = b_k + Σ_j x_ij w_kj (column-major axpy passes).
-    for (let k = 0; k < K; k++) {
-      const b = this.inp.intercept ? theta[K * p + k]! : 0;
-      eta.fill(b, k * n, (k + 1) * n);
-      const wo = k * p;
-      const eo = k * n;
-      for (let j = 0; j < p; j++) {
-        const w = theta[wo + j]!;
-        if (w === 0) continue;
-        const xo = j * n;
-        for (let i = 0; i < n; i++) eta[eo + i] = eta[eo + i]! + w * x[xo + i]!;
-      }
+/**
+ * Loss and residuals r = ∂loss/∂η at η (K·n, class-major); returns Σ loss. Binary (K = 1):
+ * softplus(η) − yη and σ(η) − y without overflow; multinomial: log-sum-exp − η_y and P − Y.
+ */
+function lossAndResiduals(
+  y: Int32Array,
+  n: number,
+  K: number,
+  eta: Float64Array,
+  r: Float64Array,
+): number {
+  let loss = 0;
+  if (K === 1) {
+    for (let i = 0; i < n; i++) {
+      const e = eta[i]!;
+      const sp = e > 0 ? e + Math.log1p(Math.exp(-e)) : Math.log1p(Math.exp(e));
+      loss += sp - (y[i] === 1 ? e : 0);
+      const sig = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
+      r[i] = sig - (y[i] === 1 ? 1 : 0);
     }
-    let loss = 0;
-    if (K === 1) {
-      for (let i = 0; i < n; i++) {
-        const e = eta[i]!;
-        // softplus(η) − yη, and σ(η) − y, both without overflow.
-        const sp = e > 0 ? e + Math.log1p(Math.exp(-e)) : Math.log1p(Math.exp(e));
-        loss += sp - (y[i] === 1 ? e : 0);
-        const sig = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
-        r[i] = sig - (y[i] === 1 ? 1 : 0);
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        let mx = -Infinity;
-        for (let k = 0; k < K; k++) mx = Math.max(mx, eta[k * n + i]!);
-        let z = 0;
-        for (let k = 0; k < K; k++) z += Math.exp(eta[k * n + i]! - mx);
-        const lse = mx + Math.log(z);
-        loss += lse - eta[y[i]! * n + i]!;
-        for (let k = 0; k < K; k++) {
-          r[k * n + i] = Math.exp(eta[k * n + i]! - lse) - (y[i] === k ? 1 : 0);
+    return loss;
+  }
+  for (let i = 0; i < n; i++) {
+    let mx = -Infinity;
+    for (let k = 0; k < K; k++) mx = Math.max(mx, eta[k * n + i]!);
+    let z = 0;
+    for (let k = 0; k < K; k++) z += Math.exp(eta[k * n + i]! - mx);
+    const lse = mx + Math.log(z);
+    loss += lse - eta[y[i]! * n + i]!;
+    for (let k = 0; k < K; k++)
+      r[k * n + i] = Math.exp(eta[k * n + i]! - lse) - (y[i] === k ? 1 : 0);
+  }
+  return loss;
+}
+
+/** theta = [w (K·p, class-major) | b (K)]; plain Euclidean geometry, ‖·‖∞ norm. */
+function primalProblem(inp: LogisticLbfgsInput, K: number): Problem {
+  const { x, n, p, y, lambda } = inp;
+  const eta = new Float64Array(n * K);
+  const r = new Float64Array(n * K);
+  return {
+    dim: K * p + K,
+    dot,
+    norm: normInf,
+    eval(theta, grad) {
+      for (let k = 0; k < K; k++) {
+        eta.fill(inp.intercept ? theta[K * p + k]! : 0, k * n, (k + 1) * n);
+        const wo = k * p;
+        const eo = k * n;
+        for (let j = 0; j < p; j++) {
+          const w = theta[wo + j]!;
+          if (w === 0) continue;
+          const xo = j * n;
+          for (let i = 0; i < n; i++) eta[eo + i] = eta[eo + i]! + w * x[xo + i]!;
         }
       }
-    }
-    const inv = 1 / n;
-    let pen = 0;
-    for (let k = 0; k < K; k++) {
-      const wo = k * p;
-      const ro = k * n;
-      for (let j = 0; j < p; j++) {
-        const xo = j * n;
-        let s0 = 0;
-        let s1 = 0;
-        let i = 0;
-        for (; i + 1 < n; i += 2) {
-          s0 += x[xo + i]! * r[ro + i]!;
-          s1 += x[xo + i + 1]! * r[ro + i + 1]!;
+      const loss = lossAndResiduals(y, n, K, eta, r);
+      const inv = 1 / n;
+      let pen = 0;
+      for (let k = 0; k < K; k++) {
+        const wo = k * p;
+        const ro = k * n;
+        for (let j = 0; j < p; j++) {
+          const xo = j * n;
+          let s0 = 0;
+          let s1 = 0;
+          let i = 0;
+          for (; i + 1 < n; i += 2) {
+            s0 += x[xo + i]! * r[ro + i]!;
+            s1 += x[xo + i + 1]! * r[ro + i + 1]!;
+          }
+          if (i < n) s0 += x[xo + i]! * r[ro + i]!;
+          const w = theta[wo + j]!;
+          grad[wo + j] = (s0 + s1) * inv + lambda * w;
+          pen += w * w;
         }
-        if (i < n) s0 += x[xo + i]! * r[ro + i]!;
-        const w = theta[wo + j]!;
-        grad[wo + j] = (s0 + s1) * inv + lambda * w;
-        pen += w * w;
+        let sb = 0;
+        if (inp.intercept) for (let i = 0; i < n; i++) sb += r[ro + i]!;
+        grad[K * p + k] = sb * inv;
       }
-      let sb = 0;
-      if (this.inp.intercept) for (let i = 0; i < n; i++) sb += r[ro + i]!;
-      grad[K * p + k] = sb * inv;
-    }
-    return loss * inv + 0.5 * lambda * pen;
-  }
+      return loss * inv + 0.5 * lambda * pen;
+    },
+  };
+}
+
+/**
+ * theta = [α (K·n) | Kα (K·n) | b (K)] with w_k = Xᵀα_k; every linear operation of L-BFGS acts on
+ * all three parts alike (Kα is linear in α), inner products are Σ αᵀ(Kα') + b·b'.
+ */
+function rowSpaceProblem(inp: LogisticLbfgsInput, K: number, gram: Float64Array): Problem {
+  const { n, y, lambda } = inp;
+  const kn = K * n;
+  const eta = new Float64Array(kn);
+  const r = new Float64Array(kn);
+  const rowDot = (u: Float64Array, v: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < kn; i++) s += u[i]! * v[kn + i]!;
+    for (let k = 0; k < K; k++) s += u[2 * kn + k]! * v[2 * kn + k]!;
+    return s;
+  };
+  return {
+    dim: 2 * kn + K,
+    dot: rowDot,
+    norm: g => Math.sqrt(Math.max(0, rowDot(g, g))),
+    eval(theta, grad) {
+      for (let k = 0; k < K; k++) {
+        const b = inp.intercept ? theta[2 * kn + k]! : 0;
+        for (let i = 0; i < n; i++) eta[k * n + i] = theta[kn + k * n + i]! + b;
+      }
+      const loss = lossAndResiduals(y, n, K, eta, r);
+      const inv = 1 / n;
+      let pen = 0;
+      for (let i = 0; i < kn; i++) pen += theta[i]! * theta[kn + i]!; // Σ aᵀKa = ‖w‖²
+      for (let k = 0; k < K; k++) {
+        const o = k * n;
+        // γ = r/n + λa, Kγ = K·r/n + λ·Ka (K symmetric, row-major).
+        for (let i = 0; i < n; i++) grad[o + i] = r[o + i]! * inv + lambda * theta[o + i]!;
+        for (let i = 0; i < n; i++) {
+          const go = i * n;
+          let s0 = 0;
+          let s1 = 0;
+          let t = 0;
+          for (; t + 1 < n; t += 2) {
+            s0 += gram[go + t]! * r[o + t]!;
+            s1 += gram[go + t + 1]! * r[o + t + 1]!;
+          }
+          if (t < n) s0 += gram[go + t]! * r[o + t]!;
+          grad[kn + o + i] = (s0 + s1) * inv + lambda * theta[kn + o + i]!;
+        }
+        let sb = 0;
+        if (inp.intercept) for (let i = 0; i < n; i++) sb += r[o + i]!;
+        grad[2 * kn + k] = sb * inv;
+      }
+      return loss * inv + 0.5 * lambda * pen;
+    },
+  };
 }
 
 function dot(a: Float64Array, b: Float64Array): number {

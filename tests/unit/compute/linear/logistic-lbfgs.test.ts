@@ -99,3 +99,27 @@ it('is deterministic and honours max_iter and abort', () => {
   ctl.abort();
   expect(() => logisticLbfgs({ ...inp, signal: ctl.signal })).toThrow(/cancelled/);
 });
+
+it.each([2, 3])('row-space and primal iterations reach the same optimum (%i classes)', K => {
+  const n = 24;
+  const p = 150;
+  const { x, y } = data(n, p, K, 11);
+  const base = {
+    x,
+    n,
+    p,
+    y,
+    nClasses: K,
+    lambda: 0.02,
+    intercept: true,
+    gtol: 1e-11,
+    maxIter: 10000,
+  };
+  const rows = logisticLbfgs({ ...base, space: 'rows' });
+  const primal = logisticLbfgs({ ...base, space: 'primal' });
+  expect(rows.space).toBe('rows');
+  expect(primal.space).toBe('primal');
+  expect(rows.converged && primal.converged).toBe(true);
+  expect(maxAbs(rows.coef, primal.coef)).toBeLessThan(1e-8);
+  expect(maxAbs(rows.intercept, primal.intercept)).toBeLessThan(1e-8);
+});
