@@ -60,6 +60,8 @@ export interface LogisticLbfgsFit {
 const MEMORY = 10;
 /** Gradient norm relative to its value at 0 that counts as converged at the rounding floor. */
 const FLOOR_TOL = 1e-11;
+/** Consecutive steps accepted only by the gradient test (F flat to rounding) before stopping. */
+const FLOOR_STEPS = 50;
 
 /** What the L-BFGS loop needs to know about a representation. */
 interface Problem {
@@ -154,6 +156,7 @@ function minimise(
   let iter = 0;
   let gNorm = g0;
   let converged = gNorm <= stop;
+  let floorSteps = 0;
   while (!converged && iter < maxIter) {
     checkAbort(signal);
     iter++;
@@ -175,14 +178,18 @@ function minimise(
     // ~1e-8: there a step that does not raise F beyond rounding and shrinks the gradient is
     // accepted, so tight `tol`s are reachable (the gradient is accurate to far below that).
     const fFloor = 8 * Number.EPSILON * Math.max(1, Math.abs(f));
+    let atFloor = false;
     for (let ls = 0; ls < 40 && !accepted; ls++) {
       for (let i = 0; i < dim; i++) next[i] = theta[i]! + step * d[i]!;
       fNext = prob.eval(next, gNext);
       if (fNext <= f + 1e-4 * step * slope) accepted = true;
-      else if (fNext <= f + fFloor) accepted = prob.norm(gNext) < gNorm;
+      else if (fNext <= f + fFloor) accepted = atFloor = prob.norm(gNext) < gNorm;
       if (!accepted) step *= 0.5;
     }
-    if (!accepted) {
+    // Steps taken only on the gradient test make slow progress on badly conditioned problems
+    // (unscaled features: κ ~ 1e9); after FLOOR_STEPS of them in a row, this is the floor.
+    floorSteps = atFloor ? floorSteps + 1 : 0;
+    if (!accepted || floorSteps > FLOOR_STEPS) {
       // No step lowers F or the gradient: the rounding floor of this problem.
       converged = gNorm <= Math.max(stop, FLOOR_TOL * Math.max(1, g0));
       break;

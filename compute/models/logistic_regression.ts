@@ -8,9 +8,10 @@
  * gives the glmnet form (mean loss + λ·pen) with λ = 1/(C·n), which our coordinate-descent
  * solver (compute/linear/binomial.ts, multinomial.ts) minimises; `penalty = 'none'` is λ = 0.
  * `tol` is the CD threshold relative to the null deviance, `max_iter` the total CD passes.
- * Pure l2 (`penalty = 'l2'`) is solved by L-BFGS instead (compute/linear/logistic_lbfgs.ts, the
- * solver scikit-learn uses by default): there `tol` bounds ‖∇F‖∞ relative to its value at 0 and
- * `max_iter` the L-BFGS iterations.
+ * Pure l2 (`penalty = 'l2'`) with more than twice as many features as samples is solved by L-BFGS
+ * in the row space of X instead (compute/linear/logistic_lbfgs.ts; scikit-learn's default solver
+ * is L-BFGS): there `tol` bounds the gradient norm relative to its value at 0 and `max_iter` the
+ * L-BFGS iterations.
  */
 import { type ArgSpecs } from '../core/args';
 import { classLabels } from '../core/dataset';
@@ -89,8 +90,10 @@ export const logisticRegression: ModelDef<LogisticArgs> = {
     const l1Ratio = args.penalty === 'l1' ? 1 : args.penalty === 'elasticnet' ? args.l1_ratio : 0;
     const multi = classes.length > 2;
     ctx.progress(0, 'fit');
-    if (l1Ratio === 0 && lambda > 0) {
-      // Pure l2: L-BFGS (scikit-learn's default solver); CD crawls on p ≫ n ridge-logistic fits.
+    if (l1Ratio === 0 && lambda > 0 && p > 2 * n) {
+      // Pure l2 with p > 2n: L-BFGS in X's row space (scikit-learn's default solver); CD crawls on
+      // p ≫ n ridge-logistic fits. With n ≥ p/2 CD stays: on unscaled, badly conditioned columns
+      // (raw breast cancer, κ ≈ 2e9) it reached tol 1e-12 in ~2 s where L-BFGS took 9–33 s.
       const r = logisticLbfgs({
         x: ds.data,
         n,
