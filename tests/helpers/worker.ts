@@ -304,13 +304,21 @@ export function syntheticCsv(n: number, p: number, seed = 1): string {
   return lines.join('\n') + '\n';
 }
 
-/** Upload a CSV through the GraphQL multipart API; resolves with the READY dataset's id. */
-export async function uploadCsv(
-  t: TestApp,
+export interface UploadReply {
+  data?: { uploadDataset: { id: string; status: string; failureReason: string | null } } | null;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+}
+
+/**
+ * POST a CSV to the GraphQL multipart `uploadDataset` (binary outcome `y`, positive class `case`,
+ * sample ids in `sample`) and return the reply as is.
+ */
+export async function postUpload(
+  t: Pick<TestApp, 'url'>,
   token: string,
   csv: string,
   name = 'synthetic',
-): Promise<string> {
+): Promise<UploadReply> {
   const form = new FormData();
   form.append(
     'operations',
@@ -334,10 +342,17 @@ export async function uploadCsv(
     headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
     body: form,
   });
-  const body = (await res.json()) as {
-    data?: { uploadDataset: { id: string; status: string; failureReason: string | null } };
-    errors?: unknown;
-  };
+  return (await res.json()) as UploadReply;
+}
+
+/** Upload a CSV through the GraphQL multipart API; resolves with the READY dataset's id. */
+export async function uploadCsv(
+  t: TestApp,
+  token: string,
+  csv: string,
+  name = 'synthetic',
+): Promise<string> {
+  const body = await postUpload(t, token, csv, name);
   const ds = body.data?.uploadDataset;
   if (!ds || ds.status !== 'READY') {
     throw new Error(`dataset upload failed: ${JSON.stringify(body.errors ?? ds)}`);

@@ -8,6 +8,7 @@
  */
 import { datasetsVersionKey } from '../../src/modules/datasets/dataset.version';
 import { registerUser, setRoleInDb, startTestApp, type TestApp } from '../helpers/app';
+import { postUpload } from '../helpers/worker';
 
 let a: TestApp;
 let b: TestApp;
@@ -50,35 +51,8 @@ const names = (p: Page['datasets']) => p.edges.map(e => `${e.node.name}:${e.node
 
 const CSV = 'sample,g1,g2,y\ns1,1,2,case\ns2,2,1,control\ns3,3,3,case\ns4,0,1,control\n';
 
-async function upload(t: TestApp, token: string, name: string, body = CSV) {
-  const form = new FormData();
-  form.append(
-    'operations',
-    JSON.stringify({
-      query:
-        'mutation($input: DatasetUploadInput!, $file: Upload!) { uploadDataset(input: $input, file: $file) { id status } }',
-      variables: {
-        input: {
-          name,
-          sampleIdColumn: 'sample',
-          outcome: { kind: 'BINARY', column: 'y', positiveClass: 'case' },
-        },
-        file: null,
-      },
-    }),
-  );
-  form.append('map', JSON.stringify({ 0: ['variables.file'] }));
-  form.append('0', new Blob([Buffer.from(body)]), `${name}.csv`);
-  const res = await fetch(t.url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
-    body: form,
-  });
-  return (await res.json()) as {
-    data?: { uploadDataset: { id: string; status: string } } | null;
-    errors?: Array<{ message: string; extensions?: { datasetId?: string } }>;
-  };
-}
+const upload = (t: TestApp, token: string, name: string, body = CSV) =>
+  postUpload(t, token, body, name);
 
 const sql = (t: TestApp, text: string, values: unknown[]) =>
   t.app.services.orm.em.getConnection().execute(text, values);

@@ -5,6 +5,7 @@
  * real local storage backend of a real API; the database and Redis are the test services.
  */
 import { registerUser, startTestApp, type TestApp } from '../helpers/app';
+import { postUpload } from '../helpers/worker';
 
 let t: TestApp;
 
@@ -18,36 +19,6 @@ afterAll(async () => {
 
 const CSV = 'sample,g1,g2,y\ns1,1,2,case\ns2,2,1,control\ns3,3,3,case\ns4,0,1,control\n';
 
-async function upload(token: string) {
-  const form = new FormData();
-  form.append(
-    'operations',
-    JSON.stringify({
-      query:
-        'mutation($input: DatasetUploadInput!, $file: Upload!) { uploadDataset(input: $input, file: $file) { id status } }',
-      variables: {
-        input: {
-          name: 'matrix-write',
-          sampleIdColumn: 'sample',
-          outcome: { kind: 'BINARY', column: 'y', positiveClass: 'case' },
-        },
-        file: null,
-      },
-    }),
-  );
-  form.append('map', JSON.stringify({ 0: ['variables.file'] }));
-  form.append('0', new Blob([Buffer.from(CSV)]), 'm.csv');
-  const res = await fetch(t.url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
-    body: form,
-  });
-  return (await res.json()) as {
-    data?: { uploadDataset: { id: string; status: string } } | null;
-    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-  };
-}
-
 it('a non-outage matrix write failure marks the dataset FAILED with a reason', async () => {
   const storage = t.app.services.storage;
   const realPut = storage.put.bind(storage);
@@ -60,7 +31,7 @@ it('a non-outage matrix write failure marks the dataset FAILED with a reason', a
   };
   try {
     const u = await registerUser(t);
-    const res = await upload(u.accessToken);
+    const res = await postUpload(t, u.accessToken, CSV, 'matrix-write');
     expect(res.errors?.[0]?.extensions?.code).toBe('INTERNAL');
     expect(JSON.stringify(res.errors)).not.toContain('ENOSPC');
 

@@ -20,24 +20,22 @@ function fitPredict<A>(def: ModelDef<A>, raw: Record<string, unknown> = {}) {
   };
 }
 
+const LOGISTIC_PY = `from sklearn.linear_model import LogisticRegression
+pred = LogisticRegression(max_iter=1000).fit(X, y).predict_proba(X)`;
+
 export const cases: BenchCase[] = [
   {
     name: 'logistic_regression (l2 binary fit+predict)',
     task: 'binary',
     ours: fitPredict(logisticRegression),
-    reference: {
-      python: `from sklearn.linear_model import LogisticRegression
-pred = LogisticRegression(max_iter=1000).fit(X, y).predict_proba(X)`,
-      label: 'scikit-learn LogisticRegression (lbfgs)',
-    },
+    reference: { python: LOGISTIC_PY, label: 'scikit-learn LogisticRegression (lbfgs)' },
   },
   {
     name: 'logistic_regression (l2 multinomial fit+predict)',
     task: 'multiclass',
     ours: fitPredict(logisticRegression),
     reference: {
-      python: `from sklearn.linear_model import LogisticRegression
-pred = LogisticRegression(max_iter=1000).fit(X, y).predict_proba(X)`,
+      python: LOGISTIC_PY,
       label: 'scikit-learn LogisticRegression (lbfgs, multinomial)',
     },
   },
