@@ -16,6 +16,45 @@ import { runModel, runSelector, type Outcome } from './run';
 
 const cases = allCases();
 
+/** The methods each sweep file covers (together: the whole registry, checked in models.test.ts). */
+export const SWEPT_SELECTORS = {
+  filters: [
+    'variance_threshold',
+    'fold_change',
+    't_test',
+    'anova',
+    'mann_whitney',
+    'kruskal',
+    'correlation',
+    'correlation_filter',
+    'mrmr',
+    'relieff',
+    'heg',
+    'hdg',
+    'cox',
+  ],
+  linear: ['lasso', 'elastic_net', 'ridge', 'l1_svm', 'stability_selection', 'ensemble'],
+  trees: ['random_forest', 'gradient_boosting', 'boruta', 'rfe'],
+} as const;
+
+export const SWEPT_MODELS = [
+  'logistic_regression',
+  'linear_regression',
+  'ridge',
+  'linear_svm',
+  'random_forest',
+  'gradient_boosting',
+  'cox',
+  'svm',
+  'knn',
+] as const;
+
+/** Codes of `codes` for which no case fits the method's outcome types (should be none). */
+export function withoutCases(codes: readonly string[], kind: 'selector' | 'model'): string[] {
+  const covered = new Set(pairs(codes, kind).map(([code]) => code));
+  return codes.filter(c => !covered.has(c));
+}
+
 function supports(tasks: readonly string[], c: Pick<Case, 'kind'>): boolean {
   return tasks.includes(c.kind === 'none' ? 'unsupervised' : c.kind);
 }

@@ -3,8 +3,13 @@
  * Boruta, RFE) on awkward but valid omics data through `select`'s code path. Small forests for
  * speed (expect.ts): the sweep is about crashes, refusals and determinism, not accuracy.
  */
-import { sweepSelectors } from './sweep';
+import { SWEPT_SELECTORS, sweepSelectors, withoutCases } from './sweep';
+
+const codes = SWEPT_SELECTORS.trees;
 
 describe('tree selectors on awkward data', () => {
-  sweepSelectors(['random_forest', 'gradient_boosting', 'boruta', 'rfe']);
+  it('every method of this group has cases for its outcome types', () => {
+    expect(withoutCases(codes, 'selector')).toEqual([]);
+  });
+  sweepSelectors(codes);
 });
