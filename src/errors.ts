@@ -8,6 +8,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
 import { log } from './logger.js';
 import { currentRequestId } from './request-context.js';
+import { UNREACHABLE_SOCKET_CODES } from './util/socket-errors.js';
 
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
@@ -136,19 +137,6 @@ export function isRedisUnavailable(err: unknown, depth = 0): boolean {
   return isRedisUnavailable(e.originalError, depth + 1) || isRedisUnavailable(e.cause, depth + 1);
 }
 
-/** Node socket errors that mean "the server is unreachable / the connection broke". */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
 /**
  * PostgreSQL SQLSTATEs of an unusable connection: class 08 (connection exception), 57P01–57P03
  * (admin / crash shutdown, cannot connect now: restarting), 53300 (too many connections).
@@ -175,7 +163,10 @@ export function isDbConnectionError(err: unknown, depth = 0): boolean {
     originalError?: unknown;
     thrownValue?: unknown;
   };
-  if (typeof e.code === 'string' && (SOCKET_CODES.has(e.code) || PG_CONNECTION_STATE.test(e.code)))
+  if (
+    typeof e.code === 'string' &&
+    (UNREACHABLE_SOCKET_CODES.has(e.code) || PG_CONNECTION_STATE.test(e.code))
+  )
     return true;
   if (typeof e.message === 'string' && DB_CONNECTION_MESSAGE.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some(x => isDbConnectionError(x, depth + 1))) return true;

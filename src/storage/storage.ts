@@ -3,6 +3,7 @@
  * Keys are built with `objectKey()` from ids and fixed words, never from user input.
  */
 import type { Readable } from 'node:stream';
+import { UNREACHABLE_SOCKET_CODES } from '../util/socket-errors.js';
 
 export interface ObjectStat {
   size: number;
@@ -108,18 +109,10 @@ function describe(err: unknown): string {
   return `${code}${typeof e?.message === 'string' ? e.message : String(err)}`.slice(0, 300);
 }
 
-/** Socket-level failures of a request to the object store. */
-const STORAGE_SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
+/** Socket-level failures of a request to the object store (plus request-library timeouts). */
+const STORAGE_SOCKET_CODES: ReadonlySet<string> = new Set([
+  ...UNREACHABLE_SOCKET_CODES,
   'ESOCKETTIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
   'UND_ERR_SOCKET',
 ]);
 
