@@ -477,6 +477,23 @@ describe('hostile uploads', () => {
     expect(grown).toBeLessThan(RSS_BUDGET);
   });
 
+  // Cutting a file at the size cap used to race the copy to storage: the pipeline settled on the
+  // 413 first, then Readable.pipe re-emitted it on the hashing stream with no listener left, an
+  // uncaught exception that failed this suite about once in 40 over-limit uploads. Sixty of
+  // them, three at a time and of varied sizes, all get their 413 and the process stays up.
+  it('survives over-limit uploads cut at different points, concurrently', async () => {
+    const over = (size: number): Case => ({
+      ...cases.find(c => c.status === 413)!,
+      body: () => Buffer.alloc(size, 0x31),
+    });
+    const statuses = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      const sizes = [MAX_UPLOAD + 1, MAX_UPLOAD + 1 + i * 4096, 3 * MAX_UPLOAD];
+      for (const r of await Promise.all(sizes.map(s => upload(over(s))))) statuses.add(r.status);
+    }
+    expect([...statuses]).toEqual([413]);
+  });
+
   // One long line used to cost O(n²) in the record reader (each chunk was appended to the line
   // and the whole line searched again), so a small gzip of one huge line held a parse slot for
   // minutes. Now chunks without a line break are only collected, and the record limit fires as

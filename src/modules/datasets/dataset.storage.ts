@@ -76,6 +76,12 @@ export async function putUpload(
   limit: number,
 ): Promise<{ sha256: string; size: number }> {
   const counter = hashingCounter(limit);
+  // The awaited put / pipeline below reports every error. These no-op listeners catch one more:
+  // when the upload is cut at graphql-upload's size cap, `body` is destroyed with its 413, the
+  // pipeline settles and drops its listeners, and then Readable.pipe's own handler on the next
+  // stream removes itself and re-emits that 413 with no listener left, which would be an
+  // uncaught exception (reproduced by hammering over-limit uploads).
+  counter.on('error', ignoreLateError);
   if (storage.kind === 'local') {
     body.on('error', e => counter.destroy(e));
     body.pipe(counter);
@@ -85,7 +91,8 @@ export async function putUpload(
   const dir = await mkdtemp(join(tmpdir(), 'omicselector-upload-'));
   try {
     const file = join(dir, 'upload');
-    await pipeline(body, counter, createWriteStream(file, { mode: 0o600 }));
+    const spool = createWriteStream(file, { mode: 0o600 }).on('error', ignoreLateError);
+    await pipeline(body, counter, spool);
     const digest = counter.digest();
     await putSized(storage, key, () => createReadStream(file), digest.size);
     return digest;
@@ -93,6 +100,9 @@ export async function putUpload(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** See `putUpload`: an error already reported through the awaited pipeline, emitted again late. */
+function ignoreLateError(): void {}
 
 /**
  * Stores bytes of known length. Local: a plain put. S3: one streaming PUT to a presigned URL, for
