@@ -14,11 +14,20 @@ import {
 } from 'graphql-ws';
 import WebSocket from 'ws';
 
-export function wsClient(url: string, token?: string, extra: Record<string, unknown> = {}): Client {
+/**
+ * `keepOpen`: one socket for the client's life. By default the client is lazy and closes its
+ * socket as soon as no subscription is left, so the next one connects (and authenticates) anew.
+ */
+export function wsClient(
+  url: string,
+  token?: string,
+  extra: Record<string, unknown> = {},
+  { keepOpen = false }: { keepOpen?: boolean } = {},
+): Client {
   return createClient({
     url,
     webSocketImpl: WebSocket,
-    lazy: true,
+    lazy: !keepOpen,
     retryAttempts: 0,
     connectionParams: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
   });
