@@ -84,12 +84,19 @@ export const linearSvm: ModelDef<LinearSvmArgs> = {
   device: 'cpu',
   args,
   async fit(ds, a, ctx) {
-    assertNoMissing(ds, 'linear_svm');
-    const { labels, classes } = classLabels(ds);
-    ctx.progress(0, 'fit');
     const n = ds.nSamples;
     const p = ds.nFeatures;
     const dual = a.dual === 'true' || (a.dual !== 'false' && n < p);
+    // The dual solver's row copy yields the column sds; a NaN (or ±∞) in a column makes its sd
+    // NaN, and only then is the data scanned for the error message (±∞ passes, as before).
+    const seen: { sd: Float64Array | null } = { sd: null };
+    const onColumnSd = (sd: Float64Array) => {
+      if (sd.some(v => Number.isNaN(v))) assertNoMissing(ds, 'linear_svm');
+      seen.sd = sd;
+    };
+    if (!dual) assertNoMissing(ds, 'linear_svm');
+    const { labels, classes } = classLabels(ds);
+    ctx.progress(0, 'fit');
     const interceptScaling = a.fit_intercept ? a.intercept_scaling : 0;
     const r = dual
       ? fitDualSvc(ds.data, n, p, labels, classes.length, {
@@ -99,6 +106,7 @@ export const linearSvm: ModelDef<LinearSvmArgs> = {
           maxIter: a.max_iter,
           rng: ctx.rng.fork(0),
           signal: ctx.signal,
+          onColumnSd,
         })
       : fitLinearSvc(ds.data, n, p, labels, classes.length, {
           C: a.C,
@@ -119,7 +127,7 @@ export const linearSvm: ModelDef<LinearSvmArgs> = {
         coef: Array.from(r.coef),
         intercept: Array.from(r.intercept),
         classes,
-        sd: columnSd(ds.data, n, p),
+        sd: seen.sd ? Array.from(seen.sd) : columnSd(ds.data, n, p),
         info: {
           iterations: r.iterations,
           converged: r.converged,

@@ -15,9 +15,13 @@
  * Stopping rule = liblinear's: the spread of the projected gradient over one sweep,
  * max PG − min PG ≤ tol (PG = −1 at α = 0, so tol is relative to the start, as LinearSVC's).
  * The visiting order is a seeded permutation per sweep (liblinear uses rand()).
+ * Each step's x_iᵀw and w += δ·x_i run on the wasm SIMD row kernels of
+ * compute/kernels/row-dot-axpy.ts (same iterates as scalar loops in exact arithmetic).
  */
 import { checkAbort } from '../core/method';
 import { type Rng } from '../core/rng';
+import { RowWorkspace } from '../kernels/row-dot-axpy';
+import { columnSd } from '../linear/model';
 
 export interface DualSvcOptions {
   C: number;
@@ -28,6 +32,12 @@ export interface DualSvcOptions {
   maxIter: number;
   rng: Rng;
   signal?: AbortSignal;
+  /**
+   * Called once the samples are copied, before solving, with every column's population sd
+   * (columnSd's arithmetic, bit for bit): the copy reads the data anyway, so the model need not
+   * pass over it again for its importances and its NaN check.
+   */
+  onColumnSd?: (sd: Float64Array) => void;
 }
 
 export interface DualSvcResult {
@@ -51,20 +61,19 @@ export function fitDualSvc(
   opts: DualSvcOptions,
 ): DualSvcResult {
   // Row-major copy: every dual step reads one sample's row.
-  const rows = new Float64Array(n * p);
-  for (let j = 0; j < p; j++) {
-    const col = j * n;
-    for (let i = 0; i < n; i++) rows[i * p + j] = data[col + i]!;
+  const ws = new RowWorkspace(n, p);
+  if (opts.onColumnSd) {
+    const sd = new Float64Array(p);
+    const done = ws.fillRows(data, sd);
+    if (done < p) sd.set(columnSd(data.subarray(done * n), n, p - done), done);
+    opts.onColumnSd(sd);
+  } else {
+    ws.fillRows(data);
   }
   const s = opts.interceptScaling;
   const diag = 0.5 / opts.C;
   const qd = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let q = diag + s * s;
-    const o = i * p;
-    for (let j = 0; j < p; j++) q += rows[o + j]! * rows[o + j]!;
-    qd[i] = q;
-  }
+  for (let i = 0; i < n; i++) qd[i] = diag + s * s + ws.dotRows(i, i);
   const K = nClasses === 2 ? 1 : nClasses;
   const coef = new Float64Array(K * p);
   const intercept = new Float64Array(K);
@@ -74,26 +83,27 @@ export function fitDualSvc(
   for (let c = 0; c < K; c++) {
     const positive = K === 1 ? 1 : c;
     for (let i = 0; i < n; i++) y[i] = labels[i] === positive ? 1 : -1;
-    const r = solveDual(rows, n, p, y, qd, diag, opts);
+    ws.w.fill(0);
+    const r = solveDual(ws, n, y, qd, diag, opts);
     iterations += r.iterations;
     converged &&= r.converged;
-    coef.set(r.w.subarray(0, p), c * p);
-    intercept[c] = r.w[p]! * s;
+    coef.set(ws.w, c * p);
+    intercept[c] = r.bias * s;
   }
   return { coef, intercept, iterations, converged };
 }
 
+/** One binary problem on ws.w (zero on entry, w on return); the bias weight is returned apart. */
 function solveDual(
-  rows: Float64Array,
+  ws: RowWorkspace,
   n: number,
-  p: number,
   y: Float64Array,
   qd: Float64Array,
   diag: number,
   opts: DualSvcOptions,
-): { w: Float64Array; iterations: number; converged: boolean } {
+): { bias: number; iterations: number; converged: boolean } {
   const s = opts.interceptScaling;
-  const w = new Float64Array(p + 1); // w[p] = bias weight
+  let bias = 0;
   const alpha = new Float64Array(n);
   const index = new Int32Array(n);
   for (let i = 0; i < n; i++) index[i] = i;
@@ -101,6 +111,10 @@ function solveDual(
   let pgMaxOld = Infinity;
   let iter = 0;
   let converged = false;
+  // The last step's update w += pendD·x_pend is applied with the next step's dot product in one
+  // pass over w (axpyDotW; same arithmetic as axpy then dot), or at the end.
+  let pend = -1;
+  let pendD = 0;
   while (iter < opts.maxIter) {
     checkAbort(opts.signal);
     let pgMaxNew = -Infinity;
@@ -115,9 +129,9 @@ function solveDual(
     for (let k = 0; k < active; k++) {
       const i = index[k]!;
       const yi = y[i]!;
-      const o = i * p;
-      let dot = w[p]! * s;
-      for (let j = 0; j < p; j++) dot += w[j]! * rows[o + j]!;
+      const xw = pend < 0 ? ws.dotW(i) : ws.axpyDotW(pend, pendD, i);
+      pend = -1;
+      const dot = xw + bias * s;
       const G = yi * dot - 1 + alpha[i]! * diag;
       let PG = 0;
       if (alpha[i] === 0) {
@@ -143,8 +157,9 @@ function solveDual(
         alpha[i] = next;
         const d = (next - old) * yi;
         if (d !== 0) {
-          for (let j = 0; j < p; j++) w[j] = w[j]! + d * rows[o + j]!;
-          w[p] = w[p]! + d * s;
+          pend = i;
+          pendD = d;
+          bias += d * s;
         }
       }
     }
@@ -161,5 +176,6 @@ function solveDual(
     }
     pgMaxOld = pgMaxNew <= 0 ? Infinity : pgMaxNew;
   }
-  return { w, iterations: iter, converged };
+  if (pend >= 0) ws.axpyW(pend, pendD);
+  return { bias, iterations: iter, converged };
 }
