@@ -135,8 +135,15 @@ export function subsetFeatures(ds: Dataset, idx: ArrayLike<number>): Dataset {
   };
 }
 
-/** Features by name; throws naming the first missing feature. */
+/**
+ * Features by name; throws naming the first missing feature. When `names` are exactly the
+ * dataset's features in order (a model predicting on the data it was fitted to) the dataset
+ * itself is returned: compute/ never writes into a dataset's matrix, and the copy was ~10 % of a
+ * linear model's fit + predict at 200 × 2,000.
+ */
 export function selectFeaturesByName(ds: Dataset, names: readonly string[]): Dataset {
+  if (names.length === ds.nFeatures && names.every((name, j) => name === ds.featureNames[j]))
+    return ds;
   const index = new Map(ds.featureNames.map((f, j) => [f, j]));
   const idx = names.map(name => {
     const j = index.get(name);
