@@ -38,6 +38,7 @@ import {
   V128,
   v128Load,
   wasm,
+  emitter,
 } from './wasm-asm';
 
 const simd = (op: number) => [0xfd, ...uleb(op)];
@@ -81,10 +82,7 @@ function scanModule(): Uint8Array {
   const [C, TAU, FROM, TO, RHO, QUICK, LIM, OUT] = [0, 1, 2, 3, 4, 5, 6, 7];
   // locals: 8 t, 9 m, 10 k, 11 addr (i32); 12 qv (v128); 13 a (f64)
   const [T, M, K, ADDR, QV, A] = [8, 9, 10, 11, 12, 13];
-  const code: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) code.push(...x);
-  };
+  const { code, e } = emitter();
   /** Entry `idx` (an i32 expression's code): the exact test, and the write of idx on a pass. */
   const check = (idx: number[]) => {
     e(get(C), idx, i32(3), SHL, ADD, f64Load(), F64_ABS, tee(A), get(QUICK), F64_GE);

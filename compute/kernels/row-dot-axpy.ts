@@ -54,6 +54,7 @@ import {
   v128Store,
   wasm,
   type WasmMemory,
+  emitter,
 } from './wasm-asm';
 
 type DotFn = (a: number, b: number, len: number) => number;
@@ -296,10 +297,7 @@ function transposeBody(): number[] {
   const [SRC, N, N2, M2, DST, P] = [0, 1, 2, 3, 4, 5];
   const [I, J, SP, DP, CB, RB, A] = [6, 7, 8, 9, 10, 11, 12];
   const B = 13;
-  const c: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) c.push(...x);
-  };
+  const { code: c, e } = emitter();
   e(get(N), i32(3), SHL, set(CB)); // column stride, bytes
   e(get(P), i32(3), SHL, set(RB)); // row stride, bytes
   e(i32(0), set(I));
@@ -336,10 +334,7 @@ function dotBody(fused: boolean): number[] {
   const ACC = [base + 3, base + 4, base + 5, base + 6];
   const [DV, BV] = [base + 7, base + 8]; // fused only
   const S = fused ? base + 9 : base + 7;
-  const c: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) c.push(...x);
-  };
+  const { code: c, e } = emitter();
   e(get(LEN), i32(-8), AND, i32(3), SHL, set(END8));
   e(get(LEN), i32(3), SHL, set(ENDN));
   for (const acc of ACC) e(V128_ZERO, set(acc));
@@ -396,10 +391,7 @@ function colSdBody(): number[] {
   const ACC = [10, 11, 12, 13];
   const MEAN = [14, 15, 16, 17];
   const [NV, XV] = [18, 19];
-  const c: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) c.push(...x);
-  };
+  const { code: c, e } = emitter();
   // one pass over the block's rows: per lane, acc += f(x)
   const pass = (f: (k: number) => number[]) => {
     for (const acc of ACC) e(V128_ZERO, set(acc));
@@ -435,10 +427,7 @@ function axpyBody(): number[] {
   const [Y, X, D, LEN] = [0, 1, 2, 3];
   const [J, END4, ENDN] = [4, 5, 6];
   const DV = 7;
-  const c: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) c.push(...x);
-  };
+  const { code: c, e } = emitter();
   e(get(LEN), i32(-4), AND, i32(3), SHL, set(END4));
   e(get(LEN), i32(3), SHL, set(ENDN));
   e(get(D), F64X2_SPLAT, set(DV), i32(0), set(J));

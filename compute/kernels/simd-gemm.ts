@@ -36,6 +36,7 @@ import {
   uleb,
   V128,
   V128_ZERO,
+  emitter,
 } from './wasm-asm';
 import { packFullPanels } from './simd-pack';
 
@@ -627,10 +628,7 @@ function panelFunction(fma: boolean, f64: boolean): number[] {
   const MULV = f64 ? simd(0xf2) : F32X4_MUL;
   const ADDV = f64 ? F64X2_ADD : F32X4_ADD;
   const MADD = simd(f64 ? 0x107 : 0x105);
-  const b: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) b.push(...x);
-  };
+  const { code: b, e } = emitter();
   e(get(B), set(BROW), get(C), set(CROW), i32(0), set(T));
   e(BLOCK, LOOP);
   e(get(T), get(NB), GE_U, brIf(1));

@@ -38,6 +38,7 @@ import {
   v128Load,
   v128Store,
   wasm,
+  emitter,
 } from './wasm-asm';
 
 const F32X4_DEMOTE_F64X2_ZERO = [0xfd, ...uleb(0x5e)];
@@ -121,10 +122,7 @@ function packModule(): Uint8Array {
   const ACC = [14, 15, 16, 17];
   const C = 18;
   const V = [19, 20, 21, 22];
-  const code: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) code.push(...x);
-  };
+  const { code, e } = emitter();
   e(get(N), i32(3), SHL, set(NB)); // bytes per column
   e(i32(0), set(P));
   e(BLOCK, LOOP);

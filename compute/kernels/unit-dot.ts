@@ -50,6 +50,7 @@ import {
   v128Load,
   wasm,
   type WasmMemory,
+  emitter,
 } from './wasm-asm';
 
 type Dot4 = (a: number, b0: number, b1: number, b2: number, b3: number, n: number) => void;
@@ -258,10 +259,7 @@ function dotBody(K: number): number[] {
   const XB = XA + 1;
   // f64 locals: r0_k
   const R0 = Array.from({ length: K }, (_, k) => XB + 1 + k);
-  const b: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) b.push(...x);
-  };
+  const { code: b, e } = emitter();
   e(get(N), i32(-4), AND, i32(3), SHL, set(END4));
   e(get(N), i32(3), SHL, set(ENDN));
   for (let k = 0; k < K; k++) e(V128_ZERO, set(LO[k]!), V128_ZERO, set(HI[k]!));

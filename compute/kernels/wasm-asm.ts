@@ -111,6 +111,17 @@ export const RETURN = [0x0f];
 export const br = (d: number) => [0x0c, d];
 export const brIf = (d: number) => [0x0d, d];
 
+/** A code buffer and `e(...instructions)`, which appends each instruction's bytes to it. */
+export function emitter(): { code: number[]; e: (...xs: number[][]) => void } {
+  const code: number[] = [];
+  return {
+    code,
+    e: (...xs) => {
+      for (const x of xs) code.push(...x);
+    },
+  };
+}
+
 /** A function body: locals as [count, type] runs, then the code (END appended). */
 export function body(locals: [number, number][], code: number[]): number[] {
   const fn = [

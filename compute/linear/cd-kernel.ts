@@ -62,6 +62,7 @@ import {
   v128Load,
   v128Store,
   type WasmFunction,
+  emitter,
 } from '../kernels/wasm-asm';
 
 /** The sweep function: `weighted` multiplies the residual update by v (GLM working weights). */
@@ -76,10 +77,7 @@ export function sweepFunction(name: string, weighted: boolean): WasmFunction {
   const [GK, BK, XK, U, AU, BN, DD, DLX, RSQ, S0, DL] = [
     21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
   ];
-  const c: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) c.push(...x);
-  };
+  const { code: c, e } = emitter();
   e(get(N), i32(-4), AND, i32(3), SHL, set(N4B));
   e(get(N), i32(-2), AND, i32(3), SHL, set(N2B));
   e(get(N), i32(3), SHL, set(NB));
@@ -164,10 +162,7 @@ export function dotListFunction(name: string): WasmFunction {
   const [T, OFF, I, N4B, NB] = [6, 7, 8, 9, 10];
   const [A0, A1] = [11, 12];
   const S0 = 13;
-  const c: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) c.push(...x);
-  };
+  const { code: c, e } = emitter();
   e(get(N), i32(-4), AND, i32(3), SHL, set(N4B));
   e(get(N), i32(3), SHL, set(NB));
   e(i32(0), set(T));
@@ -212,10 +207,7 @@ export function wssListFunction(name: string): WasmFunction {
   const [T, OFF, I, N4B, NB] = [6, 7, 8, 9, 10];
   const [A0, A1, XV] = [11, 12, 13];
   const [S0, XS] = [14, 15];
-  const c: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) c.push(...x);
-  };
+  const { code: c, e } = emitter();
   e(get(N), i32(-4), AND, i32(3), SHL, set(N4B));
   e(get(N), i32(3), SHL, set(NB));
   e(i32(0), set(T));
@@ -263,10 +255,7 @@ export function axpyListFunction(name: string): WasmFunction {
   const [T, OFF, I, N2B, NB] = [6, 7, 8, 9, 10];
   const BV = 11;
   const B = 12;
-  const c: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) c.push(...x);
-  };
+  const { code: c, e } = emitter();
   e(get(N), i32(-2), AND, i32(3), SHL, set(N2B));
   e(get(N), i32(3), SHL, set(NB));
   e(i32(0), set(T));

@@ -44,6 +44,7 @@ import {
   V128,
   V128_ZERO,
   v128Load,
+  emitter,
 } from '../kernels/wasm-asm';
 import { axpyListFunction, dotListFunction, sweepFunction, wssListFunction } from './cd-kernel';
 
@@ -288,10 +289,7 @@ function gemvAbsModule(): Uint8Array {
   const RV = 17;
   const S = [18, 19, 20, 21];
   const RS = 22;
-  const b: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) b.push(...x);
-  };
+  const { code: b, e } = emitter();
   e(get(N), i32(-2), AND, set(N2));
   e(i32(0), set(J));
   e(BLOCK, LOOP);

@@ -45,6 +45,7 @@ import {
   V128_ZERO,
   v128Load,
   wasm,
+  emitter,
 } from '../kernels/wasm-asm';
 
 type ColSumsFn = (x: number, n: number, m: number, out: number) => void;
@@ -126,10 +127,7 @@ function colSumsModule(): Uint8Array {
   const HI = [13, 15, 17, 19];
   // f64 locals 20–23: s0 of column c while the leftover rows are added
   const S = [20, 21, 22, 23];
-  const code: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) code.push(...x);
-  };
+  const { code, e } = emitter();
   e(get(N), i32(-4), AND, i32(3), SHL, set(N4B));
   e(get(N), i32(3), SHL, set(NB));
   e(i32(0), set(J));

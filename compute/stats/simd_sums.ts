@@ -52,6 +52,7 @@ import {
   V128,
   V128_ZERO,
   v128Load,
+  emitter,
 } from '../kernels/wasm-asm';
 
 interface WasmApi {
@@ -187,10 +188,7 @@ function sumsCode(squares: boolean): number[] {
   // f64 locals 22–27 sums, 28 ta, 29 tb, 30 e
   const S = [22, 23, 24, 25, 26, 27];
   const [TA, TB, E] = [28, 29, 30];
-  const code: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) code.push(...x);
-  };
+  const { code, e } = emitter();
   e(get(N), i32(-2), AND, i32(3), SHL, set(NB));
   e(i32(0), set(J));
   e(BLOCK, LOOP);

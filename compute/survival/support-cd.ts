@@ -67,6 +67,7 @@ import {
   v128Store,
   wasm,
   type WasmMemory,
+  emitter,
 } from '../kernels/wasm-asm';
 
 /** Sweeps before giving up (the JavaScript loop's limit). */
@@ -279,10 +280,7 @@ function cholBody(): number[] {
   // f64 locals
   const [S, V, LJJ, SC] = [10, 11, 12, 13];
   const LKV = 14; // v128
-  const code: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) code.push(...x);
-  };
+  const { code, e } = emitter();
   const aAt = (row: number, col: number) => [
     ...get(Ap),
     ...get(row),
@@ -368,10 +366,7 @@ function gramBody(): number[] {
   // v128 locals
   const ACC = [19, 20, 21, 22];
   const XV = 23;
-  const code: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) code.push(...x);
-  };
+  const { code, e } = emitter();
   e(get(N), i32(3), SHL, set(NB)); // bytes per x column
   e(get(N), i32(4), SHL, set(PB)); // bytes per interleaved pair
   e(i32(0), set(A), get(X), set(XA), get(Mp), set(ROW));
@@ -425,10 +420,7 @@ function cdBody(): number[] {
   // f64 locals
   const [INNER, C, BJ, ZJ, D, CH] = [15, 16, 17, 18, 19, 20];
   const DV = 21; // v128
-  const code: number[] = [];
-  const e = (...xs: number[][]) => {
-    for (const x of xs) code.push(...x);
-  };
+  const { code, e } = emitter();
   const at = (base: number, idx: number) => [...get(base), ...get(idx), ...i32(3), ...SHL, ...ADD];
   e(get(M0), i32(3), SHL, set(MB));
   e(get(M0), i32(-2), AND, i32(3), SHL, set(PAIRS));
