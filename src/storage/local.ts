@@ -165,9 +165,12 @@ export class LocalStorage implements ObjectStorage {
     if (!body || !mac) {
       return undefined;
     }
-    const expected = createHmac('sha256', this.key).update(body).digest();
-    const given = Buffer.from(mac, 'base64url');
-    // Compare fixed-length digests only: timingSafeEqual throws on length mismatch.
+    // Compare the encoded MACs, not the decoded bytes: the 43rd base64url character carries two
+    // unused bits, so decoding accepted four spellings of each signature (a URL with its last
+    // character changed from B to A still verified). Fixed length first: timingSafeEqual throws
+    // on a length mismatch.
+    const expected = Buffer.from(createHmac('sha256', this.key).update(body).digest('base64url'));
+    const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return undefined;
     }
