@@ -3,7 +3,8 @@
  * Cholesky solves and a symmetric eigendecomposition for minimum-norm least squares.
  * Matrices are row-major Float64Array (they are symmetric, so the layout rarely matters).
  */
-import { crossF64Sync } from '../kernels/simd-gemm';
+import { crossF64, crossF64Sync } from '../kernels/simd-gemm';
+import { dotCol } from './design';
 
 /** Centre columns of column-major x (n × p) in place; returns the means (zeros if !centre). */
 export function centreColumns(
@@ -41,11 +42,50 @@ export function gramColumns(x: Float64Array, n: number, p: number): Float64Array
 }
 
 /**
- * XXᵀ (n × n) of column-major x: the wasm SIMD float64 panel kernel where available (each entry
- * a float64 dot product, exactly symmetric), else the JavaScript outer-product loop.
+ * XXᵀ (n × n) of column-major x, or of x − center (each column minus its centre, without a
+ * centred copy): the wasm SIMD float64 panel kernel where available (each entry a float64 dot
+ * product with fused multiply-adds where the runtime has them, exactly symmetric), else the
+ * JavaScript outer-product loop.
  */
-export function gramRows(x: Float64Array, n: number, p: number): Float64Array {
-  return crossF64Sync(x, n, x, n, p) ?? gramRowsJs(x, n, p);
+export function gramRows(
+  x: Float64Array,
+  n: number,
+  p: number,
+  center?: Float64Array,
+): Float64Array {
+  return (
+    crossF64Sync(x, n, x, n, p, { fused: true, center }) ??
+    gramRowsJs(centred(x, n, p, center), n, p)
+  );
+}
+
+/**
+ * gramRows on worker threads when the product is large (the same entries: each is summed by one
+ * thread in the same order); `threads` 1 keeps it on the calling thread.
+ */
+export async function gramRowsParallel(
+  x: Float64Array,
+  n: number,
+  p: number,
+  opts: {
+    threads?: number;
+    signal?: AbortSignal;
+    minThreadWork?: number;
+    center?: Float64Array;
+  } = {},
+): Promise<Float64Array> {
+  return (
+    (await crossF64(x, n, x, n, p, { ...opts, fused: true })) ??
+    gramRowsJs(centred(x, n, p, opts.center), n, p)
+  );
+}
+
+function centred(x: Float64Array, n: number, p: number, center?: Float64Array): Float64Array {
+  if (!center) return x;
+  const out = new Float64Array(n * p);
+  for (let j = 0; j < p; j++)
+    for (let i = 0; i < n; i++) out[j * n + i] = x[j * n + i]! - center[j]!;
+  return out;
 }
 
 /** XXᵀ by rank-one updates, one column at a time (contiguous reads of column-major x). */
@@ -66,11 +106,7 @@ export function gramRowsJs(x: Float64Array, n: number, p: number): Float64Array 
 /** Xᵀv (p) for column-major x. */
 export function xtv(x: Float64Array, n: number, p: number, v: Float64Array): Float64Array {
   const out = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += x[j * n + i]! * v[i]!;
-    out[j] = s;
-  }
+  for (let j = 0; j < p; j++) out[j] = dotCol(x, j * n, v, n);
   return out;
 }
 
@@ -83,6 +119,23 @@ export function xv(x: Float64Array, n: number, p: number, u: Float64Array): Floa
     for (let i = 0; i < n; i++) out[i] = out[i]! + uj * x[j * n + i]!;
   }
   return out;
+}
+
+/** Σ_{t<len} l[a + t]·l[b + t] with four partial sums. */
+function dotRows(l: Float64Array, a: number, b: number, len: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let t = 0;
+  for (const end = len - (len & 3); t < end; t += 4) {
+    s0 += l[a + t]! * l[b + t]!;
+    s1 += l[a + t + 1]! * l[b + t + 1]!;
+    s2 += l[a + t + 2]! * l[b + t + 2]!;
+    s3 += l[a + t + 3]! * l[b + t + 3]!;
+  }
+  for (; t < len; t++) s0 += l[a + t]! * l[b + t]!;
+  return s0 + s1 + s2 + s3;
 }
 
 /**
@@ -102,8 +155,8 @@ export function choleskySolve(
   const floor = relFloor * maxDiag;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = a[i * k + j]!;
-      for (let t = 0; t < j; t++) s -= l[i * k + t]! * l[j * k + t]!;
+      // Rows i and j of L, both contiguous: an unrolled dot product (the O(k³/3) part).
+      const s = a[i * k + j]! - dotRows(l, i * k, j * k, j);
       if (i === j) {
         if (!(s > floor)) return null;
         l[i * k + i] = Math.sqrt(s);

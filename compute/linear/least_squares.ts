@@ -11,16 +11,30 @@
  */
 import { centreColumns, choleskySolve, gramColumns, gramRows, pinvSolve, xtv } from './dense';
 
-export function leastSquares(
+export interface LeastSquaresOptions {
+  /** Column means of `data` (columnMeanSd's), when the caller has them. */
+  mean?: Float64Array;
+  /**
+   * p > n: the sample Gram of data − center (center null: of data itself); default gramRows on
+   * the calling thread.
+   */
+  gramOf?: (
+    x: Float64Array,
+    n: number,
+    p: number,
+    center: Float64Array | undefined,
+  ) => Float64Array | Promise<Float64Array>;
+}
+
+export async function leastSquares(
   data: Float64Array,
   n: number,
   p: number,
   y: ArrayLike<number>,
   alpha: number,
   intercept: boolean,
-): { coef: Float64Array; intercept: number; rankDeficient: boolean } {
-  const x = Float64Array.from(data);
-  const mean = centreColumns(x, n, p, intercept);
+  opts: LeastSquaresOptions = {},
+): Promise<{ coef: Float64Array; intercept: number; rankDeficient: boolean }> {
   let ym = 0;
   if (intercept) {
     for (let i = 0; i < n; i++) ym += y[i]!;
@@ -29,8 +43,11 @@ export function leastSquares(
   const yc = Float64Array.from({ length: n }, (_, i) => y[i]! - ym);
   const rcond = Number.EPSILON * Math.max(n, p);
   let coef: Float64Array;
+  let mean: Float64Array;
   let rankDeficient = false;
   if (p <= n) {
+    const x = data.slice(); // centred in place
+    mean = centreColumns(x, n, p, intercept);
     const g = gramColumns(x, n, p);
     for (let j = 0; j < p; j++) g[j * p + j] = g[j * p + j]! + alpha;
     const rhs = xtv(x, n, p, yc);
@@ -41,17 +58,38 @@ export function leastSquares(
       coef = pinvSolve(g, p, rhs, rcond);
     }
   } else {
-    const g = gramRows(x, n, p);
+    // The dual form reads the data as it is: the Gram kernel centres while it packs, and
+    // Xcᵀz = Xᵀz − mean·Σz. (Σz is 0 in exact arithmetic when yc ⊥ 1; the term keeps the
+    // rounding of the two forms alike.) No n × p copy.
+    mean = intercept ? (opts.mean ?? columnMeans(data, n, p)) : new Float64Array(p);
+    const g = await (opts.gramOf ?? gramRowsOf)(data, n, p, intercept ? mean : undefined);
     for (let i = 0; i < n; i++) g[i * n + i] = g[i * n + i]! + alpha;
     // OLS with more features than samples: XᵀX is singular, the minimum-norm solution is taken.
     rankDeficient = alpha === 0;
     let z = alpha > 0 ? choleskySolve(g, n, yc) : minNormDual(g, n, yc, intercept);
     z ??= pinvSolve(g, n, yc, rcond);
-    coef = xtv(x, n, p, z);
+    coef = xtv(data, n, p, z);
+    let sz = 0;
+    for (let i = 0; i < n; i++) sz += z[i]!;
+    if (intercept) for (let j = 0; j < p; j++) coef[j] = coef[j]! - mean[j]! * sz;
   }
   let b0 = ym;
   for (let j = 0; j < p; j++) b0 -= coef[j]! * mean[j]!;
   return { coef, intercept: b0, rankDeficient };
+}
+
+const gramRowsOf = (x: Float64Array, n: number, p: number, center: Float64Array | undefined) =>
+  gramRows(x, n, p, center);
+
+/** Column means of column-major data (a running sum per column, as centreColumns). */
+function columnMeans(data: Float64Array, n: number, p: number): Float64Array {
+  const mean = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += data[j * n + i]!;
+    mean[j] = s / n;
+  }
+  return mean;
 }
 
 /**

@@ -26,6 +26,7 @@
  */
 import { checkAbort } from '../core/method';
 import { gramRows } from './dense';
+import { dotCol } from './design';
 
 export interface LogisticLbfgsInput {
   /** Column-major n × p. */
@@ -43,6 +44,8 @@ export interface LogisticLbfgsInput {
   signal?: AbortSignal;
   /** Force a representation (tests); default: row space when p > 2n. */
   space?: 'primal' | 'rows';
+  /** XXᵀ when the caller has it (e.g. from gramRowsParallel); else computed here. */
+  gram?: Float64Array;
 }
 
 export interface LogisticLbfgsFit {
@@ -83,7 +86,7 @@ export function logisticLbfgs(inp: LogisticLbfgsInput): LogisticLbfgsFit {
     const r = minimise(prob, inp.gtol * Math.max(1, normInf(g0)), inp.maxIter, inp.signal);
     return finish(r.theta.slice(0, K * p), r.theta.slice(K * p), K, r, space);
   }
-  const gram = gramRows(inp.x, n, p);
+  const gram = inp.gram ?? gramRows(inp.x, n, p);
   const prob = rowSpaceProblem(inp, K, gram);
   const g0 = new Float64Array(prob.dim);
   prob.eval(new Float64Array(prob.dim), g0);
@@ -123,13 +126,8 @@ function coefficients(inp: LogisticLbfgsInput, K: number, v: Float64Array): Floa
   const { x, n, p } = inp;
   const w = new Float64Array(K * p);
   for (let k = 0; k < K; k++) {
-    const ao = k * n;
-    for (let j = 0; j < p; j++) {
-      const xo = j * n;
-      let s = 0;
-      for (let i = 0; i < n; i++) s += x[xo + i]! * v[ao + i]!;
-      w[k * p + j] = s;
-    }
+    const a = v.subarray(k * n, (k + 1) * n);
+    for (let j = 0; j < p; j++) w[k * p + j] = dotCol(x, j * n, a, n);
   }
   return w;
 }

@@ -12,6 +12,7 @@
  */
 import { selectFeaturesByName, type Dataset } from '../core/dataset';
 import { type FittedModel, type ModelState, type Prediction } from '../core/method';
+import { axpyCol } from './design';
 
 export type Link = 'identity' | 'logistic' | 'softmax' | 'svm';
 
@@ -46,15 +47,16 @@ export class LinearModel implements FittedModel {
     const p = this.featureNames.length;
     const K = this.nOut;
     const out = new Float64Array(n * K);
+    const x = q.data;
+    const coef = this.state.coef;
+    const eta = new Float64Array(n);
     for (let c = 0; c < K; c++) {
-      const b0 = this.state.intercept[c]!;
-      for (let i = 0; i < n; i++) out[i * K + c] = b0;
+      eta.fill(this.state.intercept[c]!);
       for (let j = 0; j < p; j++) {
-        const b = this.state.coef[c * p + j]!;
-        if (b === 0) continue;
-        const off = j * n;
-        for (let i = 0; i < n; i++) out[i * K + c] = out[i * K + c]! + b * q.data[off + i]!;
+        const b = coef[c * p + j]!;
+        if (b !== 0) axpyCol(x, j * n, -b, eta, n); // eta += b·x_j
       }
+      for (let i = 0; i < n; i++) out[i * K + c] = eta[i]!;
     }
     return out;
   }
@@ -128,25 +130,56 @@ export function loadLinear(code: string, state: ModelState): LinearModel {
 
 /** Population sd per column (column-major). */
 export function columnSd(data: Float64Array, n: number, p: number): number[] {
-  const out: number[] = [];
+  return Array.from(columnMeanSd(data, n, p).sd);
+}
+
+/**
+ * Column means and population sds (column-major), two passes per column with one running sum
+ * each: compute/kernels/row-dot-axpy.ts reproduces these sds bit for bit, lane by lane. A NaN
+ * mean marks a column with a missing value (or both infinities).
+ */
+export function columnMeanSd(
+  data: Float64Array,
+  n: number,
+  p: number,
+): { mean: Float64Array; sd: Float64Array } {
+  const mean = new Float64Array(p);
+  const sd = new Float64Array(p);
   for (let j = 0; j < p; j++) {
+    const o = j * n;
     let m = 0;
-    for (let i = 0; i < n; i++) m += data[j * n + i]!;
+    for (let i = 0; i < n; i++) m += data[o + i]!;
     m /= n;
     let s = 0;
-    for (let i = 0; i < n; i++) s += (data[j * n + i]! - m) ** 2;
-    out.push(Math.sqrt(s / n));
+    for (let i = 0; i < n; i++) s += (data[o + i]! - m) ** 2;
+    mean[j] = m;
+    sd[j] = Math.sqrt(s / n);
   }
-  return out;
+  return { mean, sd };
+}
+
+/**
+ * assertNoMissing from the column means of columnMeanSd (saves a pass over the data): only a
+ * column whose mean is NaN can hold a missing value.
+ */
+export function assertNoMissingByMeans(ds: Dataset, mean: Float64Array, method: string): void {
+  const n = ds.nSamples;
+  for (let j = 0; j < mean.length; j++) {
+    if (mean[j] === mean[j]) continue;
+    for (let i = j * n; i < (j + 1) * n; i++) {
+      if (Number.isNaN(ds.data[i]!)) missingError(ds, j, method);
+    }
+  }
+}
+
+function missingError(ds: Dataset, j: number, method: string): never {
+  throw new Error(
+    `${method} needs complete data: feature "${ds.featureNames[j]}" has missing values (impute first)`,
+  );
 }
 
 export function assertNoMissing(ds: Dataset, method: string): void {
   for (let i = 0; i < ds.data.length; i++) {
-    if (Number.isNaN(ds.data[i]!)) {
-      const j = Math.floor(i / ds.nSamples);
-      throw new Error(
-        `${method} needs complete data: feature "${ds.featureNames[j]}" has missing values (impute first)`,
-      );
-    }
+    if (Number.isNaN(ds.data[i]!)) missingError(ds, Math.floor(i / ds.nSamples), method);
   }
 }

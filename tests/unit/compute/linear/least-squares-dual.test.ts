@@ -8,6 +8,7 @@ import {
   centreColumns,
   gramRows,
   gramRowsJs,
+  gramRowsParallel,
   pinvSolve,
   xtv,
 } from '../../../../compute/linear/dense';
@@ -57,22 +58,29 @@ it('gramRows (SIMD kernel) equals the JavaScript loop to rounding', () => {
     for (let k = 0; k < i; k++) expect(a[i * 37 + k]).toBe(a[k * 37 + i]);
 });
 
-it.each([true, false])('p > n OLS (intercept %s) is the minimum-norm solution', intercept => {
+it('gramRowsParallel on two threads gives the same entries as gramRows', async () => {
+  const { x } = design(41, 3001, 4);
+  const sync = gramRows(x, 41, 3001);
+  const threaded = await gramRowsParallel(x, 41, 3001, { threads: 2, minThreadWork: 0 });
+  expect(Array.from(threaded)).toEqual(Array.from(sync));
+});
+
+it.each([true, false])('p > n OLS (intercept %s) is the minimum-norm solution', async intercept => {
   const n = 30;
   const p = 200;
   const { x, y } = design(n, p, 2);
-  const r = leastSquares(x, n, p, y, 0, intercept);
+  const r = await leastSquares(x, n, p, y, 0, intercept);
   expect(maxRel(r.coef, pinvReference(x, n, p, y, intercept))).toBeLessThan(1e-9);
   expect(r.rankDeficient).toBe(true); // XᵀX is singular whenever p > n
 });
 
-it('duplicate samples (rank below n − 1) fall back to the pseudo-inverse', () => {
+it('duplicate samples (rank below n − 1) fall back to the pseudo-inverse', async () => {
   const n = 30;
   const p = 200;
   const { x, y } = design(n, p, 3);
   for (let j = 0; j < p; j++) x[j * n + 1] = x[j * n]!; // sample 1 = sample 0
   y[1] = y[0]! + 0.5;
-  const r = leastSquares(x, n, p, y, 0, true);
+  const r = await leastSquares(x, n, p, y, 0, true);
   expect(r.rankDeficient).toBe(true);
   expect(maxRel(r.coef, pinvReference(x, n, p, y, true))).toBeLessThan(1e-9);
   expect(r.coef.every(Number.isFinite)).toBe(true);
