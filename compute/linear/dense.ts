@@ -60,6 +60,12 @@ export function gramRows(
 }
 
 /**
+ * Multiply-adds from which gramRowsParallel splits over threads: at 200 × 2,000 (4e7) two threads
+ * already halve the wall time (a warm pool hands a task over in well under a millisecond).
+ */
+const GRAM_THREAD_WORK = 2e7;
+
+/**
  * gramRows on worker threads when the product is large (the same entries: each is summed by one
  * thread in the same order); `threads` 1 keeps it on the calling thread.
  */
@@ -75,7 +81,7 @@ export async function gramRowsParallel(
   } = {},
 ): Promise<Float64Array> {
   return (
-    (await crossF64(x, n, x, n, p, { ...opts, fused: true })) ??
+    (await crossF64(x, n, x, n, p, { minThreadWork: GRAM_THREAD_WORK, ...opts, fused: true })) ??
     gramRowsJs(centred(x, n, p, opts.center), n, p)
   );
 }
