@@ -114,7 +114,7 @@ export function sortPairs(v: Float64Array, ix: Int32Array, lo: number, hi: numbe
   }
 }
 
-interface BinChunk {
+export interface BinChunk {
   data: Float64Array;
   n: number;
   from: number;
@@ -177,6 +177,24 @@ export async function binColumns(
   maxBin = 256,
   threads = 1,
 ): Promise<BinnedMatrix> {
+  return binInChunks(__filename, 'binChunk', binChunk, data, n, p, maxBin, threads);
+}
+
+/**
+ * Runs a chunk binner (`fn`, exported as `name` from `module` for worker threads) over feature
+ * chunks — on threads for large matrices, the data then copied once into shared memory — and
+ * assembles the result (identical whatever the chunking: each feature is binned alone).
+ */
+export async function binInChunks(
+  module: string,
+  name: string,
+  fn: (t: BinChunk) => ChunkBins,
+  data: Float64Array,
+  n: number,
+  p: number,
+  maxBin: number,
+  threads: number,
+): Promise<BinnedMatrix> {
   const codes = sharedArray(Uint8Array, n * p);
   const parts = Math.max(1, Math.min(threads, Math.floor((n * p) / 250_000), p));
   let shared = data;
@@ -192,11 +210,16 @@ export async function binColumns(
   }
   const results =
     parts === 1
-      ? [binChunk(chunks[0]!)]
-      : await parallelMap<BinChunk, ReturnType<typeof binChunk>>(__filename, 'binChunk', chunks, {
-          threads: parts,
-        });
+      ? [fn(chunks[0]!)]
+      : await parallelMap<BinChunk, ChunkBins>(module, name, chunks, { threads: parts });
   return assemble(n, p, codes, results);
+}
+
+/** What a chunk binner returns: per-feature bin counts, per-bin min / max concatenated. */
+export interface ChunkBins {
+  nBins: Uint16Array;
+  mins: Float64Array;
+  maxs: Float64Array;
 }
 
 /** Single-threaded binning (small inputs, tests). */
@@ -210,7 +233,7 @@ export function binColumnsSync(
   return assemble(n, p, codes, [binChunk({ data, n, from: 0, to: p, maxBin, codes })]);
 }
 
-function assemble(
+export function assemble(
   n: number,
   p: number,
   codes: Uint8Array,

@@ -18,7 +18,15 @@
  * matrix therefore codes values 0 … 255 and marks missing cells by the raw value (NaN) only:
  * boosting.ts reads missingness from the raw matrix, never from code 255.
  */
-import { type BinnedMatrix, sharedArray, sortPairs } from './binning';
+import {
+  assemble,
+  type BinChunk,
+  binInChunks,
+  type BinnedMatrix,
+  type ChunkBins,
+  sharedArray,
+  sortPairs,
+} from './binning';
 
 const f32 = Math.fround;
 /** `WQSketch::kFactor`. */
@@ -301,23 +309,45 @@ function xgbCutsSorted(
  * value bins; a missing cell also holds 255 — read missingness from the raw values.
  * `binMin` / `binMax` are the smallest / largest float64 training value in each bin (NaN for an
  * empty bin, which XGBoost's cuts never produce: every cut is a training value).
+ * Large matrices are binned on `threads` worker threads (feature chunks; identical result).
  */
-export function binColumnsXgb(
+export async function binColumnsXgb(
+  data: Float64Array,
+  n: number,
+  p: number,
+  maxBin = 256,
+  threads = 1,
+): Promise<BinnedMatrix> {
+  return binInChunks(__filename, 'xgbBinChunk', xgbBinChunk, data, n, p, maxBin, threads);
+}
+
+/** binColumnsXgb on the calling thread. */
+export function binColumnsXgbSync(
   data: Float64Array,
   n: number,
   p: number,
   maxBin = 256,
 ): BinnedMatrix {
-  const cap = Math.max(2, Math.min(256, Math.floor(maxBin)));
   const codes = sharedArray(Uint8Array, n * p);
-  const nBins = new Uint16Array(p);
-  const offsets = new Int32Array(p + 1);
-  const mins: number[] = [];
-  const maxs: number[] = [];
+  return assemble(n, p, codes, [xgbBinChunk({ data, n, from: 0, to: p, maxBin, codes })]);
+}
+
+/**
+ * Bin features [from, to) with XGBoost's cuts: writes codes in place (shared memory), returns
+ * the bin counts and per-bin min / max (at most `cap` bins a feature: the cuts never exceed
+ * min(max_bin, distinct values)). Exported for worker threads.
+ */
+export function xgbBinChunk(t: BinChunk): ChunkBins {
+  const { data, n, codes } = t;
+  const cap = Math.max(2, Math.min(256, Math.floor(t.maxBin)));
+  const nBins = new Uint16Array(t.to - t.from);
+  const mins = new Float64Array((t.to - t.from) * cap);
+  const maxs = new Float64Array((t.to - t.from) * cap);
   const rowVals = new Float64Array(n);
   const v = new Float64Array(n);
   const ix = new Int32Array(n);
-  for (let j = 0; j < p; j++) {
+  let off = 0;
+  for (let j = t.from; j < t.to; j++) {
     const base = j * n;
     let m = 0;
     for (let i = 0; i < n; i++) {
@@ -328,20 +358,16 @@ export function binColumnsXgb(
         ix[m++] = i;
       } else codes[base + i] = 255;
     }
-    offsets[j] = mins.length;
     if (m === 0) continue;
     if (m > 1) sortPairs(v, ix, 0, m - 1);
     const cuts = xgbCutsSorted(v, rowVals, m, cap);
     const nb = cuts.length;
-    nBins[j] = nb;
+    nBins[j - t.from] = nb;
+    mins.fill(NaN, off, off + nb);
+    maxs.fill(NaN, off, off + nb);
     // walk the sorted values: bin b holds cuts[b-1] ≤ x < cuts[b] (SearchBin's upper_bound),
     // the last bin everything from cuts[nb-2] up
     let b = 0;
-    for (let b0 = 0; b0 < nb; b0++) {
-      mins.push(NaN);
-      maxs.push(NaN);
-    }
-    const off = offsets[j]!;
     for (let q = 0; q < m; q++) {
       while (b < nb - 1 && v[q]! >= cuts[b]!) b++;
       const i = ix[q]!;
@@ -350,11 +376,7 @@ export function binColumnsXgb(
       if (!(x >= mins[off + b]!)) mins[off + b] = x;
       if (!(x <= maxs[off + b]!)) maxs[off + b] = x;
     }
+    off += nb;
   }
-  offsets[p] = mins.length;
-  const binMin = sharedArray(Float64Array, mins.length);
-  const binMax = sharedArray(Float64Array, maxs.length);
-  binMin.set(mins);
-  binMax.set(maxs);
-  return { n, p, codes, nBins, offsets, binMin, binMax };
+  return { nBins, mins: mins.slice(0, off), maxs: maxs.slice(0, off) };
 }

@@ -12,6 +12,7 @@ import {
   type Prediction,
   type RunContext,
 } from '../core/method';
+import { defaultThreads } from '../core/parallel';
 import { type Rng } from '../core/rng';
 import { binColumnsXgb } from './boosting-sketch';
 import {
@@ -191,7 +192,13 @@ export async function fitGradientBoosting(
   ctx.progress(0, 'binning');
   // XGBoost's hist cuts (its quantile sketch), not the forests' equal-count bins: see
   // boosting-sketch.ts (identical when a feature has ≤ max_bin distinct values)
-  const binned = binColumnsXgb(trainDs.data, trainDs.nSamples, trainDs.nFeatures, args.max_bin);
+  const binned = await binColumnsXgb(
+    trainDs.data,
+    trainDs.nSamples,
+    trainDs.nFeatures,
+    args.max_bin,
+    Math.max(1, ctx.threads ?? defaultThreads()),
+  );
   const prm: BoostParams = {
     objective,
     nClasses: target.nClasses,

@@ -12,8 +12,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from '../../../../compute/core/args';
 import { fromRows } from '../../../../compute/core/dataset';
+import { Rng } from '../../../../compute/core/rng';
 import { quietContext } from '../../../../compute/core/method';
-import { binColumnsXgb, xgbCuts } from '../../../../compute/trees/boosting-sketch';
+import {
+  binColumnsXgb,
+  binColumnsXgbSync,
+  xgbCuts,
+} from '../../../../compute/trees/boosting-sketch';
 import { boostingArgs, type BoostingArgs, fitGradientBoosting } from '../../../../compute/trees/gb';
 import { classOutcome } from './helpers';
 
@@ -67,7 +72,7 @@ describe('XGBoost hist cuts (weighted quantile sketch, unit weights)', () => {
     async (n, maxBin, c) => {
       const { X, y } = columns(n);
       const ds = fromRows(X, undefined, classOutcome(y));
-      const binned = binColumnsXgb(ds.data, n, 3, maxBin);
+      const binned = binColumnsXgbSync(ds.data, n, 3, maxBin);
       for (let f = 0; f < 3; f++) {
         const vals: number[] = [];
         for (let i = 0; i < n; i++) if (X[i]![f] === X[i]![f]) vals.push(X[i]![f]!);
@@ -99,4 +104,26 @@ describe('XGBoost hist cuts (weighted quantile sketch, unit weights)', () => {
       });
     },
   );
+});
+
+it('binColumnsXgb in feature chunks on two threads equals the single-thread binning', async () => {
+  // 270 × 1,900 (two chunks of ≥ 250,000 cells); > 256 distinct values in most features, ties
+  // and missing cells included
+  const n = 270;
+  const p = 1900;
+  const rng = new Rng(7);
+  const data = new Float64Array(n * p);
+  for (let i = 0; i < data.length; i++) {
+    const u = rng.random();
+    data[i] = u < 0.02 ? NaN : u < 0.1 ? 1 : rng.normal();
+  }
+  const one = binColumnsXgbSync(data, n, p, 256);
+  const two = await binColumnsXgb(data, n, p, 256, 2);
+  // bitwise equality (jest's toEqual on 500,000-entry arrays takes seconds)
+  const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  for (const key of ['codes', 'nBins', 'offsets', 'binMin', 'binMax'] as const) {
+    expect([key, bytes(two[key]).equals(bytes(one[key]))]).toEqual([key, true]);
+  }
+  expect(two.binMin.length).toBe(one.binMin.length);
+  expect(one.nBins[0]).toBeGreaterThan(200);
 });
