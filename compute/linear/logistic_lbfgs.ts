@@ -126,9 +126,10 @@ function finish(
 function coefficients(inp: LogisticLbfgsInput, K: number, v: Float64Array): Float64Array {
   const { x, n, p } = inp;
   const w = new Float64Array(K * p);
-  for (let k = 0; k < K; k++) {
-    const a = v.subarray(k * n, (k + 1) * n);
-    for (let j = 0; j < p; j++) w[k * p + j] = dotCol(x, j * n, a, n);
+  const a = Array.from({ length: K }, (_, k) => v.subarray(k * n, (k + 1) * n));
+  // Columns outer: each column is read from memory once for all K classes (it stays in L1).
+  for (let j = 0; j < p; j++) {
+    for (let k = 0; k < K; k++) w[k * p + j] = dotCol(x, j * n, a[k]!, n);
   }
   return w;
 }

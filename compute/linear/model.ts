@@ -49,15 +49,17 @@ export class LinearModel implements FittedModel {
     const out = new Float64Array(n * K);
     const x = q.data;
     const coef = this.state.coef;
-    const eta = new Float64Array(n);
-    for (let c = 0; c < K; c++) {
-      eta.fill(this.state.intercept[c]!);
-      for (let j = 0; j < p; j++) {
+    const eta = Array.from({ length: K }, (_, c) =>
+      new Float64Array(n).fill(this.state.intercept[c]!),
+    );
+    // Columns outer: each column is read from memory once for all K outputs (it stays in L1).
+    for (let j = 0; j < p; j++) {
+      for (let c = 0; c < K; c++) {
         const b = coef[c * p + j]!;
-        if (b !== 0) axpyCol(x, j * n, -b, eta, n); // eta += b·x_j
+        if (b !== 0) axpyCol(x, j * n, -b, eta[c]!, n); // eta_c += b·x_j
       }
-      for (let i = 0; i < n; i++) out[i * K + c] = eta[i]!;
     }
+    for (let c = 0; c < K; c++) for (let i = 0; i < n; i++) out[i * K + c] = eta[c]![i]!;
     return out;
   }
 
