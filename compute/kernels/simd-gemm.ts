@@ -159,6 +159,11 @@ export interface PanelTask {
   f64?: boolean;
   /** f64 only: fused multiply-adds (f64PanelFma) where the runtime has them. */
   fused?: boolean;
+  /**
+   * Zero this task's C rows (from the first computed column) before accumulating: a reused
+   * output band is cleared by the threads that fill it.
+   */
+  zeroFirst?: boolean;
 }
 
 /** Runs one row range of the panel product (exported for worker threads). */
@@ -174,6 +179,16 @@ export function panelBlock(task: PanelTask): number {
   const colBytes = f64 ? 32 : 64;
   const pp = padded(p);
   const stride = pp * 32;
+  if (task.zeroFirst) {
+    const c = new Float64Array(task.memory.buffer);
+    for (let h = h0; h < h1; h++) {
+      const first = upper ? Math.floor(h / perPanel) : 0;
+      for (let r = 0; r < 4; r++) {
+        const at = (cBase + (h * 4 + r) * ldc) / 8 + (first * colBytes) / 8;
+        c.fill(0, at, at + ((nB - first) * colBytes) / 8);
+      }
+    }
+  }
   for (let j0 = 0; j0 < pp; j0 += CHUNK) {
     const k = Math.min(CHUNK, pp - j0);
     for (let h = h0; h < h1; h++) {
@@ -326,13 +341,16 @@ async function runPanels(
   blocks: number,
   work: number,
   opts: { threads?: number; signal?: AbortSignal; minThreadWork?: number },
+  /** First row block (the range is [hStart, hStart + blocks)). */
+  hStart = 0,
 ): Promise<void> {
   const threads =
     work < (opts.minThreadWork ?? THREAD_WORK)
       ? 1
       : Math.max(1, Math.min(opts.threads ?? defaultThreads(), blocks));
+  const hEnd = hStart + blocks;
   if (threads === 1) {
-    panelBlock({ ...base, h0: 0, h1: blocks });
+    panelBlock({ ...base, h0: hStart, h1: hEnd });
     return;
   }
   // Twice as many tasks as threads, of about equal work (the triangle's rows shrink).
@@ -340,13 +358,13 @@ async function runPanels(
   const nTasks = Math.min(blocks, threads * 2);
   const cost = (h: number) => (base.upper ? base.nB - Math.floor(h / perPanel) : base.nB);
   let total = 0;
-  for (let h = 0; h < blocks; h++) total += cost(h);
+  for (let h = hStart; h < hEnd; h++) total += cost(h);
   const tasks: PanelTask[] = [];
-  let h0 = 0;
+  let h0 = hStart;
   let acc = 0;
-  for (let h = 0; h < blocks; h++) {
+  for (let h = hStart; h < hEnd; h++) {
     acc += cost(h);
-    if (acc >= (total * (tasks.length + 1)) / nTasks || h === blocks - 1) {
+    if (acc >= (total * (tasks.length + 1)) / nTasks || h === hEnd - 1) {
       tasks.push({ ...base, h0, h1: h + 1 });
       h0 = h + 1;
     }
@@ -617,6 +635,78 @@ export function gramUpperF32(
   const task = { memory, aBase: 0, bBase: 0, cBase: aBytes, ldc: ld * 8, p, nB: nP, upper: true };
   panelBlock({ ...task, h0: 0, h1: nP * 2 });
   return { c, ld, norms, memory, cBase: aBytes, extraBase, release: () => release(memory) };
+}
+
+/** Row bands of a float32-screened Gram (see gramBandsF32). */
+export interface GramBands {
+  /** Row r of the current band at (r − r0) · ld: x_r · x_t for t ≥ r − r % 8 (earlier: stale). */
+  c: Float64Array;
+  ld: number;
+  /** Squared float64 norms of the rows. */
+  norms: Float64Array;
+  memory: object;
+  /** Byte offset of c, and of the `extraBytes` (8-byte aligned) reserved after it. */
+  cBase: number;
+  extraBase: number;
+  /** Rows a band holds (a multiple of 8). */
+  maxRows: number;
+  /**
+   * Computes rows [r0, r0 + rows) (r0 a multiple of 8, rows ≤ maxRows), each against the columns
+   * from its own panel on, on worker threads when the band is large; c is overwritten.
+   */
+  band(
+    r0: number,
+    rows: number,
+    opts?: { threads?: number; signal?: AbortSignal; minThreadWork?: number },
+  ): Promise<void>;
+  release(): void;
+}
+
+/**
+ * gramUpperF32 band by band, for Grams too large to hold (p² float64) or to compute in one
+ * synchronous call: the rows of x are packed once, each band of up to `maxRows` rows is computed
+ * (same kernel, same sums and error bound as gramUpperF32) into one reused band of C and scanned
+ * by the caller before the next. Null when WebAssembly SIMD is unavailable or it does not fit.
+ */
+export function gramBandsF32(
+  x: Float64Array,
+  nx: number,
+  p: number,
+  maxRows: number,
+  extraBytes = 0,
+): GramBands | null {
+  if (!simdGemmAvailable() || p === 0 || nx === 0) return null;
+  const nP = Math.ceil(nx / PANEL);
+  const ld = nP * PANEL;
+  const rowsCap = Math.min(ld, Math.ceil(maxRows / PANEL) * PANEL);
+  const pp = padded(p);
+  const aBytes = nP * pp * PANEL * 4;
+  const cBytes = rowsCap * ld * 8;
+  const extraBase = aBytes + cBytes;
+  const memory = acquire(extraBase + extraBytes);
+  if (!memory) return null;
+  const norms = pack(new Float32Array(memory.buffer), 0, x, nx, p, pp, new Float64Array(p));
+  const c = new Float64Array(memory.buffer, aBytes, rowsCap * ld);
+  const base = { memory, aBase: 0, bBase: 0, ldc: ld * 8, p, nB: nP, upper: true, zeroFirst: true };
+  return {
+    c,
+    ld,
+    norms,
+    memory,
+    cBase: aBytes,
+    extraBase,
+    maxRows: rowsCap,
+    async band(r0, rows, opts = {}) {
+      if (r0 % PANEL !== 0 || rows > rowsCap) throw new Error('gramBandsF32: bad band');
+      const h0 = r0 / 4;
+      const blocks = Math.ceil(Math.min(rows, ld - r0) / 4);
+      // h-th row block lands at row h·4 − r0 of the band
+      const cBase = aBytes - r0 * ld * 8;
+      const work = rows * (nx - r0) * p;
+      await runPanels({ ...base, cBase }, blocks, work, opts, h0);
+    },
+    release: () => release(memory),
+  };
 }
 
 // --- kernels (assembled with wasm-asm.ts; the SIMD ops below are this file's own) ---------------

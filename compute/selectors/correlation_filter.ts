@@ -11,13 +11,15 @@
  *
  * r is Pearson, or Spearman (Pearson on average ranks). Complete columns are standardised once, so
  * a correlation is a dot product and a block of candidates against the remaining features is a
- * matrix product: about (#kept) × p × n multiply-adds in all. Two engines, same decisions:
+ * matrix product: about (#kept) × p × n multiply-adds in all. Engines, same decisions:
  *   float64      register-blocked typed-array loops (p < 1,000, or use_tensors=false);
- *   tensor       TensorFlow.js matMul in float32 (wasm / native TensorFlow, ~6× the loops'
- *                throughput) as a screen — first on a quarter of the samples with a
- *                Cauchy–Schwarz bound for the rest, then on all samples where that bound is too
- *                loose; every pair the screen cannot rule out (proven float32 rounding bound
- *                included) is recomputed in float64 before deciding.
+ *   Gram screens the wasm SIMD float32 panel kernel on a quarter of the samples with a
+ *                Cauchy–Schwarz bound for the rest: the whole head Gram at once (≤ 4,096
+ *                features), else band by band on all cores;
+ *   tensor       (no wasm SIMD) TensorFlow.js matMul in float32 as the same screen, then on all
+ *                samples where that bound is too loose;
+ *                every pair a screen cannot rule out (proven float32 rounding bound included) is
+ *                recomputed in float64 before deciding.
  * A pair involving a column with missing values is computed exactly on the rows both observe
  * (re-ranked for Spearman): correct, but slower. A constant column has r = 0 with everything (numpy
  * gives NaN), so it neither drops nor is dropped. `selected` = kept features in relevance order
@@ -25,10 +27,10 @@
  */
 import { type ArgSpecs } from '../core/args';
 import { type Dataset } from '../core/dataset';
-import { checkAbort, type SelectorDef } from '../core/method';
+import { checkAbort, type RunContext, type SelectorDef } from '../core/method';
 import { initTensorBackend, tf } from '../core/tensor';
 import { boundScan } from '../kernels/bound-scan';
-import { gramUpperF32, panelDotErrorFactor } from '../kernels/simd-gemm';
+import { gramBandsF32, gramUpperF32, panelDotErrorFactor } from '../kernels/simd-gemm';
 import { columnMoments } from '../stats/columns';
 import { rankAverage } from '../stats/ranks';
 import { rankOrder } from '../stats/sort';
@@ -84,10 +86,12 @@ const TENSOR_MIN_FEATURES = 1000;
 /**
  * Screening engines by size (exported so tests can exercise each): from TENSOR_MIN_FEATURES up
  * to `gramMaxFeatures` features the whole head Gram is computed once on the wasm SIMD panel
- * kernel (`gramSource`; its p² float64 products take 128 MB at 4,096), above that TensorFlow.js
- * screens block by block (`tensorSource`). 0 turns the Gram screen off.
+ * kernel (`gramSource`; its p² float64 products take 128 MB at 4,096), above that the same kernel
+ * computes it band by band on all cores (`bandSource`), and TensorFlow.js screens block by block
+ * (`tensorSource`) where wasm SIMD is missing or `bands` is false. gramMaxFeatures 0 turns the
+ * whole-Gram screen off.
  */
-export const correlationFilterEngines = { gramMaxFeatures: 4096 };
+export const correlationFilterEngines = { gramMaxFeatures: 4096, bands: true };
 /** Multiply-adds of the one-call Gram product (~0.1–0.3 s on the bench VM). */
 const GRAM_MAX_WORK = 1.2e9;
 
@@ -117,9 +121,12 @@ interface BlockSource {
   blockSize: number;
   /** Blocks decided from the d-coordinate bound alone / redone on all coordinates (tensor path). */
   blocks?: { coarse: number; full: number; byRowMax: number };
-  /** Blocks screened from the head Gram / computed exactly in float64 (Gram path). */
-  gramBlocks?: { screened: number; exact: number };
-  block(q0: number, b: number, dropped: Uint8Array): Block;
+  /**
+   * Blocks screened from the head Gram / computed exactly in float64, and Gram bands computed
+   * (banded path; Gram path).
+   */
+  gramBlocks?: { screened: number; exact: number; bands?: number };
+  block(q0: number, b: number, dropped: Uint8Array): Block | Promise<Block>;
   dispose(): void;
 }
 
@@ -150,7 +157,11 @@ export const correlationFilter: SelectorDef<CorrelationFilterArgs> = {
     let source: BlockSource = float64Source(z, n, p);
     if (a.use_tensors && p >= TENSOR_MIN_FEATURES) {
       const gram =
-        p <= correlationFilterEngines.gramMaxFeatures ? gramSource(z, n, p, a.threshold) : null;
+        p <= correlationFilterEngines.gramMaxFeatures
+          ? gramSource(z, n, p, a.threshold)
+          : correlationFilterEngines.bands
+            ? bandSource(z, n, p, a.threshold, ctx)
+            : null;
       if (gram) source = gram;
       else {
         const backend = await initTensorBackend();
@@ -180,7 +191,11 @@ export const correlationFilter: SelectorDef<CorrelationFilterArgs> = {
         while (q0 < p && dropped[q0]) q0++;
         if (q0 >= p) break;
         const b = Math.min(source.blockSize, p - q0);
-        const { data, stride, col0, margin, rowHasHits, pairs } = source.block(q0, b, dropped);
+        const { data, stride, col0, margin, rowHasHits, pairs } = await source.block(
+          q0,
+          b,
+          dropped,
+        );
         for (let c = 0; c < b; c++) {
           const qc = q0 + c;
           if (dropped[qc]) continue;
@@ -387,11 +402,39 @@ function float64Source(z: Float64Array, n: number, p: number): BlockSource {
  * synchronous call) would exceed GRAM_MAX_WORK multiply-adds.
  */
 function gramSource(z: Float64Array, n: number, p: number, threshold: number): BlockSource | null {
+  const h = headAndTail(z, n, p);
+  // The product runs in one synchronous call (no abort check inside): larger ones go band by band.
+  if ((p * p * h.d) / 2 > GRAM_MAX_WORK) return null;
+  // reserved after the Gram: τ (p float64) and one row's candidate list (p int32)
+  const gram = gramUpperF32(h.head, p, h.d, p * 12);
+  if (!gram) return null;
+  const scanRows = rowScanner(gram, h, threshold, p);
+  const exact = float64Source(z, n, p);
+  const gramBlocks = { screened: 0, exact: 0 };
+  return {
+    name: 'wasm-simd+float64',
+    blockSize: BLOCK_F64,
+    gramBlocks,
+    block(q0, b, dropped) {
+      const block = scanRows(q0, b, dropped, qc => qc * gram.ld);
+      if (block) gramBlocks.screened++;
+      else gramBlocks.exact++;
+      return block ?? exact.block(q0, b, dropped);
+    },
+    dispose() {
+      gram.release();
+    },
+  };
+}
+
+/** The first d = ⌈n/4⌉ coordinates (all n below 32) of every position, column-major (p × d) as the
+ * panel kernel takes them, and the norms ρ of the other coordinates. */
+function headAndTail(
+  z: Float64Array,
+  n: number,
+  p: number,
+): { d: number; head: Float64Array; tail: Float64Array; tailMax: number } {
   const d = n >= 32 ? Math.ceil(n / 4) : n;
-  // The product runs in one synchronous call (no abort check inside): larger ones go block by
-  // block on the tensor path.
-  if ((p * p * d) / 2 > GRAM_MAX_WORK) return null;
-  // the head coordinates, column-major (p × d) as the panel kernel takes them
   const head = new Float64Array(p * d);
   const tail = new Float64Array(p);
   let tailMax = 0;
@@ -403,55 +446,103 @@ function gramSource(z: Float64Array, n: number, p: number, threshold: number): B
     tail[q] = Math.sqrt(ss);
     if (tail[q]! > tailMax) tailMax = tail[q]!;
   }
-  // reserved after the Gram: τ (p float64) and one row's candidate list (p int32)
-  const gram = gramUpperF32(head, p, d, p * 12);
-  if (!gram) return null;
-  const { c, ld } = gram;
+  return { d, head, tail, tailMax };
+}
+
+/**
+ * The bound scan of gramSource / bandSource over a head Gram in WebAssembly memory with p · 12
+ * bytes reserved after it (τ, then one row's candidate list): for the undropped rows of a block,
+ * the columns t > qc that pass |⟨h_qc, h_t⟩| + ρ_qc ρ_t ≥ threshold − ε, or null when they are
+ * more than a sixteenth of the block's pairs (the block is then computed exactly). `rowAt(qc)`:
+ * the float64 index of row qc's column 0 in `c`.
+ */
+function rowScanner(
+  gram: { c: Float64Array; cBase: number; extraBase: number; memory: object },
+  h: { d: number; tail: Float64Array; tailMax: number },
+  threshold: number,
+  p: number,
+): (q0: number, b: number, dropped: Uint8Array, rowAt: (qc: number) => number) => Block | null {
+  const { c } = gram;
+  const { tail, tailMax } = h;
   const tauBase = gram.extraBase;
   const listBase = tauBase + p * 8;
   const scan = boundScan(gram.memory);
-  const buffer = c.buffer;
-  if (scan) new Float64Array(buffer, tauBase, p).set(tail);
-  const list = new Int32Array(buffer, listBase, p);
+  if (scan) new Float64Array(c.buffer, tauBase, p).set(tail);
+  const list = new Int32Array(c.buffer, listBase, p);
   // kernel rounding (head norms ≤ 1), the float64 dot's own error (≤ γ_n) and ρ's rounding
-  const lim = threshold - panelDotErrorFactor(d) - 1e-9;
-  const exact = float64Source(z, n, p);
-  const gramBlocks = { screened: 0, exact: 0 };
+  const lim = threshold - panelDotErrorFactor(h.d) - 1e-9;
   const pairs: (Int32Array | null)[] = new Array<Int32Array | null>(BLOCK_F64).fill(null);
   const empty = new Float64Array(0);
+  return (q0, b, dropped, rowAt) => {
+    const budget = (b * (p - q0)) / 16;
+    let total = 0;
+    for (let r = 0; r < b; r++) {
+      pairs[r] = null;
+      const qc = q0 + r;
+      if (dropped[qc]) continue;
+      const rc = tail[qc]!;
+      // |v| below this cannot pass with any partner (the largest tail norm)
+      const quick = lim - rc * tailMax;
+      const row = rowAt(qc);
+      let m = 0;
+      if (scan) m = scan(gram.cBase + row * 8, tauBase, qc + 1, p, rc, quick, lim, listBase);
+      else {
+        for (let t = qc + 1; t < p; t++) {
+          const v = c[row + t]!;
+          const av = v < 0 ? -v : v;
+          if (av >= quick && av + rc * tail[t]! >= lim) list[m++] = t;
+        }
+      }
+      if (m > 0) pairs[r] = list.slice(0, m);
+      total += m;
+      if (total > budget) return null;
+    }
+    return { data: empty, stride: 0, col0: q0, margin: 1, pairs };
+  };
+}
+
+/** Rows per Gram band of bandSource (a band is BAND_ROWS × p float64: 80 MB at p = 20,000). */
+const BAND_ROWS = 512;
+
+/**
+ * gramSource for more features than one Gram can hold: the same head bound, kernel and scan, with
+ * the head Gram computed BAND_ROWS rows at a time (rows r0 … against the columns from their own
+ * panel on, on worker threads: compute/kernels/simd-gemm.ts gramBandsF32) and scanned block by
+ * block before the next band replaces it. p²·d/2 multiply-adds in all, as the whole Gram; at
+ * 500 × 20,000 that is 2.5e10 on two cores, where tensorSource ran its stage-1 products on the
+ * single-threaded TensorFlow.js wasm backend at ~6 G multiply-adds/s (7.1 → 3.0 s for the filter).
+ */
+function bandSource(
+  z: Float64Array,
+  n: number,
+  p: number,
+  threshold: number,
+  ctx: RunContext,
+): BlockSource | null {
+  const h = headAndTail(z, n, p);
+  const gram = gramBandsF32(h.head, p, h.d, BAND_ROWS, p * 12);
+  if (!gram) return null;
+  const scanRows = rowScanner(gram, h, threshold, p);
+  const exact = float64Source(z, n, p);
+  const gramBlocks = { screened: 0, exact: 0, bands: 0 };
+  // the band in c: rows [bandLo, bandHi)
+  let bandLo = 0;
+  let bandHi = 0;
   return {
     name: 'wasm-simd+float64',
     blockSize: BLOCK_F64,
     gramBlocks,
-    block(q0, b, dropped) {
-      const budget = (b * (p - q0)) / 16;
-      let total = 0;
-      for (let r = 0; r < b; r++) {
-        pairs[r] = null;
-        const qc = q0 + r;
-        if (dropped[qc]) continue;
-        const rc = tail[qc]!;
-        // |v| below this cannot pass with any partner (the largest tail norm)
-        const quick = lim - rc * tailMax;
-        const row = qc * ld;
-        let m = 0;
-        if (scan) m = scan(gram.cBase + row * 8, tauBase, qc + 1, p, rc, quick, lim, listBase);
-        else {
-          for (let t = qc + 1; t < p; t++) {
-            const v = c[row + t]!;
-            const av = v < 0 ? -v : v;
-            if (av >= quick && av + rc * tail[t]! >= lim) list[m++] = t;
-          }
-        }
-        if (m > 0) pairs[r] = list.slice(0, m);
-        total += m;
-        if (total > budget) {
-          gramBlocks.exact++;
-          return exact.block(q0, b, dropped);
-        }
+    async block(q0, b, dropped) {
+      if (q0 < bandLo || q0 + b > bandHi) {
+        bandLo = q0 - (q0 % 8);
+        bandHi = Math.min(p, bandLo + gram.maxRows);
+        await gram.band(bandLo, bandHi - bandLo, { threads: ctx.threads, signal: ctx.signal });
+        gramBlocks.bands++;
       }
-      gramBlocks.screened++;
-      return { data: empty, stride: 0, col0: q0, margin: 1, pairs };
+      const block = scanRows(q0, b, dropped, qc => (qc - bandLo) * gram.ld);
+      if (block) gramBlocks.screened++;
+      else gramBlocks.exact++;
+      return block ?? exact.block(q0, b, dropped);
     },
     dispose() {
       gram.release();

@@ -344,18 +344,31 @@ function factorBlocks(): Dataset {
   };
 }
 
-/** The TensorFlow.js screen is for sizes above the Gram screen's: switched off around them. */
-function withoutGramScreen(): void {
-  const saved = correlationFilterEngines.gramMaxFeatures;
+/**
+ * Engine switches for a describe block: `gramMaxFeatures` 0 sends 1,200 features past the
+ * whole-Gram screen (to the banded Gram, or with `bands` false to TensorFlow.js).
+ */
+function withEngines(engines: Partial<typeof correlationFilterEngines>): void {
+  const saved = { ...correlationFilterEngines };
   beforeAll(() => {
-    correlationFilterEngines.gramMaxFeatures = 0;
+    Object.assign(correlationFilterEngines, engines);
   });
   afterAll(() => {
-    correlationFilterEngines.gramMaxFeatures = saved;
+    Object.assign(correlationFilterEngines, saved);
   });
 }
 
-describe('correlation_filter Gram screen (wasm SIMD)', () => {
+/** The TensorFlow.js screen is for sizes above the Gram screens': switched off around them. */
+function withoutGramScreen(): void {
+  withEngines({ gramMaxFeatures: 0, bands: false });
+}
+
+describe.each([
+  ['whole', { bands: false }],
+  // 1,200 features in three 512-row bands, on worker threads from the dist build
+  ['banded', { gramMaxFeatures: 0, bands: true }],
+])('correlation_filter Gram screen (wasm SIMD, %s)', (_, engines) => {
+  withEngines(engines);
   (simdGemmAvailable() ? it : it.skip)(
     'gives the float64 decisions, screened blocks and exact fallback blocks alike',
     async () => {
@@ -368,7 +381,7 @@ describe('correlation_filter Gram screen (wasm SIMD)', () => {
       for (let j = 800; j < 1200; j++) {
         for (let i = 0; i < n; i++) ds.data[j * n + i] = ds.data[j * n + i]! * 0.3 + common[i]!;
       }
-      const blocks = { screened: 0, exact: 0 };
+      const blocks: { screened: number; exact: number; bands?: number } = { screened: 0, exact: 0 };
       for (const threshold of [0.6, 0.95]) {
         const exact = await run('correlation_filter', ds, { threshold, use_tensors: false });
         const screened = await run('correlation_filter', ds, { threshold });
@@ -380,11 +393,14 @@ describe('correlation_filter Gram screen (wasm SIMD)', () => {
         const used = screened.diagnostics.gramBlocks as typeof blocks;
         blocks.screened += used.screened;
         blocks.exact += used.exact;
+        if (used.bands !== undefined) blocks.bands = (blocks.bands ?? 0) + used.bands;
         expect(exact.selected.length).toBeGreaterThan(100);
         expect(exact.selected.length).toBeLessThan(ds.nFeatures);
       }
       expect(blocks.screened).toBeGreaterThan(0);
       expect(blocks.exact).toBeGreaterThan(0);
+      // the banded engine moved through the rows band by band (3 per run at 1,200 features)
+      expect(blocks.bands).toBe(engines.bands ? 6 : undefined);
     },
   );
 
