@@ -593,7 +593,10 @@ export async function centredScreen(
 
 /** The upper panel triangle of a float32-screened Gram left in WebAssembly memory. */
 export interface GramUpper {
-  /** Row a at a · ld: x_a · x_t for t ≥ a − a % 8 (earlier entries are not computed). */
+  /**
+   * Row a at a · ld (GramBands: row r of the current band at (r − r0) · ld): x_a · x_t for
+   * t ≥ a − a % 8 (earlier entries are not computed).
+   */
   c: Float64Array;
   ld: number;
   /** Squared float64 norms of the rows. */
@@ -638,16 +641,7 @@ export function gramUpperF32(
 }
 
 /** Row bands of a float32-screened Gram (see gramBandsF32). */
-export interface GramBands {
-  /** Row r of the current band at (r − r0) · ld: x_r · x_t for t ≥ r − r % 8 (earlier: stale). */
-  c: Float64Array;
-  ld: number;
-  /** Squared float64 norms of the rows. */
-  norms: Float64Array;
-  memory: object;
-  /** Byte offset of c, and of the `extraBytes` (8-byte aligned) reserved after it. */
-  cBase: number;
-  extraBase: number;
+export interface GramBands extends GramUpper {
   /** Rows a band holds (a multiple of 8). */
   maxRows: number;
   /**
@@ -659,7 +653,6 @@ export interface GramBands {
     rows: number,
     opts?: { threads?: number; signal?: AbortSignal; minThreadWork?: number },
   ): Promise<void>;
-  release(): void;
 }
 
 /**
