@@ -91,7 +91,7 @@ const TENSOR_MIN_FEATURES = 1000;
  * (`tensorSource`) where wasm SIMD is missing or `bands` is false. gramMaxFeatures 0 turns the
  * whole-Gram screen off.
  */
-export const correlationFilterEngines = { gramMaxFeatures: 4096, bands: true };
+export const correlationFilterEngines = { gramMaxFeatures: 4096, bands: true, bandBytes: 2 ** 27 };
 /** Multiply-adds of the one-call Gram product (~0.1–0.3 s on the bench VM). */
 const GRAM_MAX_WORK = 1.2e9;
 
@@ -501,12 +501,19 @@ function rowScanner(
   };
 }
 
-/** Rows per Gram band of bandSource (a band is BAND_ROWS × p float64: 80 MB at p = 20,000). */
-const BAND_ROWS = 512;
+/**
+ * Rows per Gram band of bandSource: up to 512, fewer when a band (rows × p float64) would pass
+ * `correlationFilterEngines.bandBytes` (80 MB at p = 20,000; 64 + 16 rows, enough for a block and
+ * its panel alignment, at any p: 288 MB at 450,000 CpGs).
+ */
+function bandRows(p: number): number {
+  const fit = Math.floor(correlationFilterEngines.bandBytes / (p * 8) / 8) * 8;
+  return Math.max(BLOCK_F64 + 16, Math.min(512, fit));
+}
 
 /**
  * gramSource for more features than one Gram can hold: the same head bound, kernel and scan, with
- * the head Gram computed BAND_ROWS rows at a time (rows r0 … against the columns from their own
+ * the head Gram computed bandRows(p) rows at a time (rows r0 … against the columns from their own
  * panel on, on worker threads: compute/kernels/simd-gemm.ts gramBandsF32) and scanned block by
  * block before the next band replaces it. p²·d/2 multiply-adds in all, as the whole Gram; at
  * 500 × 20,000 that is 2.5e10 on two cores, where tensorSource ran its stage-1 products on the
@@ -520,7 +527,7 @@ function bandSource(
   ctx: RunContext,
 ): BlockSource | null {
   const h = headAndTail(z, n, p);
-  const gram = gramBandsF32(h.head, p, h.d, BAND_ROWS, p * 12);
+  const gram = gramBandsF32(h.head, p, h.d, bandRows(p), p * 12);
   if (!gram) return null;
   const scanRows = rowScanner(gram, h, threshold, p);
   const exact = float64Source(z, n, p);
