@@ -62,7 +62,7 @@ export async function leastSquares(
     // Xcᵀz = Xᵀz − mean·Σz. (Σz is 0 in exact arithmetic when yc ⊥ 1; the term keeps the
     // rounding of the two forms alike.) No n × p copy.
     mean = intercept ? (opts.mean ?? columnMeans(data, n, p)) : new Float64Array(p);
-    const g = await (opts.gramOf ?? gramRowsOf)(data, n, p, intercept ? mean : undefined);
+    const g = await (opts.gramOf ?? gramRows)(data, n, p, intercept ? mean : undefined);
     for (let i = 0; i < n; i++) g[i * n + i] = g[i * n + i]! + alpha;
     // OLS with more features than samples: XᵀX is singular, the minimum-norm solution is taken.
     rankDeficient = alpha === 0;
@@ -77,9 +77,6 @@ export async function leastSquares(
   for (let j = 0; j < p; j++) b0 -= coef[j]! * mean[j]!;
   return { coef, intercept: b0, rankDeficient };
 }
-
-const gramRowsOf = (x: Float64Array, n: number, p: number, center: Float64Array | undefined) =>
-  gramRows(x, n, p, center);
 
 /** Column means of column-major data (a running sum per column, as centreColumns). */
 function columnMeans(data: Float64Array, n: number, p: number): Float64Array {
