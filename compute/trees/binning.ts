@@ -233,7 +233,7 @@ export function binColumnsSync(
   return assemble(n, p, codes, [binChunk({ data, n, from: 0, to: p, maxBin, codes })]);
 }
 
-export function assemble(
+function assemble(
   n: number,
   p: number,
   codes: Uint8Array,

@@ -19,12 +19,10 @@
  * boosting.ts reads missingness from the raw matrix, never from code 255.
  */
 import {
-  assemble,
   type BinChunk,
   binInChunks,
   type BinnedMatrix,
   type ChunkBins,
-  sharedArray,
   sortPairs,
 } from './binning';
 
@@ -319,17 +317,6 @@ export async function binColumnsXgb(
   threads = 1,
 ): Promise<BinnedMatrix> {
   return binInChunks(__filename, 'xgbBinChunk', xgbBinChunk, data, n, p, maxBin, threads);
-}
-
-/** binColumnsXgb on the calling thread. */
-export function binColumnsXgbSync(
-  data: Float64Array,
-  n: number,
-  p: number,
-  maxBin = 256,
-): BinnedMatrix {
-  const codes = sharedArray(Uint8Array, n * p);
-  return assemble(n, p, codes, [xgbBinChunk({ data, n, from: 0, to: p, maxBin, codes })]);
 }
 
 /**

@@ -14,11 +14,7 @@ import { parseArgs } from '../../../../compute/core/args';
 import { fromRows } from '../../../../compute/core/dataset';
 import { Rng } from '../../../../compute/core/rng';
 import { quietContext } from '../../../../compute/core/method';
-import {
-  binColumnsXgb,
-  binColumnsXgbSync,
-  xgbCuts,
-} from '../../../../compute/trees/boosting-sketch';
+import { binColumnsXgb, xgbCuts } from '../../../../compute/trees/boosting-sketch';
 import { boostingArgs, type BoostingArgs, fitGradientBoosting } from '../../../../compute/trees/gb';
 import { classOutcome } from './helpers';
 
@@ -72,7 +68,7 @@ describe('XGBoost hist cuts (weighted quantile sketch, unit weights)', () => {
     async (n, maxBin, c) => {
       const { X, y } = columns(n);
       const ds = fromRows(X, undefined, classOutcome(y));
-      const binned = binColumnsXgbSync(ds.data, n, 3, maxBin);
+      const binned = await binColumnsXgb(ds.data, n, 3, maxBin);
       for (let f = 0; f < 3; f++) {
         const vals: number[] = [];
         for (let i = 0; i < n; i++) if (X[i]![f] === X[i]![f]) vals.push(X[i]![f]!);
@@ -117,7 +113,7 @@ it('binColumnsXgb in feature chunks on two threads equals the single-thread binn
     const u = rng.random();
     data[i] = u < 0.02 ? NaN : u < 0.1 ? 1 : rng.normal();
   }
-  const one = binColumnsXgbSync(data, n, p, 256);
+  const one = await binColumnsXgb(data, n, p, 256, 1);
   const two = await binColumnsXgb(data, n, p, 256, 2);
   // bitwise equality (jest's toEqual on 500,000-entry arrays takes seconds)
   const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
