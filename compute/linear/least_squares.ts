@@ -10,6 +10,7 @@
  * below ε·max(n, p)·λ_max treated as zero.
  */
 import { centreColumns, choleskySolve, gramColumns, gramRows, pinvSolve, xtv } from './dense';
+import { columnMeanSd } from './model';
 
 export interface LeastSquaresOptions {
   /** Column means of `data` (columnMeanSd's), when the caller has them. */
@@ -61,7 +62,7 @@ export async function leastSquares(
     // The dual form reads the data as it is: the Gram kernel centres while it packs, and
     // Xcᵀz = Xᵀz − mean·Σz. (Σz is 0 in exact arithmetic when yc ⊥ 1; the term keeps the
     // rounding of the two forms alike.) No n × p copy.
-    mean = intercept ? (opts.mean ?? columnMeans(data, n, p)) : new Float64Array(p);
+    mean = intercept ? (opts.mean ?? columnMeanSd(data, n, p).mean) : new Float64Array(p);
     const g = await (opts.gramOf ?? gramRows)(data, n, p, intercept ? mean : undefined);
     for (let i = 0; i < n; i++) g[i * n + i] = g[i * n + i]! + alpha;
     // OLS with more features than samples: XᵀX is singular, the minimum-norm solution is taken.
@@ -76,17 +77,6 @@ export async function leastSquares(
   let b0 = ym;
   for (let j = 0; j < p; j++) b0 -= coef[j]! * mean[j]!;
   return { coef, intercept: b0, rankDeficient };
-}
-
-/** Column means of column-major data (a running sum per column, as centreColumns). */
-function columnMeans(data: Float64Array, n: number, p: number): Float64Array {
-  const mean = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += data[j * n + i]!;
-    mean[j] = s / n;
-  }
-  return mean;
 }
 
 /**
