@@ -741,17 +741,15 @@ function panelFunction(fma: boolean, f64: boolean): number[] {
   // One feature per loop step. With two, TurboFan hoisted both steps' loads and, out of x64's 16
   // xmm registers, spilled two of the eight accumulators to the stack (seen with
   // --print-wasm-code): 500 × 20,000 products 24–28 % slower. The sums are the same either way.
-  {
-    e(get(PB), load(0), set(B0), get(PB), load(16), set(B1));
-    for (let r = 0; r < 4; r++) {
-      e(get(PA), splat(width * r), set(S));
-      if (fma) {
-        e(get(S), get(B0), get(ACC[2 * r]!), MADD, set(ACC[2 * r]!));
-        e(get(S), get(B1), get(ACC[2 * r + 1]!), MADD, set(ACC[2 * r + 1]!));
-      } else {
-        e(get(ACC[2 * r]!), get(S), get(B0), MULV, ADDV, set(ACC[2 * r]!));
-        e(get(ACC[2 * r + 1]!), get(S), get(B1), MULV, ADDV, set(ACC[2 * r + 1]!));
-      }
+  e(get(PB), load(0), set(B0), get(PB), load(16), set(B1));
+  for (let r = 0; r < 4; r++) {
+    e(get(PA), splat(width * r), set(S));
+    if (fma) {
+      e(get(S), get(B0), get(ACC[2 * r]!), MADD, set(ACC[2 * r]!));
+      e(get(S), get(B1), get(ACC[2 * r + 1]!), MADD, set(ACC[2 * r + 1]!));
+    } else {
+      e(get(ACC[2 * r]!), get(S), get(B0), MULV, ADDV, set(ACC[2 * r]!));
+      e(get(ACC[2 * r + 1]!), get(S), get(B1), MULV, ADDV, set(ACC[2 * r + 1]!));
     }
   }
   e(get(PA), i32(32), ADD, set(PA), get(PB), i32(32), ADD, set(PB));
@@ -790,8 +788,8 @@ function panelFunction(fma: boolean, f64: boolean): number[] {
  * step. f64Panel: the same on float64 panels of 4 (C column offset t·32). `fma`: f32Panel
  * with relaxed_madd instead of a multiply and an add; f64Panel always multiplies and adds (a
  * fused sum rounds differently from libsvm's, and SVC's SMO path follows those last bits), and
- * f64PanelFma (present only in the fma module) fuses them for callers that ask (`fused`): ~25 %
- * faster at 500 × 20,000 and a rounding error no larger.
+ * f64PanelFma fuses them (in the fma module; elsewhere it is f64Panel again) for callers that ask
+ * (`fused`): ~10–25 % faster at 500 × 20,000 and a rounding error no larger.
  */
 function panelModule(fma: boolean): Uint8Array {
   const params = [I32, I32, I32, I32, I32, I32, I32];
