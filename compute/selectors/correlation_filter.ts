@@ -66,7 +66,7 @@ const args = {
   use_tensors: {
     type: 'boolean',
     default: true,
-    doc: 'Screen correlation blocks on TensorFlow.js (float32; near-threshold pairs recomputed in float64, same result) from 1,000 features; false: float64 loops only.',
+    doc: 'Screen correlation blocks in float32 (wasm SIMD on all cores, or TensorFlow.js; near-threshold pairs recomputed in float64, same result) from 1,000 features; false: float64 loops only.',
   },
 } satisfies ArgSpecs;
 
