@@ -15,7 +15,7 @@ export interface WasmMemory {
 export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }
 export const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 

@@ -10,7 +10,9 @@
  * below ε·max(n, p)·λ_max treated as zero.
  */
 import { centreColumns, choleskySolve, gramColumns, gramRows, pinvSolve, xtv } from './dense';
+import { type CentredColumns } from '../kernels/centred-ops';
 import { columnMeanSd } from './model';
+import { ridgeDualMixed } from './ridge_dual';
 
 export interface LeastSquaresOptions {
   /** Column means of `data` (columnMeanSd's), when the caller has them. */
@@ -25,6 +27,15 @@ export interface LeastSquaresOptions {
     p: number,
     center: Float64Array | undefined,
   ) => Float64Array | Promise<Float64Array>;
+  /**
+   * p > n, α > 0: try the mixed-precision dual solve (ridge_dual.ts) first when the Gram takes at
+   * least this many multiply-adds (n²p/2); Infinity (the default) never.
+   */
+  mixedFromWork?: number;
+  threads?: number;
+  signal?: AbortSignal;
+  /** The data already in WebAssembly memory (ridge_dual.ts), when the caller copied it. */
+  columns?: CentredColumns;
 }
 
 export async function leastSquares(
@@ -63,6 +74,11 @@ export async function leastSquares(
     // Xcᵀz = Xᵀz − mean·Σz. (Σz is 0 in exact arithmetic when yc ⊥ 1; the term keeps the
     // rounding of the two forms alike.) No n × p copy.
     mean = intercept ? (opts.mean ?? columnMeanSd(data, n, p).mean) : new Float64Array(p);
+    const mixed =
+      alpha > 0 && (n * n * p) / 2 >= (opts.mixedFromWork ?? Infinity)
+        ? await ridgeDualMixed(data, n, p, mean, yc, alpha, opts)
+        : null;
+    if (mixed) return withIntercept(mixed.coef, ym, mean, p, false);
     const g = await (opts.gramOf ?? gramRows)(data, n, p, intercept ? mean : undefined);
     for (let i = 0; i < n; i++) g[i * n + i] = g[i * n + i]! + alpha;
     // OLS with more features than samples: XᵀX is singular, the minimum-norm solution is taken.
@@ -74,6 +90,16 @@ export async function leastSquares(
     for (let i = 0; i < n; i++) sz += z[i]!;
     if (intercept) for (let j = 0; j < p; j++) coef[j] = coef[j]! - mean[j]! * sz;
   }
+  return withIntercept(coef, ym, mean, p, rankDeficient);
+}
+
+function withIntercept(
+  coef: Float64Array,
+  ym: number,
+  mean: Float64Array,
+  p: number,
+  rankDeficient: boolean,
+): { coef: Float64Array; intercept: number; rankDeficient: boolean } {
   let b0 = ym;
   for (let j = 0; j < p; j++) b0 -= coef[j]! * mean[j]!;
   return { coef, intercept: b0, rankDeficient };

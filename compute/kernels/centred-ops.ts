@@ -1,0 +1,512 @@
+/**
+ * Float64 WebAssembly SIMD kernels for solving with a sample Gram matrix without forming it in
+ * float64: the centred kernel product K·v = Xc(Xcᵀv) (Xc = X − 1·meanᵀ, column-major X, no
+ * centred copy) and a Cholesky factorisation.
+ *
+ * Why: the ridge model's dual solve (compute/linear/ridge_dual.ts) preconditions conjugate
+ * gradients with the float32-screened Gram and needs the float64 operator for its residuals:
+ * one pass over the data per iteration, which in JavaScript (scalar dot, then axpy, per column)
+ * took ~35 ms at 500 × 20,000 and here ~6–10 ms on two threads. The JavaScript Cholesky of
+ * compute/linear/dense.ts ran at ~1 multiply-add per cycle (35 ms at k = 500).
+ *
+ * K·v is deterministic whatever the thread count: the columns are cut into SLICES fixed ranges
+ * (by p only), each range sums into its own output vector, and the ranges' outputs are added in
+ * order on the calling thread.
+ */
+import { defaultThreads, parallelMap } from '../core/parallel';
+import {
+  ADD,
+  AND,
+  BLOCK,
+  body,
+  br,
+  brIf,
+  emitter,
+  END,
+  EQ,
+  EQZ,
+  F64,
+  F64_ADD,
+  F64_DIV,
+  F64_GT,
+  F64_MUL,
+  F64_SQRT,
+  F64_SUB,
+  F64X2_ADD,
+  F64X2_MUL,
+  F64X2_SPLAT,
+  F64X2_SUB,
+  f64Load,
+  f64Store,
+  GE_S,
+  get,
+  GT_S,
+  I32,
+  i32,
+  IF,
+  ELSE,
+  lane,
+  lazyModule,
+  LOOP,
+  MAX_BYTES,
+  moduleBytes,
+  MUL,
+  PAGE,
+  RETURN,
+  set,
+  SHL,
+  tee,
+  simdDisabled,
+  V128,
+  V128_ZERO,
+  v128Load,
+  v128Store,
+  wasm,
+  type WasmMemory,
+} from './wasm-asm';
+
+/** Fixed column ranges of K·v (see the file comment). */
+const SLICES = 8;
+/** Matrix entries from which K·v runs on worker threads (below, a pass costs well under 1 ms). */
+const THREAD_ENTRIES = 2e6;
+
+type KvFn = (
+  x: number,
+  n: number,
+  j0: number,
+  j1: number,
+  mean: number,
+  v: number,
+  s: number,
+  out: number,
+  axpy: number,
+) => void;
+type CholFn = (a: number, l: number, k: number, floor: number) => number;
+type StatsFn = (
+  x: number,
+  n: number,
+  j0: number,
+  j1: number,
+  mean: number,
+  sd: number,
+  nf: number,
+) => void;
+
+const compiled = lazyModule(() =>
+  moduleBytes(
+    [
+      {
+        name: 'kv',
+        params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+        results: [],
+        code: kvBody(),
+      },
+      { name: 'chol', params: [I32, I32, I32, F64], results: [I32], code: cholBody() },
+      {
+        name: 'stats',
+        params: [I32, I32, I32, I32, I32, I32, F64],
+        results: [],
+        code: statsBody(),
+      },
+    ],
+    { sharedMaxPages: 65536 },
+  ),
+);
+
+interface Kernels {
+  kv: KvFn;
+  chol: CholFn;
+  stats: StatsFn;
+}
+
+/** One instance per memory and thread: K·v runs SLICES calls per pass, each ~50 µs to instantiate. */
+const instances = new WeakMap<WasmMemory, Kernels>();
+
+function instance(memory: WasmMemory): Kernels {
+  let k = instances.get(memory);
+  if (!k) {
+    const ex = new wasm!.Instance(compiled()!, { env: { mem: memory } }).exports;
+    k = { kv: ex.kv as KvFn, chol: ex.chol as CholFn, stats: ex.stats as StatsFn };
+    instances.set(memory, k);
+  }
+  return k;
+}
+
+/**
+ * The last released memory up to KEEP_BYTES, reused by the next call that fits in it: a fresh
+ * memory's first writes fault its pages in (~40 ms for the 80 MB of a 500 × 20,000 matrix, four
+ * times the copy itself).
+ */
+const spares: Record<'columns' | 'factor', WasmMemory | null> = { columns: null, factor: null };
+const KEEP_BYTES = 2 ** 28;
+
+function sharedMemory(bytes: number, use: 'columns' | 'factor'): WasmMemory | null {
+  if (bytes > MAX_BYTES || simdDisabled() || !wasm || !compiled()) return null;
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  const spare = spares[use];
+  if (spare && spare.buffer.byteLength >= pages * PAGE) {
+    spares[use] = null;
+    return spare;
+  }
+  try {
+    return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    return null;
+  }
+}
+
+export interface ThreadOptions {
+  threads?: number;
+  signal?: AbortSignal;
+  /** Matrix entries from which the work goes to worker threads (default THREAD_ENTRIES). */
+  minThreadEntries?: number;
+}
+
+/** One column range of K·v (exported for worker threads). */
+export interface KvTask {
+  memory: WasmMemory;
+  x: number;
+  n: number;
+  j0: number;
+  j1: number;
+  mean: number;
+  v: number;
+  s: number;
+  out: number;
+  axpy: boolean;
+}
+
+/** Column means and sds of one column range (exported for worker threads): s = mean, v = sd. */
+export function statsSlice(t: KvTask): number {
+  instance(t.memory).stats(t.x, t.n, t.j0, t.j1, t.mean, t.s, t.n);
+  return t.j1 - t.j0;
+}
+
+export function kvSlice(t: KvTask): number {
+  new Float64Array(t.memory.buffer, t.out, t.n).fill(0);
+  instance(t.memory).kv(t.x, t.n, t.j0, t.j1, t.mean, t.v, t.s, t.out, t.axpy ? 1 : 0);
+  return t.j1 - t.j0;
+}
+
+function giveBack(memory: WasmMemory, use: 'columns' | 'factor'): void {
+  const bytes = memory.buffer.byteLength;
+  const spare = spares[use];
+  if (bytes <= KEEP_BYTES && (!spare || spare.buffer.byteLength < bytes)) spares[use] = memory;
+}
+
+/**
+ * Column-major X (n × p) and its column centres copied once into a shared WebAssembly memory, for
+ * repeated float64 products with Xc = X − 1·centerᵀ. Null without WebAssembly SIMD or when it
+ * does not fit one memory. Call release() when done.
+ */
+export class CentredColumns {
+  private readonly f: Float64Array;
+  private readonly slices: Array<[number, number]> = [];
+
+  private constructor(
+    private memory: WasmMemory | null,
+    private readonly n: number,
+    private readonly p: number,
+  ) {
+    this.f = new Float64Array(memory!.buffer);
+    const per = Math.ceil(p / SLICES);
+    for (let j0 = 0; j0 < p; j0 += per) this.slices.push([j0, Math.min(p, j0 + per)]);
+  }
+
+  /** Copies x; the centre is 0 until setCenter. */
+  static create(x: Float64Array, n: number, p: number): CentredColumns | null {
+    // x, center (p), v (n), s (p), one output per slice (n each)
+    const memory = sharedMemory(8 * (n * p + 2 * p + n + SLICES * n), 'columns');
+    if (!memory) return null;
+    const ops = new CentredColumns(memory, n, p);
+    ops.f.set(x, 0);
+    ops.f.fill(0, ops.meanAt, ops.vAt);
+    return ops;
+  }
+
+  setCenter(center: Float64Array): void {
+    this.f.set(center, this.meanAt);
+  }
+
+  /**
+   * Column means and population sds, bit for bit those of columnMeanSd (compute/linear/model.ts):
+   * the same four partial sums (lanes of two f64x2 accumulators), tails and order of additions.
+   */
+  async meanSd(opts: ThreadOptions = {}): Promise<{ mean: Float64Array; sd: Float64Array }> {
+    // The sds land in the s slot, the means in the centre slot (then restored to 0).
+    const tasks = this.tasks(false);
+    await this.run('statsSlice', tasks, opts);
+    const mean = this.f.slice(this.meanAt, this.meanAt + this.p);
+    const sd = this.f.slice(this.sAt, this.sAt + this.p);
+    this.f.fill(0, this.meanAt, this.vAt);
+    return { mean, sd };
+  }
+
+  private tasks(axpy: boolean): KvTask[] {
+    return this.slices.map(([j0, j1], i) => ({
+      memory: this.memory!,
+      x: 0,
+      n: this.n,
+      j0,
+      j1,
+      mean: this.meanAt * 8,
+      v: this.vAt * 8,
+      s: this.sAt * 8,
+      out: this.outAt(i) * 8,
+      axpy,
+    }));
+  }
+
+  private async run(
+    fn: 'kvSlice' | 'statsSlice',
+    tasks: KvTask[],
+    opts: ThreadOptions,
+  ): Promise<void> {
+    if (!this.memory) throw new Error('CentredColumns used after release()');
+    const small = this.n * this.p < (opts.minThreadEntries ?? THREAD_ENTRIES);
+    const threads = small ? 1 : (opts.threads ?? defaultThreads());
+    if (threads <= 1) for (const t of tasks) (fn === 'kvSlice' ? kvSlice : statsSlice)(t);
+    else await parallelMap<KvTask, number>(__filename, fn, tasks, { ...opts, threads });
+  }
+
+  private get meanAt(): number {
+    return this.n * this.p;
+  }
+  private get vAt(): number {
+    return this.meanAt + this.p;
+  }
+  private get sAt(): number {
+    return this.vAt + this.n;
+  }
+  private outAt(slice: number): number {
+    return this.sAt + this.p + slice * this.n;
+  }
+
+  /** Xcᵀv (p), and with `both` also Xc(Xcᵀv) (n). */
+  async times(
+    v: Float64Array,
+    both: boolean,
+    opts: ThreadOptions = {},
+  ): Promise<{ xtv: Float64Array; kv: Float64Array | null }> {
+    const { n, p, f } = this;
+    f.set(v, this.vAt);
+    const tasks = this.tasks(both);
+    await this.run('kvSlice', tasks, opts);
+    const xtv = f.slice(this.sAt, this.sAt + p);
+    if (!both) return { xtv, kv: null };
+    const kv = f.slice(this.outAt(0), this.outAt(0) + n);
+    for (let s = 1; s < tasks.length; s++) {
+      const o = this.outAt(s);
+      for (let i = 0; i < n; i++) kv[i] = kv[i]! + f[o + i]!;
+    }
+    return { xtv, kv };
+  }
+
+  release(): void {
+    if (this.memory) giveBack(this.memory, 'columns');
+    this.memory = null;
+  }
+}
+
+/**
+ * The Cholesky factor L (row-major k × k, lower triangle; the upper part is left 0) of symmetric
+ * A, by the wasm kernel: null when a pivot is ≤ floor, or when WebAssembly SIMD is unavailable
+ * (`undefined` then, so the caller knows to run its own loop).
+ */
+export function choleskyWasm(
+  a: Float64Array,
+  k: number,
+  floor: number,
+): Float64Array | null | undefined {
+  const memory = sharedMemory(16 * k * k, 'factor');
+  if (!memory) return undefined;
+  const f = new Float64Array(memory.buffer, 0, 2 * k * k);
+  f.set(a.subarray(0, k * k), 0);
+  f.fill(0, k * k); // a reused memory holds an earlier factor
+  const ok = instance(memory).chol(0, 8 * k * k, k, floor);
+  const l = ok ? f.slice(k * k, 2 * k * k) : null;
+  giveBack(memory, 'factor');
+  return l;
+}
+
+/**
+ * kv(x, n, j0, j1, mean, v, s, out, axpy): for columns j0 ≤ j < j1 of column-major x (n rows),
+ * s[j] = Σ_i (x_ij − mean_j)·v_i (four f64x2 partial sums over i ≡ 0…7 mod 8, then the tail in
+ * order), and with axpy ≠ 0 out_i += s[j]·(x_ij − mean_j) while the column is in cache.
+ */
+function kvBody(): number[] {
+  const [X, N, J0, J1, MEAN, V, S, OUT, AXPY] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [J, COL, I, END8, ENDN] = [9, 10, 11, 12, 13];
+  const [M, T, A0, A1, A2, A3] = [14, 15, 16, 17, 18, 19];
+  const [SC, MS] = [20, 21];
+  const ACC = [A0, A1, A2, A3];
+  const { code: c, e } = emitter();
+  e(get(N), i32(-8), AND, i32(3), SHL, set(END8));
+  e(get(N), i32(3), SHL, set(ENDN));
+  e(get(J0), set(J));
+  e(BLOCK, LOOP);
+  e(get(J), get(J1), GE_S, brIf(1));
+  e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, set(COL));
+  e(get(MEAN), get(J), i32(3), SHL, ADD, f64Load(), set(MS));
+  e(get(MS), F64X2_SPLAT, set(M));
+  for (const a of ACC) e(V128_ZERO, set(a));
+  e(i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(END8), GE_S, brIf(1));
+  ACC.forEach((acc, k) => {
+    const at = 16 * k;
+    e(get(acc), get(COL), get(I), ADD, v128Load(at), get(M), F64X2_SUB);
+    e(get(V), get(I), ADD, v128Load(at), F64X2_MUL, F64X2_ADD, set(acc));
+  });
+  e(get(I), i32(64), ADD, set(I), br(0), END, END);
+  e(get(A0), get(A1), F64X2_ADD, get(A2), get(A3), F64X2_ADD, F64X2_ADD, set(A0));
+  e(get(A0), lane(0), get(A0), lane(1), F64_ADD, set(SC));
+  e(BLOCK, LOOP);
+  e(get(I), get(ENDN), GE_S, brIf(1));
+  e(get(SC), get(COL), get(I), ADD, f64Load(), get(MS), F64_SUB);
+  e(get(V), get(I), ADD, f64Load(), F64_MUL, F64_ADD, set(SC));
+  e(get(I), i32(8), ADD, set(I), br(0), END, END);
+  e(get(S), get(J), i32(3), SHL, ADD, get(SC), f64Store());
+  e(get(AXPY), IF);
+  e(get(SC), F64X2_SPLAT, set(T), i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(END8), GE_S, brIf(1));
+  for (let k = 0; k < 4; k++) {
+    const at = 16 * k;
+    e(get(OUT), get(I), ADD, get(OUT), get(I), ADD, v128Load(at));
+    e(get(T), get(COL), get(I), ADD, v128Load(at), get(M), F64X2_SUB, F64X2_MUL, F64X2_ADD);
+    e(v128Store(at));
+  }
+  e(get(I), i32(64), ADD, set(I), br(0), END, END);
+  e(BLOCK, LOOP);
+  e(get(I), get(ENDN), GE_S, brIf(1));
+  e(get(OUT), get(I), ADD, get(OUT), get(I), ADD, f64Load());
+  e(get(SC), get(COL), get(I), ADD, f64Load(), get(MS), F64_SUB, F64_MUL, F64_ADD, f64Store());
+  e(get(I), i32(8), ADD, set(I), br(0), END, END);
+  e(END); // if
+  e(get(J), i32(1), ADD, set(J), br(0), END, END);
+  return body(
+    [
+      [5, I32],
+      [6, V128],
+      [2, F64],
+    ],
+    c,
+  );
+}
+
+/**
+ * chol(a, l, k, floor) → 1, or 0 at the first pivot ≤ floor: L (row-major k × k at l) of A (at a)
+ * row by row, L_ij = (A_ij − Σ_{t<j} L_it·L_jt) / L_jj and L_ii = √(A_ii − Σ_{t<i} L_it²), each
+ * sum over t in four f64x2 partial sums (t ≡ 0…7 mod 8) and then the tail in order.
+ */
+function cholBody(): number[] {
+  const [A, L, K, FLOOR] = [0, 1, 2, 3];
+  const [I, J, RI, RJ, T, END8, ENDJ] = [4, 5, 6, 7, 8, 9, 10];
+  const S = 11;
+  const ACC = [12, 13, 14, 15];
+  const { code: c, e } = emitter();
+  e(i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(K), GE_S, brIf(1));
+  e(get(L), get(I), get(K), MUL, i32(3), SHL, ADD, set(RI));
+  e(i32(0), set(J));
+  e(BLOCK, LOOP);
+  e(get(J), get(I), GT_S, brIf(1));
+  e(get(L), get(J), get(K), MUL, i32(3), SHL, ADD, set(RJ));
+  e(get(J), i32(-8), AND, i32(3), SHL, set(END8));
+  e(get(J), i32(3), SHL, set(ENDJ));
+  for (const a of ACC) e(V128_ZERO, set(a));
+  e(i32(0), set(T));
+  e(BLOCK, LOOP);
+  e(get(T), get(END8), GE_S, brIf(1));
+  ACC.forEach((acc, k) => {
+    const at = 16 * k;
+    e(get(acc), get(RI), get(T), ADD, v128Load(at), get(RJ), get(T), ADD, v128Load(at));
+    e(F64X2_MUL, F64X2_ADD, set(acc));
+  });
+  e(get(T), i32(64), ADD, set(T), br(0), END, END);
+  e(get(ACC[0]!), get(ACC[1]!), F64X2_ADD, get(ACC[2]!), get(ACC[3]!), F64X2_ADD, F64X2_ADD);
+  e(set(ACC[0]!), get(ACC[0]!), lane(0), get(ACC[0]!), lane(1), F64_ADD, set(S));
+  e(BLOCK, LOOP);
+  e(get(T), get(ENDJ), GE_S, brIf(1));
+  e(get(S), get(RI), get(T), ADD, f64Load(), get(RJ), get(T), ADD, f64Load(), F64_MUL, F64_ADD);
+  e(set(S), get(T), i32(8), ADD, set(T), br(0), END, END);
+  // S = A_ij − Σ
+  e(get(A), get(I), get(K), MUL, get(J), ADD, i32(3), SHL, ADD, f64Load(), get(S), F64_SUB, set(S));
+  e(get(I), get(J), EQ, IF);
+  e(get(S), get(FLOOR), F64_GT, EQZ, IF, i32(0), RETURN, END);
+  e(get(RI), get(J), i32(3), SHL, ADD, get(S), F64_SQRT, f64Store());
+  e(ELSE);
+  e(get(RI), get(J), i32(3), SHL, ADD, get(S), get(RJ), get(J), i32(3), SHL, ADD, f64Load());
+  e(F64_DIV, f64Store());
+  e(END);
+  e(get(J), i32(1), ADD, set(J), br(0), END, END);
+  e(get(I), i32(1), ADD, set(I), br(0), END, END);
+  e(i32(1));
+  return body(
+    [
+      [7, I32],
+      [1, F64],
+      [4, V128],
+    ],
+    c,
+  );
+}
+
+/**
+ * stats(x, n, j0, j1, mean, sd, nf): for columns j0 ≤ j < j1 of column-major x (n rows; nf = n as
+ * f64), mean_j = (((a0 + a1) + (a2 + a3)) / nf with a_k the sum over i ≡ k (mod 4) of the first
+ * n − n mod 4 entries and the tail added to a0 in order; sd_j the same on (x_ij − mean_j)², then
+ * √(…/nf): columnMeanSd's arithmetic (a0, a1 and a2, a3 are the lanes of two accumulators).
+ */
+function statsBody(): number[] {
+  const [X, N, J0, J1, MEAN, SD, NF] = [0, 1, 2, 3, 4, 5, 6];
+  const [J, COL, I, END4, ENDN] = [7, 8, 9, 10, 11];
+  const [M, A01, A23, D] = [12, 13, 14, 15];
+  const [S0, MS, DS] = [16, 17, 18];
+  const { code: c, e } = emitter();
+  e(get(N), i32(-4), AND, i32(3), SHL, set(END4));
+  e(get(N), i32(3), SHL, set(ENDN));
+  e(get(J0), set(J));
+  e(BLOCK, LOOP);
+  e(get(J), get(J1), GE_S, brIf(1));
+  e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, set(COL));
+  for (const second of [false, true]) {
+    e(V128_ZERO, set(A01), V128_ZERO, set(A23), i32(0), set(I));
+    e(BLOCK, LOOP);
+    e(get(I), get(END4), GE_S, brIf(1));
+    for (const [acc, at] of [
+      [A01, 0],
+      [A23, 16],
+    ] as const) {
+      e(get(acc), get(COL), get(I), ADD, v128Load(at));
+      if (second) e(get(M), F64X2_SUB, tee(D), get(D), F64X2_MUL);
+      e(F64X2_ADD, set(acc));
+    }
+    e(get(I), i32(32), ADD, set(I), br(0), END, END);
+    e(get(A01), lane(0), set(S0));
+    e(BLOCK, LOOP);
+    e(get(I), get(ENDN), GE_S, brIf(1));
+    e(get(S0), get(COL), get(I), ADD, f64Load());
+    if (second) e(get(MS), F64_SUB, tee(DS), get(DS), F64_MUL);
+    e(F64_ADD, set(S0), get(I), i32(8), ADD, set(I), br(0), END, END);
+    e(get(S0), get(A01), lane(1), F64_ADD, get(A23), lane(0), get(A23), lane(1), F64_ADD, F64_ADD);
+    e(get(NF), F64_DIV);
+    if (!second) {
+      e(set(MS), get(MS), F64X2_SPLAT, set(M));
+      e(get(MEAN), get(J), i32(3), SHL, ADD, get(MS), f64Store());
+    } else {
+      e(F64_SQRT, set(DS), get(SD), get(J), i32(3), SHL, ADD, get(DS), f64Store());
+    }
+  }
+  e(get(J), i32(1), ADD, set(J), br(0), END, END);
+  return body(
+    [
+      [5, I32],
+      [4, V128],
+      [3, F64],
+    ],
+    c,
+  );
+}
