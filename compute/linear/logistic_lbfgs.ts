@@ -68,7 +68,7 @@ const FLOOR_TOL = 1e-11;
 const FLOOR_STEPS = 50;
 
 /** What the L-BFGS loop needs to know about a representation. */
-interface Problem {
+export interface Problem {
   dim: number;
   /** F at theta, writing ∇F (in the same representation) into grad. */
   eval(theta: Float64Array, grad: Float64Array): number;
@@ -99,7 +99,7 @@ export function logisticLbfgs(inp: LogisticLbfgsInput): LogisticLbfgsFit {
   return finish(coefficients(inp, K, r.theta), r.theta.slice(2 * K * n), K, r, space);
 }
 
-function finish(
+export function finish(
   coef: Float64Array,
   intercept: Float64Array,
   K: number,
@@ -135,14 +135,16 @@ function coefficients(inp: LogisticLbfgsInput, K: number, v: Float64Array): Floa
 }
 
 /** L-BFGS with Armijo backtracking (Nocedal & Wright, algorithm 7.5) in `prob`'s geometry. */
-function minimise(
+export function minimise(
   prob: Problem,
   stop: number,
   maxIter: number,
   signal: AbortSignal | undefined,
+  /** Starting point (default 0); not modified. */
+  start?: Float64Array,
 ): { theta: Float64Array; iterations: number; converged: boolean; gradNorm: number } {
   const { dim } = prob;
-  let theta = new Float64Array(dim);
+  let theta = start ? Float64Array.from(start) : new Float64Array(dim);
   let g = new Float64Array(dim);
   let f = prob.eval(theta, g);
   const g0 = prob.norm(g);
@@ -252,7 +254,7 @@ function direction(
  * Loss and residuals r = ∂loss/∂η at η (K·n, class-major); returns Σ loss. Binary (K = 1):
  * softplus(η) − yη and σ(η) − y without overflow; multinomial: log-sum-exp − η_y and P − Y.
  */
-function lossAndResiduals(
+export function lossAndResiduals(
   y: Int32Array,
   n: number,
   K: number,
@@ -334,10 +336,27 @@ function primalProblem(inp: LogisticLbfgsInput, K: number): Problem {
 }
 
 /**
+ * A linear term added to F: ⟨Xᵀt, w⟩ + tb·b, i.e. tᵀ(Kα) + tb·b, whose gradient in the row-space
+ * representation is [t | Kt | tb] (logistic_mixed.ts: the gap between the exact gradient and
+ * the one from a float32-screened K).
+ */
+export interface RowTilt {
+  t: Float64Array;
+  /** K·t (with the problem's K). */
+  kt: Float64Array;
+  tb: Float64Array;
+}
+
+/**
  * theta = [α (K·n) | Kα (K·n) | b (K)] with w_k = Xᵀα_k; every linear operation of L-BFGS acts on
  * all three parts alike (Kα is linear in α), inner products are Σ αᵀ(Kα') + b·b'.
  */
-function rowSpaceProblem(inp: LogisticLbfgsInput, K: number, gram: Float64Array): Problem {
+export function rowSpaceProblem(
+  inp: LogisticLbfgsInput,
+  K: number,
+  gram: Float64Array,
+  tilt?: RowTilt,
+): Problem & { kTimes(v: Float64Array): Float64Array } {
   const { n, y, lambda } = inp;
   const kn = K * n;
   const eta = new Float64Array(kn);
@@ -357,6 +376,10 @@ function rowSpaceProblem(inp: LogisticLbfgsInput, K: number, gram: Float64Array)
     dim: 2 * kn + K,
     dot: rowDot,
     norm: g => Math.sqrt(Math.max(0, rowDot(g, g))),
+    kTimes(v) {
+      ws.w.set(v);
+      return Float64Array.from({ length: n }, (_, i) => ws.dotW(i));
+    },
     eval(theta, grad) {
       for (let k = 0; k < K; k++) {
         const b = inp.intercept ? theta[2 * kn + k]! : 0;
@@ -378,7 +401,21 @@ function rowSpaceProblem(inp: LogisticLbfgsInput, K: number, gram: Float64Array)
         if (inp.intercept) for (let i = 0; i < n; i++) sb += r[o + i]!;
         grad[2 * kn + k] = sb * inv;
       }
-      return loss * inv + 0.5 * lambda * pen;
+      let linear = 0;
+      if (tilt) {
+        for (let i = 0; i < kn; i++) {
+          linear += tilt.t[i]! * theta[kn + i]!;
+          grad[i] = grad[i]! + tilt.t[i]!;
+          grad[kn + i] = grad[kn + i]! + tilt.kt[i]!;
+        }
+        if (inp.intercept) {
+          for (let k = 0; k < K; k++) {
+            linear += tilt.tb[k]! * theta[2 * kn + k]!;
+            grad[2 * kn + k] = grad[2 * kn + k]! + tilt.tb[k]!;
+          }
+        }
+      }
+      return loss * inv + 0.5 * lambda * pen + linear;
     },
   };
 }
@@ -393,7 +430,7 @@ function axpy(a: number, x: Float64Array, y: Float64Array): void {
   for (let i = 0; i < y.length; i++) y[i] = y[i]! + a * x[i]!;
 }
 
-function normInf(a: Float64Array): number {
+export function normInf(a: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
   return m;

@@ -11,14 +11,17 @@
  * Pure l2 (`penalty = 'l2'`) with more than twice as many features as samples is solved by L-BFGS
  * in the row space of X instead (compute/linear/logistic_lbfgs.ts; scikit-learn's default solver
  * is L-BFGS): there `tol` bounds the gradient norm relative to its value at 0 and `max_iter` the
- * L-BFGS iterations.
+ * L-BFGS iterations. Large row-space fits iterate on a float32-screened Gram and are corrected to
+ * the float64 optimum by passes over the data (compute/linear/logistic_mixed.ts).
  */
 import { type ArgSpecs } from '../core/args';
 import { classLabels } from '../core/dataset';
-import { type ModelDef } from '../core/method';
+import { type ModelDef, type RunContext } from '../core/method';
+import { CentredColumns } from '../kernels/centred-ops';
 import { fitElnet } from '../linear/elnet';
 import { gramRowsParallel } from '../linear/dense';
-import { logisticLbfgs } from '../linear/logistic_lbfgs';
+import { type LogisticLbfgsInput, logisticLbfgs } from '../linear/logistic_lbfgs';
+import { logisticRowsMixed } from '../linear/logistic_mixed';
 import { assertNoMissingByMeans, columnMeanSd, LinearModel, loadLinear } from '../linear/model';
 import { DEFAULT_CONTROL, originalScale } from '../linear/path';
 
@@ -86,24 +89,25 @@ export const logisticRegression: ModelDef<LogisticArgs> = {
     const { labels, classes } = classLabels(ds);
     const n = ds.nSamples;
     const p = ds.nFeatures;
-    // One pass for the missing-value check and the sds the model keeps for its importances.
-    const stats = columnMeanSd(ds.data, n, p);
-    assertNoMissingByMeans(ds, stats.mean, 'logistic_regression');
     const lambda = args.penalty === 'none' ? 0 : 1 / (args.C * n);
     const l1Ratio = args.penalty === 'l1' ? 1 : args.penalty === 'elasticnet' ? args.l1_ratio : 0;
-    const multi = classes.length > 2;
-    ctx.progress(0, 'fit');
-    if (l1Ratio === 0 && lambda > 0 && p > 2 * n) {
-      // Pure l2 with p > 2n: L-BFGS in X's row space (scikit-learn's default solver); CD crawls on
-      // p ≫ n ridge-logistic fits. With n ≥ p/2 CD stays: on unscaled, badly conditioned columns
-      // (raw breast cancer, κ ≈ 2e9) it reached tol 1e-12 in ~2 s where L-BFGS took 9–33 s.
-      // XXᵀ for the row-space iteration, split over worker threads when it is large.
-      const gram = await gramRowsParallel(ds.data, n, p, {
-        threads: ctx.threads,
-        signal: ctx.signal,
-      });
-      const r = logisticLbfgs({
-        gram,
+    // Pure l2 with p > 2n: L-BFGS in X's row space (scikit-learn's default solver); CD crawls on
+    // p ≫ n ridge-logistic fits. With n ≥ p/2 CD stays: on unscaled, badly conditioned columns
+    // (raw breast cancer, κ ≈ 2e9) it reached tol 1e-12 in ~2 s where L-BFGS took 9–33 s.
+    const rowSpace = l1Ratio === 0 && lambda > 0 && p > 2 * n;
+    // Large row-space fits iterate on the float32-screened Gram, corrected to the float64 optimum
+    // by passes over the data in WebAssembly memory (logistic_mixed.ts); copied once, the column
+    // statistics are taken there (columnMeanSd's bits).
+    const columns =
+      rowSpace && (n * n * p) / 2 >= MIXED_ROWS_WORK ? CentredColumns.create(ds.data, n, p) : null;
+    try {
+      // One pass for the missing-value check and the sds the model keeps for its importances.
+      const stats = columns
+        ? await columns.meanSd({ threads: ctx.threads, signal: ctx.signal })
+        : columnMeanSd(ds.data, n, p);
+      assertNoMissingByMeans(ds, stats.mean, 'logistic_regression');
+      ctx.progress(0, 'fit');
+      const input: LogisticLbfgsInput = {
         x: ds.data,
         n,
         p,
@@ -114,63 +118,92 @@ export const logisticRegression: ModelDef<LogisticArgs> = {
         gtol: args.tol,
         maxIter: args.max_iter,
         signal: ctx.signal,
-      });
+      };
+      const fit = rowSpace
+        ? await rowSpaceFit(input, ctx, stats.mean, columns)
+        : coordinateDescentFit(input, l1Ratio);
       ctx.progress(1, 'done');
       return new LinearModel(
         'logistic_regression',
         ds.featureNames,
         { ...args },
         {
-          link: multi ? 'softmax' : 'logistic',
-          coef: Array.from(r.coef),
-          intercept: Array.from(r.intercept),
+          link: classes.length > 2 ? 'softmax' : 'logistic',
+          coef: Array.from(fit.coef),
+          intercept: Array.from(fit.intercept),
           classes,
           sd: Array.from(stats.sd),
-          info: {
-            iterations: r.iterations,
-            converged: r.converged,
-            alpha: lambda,
-            solver: 'lbfgs',
-          },
+          info: { ...fit.info, alpha: lambda },
         },
       );
+    } finally {
+      columns?.release();
     }
-    const f = fitElnet(
-      ds.data,
-      n,
-      p,
-      null,
-      multi
-        ? { family: 'multinomial', y: labels, nClasses: classes.length }
-        : { family: 'binomial', y: labels },
-      {
-        l1Ratio,
-        lambdas: [lambda],
-        nLambda: 1,
-        eps: 1,
-        standardize: false,
-        intercept: args.fit_intercept,
-        control: { ...DEFAULT_CONTROL, tol: args.tol, maxIter: args.max_iter, signal: ctx.signal },
-      },
-    );
-    if (f.fit.lambdas.length === 0) {
-      throw new Error(`logistic_regression did not converge within max_iter = ${args.max_iter}`);
-    }
-    const { beta, intercept } = originalScale(f.fit, f.scale, 0);
-    ctx.progress(1, 'done');
-    return new LinearModel(
-      'logistic_regression',
-      ds.featureNames,
-      { ...args },
-      {
-        link: multi ? 'softmax' : 'logistic',
-        coef: Array.from(beta),
-        intercept: Array.from(intercept),
-        classes,
-        sd: Array.from(stats.sd),
-        info: { iterations: f.fit.passes, converged: f.fit.converged, alpha: lambda },
-      },
-    );
   },
   load: state => loadLinear('logistic_regression', state),
 };
+
+interface Fit {
+  coef: ArrayLike<number>;
+  intercept: ArrayLike<number>;
+  info: Record<string, unknown>;
+}
+
+/** Gram multiply-adds (n²p/2) from which the row-space fit iterates on the float32 screen. */
+const MIXED_ROWS_WORK = 1e7;
+
+async function rowSpaceFit(
+  input: LogisticLbfgsInput,
+  ctx: RunContext,
+  mean: Float64Array,
+  columns: CentredColumns | null,
+): Promise<Fit> {
+  let r = columns ? await logisticRowsMixed(input, columns, mean, { threads: ctx.threads }) : null;
+  if (!r) {
+    // XXᵀ in float64 for the row-space iteration, split over worker threads when it is large.
+    const gram = await gramRowsParallel(input.x, input.n, input.p, {
+      threads: ctx.threads,
+      signal: ctx.signal,
+    });
+    r = logisticLbfgs({ ...input, gram });
+  }
+  return {
+    coef: r.coef,
+    intercept: r.intercept,
+    info: { iterations: r.iterations, converged: r.converged, solver: 'lbfgs' },
+  };
+}
+
+function coordinateDescentFit(input: LogisticLbfgsInput, l1Ratio: number): Fit {
+  const { x, n, p, y, nClasses, lambda } = input;
+  const f = fitElnet(
+    x,
+    n,
+    p,
+    null,
+    nClasses > 2 ? { family: 'multinomial', y, nClasses } : { family: 'binomial', y },
+    {
+      l1Ratio,
+      lambdas: [lambda],
+      nLambda: 1,
+      eps: 1,
+      standardize: false,
+      intercept: input.intercept,
+      control: {
+        ...DEFAULT_CONTROL,
+        tol: input.gtol,
+        maxIter: input.maxIter,
+        signal: input.signal,
+      },
+    },
+  );
+  if (f.fit.lambdas.length === 0) {
+    throw new Error(`logistic_regression did not converge within max_iter = ${input.maxIter}`);
+  }
+  const { beta, intercept } = originalScale(f.fit, f.scale, 0);
+  return {
+    coef: beta,
+    intercept,
+    info: { iterations: f.fit.passes, converged: f.fit.converged },
+  };
+}
