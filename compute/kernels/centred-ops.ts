@@ -119,7 +119,11 @@ interface Kernels {
   stats: StatsFn;
 }
 
-/** One instance per memory and thread: K·v runs SLICES calls per pass, each ~50 µs to instantiate. */
+/**
+ * One instance per memory object on this thread: a pass makes SLICES calls, and instantiating the
+ * module for each would cost more than a small slice's work. (A worker receives a new memory
+ * object with every task, so there the instance is made per task.)
+ */
 const instances = new WeakMap<WasmMemory, Kernels>();
 
 function instance(memory: WasmMemory): Kernels {
@@ -176,7 +180,7 @@ export interface KvTask {
   axpy: boolean;
 }
 
-/** Column means and sds of one column range (exported for worker threads): s = mean, v = sd. */
+/** Column means (into `mean`) and sds (into `s`) of one column range (exported for worker threads). */
 export function statsSlice(t: KvTask): number {
   instance(t.memory).stats(t.x, t.n, t.j0, t.j1, t.mean, t.s, t.n);
   return t.j1 - t.j0;

@@ -160,12 +160,15 @@ async function rowSpaceFit(
 ): Promise<Fit> {
   let r = columns ? await logisticRowsMixed(input, columns, mean, { threads: ctx.threads }) : null;
   if (!r) {
-    // XXᵀ in float64 for the row-space iteration, split over worker threads when it is large.
+    // The centred Gram in float64 for the row-space iteration (logistic_lbfgs.ts `center`), split
+    // over worker threads when it is large.
+    const center = input.intercept ? mean : undefined;
     const gram = await gramRowsParallel(input.x, input.n, input.p, {
       threads: ctx.threads,
       signal: ctx.signal,
+      center,
     });
-    r = logisticLbfgs({ ...input, gram });
+    r = logisticLbfgs({ ...input, gram, center });
   }
   return {
     coef: r.coef,
