@@ -13,6 +13,7 @@ import {
   xtv,
 } from '../../../../compute/linear/dense';
 import { leastSquares } from '../../../../compute/linear/least_squares';
+import { maxRel } from '../../../helpers/numeric';
 
 function design(n: number, p: number, seed: number): { x: Float64Array; y: Float64Array } {
   const rng = new Rng(seed);
@@ -38,16 +39,6 @@ function pinvReference(
   const z = pinvSolve(gramRowsJs(x, n, p), n, yc, Number.EPSILON * p);
   return xtv(x, n, p, z);
 }
-
-const maxRel = (a: Float64Array, b: Float64Array) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-};
 
 it('gramRows (SIMD kernel) equals the JavaScript loop to rounding', () => {
   const { x } = design(37, 301, 1);

@@ -21,6 +21,7 @@ import {
   type LogisticArgs,
   logisticRegression,
 } from '../../../../compute/models/logistic_regression';
+import { maxRel } from '../../../helpers/numeric';
 
 const maybe = simdGemmAvailable() ? it : it.skip;
 
@@ -57,16 +58,6 @@ function centredReference(input: LogisticLbfgsInput) {
   }
   return fit;
 }
-
-const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-};
 
 describe.each([2, 3])('%i classes', K => {
   const [n, p] = [90, 1500];

@@ -22,6 +22,7 @@ import { leastSquares } from '../../../../compute/linear/least_squares';
 import { columnMeanSd, type LinearModel } from '../../../../compute/linear/model';
 import { ridgeDualMixed } from '../../../../compute/linear/ridge_dual';
 import { type RidgeArgs, ridgeModel } from '../../../../compute/models/ridge';
+import { maxRel } from '../../../helpers/numeric';
 
 const simd = simdGemmAvailable();
 const maybe = simd ? it : it.skip;
@@ -37,16 +38,6 @@ function matrix(n: number, p: number, seed: number, scale = 1): Float64Array {
   }
   return x;
 }
-
-const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-};
 
 maybe('column statistics in wasm memory have columnMeanSd’s bits, on 1 and 2 threads', async () => {
   for (const [n, p] of [
