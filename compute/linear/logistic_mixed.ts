@@ -16,6 +16,7 @@
  * The data are centred (η = Xc·w + b'): the same minimiser, with the intercept reported on the
  * raw scale as b' − meanᵀw. The stopping rule is logistic_lbfgs.ts's, in these coordinates.
  */
+import { checkAbort } from '../core/method';
 import { type CentredColumns } from '../kernels/centred-ops';
 import { centredScreen } from '../kernels/simd-gemm';
 import {
@@ -96,6 +97,7 @@ export async function logisticRowsMixed(
   const rExact = new Float64Array(kn);
   const rScreen = new Float64Array(kn);
   for (let round = 0; round < MAX_ROUNDS; round++) {
+    checkAbort(signal);
     const r = minimise(prob, stop, inp.maxIter - iterations, signal, theta);
     iterations += r.iterations;
     theta = r.theta;

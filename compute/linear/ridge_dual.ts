@@ -13,6 +13,7 @@
  * the contraction shows after a few iterations and the function returns null: the caller then
  * forms the float64 Gram (the exact path, only slower by the screen and the passes spent).
  */
+import { checkAbort } from '../core/method';
 import { centredScreen } from '../kernels/simd-gemm';
 import { CentredColumns } from '../kernels/centred-ops';
 import { choleskyFactor, choleskySolveFactor } from './dense';
@@ -88,6 +89,7 @@ async function pcg(
   let rho = dot(r, u);
   let prev = bNorm;
   for (let it = 1; it <= MAX_ITER; it++) {
+    checkAbort(opts.signal);
     const { kv } = await ops.times(d, true, opts);
     const q = kv!;
     for (let i = 0; i < n; i++) q[i] = q[i]! + alpha * d[i]!;

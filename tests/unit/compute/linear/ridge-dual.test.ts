@@ -194,3 +194,14 @@ maybe('the ridge model above the switch-over size gives the float64 path’s fit
   const again = await fit();
   expect(again.state.coef).toEqual(state.coef);
 });
+
+maybe('an aborted signal stops the mixed-precision ridge solve', async () => {
+  const [n, p] = [100, 2500];
+  const x = matrix(n, p, 12);
+  const y = response(x, n, 13);
+  const controller = new AbortController();
+  controller.abort();
+  await expect(
+    leastSquares(x, n, p, y, 1, true, { mixedFromWork: 0, signal: controller.signal }),
+  ).rejects.toThrow(/cancel/i);
+});
