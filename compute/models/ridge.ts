@@ -1,7 +1,8 @@
 /**
  * Ridge regression (scikit-learn Ridge): minimise ‖y − b0 − Xw‖² + alpha·‖w‖² on the SUMMED loss
  * with an unpenalised intercept, raw features (no standardisation), closed form (Cholesky; the
- * n × n dual system when p > n). Note the scale: scikit-learn Ridge alpha = n × glmnet lambda
+ * n × n dual system when p > n, solved above 10⁷ Gram multiply-adds by mixed-precision
+ * preconditioned CG to the same float64 answer: compute/linear/ridge_dual.ts). Note the scale: scikit-learn Ridge alpha = n × glmnet lambda
  * (the `ridge` selector's alpha is glmnet's, on the mean loss and standardised features).
  */
 import { type ArgSpecs } from '../core/args';
