@@ -210,7 +210,7 @@ export class CentredColumns {
   private constructor(
     private memory: WasmMemory | null,
     private readonly n: number,
-    private readonly p: number,
+    readonly p: number,
   ) {
     this.f = new Float64Array(memory!.buffer);
     const per = Math.ceil(p / SLICES);

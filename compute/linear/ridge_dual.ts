@@ -61,10 +61,7 @@ export async function ridgeDualMixed(
   if (!ops) return null;
   try {
     ops.setCenter(center);
-    const z = await pcg(ops, l, n, yc, alpha, trace, opts);
-    if (!z) return null;
-    const { xtv } = await ops.times(z.z, false, opts);
-    return { z: z.z, coef: xtv, iterations: z.iterations };
+    return await pcg(ops, l, n, yc, alpha, trace, opts);
   } finally {
     if (!opts.columns) ops.release();
   }
@@ -79,18 +76,21 @@ async function pcg(
   /** trace(A) ≥ λ_max(A): the scale of the stopping rule. */
   trace: number,
   opts: { threads?: number; signal?: AbortSignal },
-): Promise<{ z: Float64Array; iterations: number } | null> {
+): Promise<RidgeDualResult | null> {
   const z = new Float64Array(n);
+  // w = Xcᵀz, accumulated from the Xcᵀd every K·d pass computes anyway (w += γ·Xcᵀd as z += γ·d):
+  // no pass of its own at the end.
+  const w = new Float64Array(ops.p);
   const r = Float64Array.from(b);
   const bNorm = norm(b);
-  if (bNorm === 0) return { z, iterations: 0 };
+  if (bNorm === 0) return { z, coef: w, iterations: 0 };
   let u = choleskySolveFactor(l, n, r);
   const d = Float64Array.from(u);
   let rho = dot(r, u);
   let prev = bNorm;
   for (let it = 1; it <= MAX_ITER; it++) {
     checkAbort(opts.signal);
-    const { kv } = await ops.times(d, true, opts);
+    const { kv, xtv } = await ops.times(d, true, opts);
     const q = kv!;
     for (let i = 0; i < n; i++) q[i] = q[i]! + alpha * d[i]!;
     const gamma = rho / dot(d, q);
@@ -98,15 +98,18 @@ async function pcg(
       z[i] = z[i]! + gamma * d[i]!;
       r[i] = r[i]! - gamma * q[i]!;
     }
+    for (let j = 0; j < w.length; j++) w[j] = w[j]! + gamma * xtv[j]!;
     const rNorm = norm(r);
     // Converged: a residual of ε·‖A‖‖z‖ (trace(A) ≥ ‖A‖), what a float64 Cholesky solve attains
     // in practice, or 1e-14 of the right-hand side.
     const scale = Number.EPSILON * trace * norm(z);
-    if (rNorm <= Math.max(1e-14 * bNorm, scale)) return { z, iterations: it };
+    if (rNorm <= Math.max(1e-14 * bNorm, scale)) return { z, coef: w, iterations: it };
     // Contracting less than 10× per pass from the third on: at the rounding floor, accepted
     // within the Cholesky's worst-case backward error (n·ε·‖A‖‖z‖); otherwise the preconditioner
     // is not close to A and the caller takes the float64 Gram rather than spend MAX_ITER passes.
-    if (it >= 3 && rNorm > 0.1 * prev) return rNorm <= n * scale ? { z, iterations: it } : null;
+    if (it >= 3 && rNorm > 0.1 * prev) {
+      return rNorm <= n * scale ? { z, coef: w, iterations: it } : null;
+    }
     prev = rNorm;
     u = choleskySolveFactor(l, n, r);
     const rhoNext = dot(r, u);
