@@ -105,24 +105,37 @@ export function logisticLbfgs(inp: LogisticLbfgsInput): LogisticLbfgsFit {
   for (let k = 0; k < K; k++) g0Inf = Math.max(g0Inf, Math.abs(g0[2 * K * n + k]!));
   const r = minimise(prob, inp.gtol * Math.max(1, g0Inf), inp.maxIter, inp.signal);
   const coef = coefficients(inp, K, r.theta);
-  const intercept = r.theta.slice(2 * K * n);
-  if (center) {
-    for (let k = 0; k < K; k++) {
-      let shift = 0;
-      for (let j = 0; j < p; j++) shift += center[j]! * coef[k * p + j]!;
-      intercept[k] = intercept[k]! - shift;
-    }
-  }
-  return finish(coef, intercept, K, r, space);
+  return finish(coef, r.theta.slice(2 * K * n), K, r, space, center);
 }
 
+/** v minus its mean: the part of a row-space vector that centred columns see (Xcᵀ1 = 0). */
+export function meanFree(v: Float64Array): Float64Array {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m += v[i]!;
+  m /= v.length;
+  return Float64Array.from(v, t => t - m);
+}
+
+/**
+ * The fit as reported: with `center` (the iteration ran on centred columns) each intercept moved
+ * to the raw scale, b − centerᵀw_k; K > 1: intercepts summing to 0.
+ */
 export function finish(
   coef: Float64Array,
   intercept: Float64Array,
   K: number,
   r: { iterations: number; converged: boolean; gradNorm: number },
   space: 'primal' | 'rows',
+  center?: Float64Array,
 ): LogisticLbfgsFit {
+  if (center) {
+    const p = center.length;
+    for (let k = 0; k < K; k++) {
+      let shift = 0;
+      for (let j = 0; j < p; j++) shift += center[j]! * coef[k * p + j]!;
+      intercept[k] = intercept[k]! - shift;
+    }
+  }
   if (K > 1) {
     // Softmax is unchanged by a common shift: report intercepts summing to 0 (as sklearn / glmnet).
     let m = 0;
@@ -149,11 +162,7 @@ function coefficients(inp: LogisticLbfgsInput, K: number, v: Float64Array): Floa
   const w = new Float64Array(K * p);
   const a = Array.from({ length: K }, (_, k) => {
     const ak = v.subarray(k * n, (k + 1) * n);
-    if (!center) return ak;
-    let m = 0;
-    for (let i = 0; i < n; i++) m += ak[i]!;
-    m /= n;
-    return Float64Array.from(ak, t => t - m);
+    return center ? meanFree(ak) : ak;
   });
   // Columns outer: each column is read from memory once for all K classes (it stays in L1).
   for (let j = 0; j < p; j++) {

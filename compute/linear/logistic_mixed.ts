@@ -24,6 +24,7 @@ import {
   type LogisticLbfgsFit,
   type LogisticLbfgsInput,
   lossAndResiduals,
+  meanFree,
   minimise,
   normInf,
   type RowTilt,
@@ -60,13 +61,7 @@ export async function logisticRowsMixed(
   // Xcᵀ1 = 0 exactly, so an α and its 1-component removed give the same w; in floating point
   // Xcᵀ1 is ~ε·n·|x| per column, and α's 1-component (free: no step controls it) would put a floor
   // under every product. Products with Xc take the projected vector.
-  const projected = (v: Float64Array): Float64Array => {
-    if (!inp.intercept) return v;
-    let m = 0;
-    for (let i = 0; i < n; i++) m += v[i]!;
-    m /= n;
-    return Float64Array.from(v, t => t - m);
-  };
+  const projected = (v: Float64Array): Float64Array => (inp.intercept ? meanFree(v) : v);
   const tilt: RowTilt = {
     t: new Float64Array(kn),
     kt: new Float64Array(kn),
@@ -140,12 +135,9 @@ export async function logisticRowsMixed(
         const a = projected(theta.subarray(k * n, (k + 1) * n));
         const { xtv } = await columns.times(a, false, pass);
         coef.set(xtv, k * p);
-        let shift = 0;
-        for (let j = 0; j < p; j++) shift += center[j]! * xtv[j]!;
-        intercept[k] = intercept[k]! - shift;
       }
       const converged = gradNorm <= floor;
-      return finish(coef, intercept, K, { iterations, converged, gradNorm }, 'rows');
+      return finish(coef, intercept, K, { iterations, converged, gradNorm }, 'rows', center);
     }
     if (iterations >= inp.maxIter) return null;
     // Tilt for the next round: exact minus screened gradient at theta.
