@@ -27,6 +27,17 @@
  */
 import { type Dataset } from '../../core/dataset';
 import { checkAbort } from '../../core/method';
+import { topOrder } from '../../stats/selection';
+import { defaultThreads, parallelMap } from '../../core/parallel';
+import { alignUp, COL_ALIGN, ROW_ALIGN } from '../../kernels/f32-rows';
+import {
+  CHECK_EVERY,
+  FISTA_CHUNK_MODULE,
+  fistaChunk,
+  type FistaChunk,
+  type FistaChunkResult,
+  POWER_ITERS,
+} from './host_fista';
 import {
   type BackendPreference,
   initTensorBackend,
@@ -49,11 +60,22 @@ export interface BatchedElasticNetInput {
   /** Stop when max|Δβ| ≤ tol × scale per subsample (scale = sd(y) Gaussian, 1 binomial); default 1e-5. */
   tol?: number;
   backend?: BackendPreference;
+  /**
+   * Where the FISTA iterations run: `tensor` (batched tfjs ops on the backend), `host` (one
+   * subsample at a time on the float32 SIMD row kernels, host_fista.ts), `auto` (default):
+   * tensor on native TensorFlow, host on the wasm and pure-JS backends, where tfjs's batched
+   * matrix-vector products ran at ~0.6 G multiply-adds/s (see the module comment).
+   */
+  fista?: 'auto' | 'tensor' | 'host';
+  /** Worker threads for the host iterations (default: all cores, from HOST_THREAD_ENTRIES). */
+  threads?: number;
   signal?: AbortSignal;
 }
 
 export interface BatchedElasticNetResult {
   backend: TensorBackendName;
+  /** Where the FISTA iterations ran (the KKT products always run on `backend`). */
+  fista: 'tensor' | 'host';
   nSubsamples: number;
   nFeatures: number;
   /** B × p, standardised scale. */
@@ -72,9 +94,11 @@ export interface BatchedElasticNetResult {
 const ADD_PER_ROUND = 32;
 /** Relative slack on the KKT check (float32 gradients are not exact). */
 const KKT_SLACK = 1e-3;
-/** Iterations between convergence checks (each check is a device → host sync). */
-const CHECK_EVERY = 10;
-const POWER_ITERS = 20;
+/**
+ * Block entries (subsamples × rows × width) from which the host FISTA round runs on worker
+ * threads (each thread copies its chunks, ~1 ms per 4 MB, and pays its own JIT warm-up).
+ */
+const HOST_THREAD_ENTRIES = 2e5;
 
 type Family = 'gaussian' | 'binomial';
 
@@ -97,9 +121,11 @@ export async function batchedElasticNet(
   }
   checkAbort(input.signal);
   const backend = await initTensorBackend(input.backend ?? 'auto');
+  const want = input.fista ?? 'auto';
+  const fista = want === 'auto' ? (backend === 'tensorflow' ? 'tensor' : 'host') : want;
   const solver = new BatchedSolver(ds, Float64Array.from(y), input, family);
   try {
-    return { backend, ...(await solver.solve()) };
+    return { backend, fista, ...(await solver.solve(fista)) };
   } finally {
     solver.dispose();
   }
@@ -121,6 +147,51 @@ interface Block {
   dispose(): void;
 }
 
+/**
+ * For each subsample b, the features j with g[j·B + b] > bound[b] and not `blocked`, largest
+ * first (ties by index), at most `cap`: one pass over the p × B gradients in memory order, then
+ * a partial sort per subsample (topOrder) — a comparator sort of all p per subsample and round
+ * cost more than the FISTA iterations at 200 × 2,000.
+ */
+function topViolators(
+  g: Float32Array,
+  p: number,
+  B: number,
+  bound: Float64Array,
+  blocked: Uint8Array,
+  cap: number,
+): Int32Array[] {
+  const scores = new Float64Array(B * p).fill(NaN);
+  const count = new Int32Array(B);
+  for (let j = 0; j < p; j++) {
+    const row = j * B;
+    for (let b = 0; b < B; b++) {
+      const v = g[row + b]!;
+      if (v > bound[b]! && !blocked[row + b]) {
+        scores[b * p + j] = v;
+        count[b]++;
+      }
+    }
+  }
+  return Array.from({ length: B }, (_, b) =>
+    count[b]
+      ? topOrder(scores.subarray(b * p, (b + 1) * p), Math.min(count[b]!, cap))
+      : new Int32Array(0),
+  );
+}
+
+/** One round's working-set blocks on the host (see BatchedSolver.gather). */
+interface Gathered {
+  raw: Float32Array;
+  mean: Float32Array;
+  inv: Float32Array;
+  colMask: Float32Array;
+  yb: Float32Array;
+  wb: Float32Array;
+  width: number;
+  rows: number;
+}
+
 /** Owns every long-lived tensor of one batched solve; `dispose` releases them all. */
 class BatchedSolver {
   private readonly n: number;
@@ -133,6 +204,7 @@ class BatchedSolver {
   /** Xᵀ (p × n): the column-major dataset is already this layout. */
   private readonly XT: tf.Tensor2D;
   private readonly x32: Float32Array;
+  private xRows: Float32Array | null = null;
   /** Per-subsample means / sds (p × B) and their host copies. */
   private readonly M: tf.Tensor2D;
   private readonly S: tf.Tensor2D;
@@ -203,12 +275,16 @@ class BatchedSolver {
     this.owned.length = 0;
   }
 
-  async solve(): Promise<Omit<BatchedElasticNetResult, 'backend'>> {
+  async solve(
+    fista: 'tensor' | 'host',
+  ): Promise<Omit<BatchedElasticNetResult, 'backend' | 'fista'>> {
     const { p, B, nb, input } = this;
     const maxIter = input.maxIter ?? 5000;
     this.mHost = (await this.M.data()) as Float32Array;
     this.sHost = (await this.S.data()) as Float32Array;
-    const usable = (j: number, b: number): boolean => this.sHost[j * B + b]! > 1e-6;
+    // blocked[j·B + b]: feature j is in subsample b's working set, or constant there.
+    const blocked = new Uint8Array(p * B);
+    for (let i = 0; i < p * B; i++) blocked[i] = this.sHost[i]! > 1e-6 ? 0 : 1;
     // β per subsample as sparse maps (feature → value), the state between rounds.
     const beta: Map<number, number>[] = Array.from({ length: B }, () => new Map());
     const b0 = new Float64Array(B);
@@ -220,44 +296,41 @@ class BatchedSolver {
     }
     // Gradient at β = 0 for every feature: λ_max per subsample and the strong rule from it.
     const g0 = await this.kktGradient(beta, b0);
-    const sets: number[][] = [];
     const l1 = input.l1_ratio;
-    for (let b = 0; b < B; b++) {
-      let lmax = 0;
-      for (let j = 0; j < p; j++) lmax = Math.max(lmax, g0[j * B + b]!);
-      const thr = l1 * (2 * input.alpha - lmax / Math.max(l1, 1e-3));
-      const cand: number[] = [];
-      for (let j = 0; j < p; j++)
-        if (usable(j, b) && g0[j * B + b]! > Math.max(thr, 0)) cand.push(j);
-      cand.sort((u, v) => g0[v * B + b]! - g0[u * B + b]! || u - v);
-      sets.push(cand.slice(0, Math.max(1, Math.min(cand.length, nb))));
-    }
+    const lmax = new Float64Array(B);
+    for (let i = 0; i < p * B; i++) lmax[i % B] = Math.max(lmax[i % B]!, g0[i]!);
+    const strong = lmax.map(m => Math.max(0, l1 * (2 * input.alpha - m / Math.max(l1, 1e-3))));
+    const sets: number[][] = Array.from({ length: B }, () => []);
+    const join = (b: number, top: Int32Array): void => {
+      for (const j of top) {
+        sets[b]!.push(j);
+        blocked[j * B + b] = 1;
+      }
+    };
+    topViolators(g0, p, B, strong, blocked, nb).forEach((top, b) => join(b, top));
     let iterations = 0;
     let converged = false;
     for (;;) {
       checkAbort(input.signal);
-      const block = this.block(sets);
       let res: { iterations: number; converged: boolean };
-      try {
-        res = await this.fista(block, sets, beta, b0, maxIter - iterations);
-      } finally {
-        block.dispose();
+      if (fista === 'host') res = await this.fistaHost(sets, beta, b0, maxIter - iterations);
+      else {
+        const block = this.block(sets);
+        try {
+          res = await this.fista(block, sets, beta, b0, maxIter - iterations);
+        } finally {
+          block.dispose();
+        }
       }
       iterations += res.iterations;
       // KKT over all features: violators join their subsample's working set.
       const g = await this.kktGradient(beta, b0);
-      const bound = this.a1 * (1 + KKT_SLACK) + 1e-7;
+      const bound = new Float64Array(B).fill(this.a1 * (1 + KKT_SLACK) + 1e-7);
       let added = 0;
-      for (let b = 0; b < B; b++) {
-        const inSet = new Set(sets[b]);
-        const cand: number[] = [];
-        for (let j = 0; j < p; j++) {
-          if (!inSet.has(j) && usable(j, b) && g[j * B + b]! > bound) cand.push(j);
-        }
-        cand.sort((u, v) => g[v * B + b]! - g[u * B + b]! || u - v);
-        for (const j of cand.slice(0, ADD_PER_ROUND)) sets[b]!.push(j);
-        added += Math.min(cand.length, ADD_PER_ROUND);
-      }
+      topViolators(g, p, B, bound, blocked, ADD_PER_ROUND).forEach((top, b) => {
+        join(b, top);
+        added += top.length;
+      });
       if (added === 0) {
         converged = res.converged;
         break;
@@ -309,38 +382,76 @@ class BatchedSolver {
     }
   }
 
-  /** Gather each subsample's rows × working-set columns, standardise and mask on the device. */
-  private block(sets: number[][]): Block {
-    const { n, B, nb } = this;
+  /** The float32 data row-major (n × p), built on first use: gathers read whole sample rows. */
+  private rowMajor(): Float32Array {
+    if (this.xRows) return this.xRows;
+    const { n, p, x32 } = this;
+    const out = new Float32Array(n * p);
+    // 64 × 64 tiles: both sides of the transpose stay in cache
+    for (let j0 = 0; j0 < p; j0 += 64) {
+      const j1 = Math.min(p, j0 + 64);
+      for (let i0 = 0; i0 < n; i0 += 64) {
+        const i1 = Math.min(n, i0 + 64);
+        for (let j = j0; j < j1; j++) {
+          for (let i = i0; i < i1; i++) out[i * p + j] = x32[j * n + i]!;
+        }
+      }
+    }
+    return (this.xRows = out);
+  }
+
+  /**
+   * Each subsample's rows × working-set columns on the host, raw (float32), with the per-column
+   * mean / inverse sd / mask and per-row response / weight; padded to `rows` × a multiple of
+   * `colAlign` (zeros in the padding).
+   */
+  private gather(sets: number[][], rows: number, colAlign: number, standardize = false): Gathered {
+    const { B, nb } = this;
     let width = 1;
     for (const s of sets) width = Math.max(width, s.length);
-    const raw = new Float32Array(B * nb * width);
+    width = Math.ceil(width / colAlign) * colAlign;
+    const raw = new Float32Array(B * rows * width);
     const mean = new Float32Array(B * width);
     const inv = new Float32Array(B * width);
     const colMask = new Float32Array(B * width);
-    const yb = new Float32Array(B * nb);
-    const wb = new Float32Array(B * nb);
+    const yb = new Float32Array(B * rows);
+    const wb = new Float32Array(B * rows);
+    const xRows = this.rowMajor();
+    const { p } = this;
     for (let b = 0; b < B; b++) {
       const set = sets[b]!;
       const size = this.input.subsamples[b]!.length;
+      const c0 = b * width;
       for (let k = 0; k < set.length; k++) {
         const j = set[k]!;
         const sd = this.sHost[j * B + b]!;
         if (!(sd > 1e-6)) continue;
-        mean[b * width + k] = this.mHost[j * B + b]!;
-        inv[b * width + k] = 1 / sd;
-        colMask[b * width + k] = 1;
-        const col = j * n;
-        for (let t = 0; t < size; t++) {
-          raw[(b * nb + t) * width + k] = this.x32[col + this.rows[b * nb + t]!]!;
-        }
+        mean[c0 + k] = this.mHost[j * B + b]!;
+        inv[c0 + k] = 1 / sd;
+        colMask[c0 + k] = 1;
       }
+      // Row by row: each sample's values of the set's features come from one row of xRows.
       for (let t = 0; t < size; t++) {
         const i = this.rows[b * nb + t]!;
-        yb[b * nb + t] = this.family === 'gaussian' ? this.yv[i]! - this.ybar[b]! : this.yv[i]!;
-        wb[b * nb + t] = 1 / size;
+        const src = i * p;
+        const dst = (b * rows + t) * width;
+        for (let k = 0; k < set.length; k++) {
+          if (colMask[c0 + k] === 0) continue;
+          const x = xRows[src + set[k]!]!;
+          // standardised: the tensor path's two float32 roundings, (x − m) then · (1/sd)
+          raw[dst + k] = standardize ? Math.fround(x - mean[c0 + k]!) * inv[c0 + k]! : x;
+        }
+        yb[b * rows + t] = this.family === 'gaussian' ? this.yv[i]! - this.ybar[b]! : this.yv[i]!;
+        wb[b * rows + t] = 1 / size;
       }
     }
+    return { raw, mean, inv, colMask, yb, wb, width, rows };
+  }
+
+  /** The gathered block standardised and masked on the device, with its step sizes. */
+  private block(sets: number[][]): Block {
+    const { B, nb } = this;
+    const { raw, mean, inv, colMask, yb, wb, width } = this.gather(sets, nb, 1);
     const binomial = this.family === 'binomial';
     const t = tf.tidy(() => {
       const rowMask = tf.cast(tf.greater(tf.tensor3d(wb, [B, nb, 1]), 0), 'float32');
@@ -379,6 +490,83 @@ class BatchedSolver {
     return { ...t, width, dispose: () => all.forEach(x => x.dispose()) };
   }
 
+  /**
+   * One round's FISTA on the host (host_fista.ts): the blocks gathered and standardised in
+   * float32 (the tensor path's two roundings), then chunks of subsamples, on worker threads when
+   * large.
+   */
+  private async fistaHost(
+    sets: number[][],
+    betaMaps: Map<number, number>[],
+    b0Host: Float64Array,
+    budget: number,
+  ): Promise<{ iterations: number; converged: boolean }> {
+    const { B } = this;
+    const g = this.gather(sets, alignUp(this.nb, ROW_ALIGN), COL_ALIGN, true);
+    const { rows, width } = g;
+    const start = new Float32Array(B * width);
+    sets.forEach((set, b) =>
+      set.forEach((j, k) => (start[b * width + k] = betaMaps[b]!.get(j) ?? 0)),
+    );
+    const threads =
+      B * rows * width >= HOST_THREAD_ENTRIES ? (this.input.threads ?? defaultThreads()) : 1;
+    // Copies for the worker threads (a structured clone of a view copies its whole buffer).
+    const part = <T extends Float32Array | Float64Array>(
+      a: T,
+      lo: number,
+      hi: number,
+      k: number,
+    ): T => (threads > 1 ? a.slice(lo * k, hi * k) : a.subarray(lo * k, hi * k)) as T;
+    const chunk = (lo: number, hi: number): FistaChunk => ({
+      count: hi - lo,
+      rows,
+      width,
+      X: part(g.raw, lo, hi, rows * width),
+      y: part(g.yb, lo, hi, rows),
+      w: part(g.wb, lo, hi, rows),
+      colMask: part(g.colMask, lo, hi, width),
+      beta: part(start, lo, hi, width),
+      b0: part(b0Host, lo, hi, 1),
+      tol: part(this.tolB, lo, hi, 1),
+      a1: this.a1,
+      a2: this.a2,
+      binomial: this.family === 'binomial',
+      budget,
+    });
+    let parts: FistaChunkResult[];
+    if (threads <= 1) parts = [fistaChunk(chunk(0, B), this.input.signal)];
+    else {
+      // Four chunks per thread: the subsamples' iteration counts differ, and the pool checks the
+      // abort signal between chunks.
+      const size = Math.ceil(B / (threads * 4));
+      const chunks: FistaChunk[] = [];
+      for (let lo = 0; lo < B; lo += size) chunks.push(chunk(lo, Math.min(B, lo + size)));
+      parts = await parallelMap<FistaChunk, FistaChunkResult>(
+        FISTA_CHUNK_MODULE,
+        'fistaChunk',
+        chunks,
+        { threads, signal: this.input.signal },
+      );
+    }
+    let iterations = 0;
+    let converged = true;
+    let b = 0;
+    for (const part of parts) {
+      for (let q = 0; q < part.b0.length; q++, b++) {
+        const m = betaMaps[b]!;
+        sets[b]!.forEach((j, k) => {
+          const v = part.beta[q * width + k]!;
+          if (v === 0) m.delete(j);
+          else m.set(j, v);
+        });
+        b0Host[b] = part.b0[q]!;
+        iterations = Math.max(iterations, part.iterations[q]!);
+        converged &&= part.converged[q] === 1;
+      }
+    }
+    return { iterations, converged };
+  }
+
   /** FISTA on the gathered block, warm-started from (and writing back to) the sparse β maps. */
   private async fista(
     blk: Block,
@@ -400,6 +588,9 @@ class BatchedSolver {
     let yk = tf.clone(beta);
     let yb0 = tf.clone(b0);
     let t = tf.ones([B, 1, 1]) as tf.Tensor3D;
+    // Subsamples still iterating: each stops on its own test and is then frozen, as on the host
+    // path (host_fista.ts), so its result does not depend on the other subsamples.
+    let active = tf.ones([B, 1, 1], 'bool') as tf.Tensor3D;
     // Per-block constants of the proximal step: threshold τ = step·λ·l1_ratio and the ridge
     // shrink U / (1 + step·λ·(1 − l1_ratio)) (zero on padded columns).
     const consts = tf.tidy(() => ({
@@ -431,21 +622,33 @@ class BatchedSolver {
           const uphill = tf.greater(tf.sum(tf.mul(tf.sub(yk, nb), diff), 1, true), 0);
           const tNext = tf.div(tf.add(1, tf.sqrt(tf.add(1, tf.mul(4, tf.square(t))))), 2);
           const mom = tf.where(uphill, tf.zerosLike(t), tf.div(tf.sub(t, 1), tNext));
-          const tNew = tf.where(uphill, tf.onesLike(t), tNext) as tf.Tensor3D;
-          const ny = tf.add(nb, tf.mul(diff, mom)) as tf.Tensor3D;
-          const ny0 = (
-            binomial ? tf.add(nb0, tf.mul(tf.sub(nb0, b0), mom)) : tf.clone(nb0)
-          ) as tf.Tensor3D;
-          // 0 = not checked this iteration (a tensor only when checking).
-          const done = check ? tf.all(tf.lessEqual(tf.max(tf.abs(diff), 1, true), consts.tol)) : 0;
-          return { nb, nb0, ny, ny0, tNew, done };
+          const tNew = tf.where(uphill, tf.onesLike(t), tNext);
+          const ny = tf.add(nb, tf.mul(diff, mom));
+          const ny0 = binomial ? tf.add(nb0, tf.mul(tf.sub(nb0, b0), mom)) : tf.clone(nb0);
+          const keep = <T extends tf.Tensor>(u: T, old: T): T =>
+            tf.where(tf.broadcastTo(active, u.shape), u, old) as T;
+          // A subsample that passes its test at a check keeps this iteration's β, then stops.
+          const stillActive = check
+            ? tf.logicalAnd(active, tf.greater(tf.max(tf.abs(diff), 1, true), consts.tol))
+            : tf.clone(active);
+          return {
+            nb: keep(nb, beta),
+            nb0: keep(nb0, b0),
+            ny: keep(ny as tf.Tensor3D, yk),
+            ny0: keep(ny0 as tf.Tensor3D, yb0),
+            tNew: keep(tNew as tf.Tensor3D, t),
+            active: stillActive as tf.Tensor3D,
+            // 0 = not checked this iteration (a tensor only when checking).
+            done: check ? tf.logicalNot(tf.any(stillActive)) : 0,
+          };
         });
-        [beta, b0, yk, yb0, t].forEach(x => x.dispose());
+        [beta, b0, yk, yb0, t, active].forEach(x => x.dispose());
         beta = next.nb;
         b0 = next.nb0;
         yk = next.ny;
         yb0 = next.ny0;
         t = next.tNew;
+        active = next.active;
         if (typeof next.done !== 'number') {
           const done = (await next.done.data())[0];
           next.done.dispose();
@@ -468,8 +671,8 @@ class BatchedSolver {
         b0Host[b] = b0h[b]!;
       });
     } finally {
-      [beta, b0, yk, yb0, t, consts.tol, consts.tau, consts.negTau, consts.shrink].forEach(x =>
-        x.dispose(),
+      [beta, b0, yk, yb0, t, active, consts.tol, consts.tau, consts.negTau, consts.shrink].forEach(
+        x => x.dispose(),
       );
     }
     return { iterations, converged };
@@ -482,7 +685,7 @@ class BatchedSolver {
     sets: number[][],
     iterations: number,
     converged: boolean,
-  ): Omit<BatchedElasticNetResult, 'backend'> {
+  ): Omit<BatchedElasticNetResult, 'backend' | 'fista'> {
     const { p, B } = this;
     const coef = new Float64Array(B * p);
     const coefOriginal = new Float64Array(B * p);
