@@ -109,7 +109,8 @@ function rowsTBody(): number[] {
   e(i32(0), set(T));
   e(BLOCK, LOOP);
   e(get(T), get(ROWS), GE_U, brIf(1));
-  for (let q = 0; q < 4; q++) e(get(R), get(T), i32(q), ADD, i32(4), MUL, ADD, splat32(), set(S[q]!));
+  for (let q = 0; q < 4; q++)
+    e(get(R), get(T), i32(q), ADD, i32(4), MUL, ADD, splat32(), set(S[q]!));
   e(get(X), get(T), get(STRIDE), MUL, ADD, set(P0), get(G), set(PG), i32(0), set(K));
   e(LOOP);
   e(get(PG), load(), set(ACC));
@@ -185,9 +186,10 @@ export function rowsTJs(
 }
 
 /**
- * One block X (rows × width) with its vectors in a WebAssembly memory when SIMD is available
- * (plain arrays otherwise). Fill `x` (padding rows and columns zero), then `dots` (reads v,
- * writes out) and `rowsT` (reads r, writes g).
+ * One block X (up to `rows` × width) with its vectors in a WebAssembly memory when SIMD is
+ * available (plain arrays otherwise). Fill `x` (padding rows and columns zero), then `dots`
+ * (reads v, writes out) and `rowsT` (reads r, writes g) over its first `used` rows (a multiple of
+ * ROW_ALIGN; default all): one block serves row counts up to its capacity.
  */
 export class F32RowBlock {
   readonly x: Float32Array;
@@ -226,14 +228,22 @@ export class F32RowBlock {
     return this.fns !== null;
   }
 
-  dots(): void {
-    if (this.fns) this.fns.dots(this.ptr.x, this.ptr.v, this.ptr.out, this.rows, this.width);
-    else dotsJs(this.x, this.v, this.out, this.rows, this.width);
+  dots(used = this.rows): void {
+    this.check(used);
+    if (this.fns) this.fns.dots(this.ptr.x, this.ptr.v, this.ptr.out, used, this.width);
+    else dotsJs(this.x, this.v, this.out, used, this.width);
   }
 
-  rowsT(): void {
-    if (this.fns) this.fns.rowsT(this.ptr.x, this.ptr.r, this.ptr.g, this.rows, this.width);
-    else rowsTJs(this.x, this.r, this.g, this.rows, this.width);
+  rowsT(used = this.rows): void {
+    this.check(used);
+    if (this.fns) this.fns.rowsT(this.ptr.x, this.ptr.r, this.ptr.g, used, this.width);
+    else rowsTJs(this.x, this.r, this.g, used, this.width);
+  }
+
+  private check(used: number): void {
+    if (used % ROW_ALIGN || used < 0 || used > this.rows) {
+      throw new Error(`F32RowBlock: ${used} rows of ${this.rows}`);
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  * STABLE API (called by compute/stability/batched.ts): keep this signature.
  *
  *   batchedElasticNet({ ds, subsamples, alpha, l1_ratio, family?, standardize?, maxIter?, tol?,
- *                       backend?, signal? }) → Promise<BatchedElasticNetResult>
+ *                       backend?, fista?, threads?, signal? }) → Promise<BatchedElasticNetResult>
  *
  * - ds: complete data (no NaN), outcome continuous (family 'gaussian') or binary ('binomial').
  * - subsamples: B arrays of row indices; a row listed twice counts twice (bootstrap weights).
@@ -13,7 +13,8 @@
  *   on the MEAN loss over the subsample, features standardised per subsample (population sd)
  *   when `standardize` (default true): the same problem as `fitElnet` on that subsample.
  * - result.coef: B × p row-major coefficients on the standardised scale (float32 precision);
- *   coefOriginal / intercept on the original scale; backend: which tfjs backend ran.
+ *   coefOriginal / intercept on the original scale; backend: which tfjs backend ran; fista:
+ *   where the iterations ran.
  *
  * Algorithm. Per-subsample moments (means, sds: p × B) and the KKT gradients of all features come
  * from GEMMs against the shared Xᵀ tensor (p × n) with an n × B weight matrix. The iterations run
@@ -23,7 +24,18 @@
  * matmuls — 2·B·n_b·w flops per iteration instead of 2·n·p·B. Step sizes 1/L_b from a batched power
  * iteration (1.02 margin). Working sets start from the sequential strong rule from λ_max
  * (at most n_b features per subsample) and grow with KKT violators (one p × n · n × B GEMM per
- * check) until none remain. Everything per iteration runs in tf.tidy.
+ * check) until none remain. Everything per iteration runs in tf.tidy. Each subsample stops on its
+ * own test (max|Δβ| ≤ tol at a check) and is frozen from then on, so its result does not depend
+ * on the other subsamples.
+ *
+ * Two engines for the FISTA iterations (`fista`). `tensor`: the batched tfjs ops above, for
+ * native TensorFlow (CPU or GPU), where they are one fused device computation. `host`: the same
+ * iteration one subsample at a time on float32 WebAssembly SIMD row kernels (host_fista.ts), the
+ * blocks kept between rounds (a round appends only its new features), chunks of subsamples on
+ * worker threads — the default on the wasm and pure-JS backends, where tfjs's batched
+ * matrix-vector products ran at ~0.6 G multiply-adds/s: 100 subsamples of 100 × 2,000 took 15.6 s
+ * with the tensor engine on wasm and 0.7–0.9 s with the host engine (500 × 20,000: 57 s → 5.1 s).
+ * The KKT GEMMs run on the tfjs backend either way.
  */
 import { type Dataset } from '../../core/dataset';
 import { checkAbort } from '../../core/method';
@@ -67,7 +79,7 @@ export interface BatchedElasticNetInput {
    * matrix-vector products ran at ~0.6 G multiply-adds/s (see the module comment).
    */
   fista?: 'auto' | 'tensor' | 'host';
-  /** Worker threads for the host iterations (default: all cores, from HOST_THREAD_ENTRIES). */
+  /** Worker threads for the host iterations (default: all cores from HOST_THREAD_ENTRIES, else 1). */
   threads?: number;
   signal?: AbortSignal;
 }
@@ -180,6 +192,16 @@ function topViolators(
   );
 }
 
+/** The host path's per-subsample blocks, kept between rounds (see extendHostBlocks). */
+interface HostBlocks {
+  samples: number;
+  X: Float32Array[];
+  /** Working-set features already in each block. */
+  done: Int32Array;
+  y: Float32Array;
+  w: Float32Array;
+}
+
 /** One round's working-set blocks on the host (see BatchedSolver.gather). */
 interface Gathered {
   raw: Float32Array;
@@ -204,7 +226,7 @@ class BatchedSolver {
   /** Xᵀ (p × n): the column-major dataset is already this layout. */
   private readonly XT: tf.Tensor2D;
   private readonly x32: Float32Array;
-  private xRows: Float32Array | null = null;
+  private hostBlocks: HostBlocks | null = null;
   /** Per-subsample means / sds (p × B) and their host copies. */
   private readonly M: tf.Tensor2D;
   private readonly S: tf.Tensor2D;
@@ -382,31 +404,13 @@ class BatchedSolver {
     }
   }
 
-  /** The float32 data row-major (n × p), built on first use: gathers read whole sample rows. */
-  private rowMajor(): Float32Array {
-    if (this.xRows) return this.xRows;
-    const { n, p, x32 } = this;
-    const out = new Float32Array(n * p);
-    // 64 × 64 tiles: both sides of the transpose stay in cache
-    for (let j0 = 0; j0 < p; j0 += 64) {
-      const j1 = Math.min(p, j0 + 64);
-      for (let i0 = 0; i0 < n; i0 += 64) {
-        const i1 = Math.min(n, i0 + 64);
-        for (let j = j0; j < j1; j++) {
-          for (let i = i0; i < i1; i++) out[i * p + j] = x32[j * n + i]!;
-        }
-      }
-    }
-    return (this.xRows = out);
-  }
-
   /**
    * Each subsample's rows × working-set columns on the host, raw (float32), with the per-column
    * mean / inverse sd / mask and per-row response / weight; padded to `rows` × a multiple of
    * `colAlign` (zeros in the padding).
    */
-  private gather(sets: number[][], rows: number, colAlign: number, standardize = false): Gathered {
-    const { B, nb } = this;
+  private gather(sets: number[][], rows: number, colAlign: number): Gathered {
+    const { n, B, nb } = this;
     let width = 1;
     for (const s of sets) width = Math.max(width, s.length);
     width = Math.ceil(width / colAlign) * colAlign;
@@ -416,31 +420,23 @@ class BatchedSolver {
     const colMask = new Float32Array(B * width);
     const yb = new Float32Array(B * rows);
     const wb = new Float32Array(B * rows);
-    const xRows = this.rowMajor();
-    const { p } = this;
     for (let b = 0; b < B; b++) {
       const set = sets[b]!;
       const size = this.input.subsamples[b]!.length;
-      const c0 = b * width;
       for (let k = 0; k < set.length; k++) {
         const j = set[k]!;
         const sd = this.sHost[j * B + b]!;
         if (!(sd > 1e-6)) continue;
-        mean[c0 + k] = this.mHost[j * B + b]!;
-        inv[c0 + k] = 1 / sd;
-        colMask[c0 + k] = 1;
+        mean[b * width + k] = this.mHost[j * B + b]!;
+        inv[b * width + k] = 1 / sd;
+        colMask[b * width + k] = 1;
+        const col = j * n;
+        for (let t = 0; t < size; t++) {
+          raw[(b * rows + t) * width + k] = this.x32[col + this.rows[b * nb + t]!]!;
+        }
       }
-      // Row by row: each sample's values of the set's features come from one row of xRows.
       for (let t = 0; t < size; t++) {
         const i = this.rows[b * nb + t]!;
-        const src = i * p;
-        const dst = (b * rows + t) * width;
-        for (let k = 0; k < set.length; k++) {
-          if (colMask[c0 + k] === 0) continue;
-          const x = xRows[src + set[k]!]!;
-          // standardised: the tensor path's two float32 roundings, (x − m) then · (1/sd)
-          raw[dst + k] = standardize ? Math.fround(x - mean[c0 + k]!) * inv[c0 + k]! : x;
-        }
         yb[b * rows + t] = this.family === 'gaussian' ? this.yv[i]! - this.ybar[b]! : this.yv[i]!;
         wb[b * rows + t] = 1 / size;
       }
@@ -491,9 +487,59 @@ class BatchedSolver {
   }
 
   /**
-   * One round's FISTA on the host (host_fista.ts): the blocks gathered and standardised in
-   * float32 (the tensor path's two roundings), then chunks of subsamples, on worker threads when
-   * large.
+   * Appends each subsample's new working-set features to its host block (host_fista.ts layout:
+   * one row per feature, standardised in float32 with the tensor path's two roundings, (x − m)
+   * then · (1/sd)). Rows of earlier rounds stay where they are: a round gathers only its new
+   * features (a full re-gather per round cost more than the rounds' iterations at 200 × 2,000).
+   */
+  private extendHostBlocks(sets: number[][]): HostBlocks {
+    const { n, B, nb } = this;
+    const S = alignUp(nb, COL_ALIGN);
+    const hb = (this.hostBlocks ??= {
+      samples: S,
+      X: Array.from({ length: B }, () => new Float32Array(0)),
+      done: new Int32Array(B),
+      y: new Float32Array(B * S),
+      w: new Float32Array(B * S),
+    });
+    for (let b = 0; b < B; b++) {
+      const set = sets[b]!;
+      const size = this.input.subsamples[b]!.length;
+      if (hb.done[b] === 0) {
+        for (let t = 0; t < size; t++) {
+          const i = this.rows[b * nb + t]!;
+          hb.y[b * S + t] = this.family === 'gaussian' ? this.yv[i]! - this.ybar[b]! : this.yv[i]!;
+          hb.w[b * S + t] = 1 / size;
+        }
+      }
+      const need = alignUp(Math.max(set.length, 1), ROW_ALIGN) * S;
+      if (hb.X[b]!.length < need) {
+        // room for this round's features and about as many more
+        const grown = new Float32Array(Math.max(need, 2 * hb.X[b]!.length));
+        grown.set(hb.X[b]!);
+        hb.X[b] = grown;
+      }
+      const X = hb.X[b]!;
+      for (let k = hb.done[b]!; k < set.length; k++) {
+        const j = set[k]!;
+        const sd = this.sHost[j * B + b]!;
+        if (!(sd > 1e-6)) continue; // never joins a set (blocked); a zero row if it did
+        const m = this.mHost[j * B + b]!;
+        const inv = Math.fround(1 / sd);
+        const col = j * n;
+        const row = k * S;
+        for (let t = 0; t < size; t++) {
+          X[row + t] = Math.fround(this.x32[col + this.rows[b * nb + t]!]! - m) * inv;
+        }
+      }
+      hb.done[b] = set.length;
+    }
+    return hb;
+  }
+
+  /**
+   * One round's FISTA on the host (host_fista.ts) on the blocks of extendHostBlocks: chunks of
+   * subsamples, on worker threads when large.
    */
   private async fistaHost(
     sets: number[][],
@@ -502,32 +548,37 @@ class BatchedSolver {
     budget: number,
   ): Promise<{ iterations: number; converged: boolean }> {
     const { B } = this;
-    const g = this.gather(sets, alignUp(this.nb, ROW_ALIGN), COL_ALIGN, true);
-    const { rows, width } = g;
-    const start = new Float32Array(B * width);
+    const hb = this.extendHostBlocks(sets);
+    const S = hb.samples;
+    const features = Int32Array.from(sets, set => alignUp(Math.max(set.length, 1), ROW_ALIGN));
+    const offset = new Int32Array(B + 1);
+    for (let b = 0; b < B; b++) offset[b + 1] = offset[b]! + features[b]!;
+    const start = new Float32Array(offset[B]!);
+    const colMask = new Float32Array(offset[B]!);
     sets.forEach((set, b) =>
-      set.forEach((j, k) => (start[b * width + k] = betaMaps[b]!.get(j) ?? 0)),
+      set.forEach((j, k) => {
+        start[offset[b]! + k] = betaMaps[b]!.get(j) ?? 0;
+        colMask[offset[b]! + k] = this.sHost[j * B + b]! > 1e-6 ? 1 : 0;
+      }),
     );
-    const threads =
-      B * rows * width >= HOST_THREAD_ENTRIES ? (this.input.threads ?? defaultThreads()) : 1;
-    // Copies for the worker threads (a structured clone of a view copies its whole buffer).
-    const part = <T extends Float32Array | Float64Array>(
-      a: T,
-      lo: number,
-      hi: number,
-      k: number,
-    ): T => (threads > 1 ? a.slice(lo * k, hi * k) : a.subarray(lo * k, hi * k)) as T;
+    let entries = 0;
+    for (const f of features) entries += f * S;
+    const threads = this.input.threads ?? (entries >= HOST_THREAD_ENTRIES ? defaultThreads() : 1);
+    // Worker threads get copies (a structured clone of a view copies its whole buffer).
+    const copy = threads > 1;
+    const cut = <T extends Float32Array | Float64Array>(a: T, lo: number, hi: number): T =>
+      (copy ? a.slice(lo, hi) : a.subarray(lo, hi)) as T;
     const chunk = (lo: number, hi: number): FistaChunk => ({
       count: hi - lo,
-      rows,
-      width,
-      X: part(g.raw, lo, hi, rows * width),
-      y: part(g.yb, lo, hi, rows),
-      w: part(g.wb, lo, hi, rows),
-      colMask: part(g.colMask, lo, hi, width),
-      beta: part(start, lo, hi, width),
-      b0: part(b0Host, lo, hi, 1),
-      tol: part(this.tolB, lo, hi, 1),
+      samples: S,
+      X: hb.X.slice(lo, hi).map((x, q) => cut(x, 0, features[lo + q]! * S)),
+      features: features.slice(lo, hi),
+      y: cut(hb.y, lo * S, hi * S),
+      w: cut(hb.w, lo * S, hi * S),
+      colMask: cut(colMask, offset[lo]!, offset[hi]!),
+      beta: cut(start, offset[lo]!, offset[hi]!),
+      b0: b0Host.slice(lo, hi),
+      tol: this.tolB.slice(lo, hi),
       a1: this.a1,
       a2: this.a2,
       binomial: this.family === 'binomial',
@@ -552,13 +603,15 @@ class BatchedSolver {
     let converged = true;
     let b = 0;
     for (const part of parts) {
+      let off = 0;
       for (let q = 0; q < part.b0.length; q++, b++) {
         const m = betaMaps[b]!;
         sets[b]!.forEach((j, k) => {
-          const v = part.beta[q * width + k]!;
+          const v = part.beta[off + k]!;
           if (v === 0) m.delete(j);
           else m.set(j, v);
         });
+        off += features[b]!;
         b0Host[b] = part.b0[q]!;
         iterations = Math.max(iterations, part.iterations[q]!);
         converged &&= part.converged[q] === 1;

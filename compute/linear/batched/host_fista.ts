@@ -11,7 +11,7 @@
  * `fistaChunk` is a thread-pool task (compute/core/parallel.ts): plain typed arrays in and out.
  */
 import { checkAbort } from '../../core/method';
-import { F32RowBlock } from '../../kernels/f32-rows';
+import { F32RowBlock, ROW_ALIGN } from '../../kernels/f32-rows';
 
 /** This module, for compute/core/parallel.ts. */
 export const FISTA_CHUNK_MODULE = __filename;
@@ -21,20 +21,27 @@ export const CHECK_EVERY = 10;
 /** Power iterations for the largest eigenvalue of X̃ᵀdiag(w)X̃. */
 export const POWER_ITERS = 20;
 
-/** Subsamples [start, start + count) of one round, gathered and standardised (float32). */
+/**
+ * Subsamples of one round. Each subsample's block is its design transposed: one row per
+ * working-set feature (standardised, float32), one column per sample slot — the layout in which
+ * a round's new features are appended without moving the old ones (elastic_net.ts keeps the
+ * blocks between rounds). Per-subsample vectors over features (mask, β) are concatenated, the
+ * subsample's part starting at the sum of the earlier `features`.
+ */
 export interface FistaChunk {
   count: number;
-  /** Padded block shape: rows a multiple of 4, width a multiple of 16 (zeros in the padding). */
-  rows: number;
-  width: number;
-  /** [count, rows, width] standardised, masked design. */
-  X: Float32Array;
-  /** [count, rows] response (Gaussian: centred per subsample) and row weights (1/n_b, 0 = pad). */
+  /** Sample slots per block row (a multiple of 16; zeros past the subsample's size). */
+  samples: number;
+  /** Per subsample: features_b × samples, row-major (at least that many entries). */
+  X: Float32Array[];
+  /** Per subsample: block rows (a multiple of 4; zero rows past the working set). */
+  features: Int32Array;
+  /** [count, samples] response (Gaussian: centred per subsample) and weights (1/n_b, 0 = pad). */
   y: Float32Array;
   w: Float32Array;
-  /** [count, width] 1 for real, usable working-set columns. */
+  /** Concatenated per-subsample: 1 for real, usable working-set features. */
   colMask: Float32Array;
-  /** [count, width] warm start, [count] intercepts (binomial; Gaussian: unused). */
+  /** Concatenated per-subsample warm start; [count] intercepts (binomial; Gaussian: unused). */
   beta: Float32Array;
   b0: Float64Array;
   /** [count] per-subsample stopping tolerance on max|Δβ|. */
@@ -47,44 +54,36 @@ export interface FistaChunk {
 }
 
 export interface FistaChunkResult {
+  /** Concatenated as FistaChunk.beta. */
   beta: Float32Array;
   b0: Float64Array;
   iterations: Int32Array;
   converged: Uint8Array;
 }
 
-/** The working arrays of one subsample's iterations, reused across the chunk. */
-class SubsampleState {
-  readonly beta: Float32Array;
-  readonly yk: Float32Array;
-  readonly next: Float32Array;
-
-  constructor(width: number) {
-    this.beta = new Float32Array(width);
-    this.yk = new Float32Array(width);
-    this.next = new Float32Array(width);
-  }
-}
-
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
-function norm(v: Float32Array): number {
+function norm(v: Float32Array, len: number): number {
   let s = 0;
-  for (let k = 0; k < v.length; k++) s += v[k]! * v[k]!;
+  for (let k = 0; k < len; k++) s += v[k]! * v[k]!;
   return Math.sqrt(s);
 }
 
-/** 1/L_b for the block in `blk`: the tensor path's power iteration, on the row kernels. */
-function stepSize(blk: F32RowBlock, w: Float32Array, mask: Float32Array, c: FistaChunk): number {
-  blk.g.set(mask);
+/**
+ * 1/L_b for the block in `blk` (f feature rows): the tensor path's power iteration on
+ * X̃ᵀdiag(w)X̃. X̃v = blkᵀv is rowsT (v in r, result in g); X̃ᵀu is dots (u in v, result in out).
+ */
+function stepSize(blk: F32RowBlock, f: number, w: Float32Array, mask: Float32Array, c: FistaChunk) {
+  const S = c.samples;
+  blk.out.set(mask.subarray(0, f));
   let ev = 1;
   for (let it = 0; it < POWER_ITERS; it++) {
-    const inv = 1 / Math.max(norm(blk.g), 1e-30);
-    for (let k = 0; k < blk.width; k++) blk.v[k] = blk.g[k]! * inv;
-    blk.dots();
-    for (let t = 0; t < blk.rows; t++) blk.r[t] = w[t]! * blk.out[t]!;
-    blk.rowsT();
-    ev = norm(blk.g);
+    const inv = 1 / Math.max(norm(blk.out, f), 1e-30);
+    for (let k = 0; k < f; k++) blk.r[k] = blk.out[k]! * inv;
+    blk.rowsT(f);
+    for (let t = 0; t < S; t++) blk.v[t] = w[t]! * blk.g[t]!;
+    blk.dots(f);
+    ev = norm(blk.out, f);
   }
   // Logistic curvature ≤ 1/4, the intercept direction's too.
   const curv = c.binomial ? 0.25 * Math.max(ev, 1) : ev;
@@ -93,60 +92,68 @@ function stepSize(blk: F32RowBlock, w: Float32Array, mask: Float32Array, c: Fist
 
 /** FISTA on every subsample of the chunk, one after another (see the module comment). */
 export function fistaChunk(c: FistaChunk, signal?: AbortSignal): FistaChunkResult {
-  const { count, rows, width, binomial, a1 } = c;
-  const blk = new F32RowBlock(rows, width);
-  const st = new SubsampleState(width);
-  const beta = new Float32Array(count * width);
+  const { count, samples: S, binomial, a1 } = c;
+  let maxF = ROW_ALIGN;
+  for (const f of c.features) maxF = Math.max(maxF, f);
+  const blk = new F32RowBlock(maxF, S);
+  const beta = new Float32Array(c.beta.length);
+  const yk = new Float32Array(maxF);
+  const next = new Float32Array(maxF);
   const b0Out = new Float64Array(count);
   const iterations = new Int32Array(count);
   const converged = new Uint8Array(count);
+  let off = 0;
   for (let b = 0; b < count; b++) {
-    blk.x.set(c.X.subarray(b * rows * width, (b + 1) * rows * width));
-    const y = c.y.subarray(b * rows, (b + 1) * rows);
-    const w = c.w.subarray(b * rows, (b + 1) * rows);
-    const mask = c.colMask.subarray(b * width, (b + 1) * width);
-    const step = stepSize(blk, w, mask, c);
+    const f = c.features[b]!;
+    blk.x.set(c.X[b]!.subarray(0, f * S));
+    const y = c.y.subarray(b * S, (b + 1) * S);
+    const w = c.w.subarray(b * S, (b + 1) * S);
+    const mask = c.colMask.subarray(off, off + f);
+    const bt = beta.subarray(off, off + f);
+    off += f;
+    const step = stepSize(blk, f, w, mask, c);
     const tau = step * a1;
     const shrink = 1 / (1 + step * c.a2);
-    st.beta.set(c.beta.subarray(b * width, (b + 1) * width));
-    st.yk.set(st.beta);
+    bt.set(c.beta.subarray(off - f, off));
+    yk.set(bt);
     let b0 = c.b0[b]!;
     let yb0 = b0;
     let t = 1;
     let it = 0;
     while (it < c.budget) {
       it++;
-      // r = w ⊙ (y − η) at the extrapolated point: the negative gradient of the mean loss is X̃ᵀr.
-      blk.v.set(st.yk);
-      blk.dots();
+      // η = X̃y_k (rowsT: y_k in r, η in g); r = w ⊙ (y − μ(η)) into v; X̃ᵀr (dots) into out:
+      // the negative gradient of the mean loss.
+      blk.r.set(yk.subarray(0, f));
+      blk.rowsT(f);
       let rSum = 0;
-      for (let i = 0; i < rows; i++) {
-        const eta = binomial ? sigmoid(blk.out[i]! + yb0) : blk.out[i]!;
+      for (let i = 0; i < S; i++) {
+        const eta = binomial ? sigmoid(blk.g[i]! + yb0) : blk.g[i]!;
         const r = Math.fround(w[i]! * (y[i]! - eta));
-        blk.r[i] = r;
+        blk.v[i] = r;
         rSum += r;
       }
-      blk.rowsT();
+      blk.dots(f);
       // soft-threshold, ridge shrink, and the restart test Σ(y_k − β_new)·(β_new − β) > 0
       let uphill = 0;
       let maxDiff = 0;
-      for (let k = 0; k < width; k++) {
-        const z = st.yk[k]! + step * blk.g[k]!;
+      for (let k = 0; k < f; k++) {
+        const z = yk[k]! + step * blk.out[k]!;
         const soft = z > tau ? z - tau : z < -tau ? z + tau : 0;
         const nb = Math.fround(soft * shrink * mask[k]!);
-        const diff = nb - st.beta[k]!;
-        uphill += (st.yk[k]! - nb) * diff;
+        const diff = nb - bt[k]!;
+        uphill += (yk[k]! - nb) * diff;
         maxDiff = Math.max(maxDiff, Math.abs(diff));
-        st.next[k] = nb;
+        next[k] = nb;
       }
       const nb0 = binomial ? yb0 + rSum * step : yb0;
       const tNext = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
       const mom = uphill > 0 ? 0 : (t - 1) / tNext;
       t = uphill > 0 ? 1 : tNext;
-      for (let k = 0; k < width; k++) {
-        const nb = st.next[k]!;
-        st.yk[k] = nb + (nb - st.beta[k]!) * mom;
-        st.beta[k] = nb;
+      for (let k = 0; k < f; k++) {
+        const nb = next[k]!;
+        yk[k] = nb + (nb - bt[k]!) * mom;
+        bt[k] = nb;
       }
       yb0 = binomial ? nb0 + (nb0 - b0) * mom : nb0;
       b0 = nb0;
@@ -158,7 +165,6 @@ export function fistaChunk(c: FistaChunk, signal?: AbortSignal): FistaChunkResul
         }
       }
     }
-    beta.set(st.beta, b * width);
     b0Out[b] = b0;
     iterations[b] = it;
   }

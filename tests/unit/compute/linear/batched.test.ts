@@ -19,6 +19,8 @@ import { columnMajor, type GlmnetCase, jaccard, loadGolden } from './golden';
 
 const REL_TOL = 1e-3;
 const BACKENDS = ['wasm', 'cpu'] as const;
+/** Both FISTA engines on every backend: batched tfjs ops, and the host row kernels. */
+const ENGINES = BACKENDS.flatMap(b => (['tensor', 'host'] as const).map(f => [b, f] as const));
 
 function setup(name: string) {
   const g = loadGolden<GlmnetCase>(`glmnet_${name}.json`);
@@ -40,7 +42,7 @@ function setup(name: string) {
   return { g, n, p, data, ds, target, subsamples };
 }
 
-describe.each(BACKENDS)('backend %s', backend => {
+describe.each(ENGINES)('backend %s, fista %s', (backend, fista) => {
   beforeAll(async () => {
     expect(await initTensorBackend(backend)).toBe(backend);
   });
@@ -52,9 +54,17 @@ describe.each(BACKENDS)('backend %s', backend => {
     const { g, n, p, data, ds, target, subsamples } = setup(name);
     const alpha = g.fits[0]!.fixed_lambda[1]!;
     const before = tf.memory().numTensors;
-    const r = await batchedElasticNet({ ds, subsamples, alpha, l1_ratio: l1Ratio, backend });
+    const r = await batchedElasticNet({
+      ds,
+      subsamples,
+      alpha,
+      l1_ratio: l1Ratio,
+      backend,
+      fista,
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.backend).toBe(backend);
+    expect(r.fista).toBe(fista);
     expect(r.converged).toBe(true);
     subsamples.forEach((rows, b) => {
       const f = fitElnet(data, n, p, rows, target, {
@@ -88,10 +98,43 @@ describe.each(BACKENDS)('backend %s', backend => {
     } as AbortSignal;
     const before = tf.memory().numTensors;
     await expect(
-      batchedElasticNet({ ds, subsamples, alpha: 0.05, l1_ratio: 1, backend, signal }),
+      batchedElasticNet({ ds, subsamples, alpha: 0.05, l1_ratio: 1, backend, fista, signal }),
     ).rejects.toMatchObject({ name: 'AbortError' });
     expect(reads).toBe(3);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('host FISTA engine', () => {
+  beforeAll(async () => {
+    await initTensorBackend('wasm');
+  });
+
+  test('is the default on wasm; the same bits on 1 and 2 threads, and per subsample', async () => {
+    const { g, ds, p, subsamples } = setup('gaussian');
+    const alpha = g.fits[0]!.fixed_lambda[1]!;
+    const run = (threads: number, subs = subsamples) =>
+      batchedElasticNet({ ds, subsamples: subs, alpha, l1_ratio: 0.8, threads });
+    const one = await run(1);
+    expect(one.fista).toBe('host');
+    const two = await run(2);
+    expect(Array.from(two.coef)).toEqual(Array.from(one.coef));
+    expect(Array.from(two.intercept)).toEqual(Array.from(one.intercept));
+    // each subsample stops on its own test, so solving it alone gives the same coefficients
+    const alone = await run(1, [subsamples[3]!]);
+    expect(Array.from(alone.coef)).toEqual(Array.from(one.coef.subarray(3 * p, 4 * p)));
+  });
+
+  test('agrees with the tensor engine to float32 accuracy', async () => {
+    const { g, ds, p, subsamples } = setup('binomial_wide');
+    const alpha = g.fits[0]!.fixed_lambda[1]!;
+    const host = await batchedElasticNet({ ds, subsamples, alpha, l1_ratio: 1, fista: 'host' });
+    const tensor = await batchedElasticNet({ ds, subsamples, alpha, l1_ratio: 1, fista: 'tensor' });
+    let scale = 1;
+    for (const v of tensor.coef) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < subsamples.length * p; i++) {
+      expect(Math.abs(host.coef[i]! - tensor.coef[i]!)).toBeLessThanOrEqual(REL_TOL * scale);
+    }
   });
 });
 
