@@ -160,3 +160,51 @@ describe('selection from the batched solve', () => {
     }
   });
 });
+
+describe('host FISTA engine on small and degenerate designs', () => {
+  test.each([
+    ['gaussian', 1],
+    ['binomial', 0.5],
+  ] as const)('%s: a constant and a duplicated column, 5-row subsamples', async (family, l1) => {
+    const n = 12;
+    const p = 5;
+    const rng = new Rng(11);
+    const data = new Float64Array(n * p);
+    for (let i = 0; i < n; i++) {
+      data[i] = rng.normal();
+      data[n + i] = 3; // constant: never usable
+      data[2 * n + i] = rng.normal();
+      data[3 * n + i] = data[i]!; // duplicate of column 0
+      data[4 * n + i] = rng.normal();
+    }
+    const y = Array.from(
+      { length: n },
+      (_, i) => data[i]! + 0.5 * data[2 * n + i]! + 0.3 * rng.normal(),
+    );
+    const outcome =
+      family === 'gaussian'
+        ? { kind: 'continuous' as const, values: Float64Array.from(y) }
+        : {
+            kind: 'binary' as const,
+            labels: Int32Array.from(y, v => (v > 0 ? 1 : 0)),
+            classes: ['a', 'b'],
+          };
+    const ds = makeDataset({
+      data,
+      nSamples: n,
+      featureNames: Array.from({ length: p }, (_, j) => `f${j}`),
+      outcome,
+    });
+    const subsamples = [Int32Array.of(0, 2, 4, 6, 8, 10), Int32Array.of(1, 3, 5, 7, 9, 11, 0)];
+    const run = (fista: 'host' | 'tensor') =>
+      batchedElasticNet({ ds, subsamples, alpha: 0.05, l1_ratio: l1, backend: 'wasm', fista });
+    const host = await run('host');
+    const tensor = await run('tensor');
+    expect(host.converged).toBe(true);
+    for (let b = 0; b < subsamples.length; b++) expect(host.coef[b * p + 1]).toBe(0);
+    for (let i = 0; i < host.coef.length; i++) {
+      expect(Number.isFinite(host.coef[i]!)).toBe(true);
+      expect(Math.abs(host.coef[i]! - tensor.coef[i]!)).toBeLessThanOrEqual(1e-3);
+    }
+  });
+});
