@@ -6,7 +6,7 @@
  * scale; supports agree where the float64 coefficient is clearly non-zero (|β| > 1e-3 × scale)
  * and float64 zeros stay below 1e-3 × scale; no tensor leaks (tf.memory().numTensors unchanged).
  */
-import { makeDataset, subsetSamples } from '../../../../compute/core/dataset';
+import { makeDataset, type Outcome, subsetSamples } from '../../../../compute/core/dataset';
 import { quietContext } from '../../../../compute/core/method';
 import { Rng } from '../../../../compute/core/rng';
 import { initTensorBackend, tf } from '../../../../compute/core/tensor';
@@ -181,7 +181,7 @@ describe('host FISTA engine on small and degenerate designs', () => {
       { length: n },
       (_, i) => data[i]! + 0.5 * data[2 * n + i]! + 0.3 * rng.normal(),
     );
-    const outcome =
+    const outcome: Outcome =
       family === 'gaussian'
         ? { kind: 'continuous' as const, values: Float64Array.from(y) }
         : {
