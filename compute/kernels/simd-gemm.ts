@@ -55,6 +55,13 @@ const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 export const CHUNK = 128;
 /** Multiply-adds from which the product is split over worker threads. */
 const THREAD_WORK = 3e8;
+/**
+ * The same for the screened Grams of the ridge and logistic mixed-precision solves (n²p/2). At
+ * 200 × 2,000 (4·10⁷, ~3 ms on one core) two threads gained nothing on a quiet machine and cost
+ * the whole call 25–40 % when the second core was busy (ridge fit + predict, median of 200:
+ * 15.6–21.6 ms threaded vs 11.9–12.8 ms on the calling thread; l2 logistic 21–24 vs 15–17 ms).
+ */
+export const SCREEN_THREAD_WORK = 1e8;
 const PANEL = 8;
 
 type PanelFn = (

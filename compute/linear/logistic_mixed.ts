@@ -18,7 +18,7 @@
  */
 import { checkAbort } from '../core/method';
 import { type CentredColumns } from '../kernels/centred-ops';
-import { centredScreen } from '../kernels/simd-gemm';
+import { centredScreen, SCREEN_THREAD_WORK } from '../kernels/simd-gemm';
 import {
   finish,
   type LogisticLbfgsFit,
@@ -49,7 +49,7 @@ export async function logisticRowsMixed(
   const screen = await centredScreen(x, n, x, n, p, center, {
     threads: opts.threads,
     signal,
-    minThreadWork: 2e7,
+    minThreadWork: SCREEN_THREAD_WORK,
   });
   if (!screen) return null;
   const gram = new Float64Array(n * n);

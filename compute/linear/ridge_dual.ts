@@ -14,7 +14,7 @@
  * forms the float64 Gram (the exact path, only slower by the screen and the passes spent).
  */
 import { checkAbort } from '../core/method';
-import { centredScreen } from '../kernels/simd-gemm';
+import { centredScreen, SCREEN_THREAD_WORK } from '../kernels/simd-gemm';
 import { CentredColumns } from '../kernels/centred-ops';
 import { choleskyFactor, choleskySolveFactor } from './dense';
 
@@ -44,7 +44,10 @@ export async function ridgeDualMixed(
   } = {},
 ): Promise<RidgeDualResult | null> {
   if (!(alpha > 0)) return null;
-  const screen = await centredScreen(x, n, x, n, p, center, { ...opts, minThreadWork: 2e7 });
+  const screen = await centredScreen(x, n, x, n, p, center, {
+    ...opts,
+    minThreadWork: SCREEN_THREAD_WORK,
+  });
   if (!screen) return null;
   const m = new Float64Array(n * n);
   let trace = 0;
