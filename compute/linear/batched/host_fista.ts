@@ -3,8 +3,8 @@
  * float32 iteration as the tensor path in elastic_net.ts — step 1/L_b from a power iteration with
  * a 1.02 margin, soft-threshold and ridge shrink, per-subsample gradient-scheme restart, stop when
  * max|Δβ| ≤ tol at a check every CHECK_EVERY iterations — run one subsample at a time, so that
- * subsample's [n_b × w] block stays in cache for all of its iterations and its two products per
- * iteration run on the SIMD kernels of compute/kernels/f32-rows.ts.
+ * subsample's block (working-set features × samples) stays in cache for all of its iterations and
+ * its two products per iteration run on the SIMD kernels of compute/kernels/f32-rows.ts.
  *
  * Each subsample stops on its own test (the tensor path freezes finished subsamples the same way),
  * so a subsample's result does not depend on the others, on the chunking or on the thread count.
