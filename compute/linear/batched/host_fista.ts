@@ -61,6 +61,13 @@ export interface FistaChunkResult {
   converged: Uint8Array;
 }
 
+/** This thread's block, reused across chunks and rounds (each is a WebAssembly memory). */
+let kept: F32RowBlock | null = null;
+function rowBlock(rows: number, width: number): F32RowBlock {
+  if (!kept || kept.width !== width || kept.rows < rows) kept = new F32RowBlock(rows, width);
+  return kept;
+}
+
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 function norm(v: Float32Array, len: number): number {
@@ -95,7 +102,7 @@ export function fistaChunk(c: FistaChunk, signal?: AbortSignal): FistaChunkResul
   const { count, samples: S, binomial, a1 } = c;
   let maxF = ROW_ALIGN;
   for (const f of c.features) maxF = Math.max(maxF, f);
-  const blk = new F32RowBlock(maxF, S);
+  const blk = rowBlock(maxF, S);
   const beta = new Float32Array(c.beta.length);
   const yk = new Float32Array(maxF);
   const next = new Float32Array(maxF);
