@@ -8,7 +8,8 @@
  */
 import { type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
-import { rankAndSelect } from '../core/select';
+import { recordOf, withLazy } from '../stats/lazy';
+import { selectTop, topOrder } from '../stats/selection';
 
 const ALL_TASKS = ['unsupervised', 'binary', 'multiclass', 'continuous', 'survival'] as const;
 
@@ -49,6 +50,101 @@ function exactIntegerMoments(data: Float64Array, off: number, end: number, sum: 
   return n * sq - sum * sum;
 }
 
+/**
+ * out[j] = the dispersion of column j for j0 ≤ j < j1 (NaN below min_mean or with < 2 values);
+ * returns how many of them were below min_mean. A plain function, not part of the async `run`:
+ * V8 optimises an async function only after ~35 calls and cannot replace it on the stack
+ * mid-loop (see heg.ts), so the p-long loop ran unoptimised for a bench's first calls.
+ */
+function dispersions(
+  data: Float64Array,
+  n: number,
+  j0: number,
+  j1: number,
+  minMean: number,
+  metric: number,
+  out: Float64Array,
+): number {
+  let excluded = 0;
+  for (let j = j0; j < j1; j++) {
+    const off = j * n;
+    let mean: number;
+    let variance: number;
+    let m = n;
+    // Complete column: mean by one four-accumulator pass (independent add chains, ~3× a
+    // single chain), then the centred sum of squares the same way (two-pass, as numpy's var).
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let i = off;
+    const end = off + n;
+    for (; i + 3 < end; i += 4) {
+      s0 += data[i]!;
+      s1 += data[i + 1]!;
+      s2 += data[i + 2]!;
+      s3 += data[i + 3]!;
+    }
+    for (; i < end; i++) s0 += data[i]!;
+    const s = s0 + s1 + s2 + s3;
+    const exact = s === s ? exactIntegerMoments(data, off, end, s) : -1;
+    if (exact >= 0) {
+      mean = s / n;
+      variance = exact / (n * (n - 1));
+    } else if (s === s) {
+      mean = s / n;
+      let q0 = 0;
+      let q1 = 0;
+      let q2 = 0;
+      let q3 = 0;
+      i = off;
+      for (; i + 3 < end; i += 4) {
+        const d0 = data[i]! - mean;
+        const d1 = data[i + 1]! - mean;
+        const d2 = data[i + 2]! - mean;
+        const d3 = data[i + 3]! - mean;
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+        q2 += d2 * d2;
+        q3 += d3 * d3;
+      }
+      for (; i < end; i++) {
+        const d = data[i]! - mean;
+        q0 += d * d;
+      }
+      variance = (q0 + q1 + q2 + q3) / (n - 1);
+    } else {
+      // Missing values (or an infinite one): skip NaNs, two passes.
+      let sum = 0;
+      m = 0;
+      for (let q = off; q < end; q++) {
+        const v = data[q]!;
+        if (v === v) {
+          sum += v;
+          m++;
+        }
+      }
+      mean = sum / m;
+      let ss = 0;
+      for (let q = off; q < end; q++) {
+        const v = data[q]!;
+        if (v === v) ss += (v - mean) * (v - mean);
+      }
+      variance = ss / (m - 1);
+    }
+    if (mean < minMean) excluded++;
+    out[j] =
+      mean < minMean || m < 2
+        ? NaN
+        : metric === 1
+          ? variance
+          : metric === 2
+            ? Math.sqrt(variance)
+            : Math.sqrt(variance) / (mean + 1e-10);
+  }
+  return excluded;
+}
+
 export interface HdgArgs {
   metric: 'cv' | 'variance' | 'std';
   min_mean: number;
@@ -76,105 +172,33 @@ export const hdg: SelectorDef<HdgArgs> = {
       checkAbort(ctx.signal);
       ctx.progress(j0 / p, 'dispersion');
       const j1 = Math.min(p, j0 + CHUNK);
-      for (let j = j0; j < j1; j++) {
-        const off = j * n;
-        let mean: number;
-        let variance: number;
-        let m = n;
-        // Complete column: mean by one four-accumulator pass (independent add chains, ~3× a
-        // single chain), then the centred sum of squares the same way (two-pass, as numpy's var).
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let i = off;
-        const end = off + n;
-        for (; i + 3 < end; i += 4) {
-          s0 += data[i]!;
-          s1 += data[i + 1]!;
-          s2 += data[i + 2]!;
-          s3 += data[i + 3]!;
-        }
-        for (; i < end; i++) s0 += data[i]!;
-        const s = s0 + s1 + s2 + s3;
-        const exact = s === s ? exactIntegerMoments(data, off, end, s) : -1;
-        if (exact >= 0) {
-          mean = s / n;
-          variance = exact / (n * (n - 1));
-        } else if (s === s) {
-          mean = s / n;
-          let q0 = 0;
-          let q1 = 0;
-          let q2 = 0;
-          let q3 = 0;
-          i = off;
-          for (; i + 3 < end; i += 4) {
-            const d0 = data[i]! - mean;
-            const d1 = data[i + 1]! - mean;
-            const d2 = data[i + 2]! - mean;
-            const d3 = data[i + 3]! - mean;
-            q0 += d0 * d0;
-            q1 += d1 * d1;
-            q2 += d2 * d2;
-            q3 += d3 * d3;
-          }
-          for (; i < end; i++) {
-            const d = data[i]! - mean;
-            q0 += d * d;
-          }
-          variance = (q0 + q1 + q2 + q3) / (n - 1);
-        } else {
-          // Missing values (or an infinite one): skip NaNs, two passes.
-          let sum = 0;
-          m = 0;
-          for (let q = off; q < end; q++) {
-            const v = data[q]!;
-            if (v === v) {
-              sum += v;
-              m++;
-            }
-          }
-          mean = sum / m;
-          let ss = 0;
-          for (let q = off; q < end; q++) {
-            const v = data[q]!;
-            if (v === v) ss += (v - mean) * (v - mean);
-          }
-          variance = ss / (m - 1);
-        }
-        if (mean < minMean) excludedLowMean++;
-        dispersion[j] =
-          mean < minMean || m < 2
-            ? NaN
-            : metric === 1
-              ? variance
-              : metric === 2
-                ? Math.sqrt(variance)
-                : Math.sqrt(variance) / (mean + 1e-10);
-      }
+      excludedLowMean += dispersions(data, n, j0, j1, minMean, metric, dispersion);
     }
-    const ranked = rankAndSelect(ds, dispersion, undefined, j => dispersion[j]! > 0);
-    // Top k among eligible genes only (excluded genes never fill up k): NaN ranks last, so the
-    // eligible genes are a prefix of the order.
-    let selected = ranked.selected;
+    // Top k among eligible genes only (excluded genes never fill up k): NaN ranks last in
+    // topOrder, so the eligible genes are a prefix of it. Only what is returned gets sorted.
+    const names = ds.featureNames;
+    let selected: string[];
     if (k !== undefined && k > 0) {
       selected = [];
-      const order = ranked.order;
-      for (let r = 0; r < order.length && selected.length < k; r++) {
-        const j = order[r]!;
-        if (dispersion[j] === dispersion[j]) selected.push(ds.featureNames[j]!);
+      for (const j of topOrder(dispersion, k)) {
+        if (dispersion[j] === dispersion[j]) selected.push(names[j]!);
       }
-    }
+    } else selected = selectTop(ds, dispersion, undefined, j => dispersion[j]! > 0);
     ctx.progress(1, 'done');
-    return {
-      selected,
-      scores: ranked.scores,
-      params: { metric: args.metric, min_mean: args.min_mean, k: k ?? null },
-      diagnostics: {
-        dispersions: ranked.scores,
-        excluded_low_mean: excludedLowMean,
+    // `scores` and `dispersions` are one name-keyed record, built on first read (stats/lazy.ts).
+    let record: Record<string, number> | undefined;
+    const dispersionRecord = (): Record<string, number> => (record ??= recordOf(names, dispersion));
+    return withLazy(
+      {
+        selected,
+        params: { metric: args.metric, min_mean: args.min_mean, k: k ?? null },
+        diagnostics: withLazy(
+          { excluded_low_mean: excludedLowMean },
+          { dispersions: dispersionRecord },
+        ),
+        backend: 'float64',
       },
-      backend: 'float64',
-    };
+      { scores: dispersionRecord },
+    );
   },
 };
