@@ -9,6 +9,7 @@
 import { type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { recordOf, withLazy } from '../stats/lazy';
+import { sum4 } from '../stats/simd_colsums';
 import { selectTop, topOrder } from '../stats/selection';
 
 const ALL_TASKS = ['unsupervised', 'binary', 'multiclass', 'continuous', 'survival'] as const;
@@ -73,20 +74,8 @@ function dispersions(
     let m = n;
     // Complete column: mean by one four-accumulator pass (independent add chains, ~3× a
     // single chain), then the centred sum of squares the same way (two-pass, as numpy's var).
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let i = off;
     const end = off + n;
-    for (; i + 3 < end; i += 4) {
-      s0 += data[i]!;
-      s1 += data[i + 1]!;
-      s2 += data[i + 2]!;
-      s3 += data[i + 3]!;
-    }
-    for (; i < end; i++) s0 += data[i]!;
-    const s = s0 + s1 + s2 + s3;
+    const s = sum4(data, off, end);
     const exact = s === s ? exactIntegerMoments(data, off, end, s) : -1;
     if (exact >= 0) {
       mean = s / n;
@@ -97,7 +86,7 @@ function dispersions(
       let q1 = 0;
       let q2 = 0;
       let q3 = 0;
-      i = off;
+      let i = off;
       for (; i + 3 < end; i += 4) {
         const d0 = data[i]! - mean;
         const d1 = data[i + 1]! - mean;

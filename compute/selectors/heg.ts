@@ -7,7 +7,7 @@
 import { ArgumentError, type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { recordOf, withLazy } from '../stats/lazy';
-import { columnSums } from '../stats/simd_colsums';
+import { columnSums, sum4 } from '../stats/simd_colsums';
 import { selectTop } from '../stats/selection';
 import { selectKth, sortRange } from '../stats/sort';
 
@@ -47,23 +47,6 @@ export function percentileLinear(values: Float64Array, q: number): number {
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, v.length - 1);
   return v[lo]! + (v[hi]! - v[lo]!) * (pos - lo);
-}
-
-/** Σ data[off, end) with four accumulators (one add chain is latency-bound), as simd_colsums. */
-function sum4(data: Float64Array, off: number, end: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = off;
-  for (; i + 3 < end; i += 4) {
-    s0 += data[i]!;
-    s1 += data[i + 1]!;
-    s2 += data[i + 2]!;
-    s3 += data[i + 3]!;
-  }
-  for (; i < end; i++) s0 += data[i]!;
-  return s0 + s1 + s2 + s3;
 }
 
 function maxOf(a: Float64Array, lo: number, hi: number): number {

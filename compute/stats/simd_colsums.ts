@@ -48,6 +48,26 @@ import {
   emitter,
 } from '../kernels/wasm-asm';
 
+/**
+ * Σ data[off, end) with four accumulators (one add chain is latency-bound): the JavaScript
+ * loop of the module comment, the kernel's bits.
+ */
+export function sum4(data: Float64Array, off: number, end: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = off;
+  for (; i + 3 < end; i += 4) {
+    s0 += data[i]!;
+    s1 += data[i + 1]!;
+    s2 += data[i + 2]!;
+    s3 += data[i + 3]!;
+  }
+  for (; i < end; i++) s0 += data[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
 type ColSumsFn = (x: number, n: number, m: number, out: number) => void;
 
 /** Doubles of matrix data per chunk (256 KB: stays in L2 between the copy and the kernel). */
