@@ -4,23 +4,7 @@
  * a sub-range of columns, chunks of several columns, and NaN for a column with a missing value.
  */
 import { Rng } from '../../../../compute/core/rng';
-import { columnSums } from '../../../../compute/stats/simd_colsums';
-
-function sum4(data: Float64Array, off: number, end: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = off;
-  for (; i + 3 < end; i += 4) {
-    s0 += data[i]!;
-    s1 += data[i + 1]!;
-    s2 += data[i + 2]!;
-    s3 += data[i + 3]!;
-  }
-  for (; i < end; i++) s0 += data[i]!;
-  return s0 + s1 + s2 + s3;
-}
+import { columnSums, sum4 } from '../../../../compute/stats/simd_colsums';
 
 const simdOff = process.env.OMICSELECTOR_NO_SIMD === '1';
 
