@@ -211,7 +211,6 @@ interface Gathered {
   yb: Float32Array;
   wb: Float32Array;
   width: number;
-  rows: number;
 }
 
 /** Owns every long-lived tensor of one batched solve; `dispose` releases them all. */
@@ -406,14 +405,14 @@ class BatchedSolver {
 
   /**
    * Each subsample's rows × working-set columns on the host, raw (float32), with the per-column
-   * mean / inverse sd / mask and per-row response / weight; padded to `rows` × a multiple of
-   * `colAlign` (zeros in the padding).
+   * mean / inverse sd / mask and per-row response / weight; padded to n_b × the widest set
+   * (zeros in the padding).
    */
-  private gather(sets: number[][], rows: number, colAlign: number): Gathered {
+  private gather(sets: number[][]): Gathered {
     const { n, B, nb } = this;
+    const rows = nb;
     let width = 1;
     for (const s of sets) width = Math.max(width, s.length);
-    width = Math.ceil(width / colAlign) * colAlign;
     const raw = new Float32Array(B * rows * width);
     const mean = new Float32Array(B * width);
     const inv = new Float32Array(B * width);
@@ -441,13 +440,13 @@ class BatchedSolver {
         wb[b * rows + t] = 1 / size;
       }
     }
-    return { raw, mean, inv, colMask, yb, wb, width, rows };
+    return { raw, mean, inv, colMask, yb, wb, width };
   }
 
   /** The gathered block standardised and masked on the device, with its step sizes. */
   private block(sets: number[][]): Block {
     const { B, nb } = this;
-    const { raw, mean, inv, colMask, yb, wb, width } = this.gather(sets, nb, 1);
+    const { raw, mean, inv, colMask, yb, wb, width } = this.gather(sets);
     const binomial = this.family === 'binomial';
     const t = tf.tidy(() => {
       const rowMask = tf.cast(tf.greater(tf.tensor3d(wb, [B, nb, 1]), 0), 'float32');
