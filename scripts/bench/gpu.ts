@@ -4,8 +4,9 @@
  * @tensorflow/tfjs-node-gpu not installed) it says so and exits 0.
  *
  * Cases: the batched elastic net behind tensorized stability selection (100 subsamples of the
- * lasso and the logistic lasso) on the GPU (native TensorFlow, CUDA) versus the CPU tensor backend
- * this host would otherwise use (native TensorFlow CPU or wasm).
+ * lasso and the logistic lasso) on the GPU (native TensorFlow, CUDA, the tensor FISTA engine)
+ * versus what this host would otherwise run: the wasm backend, whose default FISTA engine is the
+ * host one (float32 SIMD row kernels on the CPU cores).
  */
 import { type Dataset } from '../../compute/core/dataset';
 import { Rng } from '../../compute/core/rng';
