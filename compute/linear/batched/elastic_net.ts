@@ -410,15 +410,14 @@ class BatchedSolver {
    */
   private gather(sets: number[][]): Gathered {
     const { n, B, nb } = this;
-    const rows = nb;
     let width = 1;
     for (const s of sets) width = Math.max(width, s.length);
-    const raw = new Float32Array(B * rows * width);
+    const raw = new Float32Array(B * nb * width);
     const mean = new Float32Array(B * width);
     const inv = new Float32Array(B * width);
     const colMask = new Float32Array(B * width);
-    const yb = new Float32Array(B * rows);
-    const wb = new Float32Array(B * rows);
+    const yb = new Float32Array(B * nb);
+    const wb = new Float32Array(B * nb);
     for (let b = 0; b < B; b++) {
       const set = sets[b]!;
       const size = this.input.subsamples[b]!.length;
@@ -431,13 +430,13 @@ class BatchedSolver {
         colMask[b * width + k] = 1;
         const col = j * n;
         for (let t = 0; t < size; t++) {
-          raw[(b * rows + t) * width + k] = this.x32[col + this.rows[b * nb + t]!]!;
+          raw[(b * nb + t) * width + k] = this.x32[col + this.rows[b * nb + t]!]!;
         }
       }
       for (let t = 0; t < size; t++) {
         const i = this.rows[b * nb + t]!;
-        yb[b * rows + t] = this.family === 'gaussian' ? this.yv[i]! - this.ybar[b]! : this.yv[i]!;
-        wb[b * rows + t] = 1 / size;
+        yb[b * nb + t] = this.family === 'gaussian' ? this.yv[i]! - this.ybar[b]! : this.yv[i]!;
+        wb[b * nb + t] = 1 / size;
       }
     }
     return { raw, mean, inv, colMask, yb, wb, width };
