@@ -1,10 +1,11 @@
 /**
  * Batched kernels for stability selection: base selectors whose subsample fits can run as ONE
- * tensor computation. lasso / elastic_net at a fixed penalty map onto the batched elastic net
- * (compute/linear/batched), which solves all subsamples together (FISTA on a p × B coefficient
- * matrix, two GEMMs per iteration). Anything the kernel cannot do — a penalty chosen by CV inside
- * each subsample, multiclass or survival outcomes, missing values — returns null and stability
- * selection falls back to fitting the subsamples one by one on worker threads.
+ * batched solve. lasso / elastic_net at a fixed penalty map onto the batched elastic net
+ * (compute/linear/batched), which solves all subsamples together in float32: FISTA on each
+ * subsample's working set, as batched tensor ops on native TensorFlow or on the host's SIMD row
+ * kernels elsewhere (its `fista` engines). Anything the kernel cannot do — a penalty chosen by CV
+ * inside each subsample, multiclass or survival outcomes, missing values — returns null and
+ * stability selection falls back to fitting the subsamples one by one on worker threads.
  */
 import { type Dataset } from '../core/dataset';
 import { type RunContext } from '../core/method';
