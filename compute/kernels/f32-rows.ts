@@ -37,12 +37,19 @@ import {
   PAGE,
   set,
   simdDisabled,
-  uleb,
   V128,
   V128_ZERO,
   wasm,
   type WasmMemory,
   emitter,
+  F32_ADD,
+  f32Store,
+  f32x4Lane,
+  F32X4_ADD,
+  F32X4_MUL,
+  load32Splat,
+  v128LoadA16,
+  v128StoreA16,
 } from './wasm-asm';
 
 /** Row padding (rowsT takes four rows per step) and column padding (dots: 16 lanes per step). */
@@ -50,16 +57,6 @@ export const ROW_ALIGN = 4;
 export const COL_ALIGN = 16;
 
 export const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
-
-const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
-const load = (off = 0) => simd(0x00, 4, ...uleb(off));
-const store = (off = 0) => simd(0x0b, 4, ...uleb(off));
-const splat32 = (off = 0) => simd(0x09, 2, ...uleb(off));
-const F32X4_ADD = simd(0xe4);
-const F32X4_MUL = simd(0xe6);
-const extract = (l: number) => simd(0x1f, l);
-const F32_ADD = [0x92];
-const f32Store = (off = 0) => [0x38, 2, ...uleb(off)];
 
 /** dots(x, v, out, rows, width): byte pointers; the order of the file comment. */
 function dotsBody(): number[] {
@@ -74,7 +71,16 @@ function dotsBody(): number[] {
   e(get(VP), set(PV), get(PX), get(W), i32(4), MUL, ADD, set(END_));
   e(LOOP);
   for (let q = 0; q < 4; q++) {
-    e(get(A[q]!), get(PX), load(16 * q), get(PV), load(16 * q), F32X4_MUL, F32X4_ADD, set(A[q]!));
+    e(
+      get(A[q]!),
+      get(PX),
+      v128LoadA16(16 * q),
+      get(PV),
+      v128LoadA16(16 * q),
+      F32X4_MUL,
+      F32X4_ADD,
+      set(A[q]!),
+    );
   }
   e(get(PX), i32(64), ADD, set(PX), get(PV), i32(64), ADD, set(PV));
   e(get(PX), get(END_), LT_U, brIf(0));
@@ -82,8 +88,8 @@ function dotsBody(): number[] {
   // (a0 + a1) + (a2 + a3) lane-wise, then (l0 + l1) + (l2 + l3); PX is now the next row.
   e(get(A[0]!), get(A[1]!), F32X4_ADD, get(A[2]!), get(A[3]!), F32X4_ADD, F32X4_ADD, set(A[0]!));
   e(get(OUT), get(T), i32(4), MUL, ADD);
-  e(get(A[0]!), extract(0), get(A[0]!), extract(1), F32_ADD);
-  e(get(A[0]!), extract(2), get(A[0]!), extract(3), F32_ADD, F32_ADD, f32Store());
+  e(get(A[0]!), f32x4Lane(0), get(A[0]!), f32x4Lane(1), F32_ADD);
+  e(get(A[0]!), f32x4Lane(2), get(A[0]!), f32x4Lane(3), F32_ADD, F32_ADD, f32Store());
   e(get(T), i32(1), ADD, set(T), br(0));
   e(END, END);
   return body(
@@ -105,22 +111,22 @@ function rowsTBody(): number[] {
   e(get(W), i32(4), MUL, set(STRIDE), get(G), get(STRIDE), ADD, set(END_));
   // g = 0
   e(get(G), set(PG), BLOCK, LOOP, get(PG), get(END_), GE_U, brIf(1));
-  e(get(PG), V128_ZERO, store(), get(PG), i32(16), ADD, set(PG), br(0), END, END);
+  e(get(PG), V128_ZERO, v128StoreA16(), get(PG), i32(16), ADD, set(PG), br(0), END, END);
   e(i32(0), set(T));
   e(BLOCK, LOOP);
   e(get(T), get(ROWS), GE_U, brIf(1));
   for (let q = 0; q < 4; q++)
-    e(get(R), get(T), i32(q), ADD, i32(4), MUL, ADD, splat32(), set(S[q]!));
+    e(get(R), get(T), i32(q), ADD, i32(4), MUL, ADD, load32Splat(), set(S[q]!));
   e(get(X), get(T), get(STRIDE), MUL, ADD, set(P0), get(G), set(PG), i32(0), set(K));
   e(LOOP);
-  e(get(PG), load(), set(ACC));
+  e(get(PG), v128LoadA16(), set(ACC));
   for (let q = 0; q < 4; q++) {
     // row t + q at P0 + q·stride + K
     e(get(ACC), get(S[q]!), get(P0), get(K), ADD);
     if (q > 0) e(get(STRIDE), i32(q), MUL, ADD);
-    e(load(), F32X4_MUL, F32X4_ADD, set(ACC));
+    e(v128LoadA16(), F32X4_MUL, F32X4_ADD, set(ACC));
   }
-  e(get(PG), get(ACC), store());
+  e(get(PG), get(ACC), v128StoreA16());
   e(get(PG), i32(16), ADD, set(PG), get(K), i32(16), ADD, set(K));
   e(get(PG), get(END_), LT_U, brIf(0));
   e(END);

@@ -37,6 +37,12 @@ import {
   V128,
   V128_ZERO,
   emitter,
+  F32X4_ADD,
+  F32X4_MUL,
+  load32Splat as splat32,
+  simdOp as simd,
+  v128LoadA16 as load,
+  v128StoreA16 as store,
 } from './wasm-asm';
 import { packFullPanels } from './simd-pack';
 
@@ -711,12 +717,6 @@ export function gramBandsF32(
 
 // --- kernels (assembled with wasm-asm.ts; the SIMD ops below are this file's own) ---------------
 
-const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
-const load = (off: number) => simd(0x00, 4, ...uleb(off));
-const store = (off: number) => simd(0x0b, 4, ...uleb(off));
-const splat32 = (off: number) => simd(0x09, 2, ...uleb(off));
-const F32X4_ADD = simd(0xe4);
-const F32X4_MUL = simd(0xe6);
 const PROMOTE_LOW = simd(0x5f);
 /** Lanes 2, 3 of an f32x4 moved to lanes 0, 1. */
 const HIGH_HALF = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);

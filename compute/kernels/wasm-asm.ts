@@ -79,6 +79,18 @@ export const f64Load = (off = 0) => [0x2b, 3, ...uleb(off)];
 export const i32Load = (off = 0) => [0x28, 2, ...uleb(off)];
 export const f64Store = (off = 0) => [0x39, 3, ...uleb(off)];
 export const F64X2_SPLAT = [0xfd, 0x14];
+/** A SIMD instruction (0xfd prefix) with its immediates. */
+export const simdOp = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
+/** v128.load / v128.store with the 16-byte alignment hint. */
+export const v128LoadA16 = (off = 0) => simdOp(0x00, 4, ...uleb(off));
+export const v128StoreA16 = (off = 0) => simdOp(0x0b, 4, ...uleb(off));
+/** v128.load32_splat: one f32 from memory into all four lanes. */
+export const load32Splat = (off = 0) => simdOp(0x09, 2, ...uleb(off));
+export const F32X4_ADD = simdOp(0xe4);
+export const F32X4_MUL = simdOp(0xe6);
+export const f32x4Lane = (l: number) => simdOp(0x1f, l);
+export const F32_ADD = [0x92];
+export const f32Store = (off = 0) => [0x38, 2, ...uleb(off)];
 export const F64X2_ADD = [0xfd, ...uleb(0xf0)];
 export const F64X2_SUB = [0xfd, ...uleb(0xf1)];
 export const F64X2_MUL = [0xfd, ...uleb(0xf2)];
