@@ -13,6 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type Dataset, type Outcome } from '../core/dataset';
+import { residentDataset } from '../kernels/resident';
 import { readTabularFile, TabularParseError, type TabularSummary } from '../io/tabular';
 import { UsageError } from './errors';
 
@@ -153,7 +154,9 @@ export function typeTarget(
 export async function loadDataset(f: DatasetFlags, signal?: AbortSignal): Promise<LoadedDataset> {
   const base = { sampleIdColumn: f.sampleId, ignoreColumns: f.ignore, signal };
   try {
-    return await loadTyped(f, base);
+    const loaded = await loadTyped(f, base);
+    // into WebAssembly memory once, for the SIMD kernels to read in place (kernels/resident.ts)
+    return { ...loaded, dataset: residentDataset(loaded.dataset) };
   } catch (e) {
     // a second annotation column (subtype, batch, free text …) is the usual cause on real files
     if (e instanceof TabularParseError && e.code === 'NON_NUMERIC' && e.columnName) {

@@ -10,6 +10,7 @@ import { type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { recordOf, withLazy } from '../stats/lazy';
 import { sum4 } from '../stats/simd_colsums';
+import { residentMoments } from '../stats/simd_moments';
 import { selectTop, topOrder } from '../stats/selection';
 
 const ALL_TASKS = ['unsupervised', 'binary', 'multiclass', 'continuous', 'survival'] as const;
@@ -65,6 +66,8 @@ function dispersions(
   minMean: number,
   metric: number,
   out: Float64Array,
+  /** residentMoments' sums and centred sums of squares of these columns, or null. */
+  moments: Float64Array | null,
 ): number {
   let excluded = 0;
   for (let j = j0; j < j1; j++) {
@@ -75,11 +78,14 @@ function dispersions(
     // Complete column: mean by one four-accumulator pass (independent add chains, ~3× a
     // single chain), then the centred sum of squares the same way (two-pass, as numpy's var).
     const end = off + n;
-    const s = sum4(data, off, end);
+    const s = moments ? moments[2 * (j - j0)]! : sum4(data, off, end);
     const exact = s === s ? exactIntegerMoments(data, off, end, s) : -1;
     if (exact >= 0) {
       mean = s / n;
       variance = exact / (n * (n - 1));
+    } else if (s === s && moments) {
+      mean = s / n;
+      variance = moments[2 * (j - j0) + 1]! / (n - 1);
     } else if (s === s) {
       mean = s / n;
       let q0 = 0;
@@ -156,12 +162,24 @@ export const hdg: SelectorDef<HdgArgs> = {
     const minMean = args.min_mean;
     const metric = args.metric === 'variance' ? 1 : args.metric === 'std' ? 2 : 0;
     const dispersion = new Float64Array(p);
+    // On a resident matrix the two passes run in place on the wasm kernel (same bits).
+    const moments = new Float64Array(2 * Math.min(p, CHUNK));
     let excludedLowMean = 0;
     for (let j0 = 0; j0 < p; j0 += CHUNK) {
       checkAbort(ctx.signal);
       ctx.progress(j0 / p, 'dispersion');
       const j1 = Math.min(p, j0 + CHUNK);
-      excludedLowMean += dispersions(data, n, j0, j1, minMean, metric, dispersion);
+      const inPlace = residentMoments(data, n, j0, j1, moments);
+      excludedLowMean += dispersions(
+        data,
+        n,
+        j0,
+        j1,
+        minMean,
+        metric,
+        dispersion,
+        inPlace ? moments : null,
+      );
     }
     // Top k among eligible genes only (excluded genes never fill up k): NaN ranks last in
     // topOrder, so the eligible genes are a prefix of it. Only what is returned gets sorted.

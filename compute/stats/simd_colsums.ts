@@ -47,6 +47,7 @@ import {
   wasm,
   emitter,
 } from '../kernels/wasm-asm';
+import { residentExports, residentOf, type Resident } from '../kernels/resident';
 
 /**
  * Σ data[off, end) with four accumulators (one add chain is latency-bound): the JavaScript
@@ -108,6 +109,8 @@ export function columnSums(
   out: Float64Array,
 ): boolean {
   if (simdDisabled() || n < 1 || j1 <= j0) return false;
+  const home = residentOf(data);
+  if (home && residentColumnSums(home, data, n, j0, j1, out)) return true;
   // an even column count per chunk (the kernel takes two columns per pass), at least two
   const cols = Math.max(2, Math.floor(CHUNK_DOUBLES / n) & ~1);
   const dataLen = (cols + 1) * n; // + 1: room to duplicate an odd chunk's last column
@@ -127,6 +130,34 @@ export function columnSums(
     fn(0, n, m, dataLen * 8);
     out.set(heap.subarray(dataLen, dataLen + k), j - j0);
   }
+  return true;
+}
+
+/**
+ * columnSums on a resident matrix (kernels/resident.ts): the kernel reads the columns where they
+ * are and writes the sums to the scratch region; an odd last column is summed by sum4 (the same
+ * bits). False when the kernel cannot be instantiated there.
+ */
+function residentColumnSums(
+  home: Resident,
+  data: Float64Array,
+  n: number,
+  j0: number,
+  j1: number,
+  out: Float64Array,
+): boolean {
+  const fn = residentExports(compiled, home)?.colsums as ColSumsFn | undefined;
+  if (!fn) return false;
+  const outBase = home.scratchByte >> 3;
+  const maxCols = Math.floor(home.scratchBytes / 8) & ~1;
+  let j = j0;
+  for (; j + 1 < j1;) {
+    const m = Math.min(maxCols, (j1 - j) & ~1);
+    fn(data.byteOffset + j * n * 8, n, m, home.scratchByte);
+    out.set(home.heap.subarray(outBase, outBase + m), j - j0);
+    j += m;
+  }
+  if (j < j1) out[j - j0] = sum4(data, j * n, j * n + n);
   return true;
 }
 

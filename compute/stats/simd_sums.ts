@@ -54,6 +54,7 @@ import {
   v128Load,
   emitter,
 } from '../kernels/wasm-asm';
+import { residentExports, residentOf, type Resident } from '../kernels/resident';
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -124,6 +125,8 @@ export function shiftedSums(
   squares = true,
 ): boolean {
   if (process.env.OMICSELECTOR_NO_SIMD === '1' || n < 2 || j1 <= j0) return false;
+  const home = residentOf(data);
+  if (home && residentShiftedSums(home, data, n, j0, j1, a, b, out, squares)) return true;
   // chunk: an even column count (the kernel takes two columns per pass), at least two
   const cols = Math.max(2, Math.floor(CHUNK_DOUBLES / n) & ~1);
   const dataLen = (cols + 1) * n; // + 1: room to duplicate an odd chunk's last column
@@ -149,6 +152,49 @@ export function shiftedSums(
     }
     fn(0, n, m, aOff * 8, bOff * 8, outOff * 8);
     out.set(heap.subarray(outOff, outOff + 3 * k), 3 * (j - j0));
+  }
+  return true;
+}
+
+/**
+ * shiftedSums on a resident matrix (kernels/resident.ts): the kernel reads the columns in place;
+ * a, b and the sums go through the scratch region. An odd column count ends with the pair
+ * (j1 − 2, j1 − 1), of which only the last column's sums are kept (each column has its own
+ * accumulators: the same bits). False (nothing written) for a single column or a scratch region
+ * too small for a and b.
+ */
+function residentShiftedSums(
+  home: Resident,
+  data: Float64Array,
+  n: number,
+  j0: number,
+  j1: number,
+  a: Float64Array,
+  b: Float64Array,
+  out: Float64Array,
+  squares: boolean,
+): boolean {
+  const total = j1 - j0;
+  const aOff = home.scratchByte >> 3;
+  const outOff = aOff + 2 * n;
+  const maxCols = Math.floor((home.scratchBytes / 8 - 2 * n) / 3) & ~1;
+  if (total < 2 || maxCols < 2) return false;
+  const exports = residentExports(compiled, home);
+  if (!exports) return false;
+  const fn = (squares ? exports.sums : exports.sums2) as SumsFn;
+  const { heap } = home;
+  heap.set(a.subarray(0, n), aOff);
+  heap.set(b.subarray(0, n), aOff + n);
+  for (let j = j0; j < j1;) {
+    let m = Math.min(maxCols, j1 - j);
+    // an odd remainder: recompute the pair ending at the last column, keep only the last
+    const start = m === 1 ? j - 1 : j;
+    if (m & 1 && m > 1) m -= 1;
+    const cols = m === 1 ? 2 : m;
+    fn(data.byteOffset + start * n * 8, n, cols, aOff * 8, (aOff + n) * 8, outOff * 8);
+    const from = start === j ? 0 : 3;
+    out.set(heap.subarray(outOff + from, outOff + from + 3 * m), 3 * (j - j0));
+    j += m;
   }
   return true;
 }

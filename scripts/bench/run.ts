@@ -1,8 +1,8 @@
 /**
- * `npm run bench [-- --only name[,name…]] [--small] [--no-reference] [--out file]`
+ * `npm run bench [-- --only name[,name…]] [--skip name[,name…]] [--small | --large] [--no-reference] [--out file]`
  *
  * Runs every case of every `scripts/bench/cases/*.ts` module on seeded synthetic data at
- * (n = 200, p = 2,000) and (n = 500, p = 20,000) — `--small` keeps the first size — and times our
+ * (n = 200, p = 2,000) and (n = 500, p = 20,000) — `--small` keeps the first size, `--large` the second — and times our
  * implementation and the reference (python3-sklearn/scipy via reference/runner.py, R via
  * reference/runner.R) on the same matrix. Prints `method | size | ours s | reference s | ratio`
  * (ratio = ours / reference; ≤ 1 means we are at least as fast) and writes bench-results.json.
@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { makeDataset, type Dataset, type Outcome } from '../../compute/core/dataset';
 import { closeThreadPool } from '../../compute/core/parallel';
 import { Rng } from '../../compute/core/rng';
+import { residentDataset } from '../../compute/kernels/resident';
 import { type BenchCase } from './case';
 
 type Task = BenchCase['task'];
@@ -75,7 +76,9 @@ const ROOT = (() => {
 
 interface Flags {
   only: string[] | null;
+  skip: string[];
   small: boolean;
+  large: boolean;
   reference: boolean;
   out: string;
 }
@@ -83,22 +86,28 @@ interface Flags {
 function parseFlags(argv: string[]): Flags {
   const flags: Flags = {
     only: null,
+    skip: [],
     small: false,
+    large: false,
     reference: true,
     out: join(ROOT, 'bench-results.json'),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--small') flags.small = true;
+    else if (a === '--large') flags.large = true;
     else if (a === '--no-reference') flags.reference = false;
-    else if (a === '--only' || a === '--out') {
+    else if (a === '--only' || a === '--skip' || a === '--out') {
       const v = argv[++i];
       if (!v) throw new Error(`${a} needs a value`);
-      if (a === '--only') flags.only = v.split(',').map(s => s.trim());
-      else flags.out = v;
+      if (a === '--out') flags.out = v;
+      else if (a === '--only') flags.only = v.split(',').map(s => s.trim());
+      else flags.skip = v.split(',').map(s => s.trim());
     } else if (a.startsWith('--only=')) flags.only = a.slice(7).split(',');
     else
-      throw new Error(`unknown flag ${a} (use --only name, --small, --no-reference, --out file)`);
+      throw new Error(
+        `unknown flag ${a} (use --only name, --skip name, --small, --large, --no-reference, --out file)`,
+      );
   }
   return flags;
 }
@@ -136,12 +145,16 @@ export function syntheticDataset(task: Task, size: Size, seed = 20240601): Datas
       outcome = { kind: 'survival', time, event };
     }
   }
-  return makeDataset({
-    data,
-    nSamples: n,
-    featureNames: Array.from({ length: p }, (_, j) => `f${j + 1}`),
-    outcome,
-  });
+  // Resident in WebAssembly memory, as the worker's and the CLI's loaders leave a dataset
+  // (compute/kernels/resident.ts).
+  return residentDataset(
+    makeDataset({
+      data,
+      nSamples: n,
+      featureNames: Array.from({ length: p }, (_, j) => `f${j + 1}`),
+      outcome,
+    }),
+  );
 }
 
 /** Write X (row-major float64) and the outcome as raw little-endian files for the runners. */
@@ -310,7 +323,10 @@ async function main(): Promise<void> {
     cases = cases.filter(c => only.some(o => c.name === o || c.name.startsWith(`${o} `)));
     if (cases.length === 0) throw new Error(`--only ${only.join(',')} matched no case`);
   }
-  const sizes = flags.small ? SIZES.slice(0, 1) : SIZES;
+  const skip = flags.skip;
+  cases = cases.filter(c => !skip.some(o => c.name === o || c.name.startsWith(`${o} `)));
+  if (flags.small && flags.large) throw new Error('--small and --large: give at most one');
+  const sizes = flags.small ? SIZES.slice(0, 1) : flags.large ? SIZES.slice(1) : SIZES;
   const work = mkdtempSync(join(tmpdir(), 'omicselector-bench-'));
   const rows: Row[] = [];
   const header =
