@@ -12,11 +12,7 @@ import { quietContext, type SelectorDef } from '../../../../compute/core/method'
 import { Rng } from '../../../../compute/core/rng';
 import { loadDataset } from '../../../../compute/cli/dataset';
 import { decodeDataset, encodeDataset } from '../../../../compute/io/binary';
-import {
-  residentCopy,
-  residentDataset,
-  residentOf,
-} from '../../../../compute/kernels/resident';
+import { residentCopy, residentDataset, residentOf } from '../../../../compute/kernels/resident';
 import { foldChange } from '../../../../compute/selectors/fold_change';
 import { hdg } from '../../../../compute/selectors/hdg';
 import { heg } from '../../../../compute/selectors/heg';
