@@ -47,7 +47,7 @@ import {
   wasm,
   emitter,
 } from '../kernels/wasm-asm';
-import { residentExports, residentOf, type Resident } from '../kernels/resident';
+import { inPlaceOf, residentExports, type Resident } from '../kernels/resident';
 
 /**
  * Σ data[off, end) with four accumulators (one add chain is latency-bound): the JavaScript
@@ -109,7 +109,7 @@ export function columnSums(
   out: Float64Array,
 ): boolean {
   if (simdDisabled() || n < 1 || j1 <= j0) return false;
-  const home = residentOf(data);
+  const home = inPlaceOf(data);
   if (home && residentColumnSums(home, data, n, j0, j1, out)) return true;
   // an even column count per chunk (the kernel takes two columns per pass), at least two
   const cols = Math.max(2, Math.floor(CHUNK_DOUBLES / n) & ~1);

@@ -54,7 +54,7 @@ import {
   v128Load,
   emitter,
 } from '../kernels/wasm-asm';
-import { residentExports, residentOf, type Resident } from '../kernels/resident';
+import { inPlaceOf, residentExports, type Resident } from '../kernels/resident';
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -125,7 +125,7 @@ export function shiftedSums(
   squares = true,
 ): boolean {
   if (process.env.OMICSELECTOR_NO_SIMD === '1' || n < 2 || j1 <= j0) return false;
-  const home = residentOf(data);
+  const home = inPlaceOf(data);
   if (home && residentShiftedSums(home, data, n, j0, j1, a, b, out, squares)) return true;
   // chunk: an even column count (the kernel takes two columns per pass), at least two
   const cols = Math.max(2, Math.floor(CHUNK_DOUBLES / n) & ~1);

@@ -12,7 +12,13 @@ import { quietContext, type SelectorDef } from '../../../../compute/core/method'
 import { Rng } from '../../../../compute/core/rng';
 import { loadDataset } from '../../../../compute/cli/dataset';
 import { decodeDataset, encodeDataset } from '../../../../compute/io/binary';
-import { residentCopy, residentDataset, residentOf } from '../../../../compute/kernels/resident';
+import {
+  inPlaceOf,
+  IN_PLACE_MAX_BYTES,
+  residentCopy,
+  residentDataset,
+  residentOf,
+} from '../../../../compute/kernels/resident';
 import { foldChange } from '../../../../compute/selectors/fold_change';
 import { hdg } from '../../../../compute/selectors/hdg';
 import { heg } from '../../../../compute/selectors/heg';
@@ -68,6 +74,21 @@ describe('resident matrices', () => {
     const rd = residentDataset(ds);
     expect(rd).not.toBe(ds);
     expect(residentDataset(rd)).toBe(rd);
+  });
+
+  test('above IN_PLACE_MAX_BYTES the streaming kernels copy, with the same bits', () => {
+    const n = 64;
+    const p = Math.ceil(IN_PLACE_MAX_BYTES / (8 * n)) + 3;
+    const d = matrix(n, p, 9);
+    const r = residentCopy(d, n, p)!;
+    expect(residentOf(r)).not.toBeNull();
+    expect(inPlaceOf(r)).toBeNull();
+    expect(inPlaceOf(residentCopy(matrix(n, 5, 9), n, 5)!)).not.toBeNull();
+    const viaCopy = new Float64Array(p);
+    const resident = new Float64Array(p);
+    expect(columnSums(d, n, 0, p, viaCopy)).toBe(true);
+    expect(columnSums(r, n, 0, p, resident)).toBe(true);
+    sameBits(resident, viaCopy);
   });
 
   test('OMICSELECTOR_NO_SIMD=1 keeps plain arrays', () => {
