@@ -109,6 +109,36 @@ function loadableModule(file: string): string | null {
 }
 
 /**
+ * Runs the same task on the calling thread and on `threads − 1` worker threads at once, for tasks
+ * that divide their work among themselves through shared memory (e.g. a claim counter in a
+ * SharedArrayBuffer): the caller computes instead of waiting for a message round trip, and a core
+ * that is busy with something else only takes fewer claims. `local` is `fn` itself, called here
+ * synchronously after the workers were posted; resolves once every copy has returned. With no
+ * loadable module (TypeScript under jest) or OMICSELECTOR_NO_THREADS=1, only the caller runs.
+ */
+export async function runWithCaller<I>(
+  moduleFile: string,
+  fn: string,
+  input: I,
+  threads: number,
+  local: (input: I) => unknown,
+): Promise<void> {
+  const js = loadableModule(moduleFile);
+  const remote: Promise<unknown>[] = [];
+  if (js !== null && process.env.OMICSELECTOR_NO_THREADS !== '1') {
+    pool ??= new ThreadPool();
+    for (let t = 1; t < threads; t++) remote.push(pool.run(js, fn, input));
+  }
+  try {
+    local(input);
+  } finally {
+    // the workers may still be reading the caller's memory: never return before they are done
+    await Promise.allSettled(remote);
+  }
+  await Promise.all(remote);
+}
+
+/**
  * Map `fn` (an export of `moduleFile`) over inputs on up to `threads` worker threads, preserving
  * order. `onDone` fires after each completed input (for progress). Aborts between tasks.
  */

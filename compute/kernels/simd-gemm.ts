@@ -15,7 +15,8 @@
  * one panel (A side, scalar splats) against the 8 samples of another (B side, two f32x4 loads):
  * 8 accumulators, 16 multiply-adds per feature from 6 loads.
  */
-import { defaultThreads, parallelMap } from '../core/parallel';
+import { checkAbort } from '../core/method';
+import { defaultThreads, runWithCaller } from '../core/parallel';
 import {
   ADD,
   BLOCK,
@@ -62,12 +63,14 @@ export const CHUNK = 128;
 /** Multiply-adds from which the product is split over worker threads. */
 const THREAD_WORK = 3e8;
 /**
- * The same for the screened Grams of the ridge and logistic mixed-precision solves (n²p/2). At
- * 200 × 2,000 (4·10⁷, ~3 ms on one core) two threads gained nothing on a quiet machine and cost
- * the whole call 25–40 % when the second core was busy (ridge fit + predict, median of 200:
- * 15.6–21.6 ms threaded vs 11.9–12.8 ms on the calling thread; l2 logistic 21–24 vs 15–17 ms).
+ * The same for the screened Grams of the ridge and logistic mixed-precision solves (n²p/2). Since
+ * the calling thread takes part and the threads claim row groups from a shared counter
+ * (runPanels), a busy second core costs little: ridge fit + predict at 200 × 2,000 (4·10⁷),
+ * median of 250 calls on the AMD EPYC VM, 23 Nov 2026: 3.2 ms on one thread, 2.5 ms on two;
+ * with the other core running a busy loop, 3.3 vs 3.4 ms. (With the older split — every share on
+ * a worker, the caller waiting — two threads had cost 25–40 % on the loaded VM, hence 10⁸ then.)
  */
-export const SCREEN_THREAD_WORK = 1e8;
+export const SCREEN_THREAD_WORK = 1e7;
 const PANEL = 8;
 
 type PanelFn = (
@@ -177,10 +180,31 @@ export interface PanelTask {
    * output band is cleared by the threads that fill it.
    */
   zeroFirst?: boolean;
+  /**
+   * Shared claims (runWithCaller): [h0, h1) is then split into groups of `group` row blocks that
+   * each copy of the task takes in turn with Atomics.add on claims[0], until none is left.
+   */
+  claims?: Int32Array;
+  group?: number;
 }
 
-/** Runs one row range of the panel product (exported for worker threads). */
+/**
+ * Runs one row range of the panel product (exported for worker threads), or with `claims` the
+ * groups of it this copy claims. Each group is one panelRange: its rows are written by one thread
+ * only, and reuse a B chunk over `group` row blocks.
+ */
 export function panelBlock(task: PanelTask): number {
+  const { claims, group } = task;
+  if (!claims || !group) return panelRange(task);
+  let done = 0;
+  for (;;) {
+    const h0 = task.h0 + Atomics.add(claims, 0, 1) * group;
+    if (h0 >= task.h1) return done;
+    done += panelRange({ ...task, h0, h1: Math.min(task.h1, h0 + group) });
+  }
+}
+
+function panelRange(task: PanelTask): number {
   const mod = compiled();
   if (!mod || !wasm) throw new Error('WebAssembly SIMD is not available');
   const inst = new wasm.Instance(mod, { env: { mem: task.memory } });
@@ -366,26 +390,20 @@ async function runPanels(
     panelBlock({ ...base, h0: hStart, h1: hEnd });
     return;
   }
-  // Twice as many tasks as threads, of about equal work (the triangle's rows shrink).
-  const perPanel = base.f64 ? 1 : 2;
-  const nTasks = Math.min(blocks, threads * 2);
-  const cost = (h: number) => (base.upper ? base.nB - Math.floor(h / perPanel) : base.nB);
-  let total = 0;
-  for (let h = hStart; h < hEnd; h++) total += cost(h);
-  const tasks: PanelTask[] = [];
-  let h0 = hStart;
-  let acc = 0;
-  for (let h = hStart; h < hEnd; h++) {
-    acc += cost(h);
-    if (acc >= (total * (tasks.length + 1)) / nTasks || h === hEnd - 1) {
-      tasks.push({ ...base, h0, h1: h + 1 });
-      h0 = h + 1;
-    }
-  }
-  await parallelMap<PanelTask, number>(__filename, 'panelBlock', tasks, {
-    threads,
-    signal: opts.signal,
-  });
+  // The calling thread and threads − 1 workers claim groups of row blocks from a shared counter:
+  // no thread waits on another's share, and a core busy with other work simply claims fewer.
+  // About 4 groups per thread, so that the last claims even out; each group reuses a B chunk
+  // over its row blocks.
+  const group = Math.max(1, Math.ceil(blocks / (4 * threads)));
+  const task: PanelTask = {
+    ...base,
+    h0: hStart,
+    h1: hEnd,
+    claims: new Int32Array(new SharedArrayBuffer(4)),
+    group,
+  };
+  checkAbort(opts.signal);
+  await runWithCaller(__filename, 'panelBlock', task, threads, panelBlock);
 }
 
 /** Options of the float64 cross products. */

@@ -154,6 +154,7 @@ describe('knn', () => {
     [7, 1, 300],
     [37, 2, 300],
     [130, 2, 600], // worker-thread row blocks (minThreadWork 0)
+    [130, 3, 600], // the caller and two workers claiming row groups (more threads than cores)
   ])(
     'symmetric gram (n = %i, %i threads) equals the full cross product bit for bit',
     async (n, threads) => {
