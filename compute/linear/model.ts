@@ -10,6 +10,7 @@
  *   is sign / argmax of the decision as LinearSVC; probabilities are σ(decision) (binary) or
  *   σ(decision_k) normalised to sum 1 (one-vs-rest), a monotone map, not Platt-calibrated.
  */
+import { residentAddColumns } from './simd_predict';
 import { selectFeaturesByName, type Dataset } from '../core/dataset';
 import { type FittedModel, type ModelState, type Prediction } from '../core/method';
 import { axpyCol } from './design';
@@ -151,6 +152,8 @@ export function columnSd(data: Float64Array, n: number, p: number): number[] {
  * one-column updates, with a quarter of the loads and stores of eta (~35 → ~20 ms at 500 × 20,000).
  */
 function addColumns(x: Float64Array, n: number, coef: ArrayLike<number>, eta: Float64Array): void {
+  // a resident matrix: the same operations on the wasm kernel, in place (simd_predict.ts)
+  if (residentAddColumns(x, n, coef, eta)) return;
   const used: number[] = [];
   for (let j = 0; j < coef.length; j++) if (coef[j] !== 0) used.push(j);
   let t = 0;

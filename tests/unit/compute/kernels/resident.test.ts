@@ -12,6 +12,7 @@ import { quietContext, type SelectorDef } from '../../../../compute/core/method'
 import { Rng } from '../../../../compute/core/rng';
 import { loadDataset } from '../../../../compute/cli/dataset';
 import { decodeDataset, encodeDataset } from '../../../../compute/io/binary';
+import { LinearModel } from '../../../../compute/linear/model';
 import {
   inPlaceOf,
   IN_PLACE_MAX_BYTES,
@@ -203,6 +204,41 @@ describe('resident matrices', () => {
         names.map(f => resident.scores[f]!),
         names.map(f => plain.scores[f]!),
       );
+    }
+  });
+
+  test.each([
+    [1, 1],
+    [7, 3],
+    [201, 2001],
+    [64, 9],
+  ])('linear predictors on a resident matrix = addColumns (%i × %i, 1 and 3 outputs)', (n, p) => {
+    const rng = new Rng(n * 3 + p);
+    const ds = makeDataset({
+      data: matrix(n, p, n + 2 * p).map(v => (v === v ? v : 0)),
+      nSamples: n,
+      featureNames: Array.from({ length: p }, (_, j) => `g${j}`),
+    });
+    const rd = residentDataset(ds);
+    for (const K of [1, 3]) {
+      // about a third of the coefficients zero (skipped), the rest of mixed sign and scale
+      const coef = Array.from({ length: K * p }, () =>
+        rng.random() < 0.3 ? 0 : rng.normal() * 10 ** Math.floor(rng.random() * 6 - 3),
+      );
+      const model = new LinearModel(
+        'ridge',
+        ds.featureNames,
+        {},
+        {
+          link: 'identity',
+          coef,
+          intercept: Array.from({ length: K }, () => rng.normal()),
+          classes: null,
+          sd: new Array<number>(p).fill(1),
+          info: {},
+        },
+      );
+      sameBits(model.decision(rd), model.decision(ds));
     }
   });
 
