@@ -135,3 +135,32 @@ export function residentExports(
   byModule.set(compile, exports);
   return exports;
 }
+
+/**
+ * Columns [j0, j1) (at least two) in kernel calls of an even number of columns, at most maxCols
+ * (even), for kernels that take two columns per pass and cannot borrow a padding column from a
+ * resident matrix: an odd last column is run as the pair ending at it. `call(start, count)` runs
+ * the kernel on `count` columns from `start`; `keep(skip, at, m)` then takes its outputs for
+ * columns at … at + m − 1, which begin at output column `skip` (1 for that last pair, whose
+ * first column was already done: each column has its own accumulators, so the same bits).
+ */
+export function evenColumnCalls(
+  j0: number,
+  j1: number,
+  maxCols: number,
+  call: (start: number, count: number) => void,
+  keep: (skip: number, at: number, m: number) => void,
+): void {
+  for (let j = j0; j < j1;) {
+    let m = Math.min(maxCols, j1 - j);
+    if (m === 1) {
+      call(j - 1, 2);
+      keep(1, j, 1);
+      return;
+    }
+    m -= m & 1;
+    call(j, m);
+    keep(0, j, m);
+    j += m;
+  }
+}

@@ -48,7 +48,7 @@ import {
   v128Load,
   emitter,
 } from '../kernels/wasm-asm';
-import { residentExports, residentOf } from '../kernels/resident';
+import { evenColumnCalls, residentExports, residentOf } from '../kernels/resident';
 
 type MomentsFn = (x: number, n: number, m: number, out: number, nf: number) => void;
 
@@ -73,17 +73,14 @@ export function residentMoments(
   if (!fn) return false;
   const outOff = home.scratchByte >> 3;
   const maxCols = Math.floor(home.scratchBytes / 16) & ~1;
-  for (let j = j0; j < j1;) {
-    let m = Math.min(maxCols, j1 - j);
-    // an odd last column: the pair ending at it, of which only the last is kept (each column
-    // has its own accumulators, so its bits do not depend on its partner)
-    const start = m === 1 ? j - 1 : j;
-    if (m & 1 && m > 1) m -= 1;
-    fn(data.byteOffset + start * n * 8, n, m === 1 ? 2 : m, home.scratchByte, n);
-    const from = outOff + (start === j ? 0 : 2);
-    out.set(home.heap.subarray(from, from + 2 * m), 2 * (j - j0));
-    j += m;
-  }
+  evenColumnCalls(
+    j0,
+    j1,
+    maxCols,
+    (start, count) => fn(data.byteOffset + start * n * 8, n, count, home.scratchByte, n),
+    (skip, at, m) =>
+      out.set(home.heap.subarray(outOff + 2 * skip, outOff + 2 * (skip + m)), 2 * (at - j0)),
+  );
   return true;
 }
 

@@ -54,7 +54,7 @@ import {
   v128Load,
   emitter,
 } from '../kernels/wasm-asm';
-import { inPlaceOf, residentExports, type Resident } from '../kernels/resident';
+import { evenColumnCalls, inPlaceOf, residentExports, type Resident } from '../kernels/resident';
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -185,17 +185,15 @@ function residentShiftedSums(
   const { heap } = home;
   heap.set(a.subarray(0, n), aOff);
   heap.set(b.subarray(0, n), aOff + n);
-  for (let j = j0; j < j1;) {
-    let m = Math.min(maxCols, j1 - j);
-    // an odd remainder: recompute the pair ending at the last column, keep only the last
-    const start = m === 1 ? j - 1 : j;
-    if (m & 1 && m > 1) m -= 1;
-    const cols = m === 1 ? 2 : m;
-    fn(data.byteOffset + start * n * 8, n, cols, aOff * 8, (aOff + n) * 8, outOff * 8);
-    const from = start === j ? 0 : 3;
-    out.set(heap.subarray(outOff + from, outOff + from + 3 * m), 3 * (j - j0));
-    j += m;
-  }
+  evenColumnCalls(
+    j0,
+    j1,
+    maxCols,
+    (start, count) =>
+      fn(data.byteOffset + start * n * 8, n, count, aOff * 8, (aOff + n) * 8, outOff * 8),
+    (skip, at, m) =>
+      out.set(heap.subarray(outOff + 3 * skip, outOff + 3 * (skip + m)), 3 * (at - j0)),
+  );
   return true;
 }
 
