@@ -21,6 +21,7 @@
 import { ArgumentError, type ArgSpecs } from '../core/args';
 import { column, type Dataset } from '../core/dataset';
 import { checkAbort, type SelectorDef } from '../core/method';
+import { recordOf, withLazy } from '../stats/lazy';
 import { standardize, UnitColumnPool } from '../kernels/unit-dot';
 
 const FLOOR = 0.001;
@@ -438,52 +439,62 @@ export const mrmr: SelectorDef<MrmrArgs> = {
       }
     }
     const K = Math.min(k, nCand);
-    const { picks, pickScores, pickRedundancy, termsComputed } = lazyGreedy(
-      args.variant,
-      relevance,
-      candidate,
-      K,
-      // MI terms one by one (FCQ terms come in batches from the unit-column pool).
-      (j, s) =>
-        mutualInformation(
-          codes!.subarray(j * n, (j + 1) * n),
-          bins,
-          codes!.subarray(s * n, (s + 1) * n),
-          bins,
-          table,
-        ),
-      step => {
-        checkAbort(ctx.signal);
-        ctx.progress(step / K, 'greedy selection');
-      },
-      pool ? fcqTerms(pool) : undefined,
-    );
+    let greedy: ReturnType<typeof lazyGreedy>;
+    try {
+      greedy = lazyGreedy(
+        args.variant,
+        relevance,
+        candidate,
+        K,
+        // MI terms one by one (FCQ terms come in batches from the unit-column pool).
+        (j, s) =>
+          mutualInformation(
+            codes!.subarray(j * n, (j + 1) * n),
+            bins,
+            codes!.subarray(s * n, (s + 1) * n),
+            bins,
+            table,
+          ),
+        step => {
+          checkAbort(ctx.signal);
+          ctx.progress(step / K, 'greedy selection');
+        },
+        pool ? fcqTerms(pool) : undefined,
+      );
+    } finally {
+      pool?.release();
+    }
+    const { picks, pickScores, pickRedundancy, termsComputed } = greedy;
 
-    const scores: Record<string, number> = {};
-    for (let j = 0; j < p; j++) scores[ds.featureNames[j]!] = 0;
-    picks.forEach((j, pos) => (scores[ds.featureNames[j]!] = K - pos));
-    const rel: Record<string, number> = {};
-    for (let j = 0; j < p; j++) rel[ds.featureNames[j]!] = relevance[j]!;
-    return {
-      selected: picks.map(j => ds.featureNames[j]!),
-      scores,
-      params: { variant: args.variant, n_bins: args.n_bins, k },
-      diagnostics: {
-        relevance: rel,
-        relevance_measure:
-          args.variant === 'fcq'
-            ? y.labels
-              ? 'f_classif'
-              : 'f_regression'
-            : 'mutual_information_nats',
-        mrmr_score_at_pick: pickScores,
-        redundancy_at_pick: pickRedundancy,
-        candidates: nCand,
-        redundancy_terms_computed: termsComputed,
-        note: K < k ? `only ${nCand} features have relevance > 0` : undefined,
+    // The name-keyed records are built on first read, as in the other selectors (stats/lazy.ts: a
+    // 20,000-key record costs milliseconds that a caller reading only `selected` need not pay).
+    const names = ds.featureNames;
+    const rank = new Float64Array(p);
+    picks.forEach((j, pos) => (rank[j] = K - pos));
+    return withLazy(
+      {
+        selected: picks.map(j => names[j]!),
+        params: { variant: args.variant, n_bins: args.n_bins, k },
+        diagnostics: withLazy(
+          {
+            relevance_measure:
+              args.variant === 'fcq'
+                ? y.labels
+                  ? 'f_classif'
+                  : 'f_regression'
+                : 'mutual_information_nats',
+            mrmr_score_at_pick: pickScores,
+            redundancy_at_pick: pickRedundancy,
+            candidates: nCand,
+            redundancy_terms_computed: termsComputed,
+            note: K < k ? `only ${nCand} features have relevance > 0` : undefined,
+          },
+          { relevance: () => recordOf(names, relevance) },
+        ),
+        backend: 'float64',
       },
-      backend: 'float64',
-    };
+      { scores: () => recordOf(names, rank) },
+    );
   },
 };
 

@@ -20,6 +20,23 @@ const args = (raw: Record<string, unknown> = {}): MrmrArgs =>
   parseArgs(mrmr.args, raw) as unknown as MrmrArgs;
 
 describe('mrmr', () => {
+  it('a reused pool memory gives the same result (a larger run in between)', async () => {
+    // The pool's WebAssembly memory goes to the next call on this thread (UnitColumnPool.release):
+    // the stale columns of a larger matrix must not leak into a smaller one's result.
+    const fx = golden<Fx>('misc', 'mrmr_fcq_classif.json');
+    const ds = datasetFrom(fx.X, classOutcome(fx.y));
+    const first = await mrmr.run(ds, args(), quietContext(1), fx.k);
+    const rng = new Rng(5);
+    const big = datasetFrom(
+      Array.from({ length: 40 }, () => Array.from({ length: 300 }, () => rng.normal() * 100)),
+      classOutcome(Array.from({ length: 40 }, (_, i) => i % 2)),
+    );
+    await mrmr.run(big, args(), quietContext(1), 10);
+    const again = await mrmr.run(ds, args(), quietContext(1), fx.k);
+    expect(again.selected).toEqual(first.selected);
+    expect(again.diagnostics).toEqual(first.diagnostics);
+  });
+
   it.each([
     ['mrmr_fcq_classif.json', true],
     ['mrmr_fcq_regression.json', false],
