@@ -7,6 +7,7 @@
  */
 import { binomialPath } from './binomial';
 import { type Design, makeDesign } from './design';
+import { releaseDesignBuffer } from './simd';
 import { gaussianPath, type LambdaSpec } from './gaussian';
 import { multinomialPath } from './multinomial';
 import {
@@ -101,7 +102,9 @@ export function fitElnet(
       fit = multinomialPath(design, y, target.nClasses, opts.l1Ratio, spec, control);
       break;
   }
-  const { x: _x, ...scale } = design;
+  const { x, ...scale } = design;
+  // the working copy this call allocated is done with: its memory serves the next fit
+  if (!buffer) releaseDesignBuffer(x);
   return { fit, scale };
 }
 
