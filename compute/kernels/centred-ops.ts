@@ -13,7 +13,8 @@
  * (by p only), each range sums into its own output vector, and the ranges' outputs are added in
  * order on the calling thread.
  */
-import { defaultThreads, parallelMap } from '../core/parallel';
+import { checkAbort } from '../core/method';
+import { defaultThreads, runWithCaller } from '../core/parallel';
 import {
   ADD,
   AND,
@@ -192,6 +193,23 @@ export function kvSlice(t: KvTask): number {
   return t.j1 - t.j0;
 }
 
+/** A pass's slices, claimed one by one from a shared counter by every copy (runWithCaller). */
+export interface ClaimedSlices {
+  fn: 'kvSlice' | 'statsSlice';
+  tasks: KvTask[];
+  claims: Int32Array;
+}
+
+/** Runs the slices of `t` this copy claims (exported for worker threads). */
+export function claimedSlices(t: ClaimedSlices): number {
+  const run = t.fn === 'kvSlice' ? kvSlice : statsSlice;
+  let done = 0;
+  for (let i = Atomics.add(t.claims, 0, 1); i < t.tasks.length; i = Atomics.add(t.claims, 0, 1)) {
+    done += run(t.tasks[i]!);
+  }
+  return done;
+}
+
 function giveBack(memory: WasmMemory, use: 'columns' | 'factor'): void {
   const bytes = memory.buffer.byteLength;
   const spare = spares[use];
@@ -270,7 +288,18 @@ export class CentredColumns {
     const small = this.n * this.p < (opts.minThreadEntries ?? THREAD_ENTRIES);
     const threads = small ? 1 : (opts.threads ?? defaultThreads());
     if (threads <= 1) for (const t of tasks) (fn === 'kvSlice' ? kvSlice : statsSlice)(t);
-    else await parallelMap<KvTask, number>(__filename, fn, tasks, { ...opts, threads });
+    else {
+      // The caller takes slices too, claimed from a shared counter: one message per worker and
+      // pass instead of one per slice, and nobody idles while another thread finishes its share.
+      // Each slice still sums into its own output, so the result does not depend on who ran it.
+      checkAbort(opts.signal);
+      const claimed: ClaimedSlices = {
+        fn,
+        tasks,
+        claims: new Int32Array(new SharedArrayBuffer(4)),
+      };
+      await runWithCaller(__filename, 'claimedSlices', claimed, threads, claimedSlices);
+    }
   }
 
   private get meanAt(): number {
