@@ -25,14 +25,21 @@
  *
  * The kernels' modules import an unshared memory of any size, so the module a kernel compiles for
  * its own arena is instantiated on the resident memory as it is. Their byte offsets are i32 with
- * signed compares: resident memories stay below 2 GiB. Larger matrices, hosts without wasm SIMD
- * and OMICSELECTOR_NO_SIMD=1 keep plain arrays, and every kernel keeps its copying path.
+ * signed compares: resident memories stay below 2 GiB. Matrices above 512 MB (RESIDENT_MAX_DATA),
+ * hosts without wasm SIMD and OMICSELECTOR_NO_SIMD=1 keep plain arrays, and every kernel keeps
+ * its copying path.
  */
 import { type Dataset } from '../core/dataset';
 import { PAGE, simdDisabled, wasm, type WasmMemory } from './wasm-asm';
 
 /** 2 GiB in pages: the kernels' signed i32 byte offsets. */
 const RESIDENT_MAX_PAGES = 32768;
+/**
+ * Larger matrices stay where the loader put them: making one resident holds two copies until
+ * the loader's buffer is collected (a 450,000-CpG × 500 matrix is 1.8 GB), and above
+ * IN_PLACE_MAX_BYTES only the moments and predictor kernels read in place anyway.
+ */
+const RESIDENT_MAX_DATA = 512 << 20;
 /** Scratch bytes beyond the per-sample and per-feature share. */
 const SCRATCH_BASE = 262144;
 /**
@@ -73,7 +80,9 @@ export function scratchBytesFor(n: number, p: number): number {
  * resident (no wasm, SIMD disabled, above 2 GiB with its scratch, or the memory not granted).
  */
 export function residentCopy(data: Float64Array, n: number, p: number): Float64Array | null {
-  if (!wasm || simdDisabled() || data.length !== n * p) return null;
+  if (!wasm || simdDisabled() || data.length !== n * p || n * p * 8 > RESIDENT_MAX_DATA) {
+    return null;
+  }
   const dataBytes = Math.ceil((n * p * 8) / 16) * 16;
   const scratchBytes = scratchBytesFor(n, p);
   const pages = Math.ceil((dataBytes + scratchBytes) / PAGE);
