@@ -71,13 +71,13 @@ const instances = new WeakMap<
 >();
 
 /** Scratch bytes for an n × p matrix: room for two n-vectors and two p-vectors, plus a base. */
-export function scratchBytesFor(n: number, p: number): number {
+function scratchBytesFor(n: number, p: number): number {
   return SCRATCH_BASE + 16 * (n + p);
 }
 
 /**
  * A copy of column-major `data` (n × p) in its own resident memory, or null when it cannot be
- * resident (no wasm, SIMD disabled, above 2 GiB with its scratch, or the memory not granted).
+ * resident (no wasm, SIMD disabled, above RESIDENT_MAX_DATA, or the memory not granted).
  */
 export function residentCopy(data: Float64Array, n: number, p: number): Float64Array | null {
   if (!wasm || simdDisabled() || data.length !== n * p || n * p * 8 > RESIDENT_MAX_DATA) {
