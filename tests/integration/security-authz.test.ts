@@ -278,10 +278,20 @@ describe('authorization matrix (user B on user A’s objects)', () => {
     if (!submitted.data || !key.data) {
       throw new Error(`setup failed: ${JSON.stringify([submitted.errors, key.errors])}`);
     }
+    // submitJob answers before the queue's confirmation is written (enqueued_at, the outbox
+    // relay): let it land, so that the "no side effect" snapshots see a settled row.
+    const jobId = submitted.data.submitJob.id;
+    const deadline = Date.now() + 15_000;
+    while (
+      (await sql('select enqueued_at from jobs where id = ?', [jobId]))[0]?.enqueued_at == null
+    ) {
+      if (Date.now() > deadline) throw new Error('setup: the job was never confirmed as enqueued');
+      await new Promise(r => setTimeout(r, 50));
+    }
     ctx = {
       datasetId,
       bobDatasetId,
-      jobId: submitted.data.submitJob.id,
+      jobId,
       apiKeyId: key.data.createApiKey.apiKey.id,
       aliceId: alice.id,
     };
