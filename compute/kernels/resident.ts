@@ -4,8 +4,8 @@
  * Why: every wasm kernel used to copy the columns it reads into its own module memory first. On a
  * fast host that copy is half of a column-sum pass (200 × 2,000: 47 of 94 µs; 500 × 20,000: 2.9 of
  * 4.2 ms, measured 23 Nov 2026 on the AMD EPYC CI VM), and numpy's `X.mean(0)` pays no copy.
- * The loaders (`decodeDataset` for workers, the CLI's CSV reader) therefore place the matrix in a
- * WebAssembly.Memory of its own, one per dataset, laid out as
+ * The compute loaders (the worker's `loadDataset` in src/workers/child-io.ts, the CLI's CSV
+ * reader) therefore place the matrix in a WebAssembly.Memory of its own, one per dataset:
  *
  *   [ data: n·p float64 at byte 0 | scratch: SCRATCH_BASE + 16·(n + p) bytes ]
  *

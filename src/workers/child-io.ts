@@ -4,6 +4,7 @@
  */
 import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../config.js';
+import { residentDataset } from '../../compute/kernels/resident.js';
 import { loadDatasetMatrix } from '../modules/datasets/dataset.matrix.js';
 import { getJob, getResult } from '../modules/jobs/job.store.js';
 import { initOrm } from '../orm.js';
@@ -33,7 +34,11 @@ export async function openChildIo(spec: RunSpec): Promise<ChildIo> {
   const io: RunnerIo = {
     async loadDataset(datasetId) {
       const o = await ormFor();
-      return loadDatasetMatrix({ em: o.em.fork(), storage }, datasetId, spec.ownerId);
+      const ds = await loadDatasetMatrix({ em: o.em.fork(), storage }, datasetId, spec.ownerId);
+      // Into WebAssembly memory once, here in the compute process, so the SIMD kernels read it in
+      // place (compute/kernels/resident.ts). Not in readDatasetMatrix: the API server's preview
+      // reads a few cells and must not copy a whole matrix on its event loop.
+      return residentDataset(ds);
     },
     async loadJob(jobId) {
       const knex = (await ormFor()).em.getKnex();

@@ -13,7 +13,6 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Dataset } from '../../../compute/core/dataset.js';
 import { decodeDataset } from '../../../compute/io/binary.js';
-import { residentDataset } from '../../../compute/kernels/resident.js';
 import { AppError } from '../../errors.js';
 import { asStorageError, objectKey, type ObjectStorage } from '../../storage/index.js';
 
@@ -198,7 +197,5 @@ export async function readDatasetMatrix(
   if (matrix.sha256 && createHash('sha256').update(buf).digest('hex') !== matrix.sha256) {
     throw new MatrixIntegrityError(matrix.key);
   }
-  // The matrix goes into WebAssembly memory once here, so the SIMD kernels read it in place
-  // (compute/kernels/resident.ts); `buf` can then be collected.
-  return residentDataset(decodeDataset(buf));
+  return decodeDataset(buf);
 }

@@ -250,7 +250,7 @@ describe('resident matrices', () => {
       const { dataset } = await loadDataset({ input: file, target: 'y' });
       expect(residentOf(dataset.data)).not.toBeNull();
       sameBits(dataset.data, [1.5, 3, 5, 2, 4.25, 6]);
-      // what the workers do with a stored matrix (src/modules/datasets/dataset.storage.ts)
+      // what the compute worker does with a stored matrix (src/workers/child-io.ts)
       const back = residentDataset(decodeDataset(encodeDataset(dataset)));
       expect(residentOf(back.data)).not.toBeNull();
       sameBits(back.data, dataset.data);
