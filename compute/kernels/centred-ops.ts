@@ -58,6 +58,7 @@ import {
   SHL,
   tee,
   simdDisabled,
+  SpareMemory,
   V128,
   V128_ZERO,
   v128Load,
@@ -137,22 +138,14 @@ function instance(memory: WasmMemory): Kernels {
   return k;
 }
 
-/**
- * The last released memory up to KEEP_BYTES, reused by the next call that fits in it: a fresh
- * memory's first writes fault its pages in (~40 ms for the 80 MB of a 500 × 20,000 matrix, four
- * times the copy itself).
- */
-const spares: Record<'columns' | 'factor', WasmMemory | null> = { columns: null, factor: null };
-const KEEP_BYTES = 2 ** 28;
+/** The largest released memory up to 256 MB per use, reused by the next call that fits in it. */
+const spares = { columns: new SpareMemory(2 ** 28), factor: new SpareMemory(2 ** 28) };
 
 function sharedMemory(bytes: number, use: 'columns' | 'factor'): WasmMemory | null {
   if (bytes > MAX_BYTES || simdDisabled() || !wasm || !compiled()) return null;
   const pages = Math.max(1, Math.ceil(bytes / PAGE));
-  const spare = spares[use];
-  if (spare && spare.buffer.byteLength >= pages * PAGE) {
-    spares[use] = null;
-    return spare;
-  }
+  const spare = spares[use].take(pages * PAGE);
+  if (spare) return spare;
   try {
     return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
   } catch {
@@ -208,12 +201,6 @@ export function claimedSlices(t: ClaimedSlices): number {
     done += run(t.tasks[i]!);
   }
   return done;
-}
-
-function giveBack(memory: WasmMemory, use: 'columns' | 'factor'): void {
-  const bytes = memory.buffer.byteLength;
-  const spare = spares[use];
-  if (bytes <= KEEP_BYTES && (!spare || spare.buffer.byteLength < bytes)) spares[use] = memory;
 }
 
 /**
@@ -336,7 +323,7 @@ export class CentredColumns {
   }
 
   release(): void {
-    if (this.memory) giveBack(this.memory, 'columns');
+    if (this.memory) spares.columns.give(this.memory);
     this.memory = null;
   }
 }
@@ -358,7 +345,7 @@ export function choleskyWasm(
   f.fill(0, k * k); // a reused memory holds an earlier factor
   const ok = instance(memory).chol(0, 8 * k * k, k, floor);
   const l = ok ? f.slice(k * k, 2 * k * k) : null;
-  giveBack(memory, 'factor');
+  spares.factor.give(memory);
   return l;
 }
 

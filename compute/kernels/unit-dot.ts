@@ -49,6 +49,7 @@ import {
   V128_ZERO,
   v128Load,
   wasm,
+  SpareMemory,
   type WasmMemory,
   emitter,
 } from './wasm-asm';
@@ -110,9 +111,8 @@ export function standardize(
   return false;
 }
 
-/** The largest released pool memory of this thread, for the next pool (up to KEEP_BYTES). */
-let spare: WasmMemory | null = null;
-const KEEP_BYTES = 256 << 20;
+/** The largest released pool memory of this thread (up to 256 MB), for the next pool. */
+const spare = new SpareMemory(256 << 20);
 
 /**
  * Standardised columns of a column-major n × p matrix, built on demand, and their dot products.
@@ -144,11 +144,8 @@ export class UnitColumnPool {
     if (mod && wasm && fullBytes <= MAX_BYTES) {
       try {
         const need = OUT_BYTES + this.capacity * n * 8;
-        let memory: WasmMemory;
-        if (spare && spare.buffer.byteLength >= need) {
-          memory = spare; // its stale contents are never read: a slot is written before use
-          spare = null;
-        } else memory = new wasm.Memory({ initial: Math.ceil(need / PAGE) });
+        // a kept memory's stale contents are never read: a slot is written before use
+        const memory = spare.take(need) ?? new wasm.Memory({ initial: Math.ceil(need / PAGE) });
         const inst = new wasm.Instance(mod, { env: { mem: memory } });
         this.memory = memory;
         this.dot4 = inst.exports.dot4 as Dot4;
@@ -189,9 +186,7 @@ export class UnitColumnPool {
     this.memory = null;
     this.dot4 = null;
     this.dot1 = null;
-    if (m && m.buffer.byteLength <= KEEP_BYTES) {
-      if (!spare || spare.buffer.byteLength < m.buffer.byteLength) spare = m;
-    }
+    if (m) spare.give(m);
   }
 
   /** True when the wasm kernel runs (false: the JavaScript loop). */

@@ -14,6 +14,7 @@
  */
 
 import {
+  SpareMemory,
   type WasmMemory,
   ADD,
   AND,
@@ -123,16 +124,13 @@ export function wasmDesignBuffer(len: number, scratch: number): Float64Array | n
   const mod = compiled();
   if (!mod || !wasm) return null;
   try {
-    let memory: WasmMemory;
-    const s = spareDesign;
-    if (s && s.buffer.byteLength >= bytes && s.buffer.byteLength <= 2 * bytes + 65536) {
-      // A released design's memory: the design part is overwritten by the caller; the scratch
-      // is cleared as a fresh memory's would be (the workspaces write before they read, tested
-      // with a non-zero fill; this keeps a future reader of zeros safe).
-      spareDesign = null;
-      memory = s;
-      new Float64Array(memory.buffer).fill(0, len, len + 4 * scratch + 8);
-    } else memory = new wasm.Memory({ initial: Math.ceil(bytes / 65536) || 1 });
+    // A released design's memory (not over twice the size: its excess would sit unused): the
+    // design part is overwritten by the caller; the scratch is cleared as a fresh memory's would
+    // be (the workspaces write before they read, tested with a non-zero fill; this keeps a future
+    // reader of zeros safe).
+    let memory = spareDesign.take(bytes, 2 * bytes + 65536);
+    if (memory) new Float64Array(memory.buffer).fill(0, len, len + 4 * scratch + 8);
+    else memory = new wasm.Memory({ initial: Math.ceil(bytes / 65536) || 1 });
     const inst = new wasm.Instance(mod, { env: { mem: memory } });
     const buf = new Float64Array(memory.buffer, 0, len);
     arenas.set(memory.buffer, {
@@ -160,21 +158,18 @@ export function wasmDesignBuffer(len: number, scratch: number): Float64Array | n
  * Hands the memory of a design buffer (wasmDesignBuffer's) to the next one made on this thread;
  * `buf` must not be used after. Why: a fresh memory per fit page-faults on its first write of
  * every page. Harness at 200 × 2,000 (AMD EPYC CI VM, 23 Nov 2026), before → after: lasso
- * glmnet path 9.5 → 7.4 ms, binomial path 18 → 16 ms, lasso (path) 12 → 10 ms. Larger than
- * KEEP_DESIGN_BYTES, or not a design buffer: nothing happens.
+ * glmnet path 9.5 → 7.4 ms, binomial path 18 → 16 ms, lasso (path) 12 → 10 ms. Not a design
+ * buffer: nothing happens.
  */
 export function releaseDesignBuffer(buf: Float64Array): void {
   const arena = buf.byteOffset === 0 ? arenas.get(buf.buffer) : undefined;
-  if (!arena || arena.memory.byteLength > KEEP_DESIGN_BYTES) return;
+  if (!arena) return;
   arenas.delete(buf.buffer);
-  if (!spareDesign || spareDesign.buffer.byteLength < arena.memory.byteLength) {
-    spareDesign = arena.wasmMemory;
-  }
+  spareDesign.give(arena.wasmMemory);
 }
 
-/** The released design memory kept for the next design on this thread. */
-let spareDesign: WasmMemory | null = null;
-const KEEP_DESIGN_BYTES = 256 << 20;
+/** The released design memory kept for the next design on this thread (up to 256 MB). */
+const spareDesign = new SpareMemory(256 << 20);
 
 /**
  * out[j] = |x_jᵀa|·scale for the first p − p mod 4 columns of column-major x (n × p) when x

@@ -10,6 +10,7 @@ import { type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { recordOf, withLazy } from '../stats/lazy';
 import { sum4 } from '../stats/simd_colsums';
+import { residentOf } from '../kernels/resident';
 import { residentMoments } from '../stats/simd_moments';
 import { selectTop, topOrder } from '../stats/selection';
 
@@ -163,13 +164,13 @@ export const hdg: SelectorDef<HdgArgs> = {
     const metric = args.metric === 'variance' ? 1 : args.metric === 'std' ? 2 : 0;
     const dispersion = new Float64Array(p);
     // On a resident matrix the two passes run in place on the wasm kernel (same bits).
-    const moments = new Float64Array(2 * Math.min(p, CHUNK));
+    const moments = residentOf(data) ? new Float64Array(2 * Math.min(p, CHUNK)) : null;
     let excludedLowMean = 0;
     for (let j0 = 0; j0 < p; j0 += CHUNK) {
       checkAbort(ctx.signal);
       ctx.progress(j0 / p, 'dispersion');
       const j1 = Math.min(p, j0 + CHUNK);
-      const inPlace = residentMoments(data, n, j0, j1, moments);
+      const inPlace = moments !== null && residentMoments(data, n, j0, j1, moments);
       excludedLowMean += dispersions(
         data,
         n,
