@@ -386,18 +386,20 @@ async function main(): Promise<void> {
   );
   try {
     for (const size of sizes) {
-      const byTask = new Map<Task, { ds: Dataset; dir: string }>();
+      // The dataset is kept here only when our cases run in this process (a child rebuilds it);
+      // otherwise it is made only to write the reference's copy.
+      const byTask = new Map<Task, { ds: Dataset | null; dir: string }>();
       for (const c of cases) {
         if (c.smallOnly && size !== SIZES[0]) continue;
         let data = byTask.get(c.task);
         if (!data) {
-          const ds = syntheticDataset(c.task, size);
           const dir = join(work, `${c.task}-${size.n}x${size.p}`);
-          if (flags.reference) writeReferenceData(ds, c.task, dir);
-          data = { ds, dir };
+          const ds = flags.inProcess || flags.reference ? syntheticDataset(c.task, size) : null;
+          if (flags.reference) writeReferenceData(ds!, c.task, dir);
+          data = { ds: flags.inProcess ? ds : null, dir };
           byTask.set(c.task, data);
         }
-        const ours = flags.inProcess ? await timeOurs(c, data.ds) : timeOursIsolated(c, size);
+        const ours = flags.inProcess ? await timeOurs(c, data.ds!) : timeOursIsolated(c, size);
         const backend = (ours.result as { backend?: unknown } | null)?.backend;
         const reference = flags.reference ? timeReference(c, data.dir, work) : null;
         const refSeconds = reference && 'seconds' in reference ? reference.seconds : null;
