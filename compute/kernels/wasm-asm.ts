@@ -122,6 +122,11 @@ export const F64X2_ADD = [0xfd, ...uleb(0xf0)];
 export const F64X2_SUB = [0xfd, ...uleb(0xf1)];
 export const F64X2_MUL = [0xfd, ...uleb(0xf2)];
 export const lane = (l: number) => [0xfd, 0x21, l];
+/** v128.and; v128.andnot (a & ~b). */
+export const V128_AND = simdOp(0x4e);
+export const V128_ANDNOT = simdOp(0x4f);
+/** select (t, f, cond): t when cond ≠ 0. */
+export const SELECT = [0x1b];
 export const EQZ = [0x45];
 export const F64_EQ = [0x61];
 export const F64_NE = [0x62];

@@ -14,10 +14,10 @@
 import { type ArgSpecs } from '../core/args';
 import { classLabels } from '../core/dataset';
 import { type SelectorDef } from '../core/method';
-import { groupMeans } from '../stats/columns';
+import { Scratch } from '../core/scratch';
+import { groupMeans, twoGroupMeansInto, zeroOneSplit } from '../stats/columns';
 import { recordOf, withLazy } from '../stats/lazy';
 import { selectTop } from '../stats/selection';
-import { shiftedSums } from '../stats/simd_sums';
 
 export interface FoldChangeArgs {
   threshold: number;
@@ -45,68 +45,31 @@ const args = {
   },
 } satisfies ArgSpecs;
 
+const scratch = new Scratch();
+
 /**
  * Class means, interleaved (mean[2j] negative class, mean[2j + 1] positive class): the same bits
- * as stats/columns.ts groupMeans (its two-group wasm path, c + Σ_g d / n_g around the column's
- * first value c; a column with a missing value redone skipping them), but taking c from the
- * kernel's output instead of re-reading the first value of every column (a cache miss each,
- * ~12 % of a 200 × 2,000 call). Falls back to groupMeans without wasm SIMD or an empty class.
+ * as stats/columns.ts groupMeans, whose two-group path this is, without the counts. `out`: where
+ * to write them (2p doubles); by default a fresh array.
  */
 export function classMeans(
   data: Float64Array,
   n: number,
   p: number,
   labels: Int32Array,
+  out: Float64Array = new Float64Array(2 * p),
 ): Float64Array {
-  const w = new Float64Array(n);
-  const a = new Float64Array(n);
-  let n1 = 0;
-  for (let i = 0; i < n; i++) {
-    const l = labels[i]!;
-    if (l !== 0 && l !== 1) return groupMeans(data, n, p, labels, 2).mean;
-    w[i] = l;
-    a[i] = 1 - l;
-    n1 += l;
+  const split = zeroOneSplit(labels);
+  if (!split) {
+    out.set(groupMeans(data, n, p, labels, 2).mean);
+    return out;
   }
-  const n0 = n - n1;
-  const sums = new Float64Array(3 * p);
-  if (n0 === 0 || n1 === 0 || !shiftedSums(data, n, 0, p, a, w, sums, false)) {
-    return groupMeans(data, n, p, labels, 2).mean;
-  }
-  const mean = new Float64Array(2 * p);
-  for (let j = 0; j < p; j++) {
-    const d0 = sums[3 * j]!;
-    const d1 = sums[3 * j + 1]!;
-    if (d0 !== d0 || d1 !== d1) {
-      // missing values: the means of the observed ones, summed in sample order
-      let s0 = 0;
-      let s1 = 0;
-      let c0 = 0;
-      let c1 = 0;
-      for (let i = 0, off = j * n; i < n; i++) {
-        const v = data[off + i]!;
-        if (v !== v) continue;
-        if (w[i] === 1) {
-          s1 += v;
-          c1++;
-        } else {
-          s0 += v;
-          c0++;
-        }
-      }
-      mean[2 * j] = c0 > 0 ? s0 / c0 : NaN;
-      mean[2 * j + 1] = c1 > 0 ? s1 / c1 : NaN;
-    } else {
-      const c = sums[3 * j + 2]!;
-      mean[2 * j] = c + d0 / n0;
-      mean[2 * j + 1] = c + d1 / n1;
-    }
-  }
-  return mean;
+  twoGroupMeansInto(data, n, p, split.w, split.n1, out, null);
+  return out;
 }
 
 /**
- * log2 fold change and |log2FC| per feature from the interleaved group means. A plain function,
+ * log2 fold change and |log2FC| (into `score`) per feature from the interleaved group means. A plain function,
  * not part of the async `run`: V8 optimises an async function only after ~35 calls and cannot
  * replace it on the stack mid-loop, so this p-long loop ran unoptimised for the first calls.
  */
@@ -114,10 +77,10 @@ function foldChanges(
   mean: Float64Array,
   names: readonly string[],
   a: FoldChangeArgs,
-): { lfc: Float64Array; score: Float64Array; undefinedRatio: string[] } {
+  score: Float64Array,
+): { lfc: Float64Array; undefinedRatio: string[] } {
   const p = names.length;
   const lfc = new Float64Array(p);
-  const score = new Float64Array(p);
   const undefinedRatio: string[] = [];
   for (let j = 0; j < p; j++) {
     const pos = mean[2 * j + 1]!;
@@ -133,7 +96,7 @@ function foldChanges(
     lfc[j] = v;
     score[j] = Math.abs(v);
   }
-  return { lfc, score, undefinedRatio };
+  return { lfc, undefinedRatio };
 }
 
 export const foldChange: SelectorDef<FoldChangeArgs> = {
@@ -149,8 +112,13 @@ export const foldChange: SelectorDef<FoldChangeArgs> = {
   async run(ds, a, ctx, k) {
     const { labels } = classLabels(ds);
     ctx.progress(0, 'fold change');
-    const mean = classMeans(ds.data, ds.nSamples, ds.nFeatures, labels);
-    const { lfc, score, undefinedRatio } = foldChanges(mean, ds.featureNames, a);
+    // The means and |log2FC| are temporaries: kept scratch, not fresh arrays per call (see
+    // core/scratch.ts). Only lfc outlives the call; the score record is rebuilt from it.
+    const p = ds.nFeatures;
+    const work = scratch.take(3 * p);
+    const mean = classMeans(ds.data, ds.nSamples, p, labels, work.subarray(0, 2 * p));
+    const score = work.subarray(2 * p);
+    const { lfc, undefinedRatio } = foldChanges(mean, ds.featureNames, a, score);
     const selected = selectTop(ds, score, k, j => score[j]! >= a.threshold);
     ctx.progress(1, 'fold change');
     // The name-keyed records are built on first read (see stats/lazy.ts): at 20,000 features
@@ -163,7 +131,7 @@ export const foldChange: SelectorDef<FoldChangeArgs> = {
         diagnostics: withLazy({ undefinedRatio }, { log2FoldChange: () => recordOf(names, lfc) }),
         backend: 'float64',
       },
-      { scores: () => recordOf(names, score) },
+      { scores: () => recordOf(names, lfc.map(Math.abs)) },
     );
   },
 };

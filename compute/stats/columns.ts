@@ -5,7 +5,8 @@
  * prefetcher stream a 20,000-feature matrix at memory speed.
  */
 
-import { shiftedSums } from './simd_sums';
+import { Scratch } from '../core/scratch';
+import { groupMask, groupSum4, groupSums } from './simd_sums';
 
 export interface ColumnMoments {
   /** Observed (non-NaN) values per feature. */
@@ -408,20 +409,11 @@ export function groupMeans(
 }
 
 /**
- * Means of two groups covering every sample (labels 0 / 1, both non-empty) in one sequential pass
- * over two columns at a time: Σw·x and Σ(x − w·x) with w = label ∈ {0, 1} (both products exact,
- * so each group sums only its own values). Plain sums, no shift: a mean's rounding error is
- * ~n·ε relative to its values' mean magnitude, well inside 1e-12 for n ≤ 10⁴. Two columns per sweep give four independent add chains that share each w load
- * (measured 24–29 ms for 500 × 20,000 against 35–38 for one column at a time, and against ~40
- * for groupMoments, which also accumulates the squares). A column whose sums are NaN (missing
- * values) is redone NaN-aware. Returns null when the labels are not such a split.
+ * 0/1 weights for labels that split every sample into two non-empty groups (labels 0 and 1), with
+ * the size of group 1; null for any other labelling.
  */
-function twoGroupMeans(
-  data: Float64Array,
-  n: number,
-  p: number,
-  labels: Int32Array,
-): { count: Int32Array; mean: Float64Array } | null {
+export function zeroOneSplit(labels: Int32Array): { w: Float64Array; n1: number } | null {
+  const n = labels.length;
   const w = new Float64Array(n);
   let n1 = 0;
   for (let i = 0; i < n; i++) {
@@ -430,102 +422,77 @@ function twoGroupMeans(
     w[i] = l;
     n1 += l;
   }
-  const n0 = n - n1;
-  if (n0 === 0 || n1 === 0) return null;
+  return n1 === 0 || n1 === n ? null : { w, n1 };
+}
+
+function twoGroupMeans(
+  data: Float64Array,
+  n: number,
+  p: number,
+  labels: Int32Array,
+): { count: Int32Array; mean: Float64Array } | null {
+  const split = zeroOneSplit(labels);
+  if (!split) return null;
   const count = new Int32Array(2 * p);
   const mean = new Float64Array(2 * p);
-  const finish = (j: number, s0: number, s1: number): void => {
+  twoGroupMeansInto(data, n, p, split.w, split.n1, mean, count);
+  return { count, mean };
+}
+
+const groupSumsScratch = new Scratch();
+
+/**
+ * Means of two groups covering every sample (w from zeroOneSplit): mean[2j] of group 0,
+ * mean[2j + 1] of group 1, and the counts when `count` is given. Plain per-group sums, no shift:
+ * a mean's rounding error is ~n·ε relative to its values' mean magnitude, well inside 1e-12 for
+ * n ≤ 10⁴. The sums come from the wasm group-sums kernel (simd_sums.ts groupSums; ~0.8× the
+ * shifted two-weight kernel at 200 × 2,000) or, without wasm SIMD, from groupSum4 in the same
+ * order: the same bits either way. A column whose sums are NaN (missing values) is redone
+ * NaN-aware, in sample order.
+ */
+export function twoGroupMeansInto(
+  data: Float64Array,
+  n: number,
+  p: number,
+  w: Float64Array,
+  n1: number,
+  mean: Float64Array,
+  count: Int32Array | null,
+): void {
+  const n0 = n - n1;
+  const sums = groupSumsScratch.take(3 * p);
+  const simd = groupSums(data, n, 0, p, groupMask(w), sums);
+  for (let j = 0; j < p; j++) {
+    let s0: number;
+    let s1: number;
+    if (simd) {
+      s0 = sums[3 * j]!;
+      s1 = sums[3 * j + 1]!;
+    } else [s0, s1] = groupSum4(data, j * n, n, w);
+    let c0 = n0;
+    let c1 = n1;
     if (s0 !== s0 || s1 !== s1) {
-      let a0 = 0;
-      let a1 = 0;
-      let c1 = 0;
-      let c0 = 0;
+      s0 = s1 = 0;
+      c0 = c1 = 0;
       for (let i = 0, off = j * n; i < n; i++) {
         const v = data[off + i]!;
         if (v !== v) continue;
         if (w[i] === 1) {
-          a1 += v;
+          s1 += v;
           c1++;
         } else {
-          a0 += v;
+          s0 += v;
           c0++;
         }
       }
+    }
+    if (count) {
       count[2 * j] = c0;
       count[2 * j + 1] = c1;
-      mean[2 * j] = c0 > 0 ? a0 / c0 : NaN;
-      mean[2 * j + 1] = c1 > 0 ? a1 / c1 : NaN;
-      return;
     }
-    count[2 * j] = n0;
-    count[2 * j + 1] = n1;
-    mean[2 * j] = s0 / n0;
-    mean[2 * j + 1] = s1 / n1;
-  };
-  // wasm SIMD where available: Σd·(1 − w), Σd·w around the column's first value c (see
-  // simd_sums.ts; ~1.7× the loop below), mean_g = c + Σ_g d / n_g.
-  const sums = new Float64Array(3 * p);
-  if (
-    shiftedSums(
-      data,
-      n,
-      0,
-      p,
-      Float64Array.from(w, v => 1 - v),
-      w,
-      sums,
-      false, // means only: no Σ d²
-    )
-  ) {
-    for (let j = 0; j < p; j++) {
-      const c = data[j * n]!;
-      const d0 = sums[3 * j]!;
-      const d1 = sums[3 * j + 1]!;
-      if (d0 !== d0 || d1 !== d1) finish(j, NaN, NaN);
-      else {
-        count[2 * j] = n0;
-        count[2 * j + 1] = n1;
-        mean[2 * j] = c + d0 / n0;
-        mean[2 * j + 1] = c + d1 / n1;
-      }
-    }
-    return { count, mean };
+    mean[2 * j] = c0 > 0 ? s0 / c0 : NaN;
+    mean[2 * j + 1] = c1 > 0 ? s1 / c1 : NaN;
   }
-  let j = 0;
-  for (; j + 1 < p; j += 2) {
-    const o0 = j * n;
-    const o1 = o0 + n;
-    let s0 = 0;
-    let t0 = 0;
-    let s1 = 0;
-    let t1 = 0;
-    for (let i = 0; i < n; i++) {
-      const wi = w[i]!;
-      const x = data[o0 + i]!;
-      const y = data[o1 + i]!;
-      const a = wi * x;
-      const b = wi * y;
-      t0 += a;
-      s0 += x - a;
-      t1 += b;
-      s1 += y - b;
-    }
-    finish(j, s0, t0);
-    finish(j + 1, s1, t1);
-  }
-  for (; j < p; j++) {
-    const o = j * n;
-    let s = 0;
-    let t = 0;
-    for (let i = 0; i < n; i++) {
-      const x = data[o + i]!;
-      const a = w[i]! * x;
-      t += a;
-      s += x - a;
-    }
-    finish(j, s, t);
-  }
-  return { count, mean };
 }
 
 /** True when the matrix has at least one NaN (lets callers take a no-missing fast path). */

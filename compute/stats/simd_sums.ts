@@ -36,20 +36,26 @@ import {
   F64X2_MUL,
   F64X2_SPLAT,
   F64X2_SUB,
+  f64,
   f64Load,
   f64Store,
   GE_S,
   get,
   I32,
   i32,
+  i32Load,
   lane,
   LOOP,
   moduleBytes,
   MUL,
+  SELECT,
   set,
   SHL,
+  simdDisabled,
   tee,
   V128,
+  V128_AND,
+  V128_ANDNOT,
   V128_ZERO,
   v128Load,
   emitter,
@@ -81,10 +87,10 @@ function compiled(): object | null {
   return moduleCache;
 }
 
+type KernelName = 'sums' | 'sums2' | 'gsums';
+
 interface Arena {
-  fn: SumsFn;
-  /** The same without Σ d² (its output slot then holds the shift c_j = x_j[0]). */
-  fn2: SumsFn;
+  fns: Record<KernelName, SumsFn>;
   heap: Float64Array;
 }
 /** One reusable arena per thread (grown when a larger n needs it). */
@@ -98,8 +104,7 @@ function getArena(doubles: number): Arena | null {
     const memory = new wasm.Memory({ initial: Math.ceil((doubles * 8) / 65536) });
     const inst = new wasm.Instance(mod, { env: { mem: memory } });
     arena = {
-      fn: inst.exports.sums as SumsFn,
-      fn2: inst.exports.sums2 as SumsFn,
+      fns: inst.exports as Record<KernelName, SumsFn>,
       heap: new Float64Array(memory.buffer),
     };
     return arena;
@@ -124,9 +129,75 @@ export function shiftedSums(
   out: Float64Array,
   squares = true,
 ): boolean {
-  if (process.env.OMICSELECTOR_NO_SIMD === '1' || n < 2 || j1 <= j0) return false;
+  if (n < 2) return false;
+  // without the squares (means only): four accumulators instead of six, the same Σd·a, Σd·b bits
+  return sumsPass(squares ? 'sums' : 'sums2', data, n, j0, j1, a, b, out);
+}
+
+/**
+ * out[3(j − j0)] = Σ of column j over the rows whose `mask` element is all zero bits, and
+ * out[3(j − j0) + 1] = Σ over the rows whose element is all one bits (see groupMask), for
+ * j0 ≤ j < j1; out[3(j − j0) + 2] = 0. Each group's sum adds only its own values, in the order
+ * of groupSum4 (the same bits). Returns false (out untouched) when the wasm kernel is not
+ * available.
+ */
+export function groupSums(
+  data: Float64Array,
+  n: number,
+  j0: number,
+  j1: number,
+  mask: Float64Array,
+  out: Float64Array,
+): boolean {
+  return sumsPass('gsums', data, n, j0, j1, mask, mask, out);
+}
+
+/**
+ * A mask vector for groupSums: all one bits where w[i] ≠ 0, all zero bits elsewhere. Written
+ * through an integer view: such a NaN pattern must never pass through a JavaScript number.
+ */
+export function groupMask(w: ArrayLike<number>): Float64Array {
+  const words = new Int32Array(2 * w.length);
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) words[2 * i] = words[2 * i + 1] = -1;
+  return new Float64Array(words.buffer);
+}
+
+/**
+ * groupSums' order of additions in JavaScript (the fallback without wasm SIMD): per group,
+ * s_r = Σ x[4t + r] over that group's rows (r = 0..3, t over the full groups of four), the 0–3
+ * leftover rows added to s_0 in order, total = ((s_0 + s_1) + s_2) + s_3 — the four lanes of the
+ * kernel's two f64x2 accumulators per group. Skipping the other group's rows is the kernel's
+ * adding +0 (a sum started at +0 is never −0). Returns [group 0, group 1].
+ */
+export function groupSum4(
+  data: Float64Array,
+  off: number,
+  n: number,
+  w: ArrayLike<number>,
+): [number, number] {
+  const s = [0, 0, 0, 0, 0, 0, 0, 0]; // group g, lane r at 4g + r
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    for (let r = 0; r < 4; r++) s[(w[i + r] !== 0 ? 4 : 0) + r] += data[off + i + r]!;
+  }
+  for (; i < n; i++) s[w[i] !== 0 ? 4 : 0] += data[off + i]!;
+  return [s[0]! + s[1]! + s[2]! + s[3]!, s[4]! + s[5]! + s[6]! + s[7]!];
+}
+
+/** One of the module's kernels over columns j0 ≤ j < j1, resident in place or copied by chunks. */
+function sumsPass(
+  kernel: KernelName,
+  data: Float64Array,
+  n: number,
+  j0: number,
+  j1: number,
+  a: Float64Array,
+  b: Float64Array,
+  out: Float64Array,
+): boolean {
+  if (simdDisabled() || n < 1 || j1 <= j0) return false;
   const home = inPlaceOf(data);
-  if (home && residentShiftedSums(home, data, n, j0, j1, a, b, out, squares)) return true;
+  if (home && residentSums(kernel, home, data, n, j0, j1, a, b, out)) return true;
   // chunk: an even column count (the kernel takes two columns per pass), at least two
   const cols = Math.max(2, Math.floor(CHUNK_DOUBLES / n) & ~1);
   const dataLen = (cols + 1) * n; // + 1: room to duplicate an odd chunk's last column
@@ -135,8 +206,7 @@ export function shiftedSums(
   const ar = getArena(need);
   if (!ar) return false;
   const { heap } = ar;
-  // without the squares (means only): four accumulators instead of six, the same Σd·a, Σd·b bits
-  const fn = squares ? ar.fn : ar.fn2;
+  const fn = ar.fns[kernel];
   const aOff = dataLen;
   const bOff = aOff + n;
   const outOff = bOff + n;
@@ -157,13 +227,14 @@ export function shiftedSums(
 }
 
 /**
- * shiftedSums on a resident matrix (kernels/resident.ts): the kernel reads the columns in place;
+ * sumsPass on a resident matrix (kernels/resident.ts): the kernel reads the columns in place;
  * a, b and the sums go through the scratch region. An odd column count ends with the pair
  * (j1 − 2, j1 − 1), of which only the last column's sums are kept (each column has its own
  * accumulators: the same bits). False (nothing written) for a single column or a scratch region
  * too small for a and b.
  */
-function residentShiftedSums(
+function residentSums(
+  kernel: KernelName,
   home: Resident,
   data: Float64Array,
   n: number,
@@ -172,7 +243,6 @@ function residentShiftedSums(
   a: Float64Array,
   b: Float64Array,
   out: Float64Array,
-  squares: boolean,
 ): boolean {
   const total = j1 - j0;
   const aOff = home.scratchByte >> 3;
@@ -181,7 +251,7 @@ function residentShiftedSums(
   if (total < 2 || maxCols < 2) return false;
   const exports = residentExports(compiled, home);
   if (!exports) return false;
-  const fn = (squares ? exports.sums : exports.sums2) as SumsFn;
+  const fn = exports[kernel] as SumsFn;
   const { heap } = home;
   heap.set(a.subarray(0, n), aOff);
   heap.set(b.subarray(0, n), aOff + n);
@@ -216,7 +286,96 @@ function sumsModule(): Uint8Array {
       sumsCode(squares),
     ),
   });
-  return moduleBytes([fn('sums', true), fn('sums2', false)]);
+  return moduleBytes([
+    fn('sums', true),
+    fn('sums2', false),
+    {
+      name: 'gsums',
+      params: [I32, I32, I32, I32, I32, I32],
+      results: [],
+      code: body(
+        [
+          [6, I32],
+          [11, V128],
+          [4, F64],
+        ],
+        groupSumsCode(),
+      ),
+    },
+  ]);
+}
+
+/**
+ * gsums(x, n, m, mask, _, out), m even: for each column j < m, out[3j] = Σ x·[mask = 0],
+ * out[3j + 1] = Σ x·[mask = all ones], out[3j + 2] = 0. A row's value goes to its group through
+ * v128.and / v128.andnot with its mask (exact; the other group adds +0), so each element costs
+ * one add where the shifted two-weight kernel spent a subtract, a multiply and an add per weight:
+ * sums2 was bound by the two f64 add ports. Per column and group two f64x2 accumulators take the
+ * rows 4t, 4t + 1 and 4t + 2, 4t + 3 (the lanes s_0..s_3 of groupSum4); two columns per pass give
+ * eight independent add chains that share the mask loads. Leftover rows go to s_0 by `select` on
+ * the mask's low word.
+ */
+function groupSumsCode(): number[] {
+  // params: 0 x, 1 n, 2 m, 3 mask, 4 unused, 5 out (i32)
+  const [X, N, M, MASK, , OUT] = [0, 1, 2, 3, 4, 5];
+  // i32 locals 6 j, 7 i, 8 o0, 9 o1, 10 bytes of the full groups of four rows, 11 bytes of a column
+  const [J, I, O0, O1, N4B, NB] = [6, 7, 8, 9, 10, 11];
+  const O = [O0, O1];
+  // v128 locals 12–19: column c, group g, half h (rows 4t + 2h, + 1) at 12 + 4c + 2g + h;
+  // 20, 21 the masks of the two halves, 22 a loaded pair of values
+  const acc = (c: number, g: number, h: number): number => 12 + 4 * c + 2 * g + h;
+  const [ML, MH, V] = [20, 21, 22];
+  // f64 locals 23–26: s_0 of column c, group g at 23 + 2c + g
+  const s0 = (c: number, g: number): number => 23 + 2 * c + g;
+  const { code, e } = emitter();
+  e(get(N), i32(-4), AND, i32(3), SHL, set(N4B));
+  e(get(N), i32(3), SHL, set(NB));
+  e(i32(0), set(J));
+  e(BLOCK, LOOP);
+  e(get(J), get(M), GE_S, brIf(1));
+  e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, tee(O0));
+  e(get(NB), ADD, set(O1));
+  for (let a = 12; a < 20; a++) e(V128_ZERO, set(a));
+  e(i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(N4B), GE_S, brIf(1));
+  e(get(MASK), get(I), ADD, v128Load(), set(ML));
+  e(get(MASK), get(I), ADD, v128Load(16), set(MH));
+  for (let c = 0; c < 2; c++) {
+    for (const [h, mk] of [
+      [0, ML],
+      [1, MH],
+    ] as const) {
+      e(get(acc(c, 1, h)), get(O[c]!), get(I), ADD, v128Load(16 * h), tee(V));
+      e(get(mk), V128_AND, F64X2_ADD, set(acc(c, 1, h)));
+      e(get(acc(c, 0, h)), get(V), get(mk), V128_ANDNOT, F64X2_ADD, set(acc(c, 0, h)));
+    }
+  }
+  e(get(I), i32(32), ADD, set(I), br(0), END, END);
+  for (let c = 0; c < 2; c++) for (const g of [0, 1]) e(get(acc(c, g, 0)), lane(0), set(s0(c, g)));
+  // leftover rows into s_0 of their group (the other group adds +0)
+  e(BLOCK, LOOP);
+  e(get(I), get(NB), GE_S, brIf(1));
+  for (let c = 0; c < 2; c++) {
+    for (const g of [0, 1]) {
+      e(get(s0(c, g)));
+      const x = [...get(O[c]!), ...get(I), ...ADD, ...f64Load()];
+      e(g ? x : f64(0), g ? f64(0) : x);
+      e(get(MASK), get(I), ADD, i32Load(), SELECT, F64_ADD, set(s0(c, g)));
+    }
+  }
+  e(get(I), i32(8), ADD, set(I), br(0), END, END);
+  // ((s0 + s1) + s2) + s3 per column and group; slot 3j + 2 = 0
+  for (let c = 0; c < 2; c++) {
+    for (const g of [0, 1]) {
+      e(get(OUT), get(J), i32(24), MUL, ADD);
+      e(get(s0(c, g)), get(acc(c, g, 0)), lane(1), F64_ADD, get(acc(c, g, 1)), lane(0), F64_ADD);
+      e(get(acc(c, g, 1)), lane(1), F64_ADD, f64Store(24 * c + 8 * g));
+    }
+    e(get(OUT), get(J), i32(24), MUL, ADD, f64(0), f64Store(24 * c + 16));
+  }
+  e(get(J), i32(2), ADD, set(J), br(0), END, END);
+  return code;
 }
 
 /** The body of sums (`squares`) or sums2 (Σ d·a and Σ d·b only; out[3j + 2] = c_j). */

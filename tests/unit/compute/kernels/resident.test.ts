@@ -25,7 +25,7 @@ import { hdg } from '../../../../compute/selectors/hdg';
 import { heg } from '../../../../compute/selectors/heg';
 import { columnSums, sum4 } from '../../../../compute/stats/simd_colsums';
 import { residentMoments } from '../../../../compute/stats/simd_moments';
-import { shiftedSums } from '../../../../compute/stats/simd_sums';
+import { groupMask, groupSums, shiftedSums } from '../../../../compute/stats/simd_sums';
 
 /** Mixed data: continuous values, count columns (every third) and one missing value. */
 function matrix(n: number, p: number, seed: number): Float64Array {
@@ -144,6 +144,24 @@ describe('resident matrices', () => {
         expect(shiftedSums(r, n, j0, j1, a, b, inPlace, squares)).toBe(true);
         sameBits(inPlace, viaCopy);
       }
+    }
+  });
+
+  test.each(SHAPES)('in-place group sums = the copying kernel (%i × %i)', (n, p) => {
+    const d = matrix(n, p, 11 * n + p);
+    const r = residentCopy(d, n, p)!;
+    const mask = groupMask(Float64Array.from({ length: n }, (_, i) => ((i * 5) % 3 === 1 ? 1 : 0)));
+    for (const [j0, j1] of [
+      [0, p],
+      [1, p],
+      [0, Math.max(1, p - 1)],
+    ] as const) {
+      if (j1 <= j0) continue;
+      const viaCopy = new Float64Array(3 * (j1 - j0));
+      const inPlace = new Float64Array(3 * (j1 - j0));
+      expect(groupSums(d, n, j0, j1, mask, viaCopy)).toBe(true);
+      expect(groupSums(r, n, j0, j1, mask, inPlace)).toBe(true);
+      sameBits(inPlace, viaCopy);
     }
   });
 
