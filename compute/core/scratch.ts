@@ -1,5 +1,5 @@
 /**
- * A Float64Array kept between calls on this thread, for a method's temporaries.
+ * A typed array kept between calls on this thread, for a method's temporaries.
  *
  * Why: a fresh typed array of tens of KB costs more than its size suggests. V8 frees backing
  * stores only after a garbage collection, so between collections each call's new arrays come from
@@ -10,18 +10,37 @@
  *
  * Only for temporaries: nothing returned to a caller may be a view of a scratch buffer, and its
  * contents are undefined at each `take` (valid until the next `take` of the same scratch, within
- * one synchronous stretch of code).
+ * one synchronous stretch of code). A view always starts at byte 0 of its buffer.
  */
-export class Scratch {
-  private buf = new Float64Array(0);
+type Typed = Float64Array | Int32Array | Uint32Array;
 
-  /** Buffers above `maxLength` doubles are not kept (a one-off large call must not pin memory). */
-  constructor(private readonly maxLength = 1 << 22) {}
+export class Scratch<T extends Typed> {
+  private buf: T;
 
-  /** A view of `length` doubles (not zeroed). */
-  take(length: number): Float64Array {
-    if (this.buf.length >= length) return this.buf.subarray(0, length);
-    const fresh = new Float64Array(length);
+  /** Buffers above `maxLength` elements are not kept (a one-off large call must not pin memory). */
+  private constructor(
+    private readonly make: (length: number) => T,
+    private readonly maxLength: number,
+  ) {
+    this.buf = make(0);
+  }
+
+  static f64(maxLength = 1 << 22): Scratch<Float64Array> {
+    return new Scratch(n => new Float64Array(n), maxLength);
+  }
+
+  static i32(maxLength = 1 << 23): Scratch<Int32Array> {
+    return new Scratch(n => new Int32Array(n), maxLength);
+  }
+
+  static u32(maxLength = 1 << 23): Scratch<Uint32Array> {
+    return new Scratch(n => new Uint32Array(n), maxLength);
+  }
+
+  /** A view of `length` elements (not zeroed). */
+  take(length: number): T {
+    if (this.buf.length >= length) return this.buf.subarray(0, length) as T;
+    const fresh = this.make(length);
     if (length <= this.maxLength) this.buf = fresh;
     return fresh;
   }

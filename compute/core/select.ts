@@ -1,7 +1,7 @@
 /**
  * Shared ranking rules so every selector turns scores into `selected` the same way.
  */
-import { rankOrder } from '../stats/sort';
+import { rankOrder } from '../stats/ranking';
 import { type Dataset } from './dataset';
 
 /**

@@ -33,7 +33,7 @@ import { boundScan } from '../kernels/bound-scan';
 import { gramBandsF32, gramUpperF32, panelDotErrorFactor } from '../kernels/simd-gemm';
 import { columnMoments } from '../stats/columns';
 import { rankAverage } from '../stats/ranks';
-import { rankOrder } from '../stats/sort';
+import { rankOrder } from '../stats/ranking';
 import { fOneway, pearson, spearman } from '../stats/univariate';
 
 export interface CorrelationFilterArgs {

@@ -45,7 +45,7 @@ const args = {
   },
 } satisfies ArgSpecs;
 
-const scratch = new Scratch();
+const scratch = Scratch.f64();
 
 /**
  * Class means, interleaved (mean[2j] negative class, mean[2j + 1] positive class): the same bits

@@ -439,7 +439,7 @@ function twoGroupMeans(
   return { count, mean };
 }
 
-const groupSumsScratch = new Scratch();
+const groupSumsScratch = Scratch.f64();
 
 /**
  * Means of two groups covering every sample (w from zeroOneSplit): mean[2j] of group 0,

@@ -6,3 +6,4 @@ export * from './ranks';
 export * from './columns';
 export * from './univariate';
 export * from './sort';
+export * from './ranking';

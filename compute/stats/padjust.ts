@@ -10,7 +10,7 @@
  * as R does after removing NAs.
  */
 
-import { rankOrder } from './sort';
+import { rankOrder } from './ranking';
 
 export type PAdjustMethod = 'bh' | 'bonferroni' | 'holm' | 'none';
 

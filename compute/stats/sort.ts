@@ -185,33 +185,3 @@ function swap2(k: Float64Array, p: Int32Array, i: number, j: number): void {
   p[i] = p[j]!;
   p[j] = u;
 }
-
-/**
- * Indices ordered by score, highest first; equal scores by index (stable); NaN last by index.
- * Same order as core/select.ts rankAndSelect, without a comparator callback per comparison.
- */
-export function rankOrder(scores: ArrayLike<number>): Int32Array {
-  const p = scores.length;
-  const order = new Int32Array(p);
-  const keys = new Float64Array(p);
-  let m = 0;
-  for (let j = 0; j < p; j++) {
-    const s = scores[j]!;
-    if (s === s) {
-      keys[m] = -s;
-      order[m++] = j;
-    }
-  }
-  let tail = m;
-  for (let j = 0; j < p; j++) if (scores[j] !== scores[j]) order[tail++] = j;
-  sortPairs(keys, order, 0, m);
-  // Quicksort is not stable: put each run of equal scores back in index order.
-  let i = 0;
-  while (i < m) {
-    let e = i + 1;
-    while (e < m && keys[e] === keys[i]) e++;
-    if (e - i > 1) order.subarray(i, e).sort();
-    i = e;
-  }
-  return order;
-}

@@ -30,7 +30,8 @@ import {
 import { Rng } from '../../../compute/core/rng';
 import { rankAndSelect } from '../../../compute/core/select';
 import { selectByScore } from '../../../compute/stats/selection';
-import { rankOrder, selectKth, sortPairs, sortRange } from '../../../compute/stats/sort';
+import { rankOrder } from '../../../compute/stats/ranking';
+import { selectKth, sortPairs, sortRange } from '../../../compute/stats/sort';
 import { expectClose, loadGolden, toNumbers } from './selectors/filters-fixture';
 
 type Rows = number[][];

@@ -1,11 +1,12 @@
 /**
  * compute/stats/selection.ts topOrder (quickselect cut + sort of the top k only) must equal the
  * first k entries of rankOrder (score descending, ties by index, NaN last) exactly, including
- * ties straddling the cut, signed zeros, NaN scores and k near p.
+ * ties straddling the cut, signed zeros, NaN scores and k near p; rankOrder (ranking.ts, a bucket
+ * sort from 4,096 scores on) must equal a comparator sort on every kind of score vector.
  */
 import { Rng } from '../../../../compute/core/rng';
 import { selectTop, topOrder } from '../../../../compute/stats/selection';
-import { rankOrder } from '../../../../compute/stats/sort';
+import { rankOrder } from '../../../../compute/stats/ranking';
 
 function scoresOf(kind: string, p: number, rng: Rng): Float64Array {
   const s = new Float64Array(p);
@@ -14,9 +15,28 @@ function scoresOf(kind: string, p: number, rng: Rng): Float64Array {
     else if (kind === 'ties') s[j] = rng.int(7);
     else if (kind === 'zeros')
       s[j] = rng.random() < 0.9 ? (rng.random() < 0.5 ? -0 : 0) : rng.normal();
-    else s[j] = rng.random() < 0.3 ? NaN : rng.int(5);
+    else if (kind === 'nan') s[j] = rng.random() < 0.3 ? NaN : rng.int(5);
+    else if (kind === 'positive skewed') s[j] = Math.exp(4 * rng.normal());
+    else if (kind === 'negative skewed') s[j] = -Math.exp(4 * rng.normal());
+    else if (kind === 'near-ties')
+      s[j] = 1 + rng.int(3) * 2 ** -50; // equal high words
+    else if (kind === 'infinite') s[j] = rng.random() < 0.01 ? -Infinity : rng.normal();
+    else if (kind === 'tiny and huge') s[j] = rng.random() < 0.5 ? 1e-300 * rng.random() : 1e300;
+    else s[j] = rng.normal() * 1e-3 + (rng.random() < 0.2 ? 0 : 5); // 'clustered'
   }
   return s;
+}
+
+/** The definition: score descending, ties by index, NaN last by index (a comparator sort). */
+function reference(s: Float64Array): number[] {
+  const idx = Array.from(s, (_, j) => j);
+  const nan = (v: number) => v !== v;
+  return idx.sort((a, b) => {
+    const x = s[a]!;
+    const y = s[b]!;
+    if (nan(x) || nan(y)) return nan(x) === nan(y) ? a - b : nan(x) ? 1 : -1;
+    return x === y ? a - b : y - x > 0 || (y === Infinity && x !== Infinity) ? 1 : -1;
+  });
 }
 
 describe('topOrder', () => {
@@ -30,6 +50,30 @@ describe('topOrder', () => {
           if (k < 1) continue;
           expect(Array.from(topOrder(s, k))).toEqual(full.slice(0, k));
         }
+      }
+    });
+  }
+
+  const KINDS = [
+    'distinct',
+    'ties',
+    'zeros',
+    'nan',
+    'positive skewed',
+    'negative skewed',
+    'near-ties',
+    'infinite',
+    'tiny and huge',
+    'clustered',
+  ];
+  for (const kind of KINDS) {
+    it(`${kind}: rankOrder equals a comparator sort, below and above the bucket-sort size`, () => {
+      const rng = new Rng(kind.length * 7 + 3);
+      for (const p of [100, 4095, 4096, 20000]) {
+        const s = scoresOf(kind, p, rng);
+        expect(Array.from(rankOrder(s))).toEqual(reference(s));
+        const k = p >> 2;
+        expect(Array.from(topOrder(s, k))).toEqual(reference(s).slice(0, k));
       }
     });
   }
