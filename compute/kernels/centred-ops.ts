@@ -49,6 +49,7 @@ import {
   lane,
   lazyModule,
   LOOP,
+  LT_S,
   MAX_BYTES,
   moduleBytes,
   MUL,
@@ -56,6 +57,7 @@ import {
   RETURN,
   set,
   SHL,
+  SUB,
   tee,
   simdDisabled,
   SpareMemory,
@@ -84,6 +86,7 @@ type KvFn = (
   axpy: number,
 ) => void;
 type CholFn = (a: number, l: number, k: number, floor: number) => number;
+type TrsolveFn = (l: number, k: number, z: number) => void;
 type StatsFn = (
   x: number,
   n: number,
@@ -104,6 +107,7 @@ const compiled = lazyModule(() =>
         code: kvBody(),
       },
       { name: 'chol', params: [I32, I32, I32, F64], results: [I32], code: cholBody() },
+      { name: 'trsolve', params: [I32, I32, I32], results: [], code: trsolveBody() },
       {
         name: 'stats',
         params: [I32, I32, I32, I32, I32, I32, F64],
@@ -118,6 +122,7 @@ const compiled = lazyModule(() =>
 interface Kernels {
   kv: KvFn;
   chol: CholFn;
+  trsolve: TrsolveFn;
   stats: StatsFn;
 }
 
@@ -132,7 +137,12 @@ function instance(memory: WasmMemory): Kernels {
   let k = instances.get(memory);
   if (!k) {
     const ex = new wasm!.Instance(compiled()!, { env: { mem: memory } }).exports;
-    k = { kv: ex.kv as KvFn, chol: ex.chol as CholFn, stats: ex.stats as StatsFn };
+    k = {
+      kv: ex.kv as KvFn,
+      chol: ex.chol as CholFn,
+      trsolve: ex.trsolve as TrsolveFn,
+      stats: ex.stats as StatsFn,
+    };
     instances.set(memory, k);
   }
   return k;
@@ -338,15 +348,128 @@ export function choleskyWasm(
   k: number,
   floor: number,
 ): Float64Array | null | undefined {
-  const memory = sharedMemory(16 * k * k, 'factor');
-  if (!memory) return undefined;
-  const f = new Float64Array(memory.buffer, 0, 2 * k * k);
-  f.set(a.subarray(0, k * k), 0);
-  f.fill(0, k * k); // a reused memory holds an earlier factor
-  const ok = instance(memory).chol(0, 8 * k * k, k, floor);
-  const l = ok ? f.slice(k * k, 2 * k * k) : null;
-  spares.factor.give(memory);
+  const factor = WasmCholesky.factor(a, k, floor);
+  if (!factor) return factor;
+  const l = factor.l.slice();
+  factor.release();
   return l;
+}
+
+/**
+ * A Cholesky factor kept in WebAssembly memory for repeated solves L Lᵀ z = b: the forward and
+ * back substitutions run as f64x2 dot products and axpys over rows of L (the back substitution
+ * in its column-oriented form, z[0, i) −= L[i, 0..i)·z_i, so that it too reads rows). Why: the
+ * JavaScript solve (compute/linear/dense.ts choleskySolveFactor) took ~40 µs at k = 200, and the
+ * ridge dual solve makes one per conjugate-gradient pass plus one. The sums run in another
+ * order than that loop's: the results agree to rounding, not to the bit. Call release().
+ */
+export class WasmCholesky {
+  private constructor(
+    private memory: WasmMemory | null,
+    private readonly k: number,
+    /** L, a view into the memory (valid until release). */
+    readonly l: Float64Array,
+  ) {}
+
+  /** The factor of A (k × k), or null at a pivot ≤ floor; undefined without wasm SIMD. */
+  static factor(a: Float64Array, k: number, floor: number): WasmCholesky | null | undefined {
+    // A (k²), L (k²), the right-hand side (k)
+    const memory = sharedMemory(16 * k * k + 8 * k, 'factor');
+    if (!memory) return undefined;
+    const f = new Float64Array(memory.buffer, 0, 2 * k * k);
+    f.set(a.subarray(0, k * k), 0);
+    f.fill(0, k * k); // a reused memory holds an earlier factor
+    if (!instance(memory).chol(0, 8 * k * k, k, floor)) {
+      spares.factor.give(memory);
+      return null;
+    }
+    return new WasmCholesky(memory, k, f.subarray(k * k));
+  }
+
+  /** z with L Lᵀ z = b (a fresh array). */
+  solve(b: Float64Array): Float64Array {
+    if (!this.memory) throw new Error('WasmCholesky used after release()');
+    const { k } = this;
+    const zAt = 16 * k * k;
+    const z = new Float64Array(this.memory.buffer, zAt, k);
+    z.set(b.subarray(0, k));
+    instance(this.memory).trsolve(8 * k * k, k, zAt);
+    return z.slice();
+  }
+
+  release(): void {
+    if (this.memory) spares.factor.give(this.memory);
+    this.memory = null;
+  }
+}
+
+/**
+ * trsolve(l, k, z): z ← (L Lᵀ)⁻¹ z in place, L row-major k × k at l. Forward: z_i = (z_i −
+ * L[i, 0..i)·z[0, i)) / L_ii, the dot in two f64x2 accumulators over pairs of t, the odd last t
+ * in scalar. Back: for i from k − 1 down, z_i /= L_ii, then z[0, i) −= L[i, 0..i)·z_i by pairs
+ * and an odd last t in scalar.
+ */
+function trsolveBody(): number[] {
+  const [L, K, Z] = [0, 1, 2];
+  const [I, RI, T, END4, ENDI] = [3, 4, 5, 6, 7];
+  const [S, ZI] = [8, 9];
+  const [A0, A1, ZV] = [10, 11, 12];
+  const { code: c, e } = emitter();
+  // forward
+  e(i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(K), GE_S, brIf(1));
+  e(get(L), get(I), get(K), MUL, i32(3), SHL, ADD, set(RI));
+  e(get(I), i32(-4), AND, i32(3), SHL, set(END4));
+  e(get(I), i32(3), SHL, set(ENDI));
+  e(V128_ZERO, set(A0), V128_ZERO, set(A1), i32(0), set(T));
+  e(BLOCK, LOOP);
+  e(get(T), get(END4), GE_S, brIf(1));
+  for (const [acc, at] of [
+    [A0, 0],
+    [A1, 16],
+  ] as const) {
+    e(get(acc), get(RI), get(T), ADD, v128Load(at), get(Z), get(T), ADD, v128Load(at));
+    e(F64X2_MUL, F64X2_ADD, set(acc));
+  }
+  e(get(T), i32(32), ADD, set(T), br(0), END, END);
+  e(get(A0), get(A1), F64X2_ADD, set(A0));
+  e(get(A0), lane(0), get(A0), lane(1), F64_ADD, set(S));
+  e(BLOCK, LOOP);
+  e(get(T), get(ENDI), GE_S, brIf(1));
+  e(get(S), get(RI), get(T), ADD, f64Load(), get(Z), get(T), ADD, f64Load(), F64_MUL, F64_ADD);
+  e(set(S), get(T), i32(8), ADD, set(T), br(0), END, END);
+  e(get(Z), get(ENDI), ADD, get(Z), get(ENDI), ADD, f64Load(), get(S), F64_SUB);
+  e(get(RI), get(ENDI), ADD, f64Load(), F64_DIV, f64Store());
+  e(get(I), i32(1), ADD, set(I), br(0), END, END);
+  // back
+  e(get(K), i32(1), SUB, set(I));
+  e(BLOCK, LOOP);
+  e(get(I), i32(0), LT_S, brIf(1));
+  e(get(L), get(I), get(K), MUL, i32(3), SHL, ADD, set(RI));
+  e(get(I), i32(3), SHL, set(ENDI));
+  e(get(Z), get(ENDI), ADD, get(Z), get(ENDI), ADD, f64Load(), get(RI), get(ENDI), ADD, f64Load());
+  e(F64_DIV, tee(ZI), f64Store());
+  e(get(ZI), F64X2_SPLAT, set(ZV));
+  e(get(I), i32(-2), AND, i32(3), SHL, set(END4));
+  e(i32(0), set(T));
+  e(BLOCK, LOOP);
+  e(get(T), get(END4), GE_S, brIf(1));
+  e(get(Z), get(T), ADD, get(Z), get(T), ADD, v128Load(), get(RI), get(T), ADD, v128Load());
+  e(get(ZV), F64X2_MUL, F64X2_SUB, v128Store());
+  e(get(T), i32(16), ADD, set(T), br(0), END, END);
+  e(BLOCK, get(T), get(ENDI), GE_S, brIf(0));
+  e(get(Z), get(T), ADD, get(Z), get(T), ADD, f64Load(), get(RI), get(T), ADD, f64Load());
+  e(get(ZI), F64_MUL, F64_SUB, f64Store(), END);
+  e(get(I), i32(1), SUB, set(I), br(0), END, END);
+  return body(
+    [
+      [5, I32],
+      [2, F64],
+      [3, V128],
+    ],
+    c,
+  );
 }
 
 /**

@@ -570,7 +570,16 @@ export async function centredScreen(
   ny: number,
   p: number,
   center: Float64Array,
-  opts: { threads?: number; signal?: AbortSignal; minThreadWork?: number } = {},
+  opts: {
+    threads?: number;
+    signal?: AbortSignal;
+    minThreadWork?: number;
+    /**
+     * Where to write the products (nx · ny, ld = ny) instead of a fresh padded array: callers
+     * that want the plain nx × ny matrix skip a copy of it. Called once the product is done.
+     */
+    into?: () => Float64Array;
+  } = {},
 ): Promise<ScreenResult | null> {
   if (!simdGemmAvailable() || p === 0) return null;
   const symmetric = x === y && nx === ny;
@@ -607,16 +616,18 @@ export async function centredScreen(
       (symmetric ? 0.5 : 1) * nx * ny * p,
       opts,
     );
-    const dots = new Float64Array(nx * ldN);
-    dots.set(c.subarray(0, nx * ldN));
+    const ld = opts.into ? ny : ldN;
+    const dots = opts.into?.() ?? new Float64Array(nx * ldN);
+    if (ld === ldN) dots.set(c.subarray(0, nx * ldN));
+    else for (let a = 0; a < nx; a++) dots.set(c.subarray(a * ldN, a * ldN + ny), a * ld);
     if (symmetric) {
       // Row a computed columns from its own panel on; the rest is the transpose.
       for (let a = 0; a < nx; a++) {
         const first = a - (a % PANEL);
-        for (let i = 0; i < first; i++) dots[a * ldN + i] = dots[i * ldN + a]!;
+        for (let i = 0; i < first; i++) dots[a * ld + i] = dots[i * ld + a]!;
       }
     }
-    return { dots, ld: ldN, xNorms, yNorms };
+    return { dots, ld, xNorms, yNorms };
   } finally {
     release(memory);
   }

@@ -50,11 +50,10 @@ export async function logisticRowsMixed(
     threads: opts.threads,
     signal,
     minThreadWork: SCREEN_THREAD_WORK,
+    into: () => new Float64Array(n * n),
   });
   if (!screen) return null;
-  const gram = new Float64Array(n * n);
-  for (let a = 0; a < n; a++)
-    gram.set(screen.dots.subarray(a * screen.ld, a * screen.ld + n), a * n);
+  const gram = screen.dots;
   if (inp.intercept) doubleCentre(gram, n);
   columns.setCenter(center);
   const pass = { threads: opts.threads, signal };

@@ -16,7 +16,7 @@
 import { checkAbort } from '../core/method';
 import { centredScreen, SCREEN_THREAD_WORK } from '../kernels/simd-gemm';
 import { CentredColumns } from '../kernels/centred-ops';
-import { choleskyFactor, choleskySolveFactor } from './dense';
+import { choleskySolver, type CholeskySolver } from './dense';
 
 /** At most this many float64 passes before giving up on the preconditioner. */
 const MAX_ITER = 20;
@@ -44,35 +44,38 @@ export async function ridgeDualMixed(
   } = {},
 ): Promise<RidgeDualResult | null> {
   if (!(alpha > 0)) return null;
+  // The screened Gram straight into the plain n × n matrix (not a kept scratch: other fits on
+  // this thread may run between centredScreen's return and this continuation).
   const screen = await centredScreen(x, n, x, n, p, center, {
     ...opts,
     minThreadWork: SCREEN_THREAD_WORK,
+    into: () => new Float64Array(n * n),
   });
   if (!screen) return null;
-  const m = new Float64Array(n * n);
+  const m = screen.dots;
   let trace = 0;
   for (let a = 0; a < n; a++) {
-    m.set(screen.dots.subarray(a * screen.ld, a * screen.ld + n), a * n);
     m[a * n + a] = m[a * n + a]! + alpha;
     trace += m[a * n + a]!;
   }
   // A pivot at rounding level of the screened entries: not a usable preconditioner.
   const floor = 1e-9 * (trace / n);
-  const l = choleskyFactor(m, n, floor);
-  if (!l) return null;
+  const factor = choleskySolver(m, n, floor);
+  if (!factor) return null;
   const ops = opts.columns ?? CentredColumns.create(x, n, p);
-  if (!ops) return null;
   try {
+    if (!ops) return null;
     ops.setCenter(center);
-    return await pcg(ops, l, n, yc, alpha, trace, opts);
+    return await pcg(ops, factor, n, yc, alpha, trace, opts);
   } finally {
-    if (!opts.columns) ops.release();
+    factor.release();
+    if (!opts.columns) ops?.release();
   }
 }
 
 async function pcg(
   ops: CentredColumns,
-  l: Float64Array,
+  factor: CholeskySolver,
   n: number,
   b: Float64Array,
   alpha: number,
@@ -87,7 +90,7 @@ async function pcg(
   const r = Float64Array.from(b);
   const bNorm = norm(b);
   if (bNorm === 0) return { z, coef: w, iterations: 0 };
-  let u = choleskySolveFactor(l, n, r);
+  let u = factor.solve(r);
   const d = Float64Array.from(u);
   let rho = dot(r, u);
   let prev = bNorm;
@@ -114,7 +117,7 @@ async function pcg(
       return rNorm <= n * scale ? { z, coef: w, iterations: it } : null;
     }
     prev = rNorm;
-    u = choleskySolveFactor(l, n, r);
+    u = factor.solve(r);
     const rhoNext = dot(r, u);
     const beta = rhoNext / rho;
     rho = rhoNext;

@@ -17,7 +17,12 @@ import { Rng } from '../../../../compute/core/rng';
 import { parseArgs } from '../../../../compute/core/args';
 import { CentredColumns } from '../../../../compute/kernels/centred-ops';
 import { simdGemmAvailable } from '../../../../compute/kernels/simd-gemm';
-import { choleskyFactor, choleskyFactorJs } from '../../../../compute/linear/dense';
+import {
+  choleskyFactor,
+  choleskyFactorJs,
+  choleskySolveFactor,
+  choleskySolver,
+} from '../../../../compute/linear/dense';
 import { leastSquares } from '../../../../compute/linear/least_squares';
 import { columnMeanSd, type LinearModel } from '../../../../compute/linear/model';
 import { ridgeDualMixed } from '../../../../compute/linear/ridge_dual';
@@ -110,6 +115,38 @@ maybe('the wasm Cholesky equals the JavaScript loop and refuses an indefinite ma
     for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) expect(l[i * k + j]).toBe(0);
     a[(k - 1) * k + (k - 1)] = -1;
     expect(choleskyFactor(a, k, 0)).toBeNull();
+  }
+});
+
+maybe('choleskySolver: the wasm solves agree with the JavaScript ones, repeatedly', () => {
+  for (const k of [1, 2, 5, 48, 49, 200, 201]) {
+    const rng = new Rng(3 * k + 1);
+    const b = Float64Array.from({ length: k * k }, () => rng.normal());
+    const a = new Float64Array(k * k); // BBᵀ + I
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++) {
+        let t = i === j ? 1 : 0;
+        for (let m = 0; m < k; m++) t += b[i * k + m]! * b[j * k + m]!;
+        a[i * k + j] = t;
+      }
+    const solver = choleskySolver(a, k, 0)!;
+    const ref = choleskyFactorJs(a, k, 0)!;
+    for (let rep = 0; rep < 3; rep++) {
+      const rhs = Float64Array.from({ length: k }, () => rng.normal());
+      const z = solver.solve(rhs);
+      expect(maxRel(z, choleskySolveFactor(ref, k, rhs))).toBeLessThan(1e-10);
+      // the residual of A z = rhs at rounding level
+      let worst = 0;
+      for (let i = 0; i < k; i++) {
+        let s = 0;
+        for (let j = 0; j < k; j++) s += a[i * k + j]! * z[j]!;
+        worst = Math.max(worst, Math.abs(s - rhs[i]!));
+      }
+      expect(worst).toBeLessThan(1e-9 * k);
+    }
+    solver.release();
+    a[(k - 1) * k + (k - 1)] = -1;
+    expect(choleskySolver(a, k, 0)).toBeNull();
   }
 });
 
