@@ -557,6 +557,12 @@ function prepareF64(
   return { task, blocks: nPA, work: (symmetric ? 0.5 : 1) * nx * ny * p, result };
 }
 
+interface ScreenOptions {
+  threads?: number;
+  signal?: AbortSignal;
+  minThreadWork?: number;
+}
+
 /**
  * Products of the centred samples of column-major x (nx × p) and y (ny × p), screened in float32
  * (error ≤ panelDotErrorFactor(p)·‖x_a − c‖‖y_i − c‖). `y === x` (same array, nx = ny) computes
@@ -570,10 +576,7 @@ export async function centredScreen(
   ny: number,
   p: number,
   center: Float64Array,
-  opts: {
-    threads?: number;
-    signal?: AbortSignal;
-    minThreadWork?: number;
+  opts: ScreenOptions & {
     /**
      * Where to write the products (nx · ny, ld = ny) instead of a fresh padded array: callers
      * that want the plain nx × ny matrix skip a copy of it. Called once the product is done.
@@ -581,6 +584,62 @@ export async function centredScreen(
     into?: () => Float64Array;
   } = {},
 ): Promise<ScreenResult | null> {
+  const product = await screenProduct(x, nx, y, ny, p, center, opts);
+  if (!product) return null;
+  try {
+    const { c, ldN, symmetric, xNorms, yNorms } = product;
+    const ld = opts.into ? ny : ldN;
+    const dots = opts.into?.() ?? new Float64Array(nx * ldN);
+    if (ld === ldN) dots.set(c.subarray(0, nx * ldN));
+    else for (let a = 0; a < nx; a++) dots.set(c.subarray(a * ldN, a * ldN + ny), a * ld);
+    if (symmetric) {
+      // Row a computed columns from its own panel on; the rest is the transpose.
+      for (let a = 0; a < nx; a++) {
+        const first = a - (a % PANEL);
+        for (let i = 0; i < first; i++) dots[a * ld + i] = dots[i * ld + a]!;
+      }
+    }
+    return { dots, ld, xNorms, yNorms };
+  } finally {
+    product.release();
+  }
+}
+
+/**
+ * centredScreen's symmetric product (x with itself) left in WebAssembly memory, neither mirrored
+ * nor copied: row a of `c` (at a · ld) holds x_a · x_t for t ≥ a − a % 8, so the upper triangle
+ * (t ≥ a) is complete. For callers that read the upper triangle once (the ridge dual's
+ * Cholesky): at 200 × 200 the mirror and two copies of the n × n matrix cost ~0.2 ms, a tenth
+ * of the fit. Call release() when done; null without WebAssembly SIMD.
+ */
+export async function centredGramUpper(
+  x: Float64Array,
+  n: number,
+  p: number,
+  center: Float64Array,
+  opts: ScreenOptions = {},
+): Promise<{ c: Float64Array; ld: number; release(): void } | null> {
+  const product = await screenProduct(x, n, x, n, p, center, opts);
+  return product && { c: product.c, ld: product.ldN, release: product.release };
+}
+
+/** Packs, multiplies on the panel kernel (threads from opts.minThreadWork), leaves C in memory. */
+async function screenProduct(
+  x: Float64Array,
+  nx: number,
+  y: Float64Array,
+  ny: number,
+  p: number,
+  center: Float64Array,
+  opts: ScreenOptions,
+): Promise<{
+  c: Float64Array;
+  ldN: number;
+  symmetric: boolean;
+  xNorms: Float64Array;
+  yNorms: Float64Array;
+  release(): void;
+} | null> {
   if (!simdGemmAvailable() || p === 0) return null;
   const symmetric = x === y && nx === ny;
   const nPA = Math.ceil(nx / PANEL);
@@ -616,20 +675,10 @@ export async function centredScreen(
       (symmetric ? 0.5 : 1) * nx * ny * p,
       opts,
     );
-    const ld = opts.into ? ny : ldN;
-    const dots = opts.into?.() ?? new Float64Array(nx * ldN);
-    if (ld === ldN) dots.set(c.subarray(0, nx * ldN));
-    else for (let a = 0; a < nx; a++) dots.set(c.subarray(a * ldN, a * ldN + ny), a * ld);
-    if (symmetric) {
-      // Row a computed columns from its own panel on; the rest is the transpose.
-      for (let a = 0; a < nx; a++) {
-        const first = a - (a % PANEL);
-        for (let i = 0; i < first; i++) dots[a * ld + i] = dots[i * ld + a]!;
-      }
-    }
-    return { dots, ld, xNorms, yNorms };
-  } finally {
+    return { c, ldN, symmetric, xNorms, yNorms, release: () => release(memory) };
+  } catch (err) {
     release(memory);
+    throw err;
   }
 }
 

@@ -199,6 +199,29 @@ export function choleskySolver(a: Float64Array, k: number, floor: number): Chole
   return l && { solve: b => choleskySolveFactor(l, k, b), release: () => undefined };
 }
 
+/**
+ * choleskySolver of C + alpha·I from the upper triangle of C (row i at i · ld, columns t ≥ i),
+ * as simd-gemm.ts centredGramUpper leaves it: the same factor as of the mirrored matrix.
+ */
+export function choleskySolverUpper(
+  c: Float64Array,
+  ld: number,
+  k: number,
+  alpha: number,
+  floor: number,
+): CholeskySolver | null {
+  if (k >= WASM_CHOLESKY_MIN) {
+    const f = WasmCholesky.factorUpper(c, ld, k, alpha, floor);
+    if (f !== undefined) return f;
+  }
+  const a = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    for (let t = i; t < k; t++) a[i * k + t] = a[t * k + i] = c[i * ld + t]!;
+    a[i * k + i] = a[i * k + i]! + alpha;
+  }
+  return choleskySolver(a, k, floor);
+}
+
 /** choleskyFactor's JavaScript loop (left-looking, row by row). */
 export function choleskyFactorJs(a: Float64Array, k: number, floor: number): Float64Array | null {
   const l = new Float64Array(k * k);

@@ -14,9 +14,9 @@
  * forms the float64 Gram (the exact path, only slower by the screen and the passes spent).
  */
 import { checkAbort } from '../core/method';
-import { centredScreen, SCREEN_THREAD_WORK } from '../kernels/simd-gemm';
+import { centredGramUpper, SCREEN_THREAD_WORK } from '../kernels/simd-gemm';
 import { CentredColumns } from '../kernels/centred-ops';
-import { choleskySolver, type CholeskySolver } from './dense';
+import { choleskySolverUpper, type CholeskySolver } from './dense';
 
 /** At most this many float64 passes before giving up on the preconditioner. */
 const MAX_ITER = 20;
@@ -44,23 +44,22 @@ export async function ridgeDualMixed(
   } = {},
 ): Promise<RidgeDualResult | null> {
   if (!(alpha > 0)) return null;
-  // The screened Gram straight into the plain n × n matrix (not a kept scratch: other fits on
-  // this thread may run between centredScreen's return and this continuation).
-  const screen = await centredScreen(x, n, x, n, p, center, {
+  // The screened Gram stays in the screen's memory: its upper triangle goes straight into the
+  // factor's (no mirrored n × n copy).
+  const gram = await centredGramUpper(x, n, p, center, {
     ...opts,
     minThreadWork: SCREEN_THREAD_WORK,
-    into: () => new Float64Array(n * n),
   });
-  if (!screen) return null;
-  const m = screen.dots;
+  if (!gram) return null;
+  let factor: CholeskySolver | null;
   let trace = 0;
-  for (let a = 0; a < n; a++) {
-    m[a * n + a] = m[a * n + a]! + alpha;
-    trace += m[a * n + a]!;
+  try {
+    for (let a = 0; a < n; a++) trace += gram.c[a * gram.ld + a]! + alpha;
+    // A pivot at rounding level of the screened entries: not a usable preconditioner.
+    factor = choleskySolverUpper(gram.c, gram.ld, n, alpha, 1e-9 * (trace / n));
+  } finally {
+    gram.release();
   }
-  // A pivot at rounding level of the screened entries: not a usable preconditioner.
-  const floor = 1e-9 * (trace / n);
-  const factor = choleskySolver(m, n, floor);
   if (!factor) return null;
   const ops = opts.columns ?? CentredColumns.create(x, n, p);
   try {

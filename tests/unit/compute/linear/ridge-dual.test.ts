@@ -26,6 +26,8 @@ import {
 import { leastSquares } from '../../../../compute/linear/least_squares';
 import { columnMeanSd, type LinearModel } from '../../../../compute/linear/model';
 import { ridgeDualMixed } from '../../../../compute/linear/ridge_dual';
+import { residentDataset, residentOf } from '../../../../compute/kernels/resident';
+import { logisticRegression } from '../../../../compute/models/logistic_regression';
 import { type RidgeArgs, ridgeModel } from '../../../../compute/models/ridge';
 import { maxRel } from '../../../helpers/numeric';
 
@@ -231,6 +233,58 @@ maybe('the ridge model above the switch-over size gives the float64 path’s fit
   const again = await fit();
   expect(again.state.coef).toEqual(state.coef);
 });
+
+maybe(
+  'on a resident matrix the mixed solves run in place: the same bits as on a copy',
+  async () => {
+    const [n, p] = [100, 2500]; // n·p below the threads' size: CentredColumns in place
+    const x = matrix(n, p, 14);
+    const y = response(x, n, 15);
+    const labels = Int32Array.from(y, v => (v > 0 ? 1 : 0));
+    const names = Array.from({ length: p }, (_, j) => `f${j}`);
+    const sampleIds = Array.from({ length: n }, (_, i) => `s${i}`);
+    const plain: Dataset = {
+      data: x,
+      nSamples: n,
+      nFeatures: p,
+      featureNames: names,
+      sampleIds,
+      outcome: { kind: 'continuous', values: y },
+    };
+    const resident = residentDataset(plain);
+    expect(residentOf(resident.data)).not.toBeNull();
+    const ridge = async (ds: Dataset) =>
+      (
+        (await ridgeModel.fit(
+          ds,
+          parseArgs(ridgeModel.args, { alpha: 2 }) as unknown as RidgeArgs,
+          quietContext(1),
+        )) as LinearModel
+      ).state;
+    const a = await ridge(plain);
+    const b = await ridge(resident);
+    expect(b.coef).toEqual(a.coef);
+    expect(b.intercept).toEqual(a.intercept);
+    expect(b.sd).toEqual(a.sd);
+    // the l2 logistic row-space fit (n²p/2 ≥ 1e7: the mixed path) uses the same columns
+    const binary = (ds: Dataset): Dataset => ({
+      ...ds,
+      outcome: { kind: 'binary', labels, classes: ['0', '1'] },
+    });
+    const logistic = async (ds: Dataset) =>
+      (
+        (await logisticRegression.fit(
+          binary(ds),
+          parseArgs(logisticRegression.args, { penalty: 'l2', C: 0.5 }) as never,
+          quietContext(1),
+        )) as LinearModel
+      ).state;
+    const la = await logistic(plain);
+    const lb = await logistic(resident);
+    expect(lb.coef).toEqual(la.coef);
+    expect(lb.intercept).toEqual(la.intercept);
+  },
+);
 
 maybe('an aborted signal stops the mixed-precision ridge solve', async () => {
   const [n, p] = [100, 2500];
