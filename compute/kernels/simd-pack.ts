@@ -57,6 +57,8 @@ type PackFn = (
 ) => void;
 
 const compiled = lazyModule(packModule);
+/** One instance per memory: the screens reuse their memories, and instantiating costs µs. */
+const instances = new WeakMap<object, PackFn>();
 
 /** Features per staged block (fewer when the staging area is small). */
 const BLOCK_COLS = 64;
@@ -89,11 +91,14 @@ export function packFullPanels(
   while (cols >= 8 && normBytes + cols * 8 + cols * n * 8 > stageBytes) cols >>= 1;
   if (cols < 8) return false;
   cols = Math.min(cols, p);
-  let fn: PackFn;
-  try {
-    fn = new wasm.Instance(mod, { env: { mem: memory } }).exports.pack as PackFn;
-  } catch {
-    return false;
+  let fn = instances.get(memory);
+  if (!fn) {
+    try {
+      fn = new wasm.Instance(mod, { env: { mem: memory } }).exports.pack as PackFn;
+    } catch {
+      return false;
+    }
+    instances.set(memory, fn);
   }
   const heap = new Float64Array(memory.buffer);
   const normIdx = stageByte / 8;

@@ -8,6 +8,7 @@ import { gramRowsParallel } from '../linear/dense';
 import { CentredColumns } from '../kernels/centred-ops';
 import { leastSquares } from '../linear/least_squares';
 import { assertNoMissingByMeans, columnMeanSd, LinearModel } from '../linear/model';
+import { numberArray } from '../core/scratch';
 
 /** Gram multiply-adds (n²p/2) from which ridge tries the mixed-precision dual solve. */
 const MIXED_DUAL_WORK = 1e7;
@@ -49,10 +50,10 @@ export async function fitLeastSquaresModel(
     ctx.progress(1, 'done');
     return new LinearModel(code, ds.featureNames, params, {
       link: 'identity',
-      coef: Array.from(r.coef),
+      coef: numberArray(r.coef),
       intercept: [r.intercept],
       classes: null,
-      sd: Array.from(stats.sd),
+      sd: numberArray(stats.sd),
       info: { rank_deficient: r.rankDeficient },
     });
   } finally {

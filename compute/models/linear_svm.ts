@@ -21,6 +21,7 @@ import { type ModelDef } from '../core/method';
 import { assertNoMissing, columnSd, LinearModel, loadLinear } from '../linear/model';
 import { fitLinearSvc } from '../linear/svm';
 import { fitDualSvc } from './linear_svm_dual';
+import { numberArray } from '../core/scratch';
 
 export interface LinearSvmArgs {
   C: number;
@@ -124,10 +125,10 @@ export const linearSvm: ModelDef<LinearSvmArgs> = {
       { ...a },
       {
         link: 'svm',
-        coef: Array.from(r.coef),
-        intercept: Array.from(r.intercept),
+        coef: numberArray(r.coef),
+        intercept: numberArray(r.intercept),
         classes,
-        sd: seen.sd ? Array.from(seen.sd) : columnSd(ds.data, n, p),
+        sd: seen.sd ? numberArray(seen.sd) : columnSd(ds.data, n, p),
         info: {
           iterations: r.iterations,
           converged: r.converged,

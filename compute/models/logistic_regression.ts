@@ -24,6 +24,7 @@ import { type LogisticLbfgsInput, logisticLbfgs } from '../linear/logistic_lbfgs
 import { logisticRowsMixed } from '../linear/logistic_mixed';
 import { assertNoMissingByMeans, columnMeanSd, LinearModel, loadLinear } from '../linear/model';
 import { DEFAULT_CONTROL, originalScale } from '../linear/path';
+import { numberArray } from '../core/scratch';
 
 export interface LogisticArgs {
   penalty: 'l2' | 'l1' | 'elasticnet' | 'none';
@@ -129,10 +130,10 @@ export const logisticRegression: ModelDef<LogisticArgs> = {
         { ...args },
         {
           link: classes.length > 2 ? 'softmax' : 'logistic',
-          coef: Array.from(fit.coef),
-          intercept: Array.from(fit.intercept),
+          coef: numberArray(fit.coef),
+          intercept: numberArray(fit.intercept),
           classes,
-          sd: Array.from(stats.sd),
+          sd: numberArray(stats.sd),
           info: { ...fit.info, alpha: lambda },
         },
       );
