@@ -3,7 +3,7 @@
  * Cholesky solves and a symmetric eigendecomposition for minimum-norm least squares.
  * Matrices are row-major Float64Array (they are symmetric, so the layout rarely matters).
  */
-import { choleskyWasm, WasmCholesky } from '../kernels/centred-ops';
+import { choleskyWasm, WasmCholesky } from '../kernels/cholesky';
 import { crossF64, crossF64Sync } from '../kernels/simd-gemm';
 import { dotCol } from './design';
 

@@ -87,7 +87,7 @@ function compiled(): object | null {
   return moduleCache;
 }
 
-type KernelName = 'sums' | 'sums2' | 'gsums';
+type KernelName = 'sums' | 'gsums';
 
 interface Arena {
   fns: Record<KernelName, SumsFn>;
@@ -116,8 +116,6 @@ function getArena(doubles: number): Arena | null {
 /**
  * out[3(j − j0) + 0..2] = Σ d·a, Σ d·b, Σ d² for columns j0 ≤ j < j1 of `data` (n rows), with
  * d = x_j − x_j[0]. Returns false (out untouched) when the wasm kernel is not available.
- * `squares` false: Σ d² is skipped (~¼ less kernel work); out[3(j − j0) + 2] then holds the shift
- * c_j = x_j[0] itself.
  */
 export function shiftedSums(
   data: Float64Array,
@@ -127,11 +125,9 @@ export function shiftedSums(
   a: Float64Array,
   b: Float64Array,
   out: Float64Array,
-  squares = true,
 ): boolean {
   if (n < 2) return false;
-  // without the squares (means only): four accumulators instead of six, the same Σd·a, Σd·b bits
-  return sumsPass(squares ? 'sums' : 'sums2', data, n, j0, j1, a, b, out);
+  return sumsPass('sums', data, n, j0, j1, a, b, out);
 }
 
 /**
@@ -273,22 +269,20 @@ function residentSums(
  * the a and b loads (six independent accumulators); an odd last row is added in scalar f64.
  */
 function sumsModule(): Uint8Array {
-  const fn = (name: string, squares: boolean) => ({
-    name,
-    params: [I32, I32, I32, I32, I32, I32],
-    results: [],
-    code: body(
-      [
-        [5, I32],
-        [11, V128],
-        [9, F64],
-      ],
-      sumsCode(squares),
-    ),
-  });
   return moduleBytes([
-    fn('sums', true),
-    fn('sums2', false),
+    {
+      name: 'sums',
+      params: [I32, I32, I32, I32, I32, I32],
+      results: [],
+      code: body(
+        [
+          [5, I32],
+          [11, V128],
+          [9, F64],
+        ],
+        sumsCode(),
+      ),
+    },
     {
       name: 'gsums',
       params: [I32, I32, I32, I32, I32, I32],
@@ -309,8 +303,8 @@ function sumsModule(): Uint8Array {
  * gsums(x, n, m, mask, _, out), m even: for each column j < m, out[3j] = Σ x·[mask = 0],
  * out[3j + 1] = Σ x·[mask = all ones], out[3j + 2] = 0. A row's value goes to its group through
  * v128.and / v128.andnot with its mask (exact; the other group adds +0), so each element costs
- * one add where the shifted two-weight kernel spent a subtract, a multiply and an add per weight:
- * sums2 was bound by the two f64 add ports. Per column and group two f64x2 accumulators take the
+ * one add where the shifted two-weight kernel (sums without Σ d², which fold_change ran before)
+ * spent a subtract, a multiply and an add per weight, bound by the two f64 add ports. Per column and group two f64x2 accumulators take the
  * rows 4t, 4t + 1 and 4t + 2, 4t + 3 (the lanes s_0..s_3 of groupSum4); two columns per pass give
  * eight independent add chains that share the mask loads. Leftover rows go to s_0 by `select` on
  * the mask's low word.
@@ -378,8 +372,8 @@ function groupSumsCode(): number[] {
   return code;
 }
 
-/** The body of sums (`squares`) or sums2 (Σ d·a and Σ d·b only; out[3j + 2] = c_j). */
-function sumsCode(squares: boolean): number[] {
+/** The body of sums. */
+function sumsCode(): number[] {
   // params: 0 x, 1 n, 2 m, 3 a, 4 b, 5 out (i32)
   const [X, N, M, A, B, OUT] = [0, 1, 2, 3, 4, 5];
   // i32 locals 6 j, 7 i, 8 o0, 9 o1, 10 nb (bytes of the even rows)
@@ -413,11 +407,10 @@ function sumsCode(squares: boolean): number[] {
     e(get(o), get(I), ADD, v128Load(), get(c), F64X2_SUB, set(D));
     e(get(ACC[k]!), get(D), get(AV), F64X2_MUL, F64X2_ADD, set(ACC[k]!));
     e(get(ACC[k + 1]!), get(D), get(BV), F64X2_MUL, F64X2_ADD, set(ACC[k + 1]!));
-    if (squares) e(get(ACC[k + 2]!), get(D), get(D), F64X2_MUL, F64X2_ADD, set(ACC[k + 2]!));
+    e(get(ACC[k + 2]!), get(D), get(D), F64X2_MUL, F64X2_ADD, set(ACC[k + 2]!));
   }
   e(get(I), i32(16), ADD, set(I), br(0), END, END);
-  const kept = squares ? [0, 1, 2, 3, 4, 5] : [0, 1, 3, 4];
-  for (const k of kept) e(get(ACC[k]!), lane(0), get(ACC[k]!), lane(1), F64_ADD, set(S[k]!));
+  for (const k of ACC.keys()) e(get(ACC[k]!), lane(0), get(ACC[k]!), lane(1), F64_ADD, set(S[k]!));
   // odd n: the last row in scalar f64 (byte offset NB)
   e(BLOCK, get(NB), get(N), i32(3), SHL, EQ, brIf(0));
   e(get(A), get(NB), ADD, f64Load(), set(TA));
@@ -429,18 +422,12 @@ function sumsCode(squares: boolean): number[] {
     e(get(o), get(NB), ADD, f64Load(), get(c), lane(0), F64_SUB, set(E));
     e(get(S[k]!), get(E), get(TA), F64_MUL, F64_ADD, set(S[k]!));
     e(get(S[k + 1]!), get(E), get(TB), F64_MUL, F64_ADD, set(S[k + 1]!));
-    if (squares) e(get(S[k + 2]!), get(E), get(E), F64_MUL, F64_ADD, set(S[k + 2]!));
+    e(get(S[k + 2]!), get(E), get(E), F64_MUL, F64_ADD, set(S[k + 2]!));
   }
   e(END);
   // out + 24·j
-  for (const k of kept) {
+  for (const k of ACC.keys()) {
     e(get(OUT), get(J), i32(24), MUL, ADD, get(S[k]!), f64Store(8 * k));
-  }
-  // without the squares their slot holds the shift c = x_j[0] (saves the caller re-reading the
-  // first value of every column: a cache miss each)
-  if (!squares) {
-    e(get(OUT), get(J), i32(24), MUL, ADD, get(C0), lane(0), f64Store(16));
-    e(get(OUT), get(J), i32(24), MUL, ADD, get(C1), lane(0), f64Store(40));
   }
   e(get(J), i32(2), ADD, set(J), br(0), END, END);
   return code;
