@@ -292,12 +292,25 @@ function pack(
   pp: number,
   center: Float64Array,
   stage?: { memory: WasmMemory; byte: number; bytes: number },
+  /** False: the SIMD packer skips the full panels' norms (their entries are then not set). */
+  withNorms = true,
 ): Float64Array {
   const norms = new Float64Array(n);
   const nP = Math.ceil(n / PANEL);
   const simd =
     stage !== undefined &&
-    packFullPanels(stage.memory, stage.byte, stage.bytes, off * 4, x, n, p, pp, center, norms);
+    packFullPanels(
+      stage.memory,
+      stage.byte,
+      stage.bytes,
+      off * 4,
+      x,
+      n,
+      p,
+      pp,
+      center,
+      withNorms ? norms : null,
+    );
   const full = simd ? 0 : Math.floor(n / PANEL);
   const first = Math.floor(n / PANEL);
   for (let j0 = 0; j0 < p; j0 += 16) {
@@ -619,7 +632,8 @@ export async function centredGramUpper(
   center: Float64Array,
   opts: ScreenOptions = {},
 ): Promise<{ c: Float64Array; ld: number; release(): void } | null> {
-  const product = await screenProduct(x, n, x, n, p, center, opts);
+  // no row norms: the callers of the plain Gram do not use them (~⅓ less packing work)
+  const product = await screenProduct(x, n, x, n, p, center, opts, false);
   return product && { c: product.c, ld: product.ldN, release: product.release };
 }
 
@@ -632,6 +646,7 @@ async function screenProduct(
   p: number,
   center: Float64Array,
   opts: ScreenOptions,
+  withNorms = true,
 ): Promise<{
   c: Float64Array;
   ldN: number;
@@ -656,8 +671,10 @@ async function screenProduct(
     const cBase = aBytes + bBytes;
     // The product's output region is free while packing: the SIMD packer's staging area.
     const stage = { memory, byte: cBase, bytes: cBytes };
-    const xNorms = pack(f32, 0, x, nx, p, pp, center, stage);
-    const yNorms = symmetric ? xNorms : pack(f32, aBytes / 4, y, ny, p, pp, center, stage);
+    const xNorms = pack(f32, 0, x, nx, p, pp, center, stage, withNorms);
+    const yNorms = symmetric
+      ? xNorms
+      : pack(f32, aBytes / 4, y, ny, p, pp, center, stage, withNorms);
     const c = new Float64Array(memory.buffer, cBase, nPA * PANEL * ldN);
     c.fill(0);
     await runPanels(

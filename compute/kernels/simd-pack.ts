@@ -58,7 +58,7 @@ type PackFn = (
 
 const compiled = lazyModule(packModule);
 /** One instance per memory: the screens reuse their memories, and instantiating costs µs. */
-const instances = new WeakMap<object, PackFn>();
+const instances = new WeakMap<object, { pack: PackFn; pack0: PackFn }>();
 
 /** Features per staged block (fewer when the staging area is small). */
 const BLOCK_COLS = 64;
@@ -67,8 +67,9 @@ const BLOCK_COLS = 64;
  * Packs the full panels (samples 0 … 8·⌊n/8⌋ − 1) of (x − center) into the float32 panels at
  * byte `outByte` of `memory` (panel P at outByte + P·pp·32, feature j at + j·32), using
  * [stageByte, stageByte + stageBytes) of the same memory as scratch, and writes those samples'
- * squared norms into norms[0 … 8·⌊n/8⌋). Returns false (nothing written) when wasm SIMD is not
- * available, there is no full panel, or the staging area is too small for 8 features.
+ * squared norms into norms[0 … 8·⌊n/8⌋) (norms null: not computed, ~⅓ less kernel work).
+ * Returns false (nothing written) when wasm SIMD is not available, there is no full panel, or
+ * the staging area is too small for 8 features.
  */
 export function packFullPanels(
   memory: { readonly buffer: ArrayBuffer | SharedArrayBuffer },
@@ -80,7 +81,7 @@ export function packFullPanels(
   p: number,
   pp: number,
   center: Float64Array,
-  norms: Float64Array,
+  norms: Float64Array | null,
 ): boolean {
   const full = Math.floor(n / 8);
   if (simdDisabled() || full === 0 || p === 0 || stageByte % 8 !== 0) return false;
@@ -94,7 +95,8 @@ export function packFullPanels(
   let fn = instances.get(memory);
   if (!fn) {
     try {
-      fn = new wasm.Instance(mod, { env: { mem: memory } }).exports.pack as PackFn;
+      const ex = new wasm.Instance(mod, { env: { mem: memory } }).exports;
+      fn = { pack: ex.pack as PackFn, pack0: ex.pack0 as PackFn };
     } catch {
       return false;
     }
@@ -109,9 +111,18 @@ export function packFullPanels(
     const k = Math.min(cols, p - j0);
     heap.set(x.subarray(j0 * n, (j0 + k) * n), xIdx);
     heap.set(center.subarray(j0, j0 + k), cIdx);
-    fn(xIdx * 8, n, k, cIdx * 8, normIdx * 8, outByte + j0 * 32, pp * 32, full);
+    (norms ? fn.pack : fn.pack0)(
+      xIdx * 8,
+      n,
+      k,
+      cIdx * 8,
+      normIdx * 8,
+      outByte + j0 * 32,
+      pp * 32,
+      full,
+    );
   }
-  norms.set(heap.subarray(normIdx, normIdx + full * 8));
+  norms?.set(heap.subarray(normIdx, normIdx + full * 8));
   return true;
 }
 
@@ -120,6 +131,23 @@ export function packFullPanels(
  * (column t at xs + 8·t·n), their centres at cPtr, the running norms (8 per panel) at normPtr.
  */
 function packModule(): Uint8Array {
+  const fn = (name: string, norms: boolean) => ({
+    name,
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    code: body(
+      [
+        [6, I32],
+        [9, V128],
+      ],
+      packCode(norms),
+    ),
+  });
+  return moduleBytes([fn('pack', true), fn('pack0', false)], { sharedMaxPages: 65536 });
+}
+
+/** The body of pack (`norms`) or pack0 (the values only). */
+function packCode(norms: boolean): number[] {
   const [XS, N, K, CP, NP, OUT, STRIDE, FULL] = [0, 1, 2, 3, 4, 5, 6, 7];
   // i32 locals 8 P, 9 t, 10 xp, 11 o, 12 column bytes, 13 panel norm pointer
   const [P, T, XP, O, NB, NQ] = [8, 9, 10, 11, 12, 13];
@@ -133,7 +161,7 @@ function packModule(): Uint8Array {
   e(BLOCK, LOOP);
   e(get(P), get(FULL), GE_S, brIf(1));
   e(get(NP), get(P), i32(64), MUL, ADD, set(NQ));
-  for (let r = 0; r < 4; r++) e(get(NQ), v128Load(16 * r), set(ACC[r]!));
+  if (norms) for (let r = 0; r < 4; r++) e(get(NQ), v128Load(16 * r), set(ACC[r]!));
   e(get(XS), get(P), i32(64), MUL, ADD, set(XP));
   e(get(OUT), get(P), get(STRIDE), MUL, ADD, set(O));
   e(i32(0), set(T));
@@ -143,28 +171,12 @@ function packModule(): Uint8Array {
   for (let r = 0; r < 4; r++) {
     e(get(XP), v128Load(16 * r), get(C), F64X2_SUB, set(V[r]!));
     e(get(O), get(V[r]!), F32X4_DEMOTE_F64X2_ZERO, store64Lane0(8 * r));
-    e(get(ACC[r]!), get(V[r]!), get(V[r]!), F64X2_MUL, F64X2_ADD, set(ACC[r]!));
+    if (norms) e(get(ACC[r]!), get(V[r]!), get(V[r]!), F64X2_MUL, F64X2_ADD, set(ACC[r]!));
   }
   e(get(XP), get(NB), ADD, set(XP));
   e(get(O), i32(32), ADD, set(O));
   e(get(T), i32(1), ADD, set(T), br(0), END, END);
-  for (let r = 0; r < 4; r++) e(get(NQ), get(ACC[r]!), v128Store(16 * r));
+  if (norms) for (let r = 0; r < 4; r++) e(get(NQ), get(ACC[r]!), v128Store(16 * r));
   e(get(P), i32(1), ADD, set(P), br(0), END, END);
-  return moduleBytes(
-    [
-      {
-        name: 'pack',
-        params: [I32, I32, I32, I32, I32, I32, I32, I32],
-        results: [],
-        code: body(
-          [
-            [6, I32],
-            [9, V128],
-          ],
-          code,
-        ),
-      },
-    ],
-    { sharedMaxPages: 65536 },
-  );
+  return code;
 }
