@@ -47,6 +47,28 @@ function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): void {
   expect(diff).toEqual([]);
 }
 
+/**
+ * A three-sums-per-column kernel over column ranges (all, from 1, all but the last): the
+ * resident matrix read in place gives the copying path's bits.
+ */
+function sameOnRanges(
+  p: number,
+  run: (resident: boolean, j0: number, j1: number, out: Float64Array) => boolean,
+): void {
+  for (const [j0, j1] of [
+    [0, p],
+    [1, p],
+    [0, Math.max(1, p - 1)],
+  ] as const) {
+    if (j1 <= j0) continue;
+    const viaCopy = new Float64Array(3 * (j1 - j0));
+    const inPlace = new Float64Array(3 * (j1 - j0));
+    expect(run(false, j0, j1, viaCopy)).toBe(true);
+    expect(run(true, j0, j1, inPlace)).toBe(true);
+    sameBits(inPlace, viaCopy);
+  }
+}
+
 const SHAPES: [number, number][] = [
   [200, 2000],
   [201, 2001],
@@ -131,36 +153,14 @@ describe('resident matrices', () => {
     const rng = new Rng(7);
     const a = Float64Array.from({ length: n }, () => rng.normal());
     const b = Float64Array.from({ length: n }, () => rng.normal());
-    for (const [j0, j1] of [
-      [0, p],
-      [1, p],
-      [0, Math.max(1, p - 1)],
-    ] as const) {
-      if (j1 <= j0) continue;
-      const viaCopy = new Float64Array(3 * (j1 - j0));
-      const inPlace = new Float64Array(3 * (j1 - j0));
-      expect(shiftedSums(d, n, j0, j1, a, b, viaCopy)).toBe(true);
-      expect(shiftedSums(r, n, j0, j1, a, b, inPlace)).toBe(true);
-      sameBits(inPlace, viaCopy);
-    }
+    sameOnRanges(p, (resident, j0, j1, out) => shiftedSums(resident ? r : d, n, j0, j1, a, b, out));
   });
 
   test.each(SHAPES)('in-place group sums = the copying kernel (%i × %i)', (n, p) => {
     const d = matrix(n, p, 11 * n + p);
     const r = residentCopy(d, n, p)!;
     const mask = groupMask(Float64Array.from({ length: n }, (_, i) => ((i * 5) % 3 === 1 ? 1 : 0)));
-    for (const [j0, j1] of [
-      [0, p],
-      [1, p],
-      [0, Math.max(1, p - 1)],
-    ] as const) {
-      if (j1 <= j0) continue;
-      const viaCopy = new Float64Array(3 * (j1 - j0));
-      const inPlace = new Float64Array(3 * (j1 - j0));
-      expect(groupSums(d, n, j0, j1, mask, viaCopy)).toBe(true);
-      expect(groupSums(r, n, j0, j1, mask, inPlace)).toBe(true);
-      sameBits(inPlace, viaCopy);
-    }
+    sameOnRanges(p, (resident, j0, j1, out) => groupSums(resident ? r : d, n, j0, j1, mask, out));
   });
 
   test.each(SHAPES)('in-place moments = the two JavaScript passes (%i × %i)', (n, p) => {

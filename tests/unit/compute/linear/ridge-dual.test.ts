@@ -100,17 +100,22 @@ maybe('K·v and Xcᵀv match float64 JavaScript, with the same bits on 1 and 2 t
   expect(Array.from(runs[1]!.xtv)).toEqual(Array.from(runs[0]!.xtv));
 });
 
+/** BBᵀ + I for a k × k matrix B of standard normals: symmetric positive definite. */
+function spdMatrix(k: number, rng: Rng): Float64Array {
+  const b = Float64Array.from({ length: k * k }, () => rng.normal());
+  const a = new Float64Array(k * k);
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++) {
+      let t = i === j ? 1 : 0;
+      for (let m = 0; m < k; m++) t += b[i * k + m]! * b[j * k + m]!;
+      a[i * k + j] = t;
+    }
+  return a;
+}
+
 maybe('the wasm Cholesky equals the JavaScript loop and refuses an indefinite matrix', () => {
   for (const k of [48, 49, 131]) {
-    const rng = new Rng(k);
-    const b = Float64Array.from({ length: k * k }, () => rng.normal());
-    const a = new Float64Array(k * k); // BBᵀ + I
-    for (let i = 0; i < k; i++)
-      for (let j = 0; j < k; j++) {
-        let t = i === j ? 1 : 0;
-        for (let m = 0; m < k; m++) t += b[i * k + m]! * b[j * k + m]!;
-        a[i * k + j] = t;
-      }
+    const a = spdMatrix(k, new Rng(k));
     const l = choleskyFactor(a, k, 0)!;
     const ref = choleskyFactorJs(a, k, 0)!;
     expect(maxRel(l, ref)).toBeLessThan(1e-12);
@@ -123,14 +128,7 @@ maybe('the wasm Cholesky equals the JavaScript loop and refuses an indefinite ma
 maybe('choleskySolver: the wasm solves agree with the JavaScript ones, repeatedly', () => {
   for (const k of [1, 2, 5, 48, 49, 200, 201]) {
     const rng = new Rng(3 * k + 1);
-    const b = Float64Array.from({ length: k * k }, () => rng.normal());
-    const a = new Float64Array(k * k); // BBᵀ + I
-    for (let i = 0; i < k; i++)
-      for (let j = 0; j < k; j++) {
-        let t = i === j ? 1 : 0;
-        for (let m = 0; m < k; m++) t += b[i * k + m]! * b[j * k + m]!;
-        a[i * k + j] = t;
-      }
+    const a = spdMatrix(k, rng);
     const solver = choleskySolver(a, k, 0)!;
     const ref = choleskyFactorJs(a, k, 0)!;
     for (let rep = 0; rep < 3; rep++) {
