@@ -168,7 +168,7 @@ const WASM_CHOLESKY_MIN = 48;
 
 /**
  * The Cholesky factor L (row-major, lower triangle) of symmetric A (k × k), or null at a pivot ≤
- * floor: the wasm SIMD kernel (centred-ops.ts, ~4× faster at k = 500) from WASM_CHOLESKY_MIN on,
+ * floor: the wasm SIMD kernel (kernels/cholesky.ts, ~4× faster at k = 500) from WASM_CHOLESKY_MIN on,
  * else choleskyFactorJs (the same formulas; sums grouped differently, so the last bits may differ).
  */
 export function choleskyFactor(a: Float64Array, k: number, floor: number): Float64Array | null {
@@ -187,7 +187,7 @@ export interface CholeskySolver {
 
 /**
  * choleskyFactor for repeated solves: from WASM_CHOLESKY_MIN on the factor stays in WebAssembly
- * memory and each solve runs there (centred-ops.ts WasmCholesky: ~8 against ~40 µs at k = 200),
+ * memory and each solve runs there (kernels/cholesky.ts WasmCholesky: ~8 against ~40 µs at k = 200),
  * otherwise choleskySolveFactor on the JavaScript factor. Null at a pivot ≤ floor.
  */
 export function choleskySolver(a: Float64Array, k: number, floor: number): CholeskySolver | null {
