@@ -43,10 +43,8 @@ import {
   lane,
   lazyModule,
   LOOP,
-  MAX_BYTES,
   moduleBytes,
   MUL,
-  PAGE,
   set,
   SHL,
   tee,
@@ -102,7 +100,7 @@ const functions = (): WasmFunction[] => [
     code: statsBody(),
   },
 ];
-/** For the shared memories of the copies and factors (worker threads share them). */
+/** For the shared memories of the copies (worker threads share them). */
 const compiled = lazyModule(() => moduleBytes(functions(), { sharedMaxPages: 65536 }));
 /** For a resident dataset's own (unshared) memory. */
 const compiledLocal = lazyModule(() => moduleBytes(functions()));
@@ -134,20 +132,8 @@ function instance(memory: WasmMemory): Kernels {
   return k;
 }
 
-/** The largest released memory up to 256 MB per use, reused by the next call that fits in it. */
-const spares = { columns: new SpareMemory(2 ** 28) };
-
-function sharedMemory(bytes: number, use: 'columns'): WasmMemory | null {
-  if (bytes > MAX_BYTES || simdDisabled() || !wasm || !compiled()) return null;
-  const pages = Math.max(1, Math.ceil(bytes / PAGE));
-  const spare = spares[use].take(pages * PAGE);
-  if (spare) return spare;
-  try {
-    return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
-  } catch {
-    return null;
-  }
-}
+/** The largest released copy's memory up to 256 MB, reused by the next copy that fits in it. */
+const spare = new SpareMemory(2 ** 28);
 
 export interface ThreadOptions {
   threads?: number;
@@ -233,11 +219,12 @@ export class CentredColumns {
   /** X in place when it is a small resident matrix, else copied; the centre is 0 until setCenter. */
   static create(x: Float64Array, n: number, p: number): CentredColumns | null {
     const vectors = 2 * p + n + SLICES * n; // centre, v, s, one output per slice
+    if (simdDisabled() || !compiled()) return null;
     const home = n * p < THREAD_ENTRIES ? inPlaceOf(x) : null;
     if (home && vectors * 8 <= home.scratchBytes && compiledLocal()) {
       return new CentredColumns(home.memory, n, p, x.byteOffset, home.scratchByte >> 3, true);
     }
-    const memory = sharedMemory(8 * (n * p + vectors), 'columns');
+    const memory = spare.takeOrCreate(8 * (n * p + vectors), true);
     if (!memory) return null;
     const ops = new CentredColumns(memory, n, p, 0, n * p, false);
     ops.f.set(x, 0);
@@ -356,7 +343,7 @@ export class CentredColumns {
   }
 
   release(): void {
-    if (this.memory && !this.inPlace) spares.columns.give(this.memory);
+    if (this.memory && !this.inPlace) spare.give(this.memory);
     this.memory = null;
   }
 }

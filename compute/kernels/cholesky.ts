@@ -42,10 +42,8 @@ import {
   lazyModule,
   LOOP,
   LT_S,
-  MAX_BYTES,
   moduleBytes,
   MUL,
-  PAGE,
   RETURN,
   SELECT,
   set,
@@ -94,15 +92,7 @@ function instance(memory: WasmMemory): Kernels {
 const spare = new SpareMemory(2 ** 28);
 
 function factorMemory(bytes: number): WasmMemory | null {
-  if (bytes > MAX_BYTES || simdDisabled() || !wasm || !compiled()) return null;
-  const pages = Math.max(1, Math.ceil(bytes / PAGE));
-  const kept = spare.take(pages * PAGE);
-  if (kept) return kept;
-  try {
-    return new wasm.Memory({ initial: pages, maximum: pages });
-  } catch {
-    return null;
-  }
+  return simdDisabled() || !compiled() ? null : spare.takeOrCreate(bytes, false);
 }
 
 /**

@@ -41,6 +41,22 @@ export class SpareMemory {
     return m;
   }
 
+  /**
+   * The kept memory when it holds `bytes`, else a new fixed-size one (shared or not); null above
+   * MAX_BYTES or when the memory is not granted (the caller's other path runs).
+   */
+  takeOrCreate(bytes: number, shared: boolean): WasmMemory | null {
+    if (bytes > MAX_BYTES || !wasm) return null;
+    const pages = Math.max(1, Math.ceil(bytes / PAGE));
+    const kept = this.take(pages * PAGE);
+    if (kept) return kept;
+    try {
+      return new wasm.Memory({ initial: pages, maximum: pages, shared });
+    } catch {
+      return null;
+    }
+  }
+
   /** Keeps `m` if it is the larger of it and the kept one, up to keepBytes. */
   give(m: WasmMemory): void {
     const bytes = m.buffer.byteLength;
