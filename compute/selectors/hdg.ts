@@ -9,9 +9,8 @@
 import { type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { recordOf, withLazy } from '../stats/lazy';
-import { sum4 } from '../stats/simd_colsums';
 import { residentOf } from '../kernels/resident';
-import { residentMoments } from '../stats/simd_moments';
+import { residentMoments, sum4 } from '../stats/simd_moments';
 import { selectTop, topOrder } from '../stats/selection';
 
 const ALL_TASKS = ['unsupervised', 'binary', 'multiclass', 'continuous', 'survival'] as const;

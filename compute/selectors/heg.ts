@@ -7,7 +7,7 @@
 import { ArgumentError, type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
 import { recordOf, withLazy } from '../stats/lazy';
-import { columnSums, sum4 } from '../stats/simd_colsums';
+import { columnSums, sum8 } from '../stats/simd_colsums';
 import { selectTop } from '../stats/selection';
 import { selectKth, sortRange } from '../stats/sort';
 
@@ -90,7 +90,7 @@ function medianLevels(
 
 /**
  * level[j] = mean (or sum) of column j for j0 ≤ j < j1; `simd`: level already holds the column
- * sums (the wasm kernel's, the same bits as sum4). A NaN sum means missing values: that column is
+ * sums (the wasm kernel's, the same bits as sum8). A NaN sum means missing values: that column is
  * redone skipping them. A plain function for the reason given at medianLevels.
  */
 function sumLevels(
@@ -104,9 +104,9 @@ function sumLevels(
 ): void {
   for (let j = j0; j < j1; j++) {
     const off = j * n;
-    // Four independent sums (one add chain is latency-bound); the same additions, in the same
+    // Eight independent sums (one add chain is latency-bound); the same additions, in the same
     // order, as the wasm kernel's lanes.
-    let s = simd ? level[j]! : sum4(data, off, off + n);
+    let s = simd ? level[j]! : sum8(data, off, off + n);
     let m = n;
     if (s !== s) {
       s = 0;
@@ -150,7 +150,7 @@ export const heg: SelectorDef<HegArgs> = {
       const j1 = Math.min(p, j0 + CHUNK);
       if (median) medianLevels(data, n, j0, j1, level, buf);
       else {
-        // the column sums by the wasm SIMD kernel into `level` first (bit-identical to sum4,
+        // the column sums by the wasm SIMD kernel into `level` first (bit-identical to sum8,
         // ~2× faster at 200 × 2,000 including the copy into wasm memory)
         const simd = columnSums(data, n, j0, j1, level.subarray(j0, j1));
         sumLevels(data, n, j0, j1, args.metric === 'mean', simd, level);

@@ -1,15 +1,16 @@
 /**
  * WebAssembly SIMD (f64x2) plain column sums of a column-major float64 matrix, bit-identical to
- * the four-accumulator JavaScript loop the callers keep as fallback:
+ * the eight-accumulator JavaScript loop `sum8` that the callers keep as fallback:
  *
- *   s_r = Σ x[4t + r] (r = 0..3, t over the full groups of four), the 0–3 leftover rows added to
- *   s_0 in order, total = ((s_0 + s_1) + s_2) + s_3.
+ *   s_r = Σ x[8t + r] (r = 0..7, t over the full groups of eight), e = Σ of the 0–7 leftover rows
+ *   in order, total = ((s_0 + s_4) + (s_2 + s_6)) + ((s_1 + s_5) + (s_3 + s_7)) + e.
  *
- * The lanes of two f64x2 accumulators are exactly s_0..s_3, so the additions happen in the same
- * order and the totals agree to the bit; two columns per pass give four independent vector add
- * chains. Why: V8 does not vectorise typed-array loops and its scalar loop ran at ~1.1–1.4 ns per
- * element on the bench VM against numpy's SIMD `X.mean(0)` at ~0.5. The data are copied into
- * wasm memory in ~256 KB chunks (see simd_sums.ts for the same trade-off).
+ * Four f64x2 accumulators hold exactly s_0..s_7 in their lanes, (s_0 s_1), (s_2 s_3), (s_4 s_5),
+ * (s_6 s_7), and the total is their vector sum (A0 + A2) + (A1 + A3) with its two lanes added,
+ * so the additions happen in the same order and the totals agree to the bit. Why: V8 does not
+ * vectorise typed-array loops and its scalar loop ran at ~1.1–1.4 ns per element on the bench VM
+ * against numpy's SIMD `X.mean(0)` at ~0.5. A matrix that is not resident (kernels/resident.ts)
+ * is copied into wasm memory in ~256 KB chunks (see simd_sums.ts for the same trade-off).
  *
  * `columnSums` returns false when wasm SIMD is unavailable (or OMICSELECTOR_NO_SIMD=1); a column
  * with a missing value sums to NaN, as in the loop.
@@ -25,18 +26,17 @@ import {
   F64,
   F64_ADD,
   F64X2_ADD,
+  f64,
   f64Load,
   f64Store,
   GE_S,
   get,
-  GT_S,
   I32,
   i32,
   lane,
   lazyModule,
   LOOP,
   moduleBytes,
-  MUL,
   PAGE,
   set,
   SHL,
@@ -50,23 +50,32 @@ import {
 import { inPlaceOf, residentExports, type Resident } from '../kernels/resident';
 
 /**
- * Σ data[off, end) with four accumulators (one add chain is latency-bound): the JavaScript
- * loop of the module comment, the kernel's bits.
+ * Σ data[off, end) with eight accumulators (one add chain is latency-bound): the JavaScript loop
+ * of the module comment, the kernel's bits.
  */
-export function sum4(data: Float64Array, off: number, end: number): number {
+export function sum8(data: Float64Array, off: number, end: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
+  let s4 = 0;
+  let s5 = 0;
+  let s6 = 0;
+  let s7 = 0;
   let i = off;
-  for (; i + 3 < end; i += 4) {
+  for (; i + 7 < end; i += 8) {
     s0 += data[i]!;
     s1 += data[i + 1]!;
     s2 += data[i + 2]!;
     s3 += data[i + 3]!;
+    s4 += data[i + 4]!;
+    s5 += data[i + 5]!;
+    s6 += data[i + 6]!;
+    s7 += data[i + 7]!;
   }
-  for (; i < end; i++) s0 += data[i]!;
-  return s0 + s1 + s2 + s3;
+  let e = 0;
+  for (; i < end; i++) e += data[i]!;
+  return s0 + s4 + (s2 + s6) + (s1 + s5 + (s3 + s7)) + e;
 }
 
 type ColSumsFn = (x: number, n: number, m: number, out: number) => void;
@@ -111,10 +120,9 @@ export function columnSums(
   if (simdDisabled() || n < 1 || j1 <= j0) return false;
   const home = inPlaceOf(data);
   if (home && residentColumnSums(home, data, n, j0, j1, out)) return true;
-  // an even column count per chunk (the kernel takes two columns per pass), at least two
-  const cols = Math.max(2, Math.floor(CHUNK_DOUBLES / n) & ~1);
-  const dataLen = (cols + 1) * n; // + 1: room to duplicate an odd chunk's last column
-  const need = dataLen + cols + 1;
+  const cols = Math.max(1, Math.floor(CHUNK_DOUBLES / n));
+  const dataLen = cols * n;
+  const need = dataLen + cols;
   if (need * 8 > 2 ** 31 - PAGE) return false;
   const ar = getArena(need);
   if (!ar) return false;
@@ -122,12 +130,7 @@ export function columnSums(
   for (let j = j0; j < j1; j += cols) {
     const k = Math.min(cols, j1 - j);
     heap.set(data.subarray(j * n, (j + k) * n), 0);
-    let m = k;
-    if (k & 1) {
-      heap.copyWithin(k * n, (k - 1) * n, k * n);
-      m = k + 1;
-    }
-    fn(0, n, m, dataLen * 8);
+    fn(0, n, k, dataLen * 8);
     out.set(heap.subarray(dataLen, dataLen + k), j - j0);
   }
   return true;
@@ -135,8 +138,8 @@ export function columnSums(
 
 /**
  * columnSums on a resident matrix (kernels/resident.ts): the kernel reads the columns where they
- * are and writes the sums to the scratch region; an odd last column is summed by sum4 (the same
- * bits). False when the kernel cannot be instantiated there.
+ * are and writes the sums to the scratch region. False when the kernel cannot be instantiated
+ * there.
  */
 function residentColumnSums(
   home: Resident,
@@ -149,68 +152,58 @@ function residentColumnSums(
   const fn = residentExports(compiled, home)?.colsums as ColSumsFn | undefined;
   if (!fn) return false;
   const outBase = home.scratchByte >> 3;
-  const maxCols = Math.floor(home.scratchBytes / 8) & ~1;
-  let j = j0;
-  for (; j + 1 < j1;) {
-    const m = Math.min(maxCols, (j1 - j) & ~1);
+  const maxCols = Math.floor(home.scratchBytes / 8);
+  for (let j = j0; j < j1;) {
+    const m = Math.min(maxCols, j1 - j);
     fn(data.byteOffset + j * n * 8, n, m, home.scratchByte);
     out.set(home.heap.subarray(outBase, outBase + m), j - j0);
     j += m;
   }
-  if (j < j1) out[j - j0] = sum4(data, j * n, j * n + n);
   return true;
 }
 
 /**
- * colsums(x, n, m, out), pointers in bytes, m even: out[j] = Σ column j (column-major, n rows).
- * Columns go four per pass (eight independent f64x2 add chains: with two per pass the loop was
- * bound by the add latency), an even remainder of two in a last two-column pass. Each column keeps
- * its own two accumulators, so the bits do not depend on how many columns share a pass.
+ * colsums(x, n, m, out), pointers in bytes: out[j] = Σ column j (column-major, n rows), one column
+ * per pass with four f64x2 accumulators (four add chains; out-of-order execution also overlaps
+ * consecutive columns, whose chains are independent). Why one column per pass: the matrix is
+ * then read as one sequential stream. Measured on the CI VM (AMD EPYC, 23 Nov 2026, 200 × 2,000
+ * resident, µs per call): four columns per pass with two accumulators each (four interleaved
+ * streams 1.6 KB apart) 43.5, two columns 41.1, one column 38.4, one column with four
+ * accumulators 33.6; a plain 3.2 MB stream 33.
  */
 function colSumsModule(): Uint8Array {
   // params: 0 x, 1 n, 2 m, 3 out (i32)
   const [X, N, M, OUT] = [0, 1, 2, 3];
-  // i32 locals 4 j, 5 i, 6 bytes of the full groups of four rows, 7 bytes of a column, 8–11 o0..o3
-  const [J, I, N4B, NB] = [4, 5, 6, 7];
-  const O = [8, 9, 10, 11];
-  // v128 locals 12–19: column c's (s0 s1 | s2 s3) in 12 + 2c, 13 + 2c
-  const LO = [12, 14, 16, 18];
-  const HI = [13, 15, 17, 19];
-  // f64 locals 20–23: s0 of column c while the leftover rows are added
-  const S = [20, 21, 22, 23];
+  // i32 locals: 4 j, 5 i, 6 bytes of the full groups of eight rows, 7 bytes of a column, 8 column
+  const [J, I, N8B, NB, O] = [4, 5, 6, 7, 8];
+  // v128 locals 9–12: the column's (s0 s1), (s2 s3), (s4 s5), (s6 s7); f64 local 13: e
+  const A = [9, 10, 11, 12];
+  const E = 13;
   const { code, e } = emitter();
-  e(get(N), i32(-4), AND, i32(3), SHL, set(N4B));
+  e(get(N), i32(-8), AND, i32(3), SHL, set(N8B));
   e(get(N), i32(3), SHL, set(NB));
+  e(get(X), set(O));
   e(i32(0), set(J));
-  for (const w of [4, 2]) {
-    const cs = [0, 1, 2, 3].slice(0, w);
-    e(BLOCK, LOOP);
-    e(get(J), i32(w), ADD, get(M), GT_S, brIf(1));
-    e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, set(O[0]!));
-    for (let c = 1; c < w; c++) e(get(O[c - 1]!), get(NB), ADD, set(O[c]!));
-    for (const c of cs) e(V128_ZERO, set(LO[c]!), V128_ZERO, set(HI[c]!));
-    e(i32(0), set(I));
-    e(BLOCK, LOOP);
-    e(get(I), get(N4B), GE_S, brIf(1));
-    for (const c of cs) {
-      e(get(LO[c]!), get(O[c]!), get(I), ADD, v128Load(), F64X2_ADD, set(LO[c]!));
-      e(get(HI[c]!), get(O[c]!), get(I), ADD, v128Load(16), F64X2_ADD, set(HI[c]!));
-    }
-    e(get(I), i32(32), ADD, set(I), br(0), END, END);
-    for (const c of cs) e(get(LO[c]!), lane(0), set(S[c]!));
-    // leftover rows into s0
-    e(BLOCK, LOOP);
-    e(get(I), get(NB), GE_S, brIf(1));
-    for (const c of cs) e(get(S[c]!), get(O[c]!), get(I), ADD, f64Load(), F64_ADD, set(S[c]!));
-    e(get(I), i32(8), ADD, set(I), br(0), END, END);
-    // ((s0 + s1) + s2) + s3
-    for (const c of cs) {
-      e(get(OUT), get(J), i32(3), SHL, ADD);
-      e(get(S[c]!), get(LO[c]!), lane(1), F64_ADD, get(HI[c]!), lane(0), F64_ADD);
-      e(get(HI[c]!), lane(1), F64_ADD, f64Store(8 * c));
-    }
-    e(get(J), i32(w), ADD, set(J), br(0), END, END);
-  }
+  e(BLOCK, LOOP);
+  e(get(J), get(M), GE_S, brIf(1));
+  for (const a of A) e(V128_ZERO, set(a));
+  e(i32(0), set(I));
+  e(BLOCK, LOOP);
+  e(get(I), get(N8B), GE_S, brIf(1));
+  A.forEach((a, q) => e(get(a), get(O), get(I), ADD, v128Load(16 * q), F64X2_ADD, set(a)));
+  e(get(I), i32(64), ADD, set(I), br(0), END, END);
+  // the leftover rows, in order
+  e(f64(0), set(E));
+  e(BLOCK, LOOP);
+  e(get(I), get(NB), GE_S, brIf(1));
+  e(get(E), get(O), get(I), ADD, f64Load(), F64_ADD, set(E));
+  e(get(I), i32(8), ADD, set(I), br(0), END, END);
+  // (A0 + A2) + (A1 + A3), its lanes added, then e
+  e(get(A[0]!), get(A[2]!), F64X2_ADD, get(A[1]!), get(A[3]!), F64X2_ADD, F64X2_ADD, set(A[0]!));
+  e(get(OUT), get(J), i32(3), SHL, ADD);
+  e(get(A[0]!), lane(0), get(A[0]!), lane(1), F64_ADD, get(E), F64_ADD, f64Store());
+  e(get(O), get(NB), ADD, set(O));
+  e(get(J), i32(1), ADD, set(J), br(0), END, END);
   return moduleBytes([
     {
       name: 'colsums',
@@ -218,9 +211,9 @@ function colSumsModule(): Uint8Array {
       results: [],
       code: body(
         [
-          [8, I32],
-          [8, V128],
-          [4, F64],
+          [5, I32],
+          [4, V128],
+          [1, F64],
         ],
         code,
       ),

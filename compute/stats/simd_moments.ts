@@ -2,7 +2,7 @@
  * WebAssembly SIMD (f64x2) column sums and centred sums of squares of a resident matrix
  * (kernels/resident.ts), bit-identical to hdg's JavaScript two-pass loop:
  *
- *   s = sum4(column)                       (four accumulators, see simd_colsums.ts)
+ *   s = sum4(column)                       (four accumulators, below)
  *   q_r = Σ (x[4t + r] − s/n)², r = 0..3,  the 0–3 leftover rows added to q_0 in order,
  *   ss = ((q_0 + q_1) + q_2) + q_3
  *
@@ -49,6 +49,27 @@ import {
   emitter,
 } from '../kernels/wasm-asm';
 import { evenColumnCalls, residentExports, residentOf } from '../kernels/resident';
+
+/**
+ * Σ data[off, end) with four accumulators (one add chain is latency-bound): s_r = Σ x[4t + r],
+ * the 0–3 leftover rows added to s_0 in order, total ((s_0 + s_1) + s_2) + s_3. The kernel's
+ * column sums, and hdg's loop for a matrix that is not resident.
+ */
+export function sum4(data: Float64Array, off: number, end: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = off;
+  for (; i + 3 < end; i += 4) {
+    s0 += data[i]!;
+    s1 += data[i + 1]!;
+    s2 += data[i + 2]!;
+    s3 += data[i + 3]!;
+  }
+  for (; i < end; i++) s0 += data[i]!;
+  return s0 + s1 + s2 + s3;
+}
 
 type MomentsFn = (x: number, n: number, m: number, out: number, nf: number) => void;
 

@@ -23,8 +23,8 @@ import {
 import { foldChange } from '../../../../compute/selectors/fold_change';
 import { hdg } from '../../../../compute/selectors/hdg';
 import { heg } from '../../../../compute/selectors/heg';
-import { columnSums, sum4 } from '../../../../compute/stats/simd_colsums';
-import { residentMoments } from '../../../../compute/stats/simd_moments';
+import { columnSums, sum8 } from '../../../../compute/stats/simd_colsums';
+import { residentMoments, sum4 } from '../../../../compute/stats/simd_moments';
 import { groupMask, groupSums, shiftedSums } from '../../../../compute/stats/simd_sums';
 
 /** Mixed data: continuous values, count columns (every third) and one missing value. */
@@ -125,7 +125,7 @@ describe('resident matrices', () => {
     }
   });
 
-  test.each(SHAPES)('in-place column sums = the copying kernel = sum4 (%i × %i)', (n, p) => {
+  test.each(SHAPES)('in-place column sums = the copying kernel = sum8 (%i × %i)', (n, p) => {
     const d = matrix(n, p, n + p);
     const r = residentCopy(d, n, p)!;
     for (const [j0, j1] of [
@@ -141,7 +141,7 @@ describe('resident matrices', () => {
       sameBits(inPlace, viaCopy);
       sameBits(
         inPlace,
-        Array.from({ length: j1 - j0 }, (_, c) => sum4(d, (j0 + c) * n, (j0 + c + 1) * n)),
+        Array.from({ length: j1 - j0 }, (_, c) => sum8(d, (j0 + c) * n, (j0 + c + 1) * n)),
       );
     }
   });

@@ -1,10 +1,10 @@
 /**
- * compute/stats/simd_colsums.ts against the four-accumulator JavaScript loop it replaces:
- * bit-identical sums (Object.is), for n with every remainder mod 4, odd and even column counts,
+ * compute/stats/simd_colsums.ts against the eight-accumulator JavaScript loop it replaces:
+ * bit-identical sums (Object.is), for n with every remainder mod 8, odd and even column counts,
  * a sub-range of columns, chunks of several columns, and NaN for a column with a missing value.
  */
 import { Rng } from '../../../../compute/core/rng';
-import { columnSums, sum4 } from '../../../../compute/stats/simd_colsums';
+import { columnSums, sum8 } from '../../../../compute/stats/simd_colsums';
 
 const simdOff = process.env.OMICSELECTOR_NO_SIMD === '1';
 
@@ -15,12 +15,18 @@ describe('columnSums (wasm SIMD)', () => {
     [3, 2],
     [4, 5],
     [5, 1],
+    [6, 3],
     [7, 4],
+    [8, 2],
+    [9, 5],
+    [15, 4],
     [200, 301],
     [201, 64],
     [203, 7],
+    [204, 9],
+    [206, 5],
     [40000, 3],
-  ])('n = %i, p = %i: the same bits as the four-accumulator loop', (n, p) => {
+  ])('n = %i, p = %i: the same bits as the eight-accumulator loop', (n, p) => {
     const rng = new Rng(n * 13 + p);
     const data = new Float64Array(n * p);
     // mixed magnitudes so that a different order of additions would round differently
@@ -30,7 +36,7 @@ describe('columnSums (wasm SIMD)', () => {
     expect(columnSums(data, n, 0, p, out)).toBe(true);
     let mismatches = 0;
     for (let j = 0; j < p; j++) {
-      if (!Object.is(out[j], sum4(data, j * n, (j + 1) * n))) mismatches++;
+      if (!Object.is(out[j], sum8(data, j * n, (j + 1) * n))) mismatches++;
     }
     expect(mismatches).toBe(0);
     if (p > 2) expect(out[2]).toBeNaN();
@@ -43,7 +49,7 @@ describe('columnSums (wasm SIMD)', () => {
     const data = Float64Array.from({ length: n * p }, () => rng.normal());
     const out = new Float64Array(p).fill(-1);
     expect(columnSums(data, n, 11, 36, out)).toBe(true);
-    for (let j = 11; j < 36; j++) expect(out[j - 11]).toBe(sum4(data, j * n, (j + 1) * n));
+    for (let j = 11; j < 36; j++) expect(out[j - 11]).toBe(sum8(data, j * n, (j + 1) * n));
     expect(out[25]).toBe(-1);
   });
 
