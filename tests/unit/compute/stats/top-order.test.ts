@@ -2,11 +2,14 @@
  * compute/stats/selection.ts topOrder (quickselect cut + sort of the top k only) must equal the
  * first k entries of rankOrder (score descending, ties by index, NaN last) exactly, including
  * ties straddling the cut, signed zeros, NaN scores and k near p; rankOrder (ranking.ts, a bucket
- * sort from 4,096 scores on) must equal a comparator sort on every kind of score vector.
+ * sort from 4,096 scores on) must equal a comparator sort on every kind of score vector; the
+ * WebAssembly bucket pass behind topOrder (top_buckets.ts) must give that order whenever it does
+ * not decline, and must not decline on the score vectors it is there for.
  */
 import { Rng } from '../../../../compute/core/rng';
 import { selectTop, topOrder } from '../../../../compute/stats/selection';
 import { rankOrder } from '../../../../compute/stats/ranking';
+import { bucketTopOrder } from '../../../../compute/stats/top_buckets';
 
 function scoresOf(kind: string, p: number, rng: Rng): Float64Array {
   const s = new Float64Array(p);
@@ -39,6 +42,19 @@ function reference(s: Float64Array): number[] {
   });
 }
 
+const KINDS = [
+  'distinct',
+  'ties',
+  'zeros',
+  'nan',
+  'positive skewed',
+  'negative skewed',
+  'near-ties',
+  'infinite',
+  'tiny and huge',
+  'clustered',
+];
+
 describe('topOrder', () => {
   for (const kind of ['distinct', 'ties', 'zeros', 'nan']) {
     it(`${kind}: equals the first k of rankOrder`, () => {
@@ -54,18 +70,6 @@ describe('topOrder', () => {
     });
   }
 
-  const KINDS = [
-    'distinct',
-    'ties',
-    'zeros',
-    'nan',
-    'positive skewed',
-    'negative skewed',
-    'near-ties',
-    'infinite',
-    'tiny and huge',
-    'clustered',
-  ];
   for (const kind of KINDS) {
     it(`${kind}: rankOrder equals a comparator sort, below and above the bucket-sort size`, () => {
       const rng = new Rng(kind.length * 7 + 3);
@@ -84,5 +88,38 @@ describe('topOrder', () => {
     const names = Array.from({ length: 400 }, (_, j) => `g${j}`);
     const want = Array.from(rankOrder(s).subarray(0, 37), j => names[j]);
     expect(selectTop({ featureNames: names }, s, 37, () => true)).toEqual(want);
+  });
+});
+
+describe('bucketTopOrder (WebAssembly)', () => {
+  const simdOff = process.env.OMICSELECTOR_NO_SIMD === '1';
+  /** normal scores with a tenth NaN: the kernel's scalar (NaN-aware) bucket loop */
+  const withNaN = (p: number, rng: Rng) =>
+    Float64Array.from({ length: p }, () => (rng.random() < 0.1 ? NaN : rng.normal()));
+  const MUST_RUN = ['distinct', 'positive skewed', 'negative skewed', 'normal with NaN'];
+  for (const kind of [...KINDS, 'normal with NaN']) {
+    it(`${kind}: the comparator order whenever it answers`, () => {
+      const rng = new Rng(kind.length * 31 + 1);
+      let answered = 0;
+      for (const p of [2, 3, 101, 2000, 2001, 20000]) {
+        const s = kind === 'normal with NaN' ? withNaN(p, rng) : scoresOf(kind, p, rng);
+        const want = reference(s);
+        for (const k of new Set([1, 5, p >> 2, p >> 1])) {
+          if (k < 1) continue;
+          const got = bucketTopOrder(s, k);
+          if (got === null) continue;
+          answered++;
+          expect(Array.from(got)).toEqual(want.slice(0, k));
+        }
+      }
+      if (MUST_RUN.includes(kind) && !simdOff) expect(answered).toBeGreaterThanOrEqual(16);
+    });
+  }
+
+  it('declines when ties crowd a bucket, and topOrder still answers exactly', () => {
+    const rng = new Rng(5);
+    const s = scoresOf('ties', 2000, rng);
+    expect(bucketTopOrder(s, 500)).toBeNull();
+    expect(Array.from(topOrder(s, 500))).toEqual(reference(s).slice(0, 500));
   });
 });
