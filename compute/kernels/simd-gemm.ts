@@ -44,6 +44,7 @@ import {
   simdOp as simd,
   v128LoadA16 as load,
   v128StoreA16 as store,
+  compileModule,
 } from './wasm-asm';
 import { packFullPanels } from './simd-pack';
 
@@ -88,7 +89,7 @@ let kernelKind: 'fma' | 'mul-add' | null = null;
 
 function tryModule(fma: boolean): object | null {
   try {
-    const mod = new wasm!.Module(panelModule(fma));
+    const mod = compileModule(panelModule(fma));
     // Smoke test: shared memories and SIMD must both work.
     const mem = new wasm!.Memory({ initial: 1, maximum: 1, shared: true });
     new wasm!.Instance(mod, { env: { mem } });

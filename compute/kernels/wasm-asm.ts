@@ -7,6 +7,7 @@
  * JavaScript, and wasm has no fused multiply-add, so a kernel that performs the same operations in
  * the same order as a JavaScript loop returns the same bits.
  */
+import { setFlagsFromString } from 'v8';
 
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -244,14 +245,40 @@ export function moduleBytes(
   ]);
 }
 
-/** Compiles once; null when the runtime has no WebAssembly (SIMD) support. */
+/**
+ * `new WebAssembly.Module(bytes)` compiled by V8's optimising compiler (TurboFan) at once.
+ *
+ * Why: V8 compiles wasm with its baseline compiler (Liftoff) and moves a function to TurboFan
+ * only after it has run ~1.8 MB of code (--wasm-tiering-budget), in the background, for its later
+ * calls: a call in progress never switches. Our kernels are small, and a job calls most of them
+ * a few times, so they ran unoptimised for all or most of a job. Measured on the CI VM (AMD EPYC,
+ * 23 Nov 2026): the top-k bucket kernel (stats/top_buckets.ts) took 13–16 µs per call for its
+ * first 80–400 calls, 5.5–6.5 µs from the first call when compiled this way; compiling costs
+ * ~2 ms more per module, once per thread. The flag is set only for this synchronous compile, so
+ * other modules (tfjs-backend-wasm's) keep V8's default. Throws what the constructor throws (no
+ * SIMD support, …).
+ */
+export function compileModule(bytes: Uint8Array): object {
+  if (!wasm) throw new Error('no WebAssembly in this runtime');
+  // eager as well: V8 compiles a wasm function lazily, at its first call, by default
+  setFlagsFromString('--no-liftoff');
+  setFlagsFromString('--no-wasm-lazy-compilation');
+  try {
+    return new wasm.Module(bytes);
+  } finally {
+    setFlagsFromString('--wasm-lazy-compilation');
+    setFlagsFromString('--liftoff');
+  }
+}
+
+/** Compiles once (compileModule); null when the runtime has no WebAssembly (SIMD) support. */
 export function lazyModule(build: () => Uint8Array): () => object | null {
   let mod: object | null | undefined;
   return () => {
     if (mod !== undefined) return mod;
     if (!wasm) return (mod = null);
     try {
-      mod = new wasm.Module(build());
+      mod = compileModule(build());
     } catch {
       mod = null;
     }

@@ -47,6 +47,7 @@ import {
   V128_ZERO,
   v128Load,
   emitter,
+  lazyModule,
 } from '../kernels/wasm-asm';
 import { axpyListFunction, dotListFunction, sweepFunction, wssListFunction } from './cd-kernel';
 
@@ -99,18 +100,8 @@ const arenas = new WeakMap<ArrayBufferLike, Arena>();
 /** Largest arena (bytes): i32 byte offsets must not overflow. */
 const MAX_BYTES = 2 ** 31 - 65536;
 
-let wasmModule: object | null | undefined;
-
-function compiled(): object | null {
-  if (wasmModule !== undefined) return wasmModule;
-  if (!wasm) return (wasmModule = null);
-  try {
-    wasmModule = new wasm.Module(gemvAbsModule());
-  } catch {
-    wasmModule = null; // no wasm SIMD: the JavaScript loops run
-  }
-  return wasmModule;
-}
+/** null without wasm SIMD: the JavaScript loops run. */
+const compiled = lazyModule(gemvAbsModule);
 
 /**
  * A Float64Array of `len` doubles in its own WebAssembly memory, with scratch room for `scratch`

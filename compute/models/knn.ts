@@ -25,7 +25,7 @@ import { crossDot, crossDotBlock, dotErrorFactor, sampleSquaredNorms } from '../
 import { centredScreen, panelDotErrorFactor } from '../kernels/simd-gemm';
 import { assertComplete } from '../selectors/mrmr';
 import { decodeF64, encodeF64 } from '../kernels/base64';
-import { columnSums } from '../stats/simd_colsums';
+import { scaledColumnSums } from '../stats/simd_colsums';
 
 const knnArgs = {
   n_neighbors: { type: 'integer', default: 5, min: 1, doc: 'Number of neighbours k.' },
@@ -407,10 +407,7 @@ function exactSquaredDistances(
  */
 function columnMeans(x: Float64Array, n: number, p: number): Float64Array {
   const mean = new Float64Array(p);
-  if (columnSums(x, n, 0, p, mean)) {
-    for (let j = 0; j < p; j++) mean[j]! /= n;
-    return mean;
-  }
+  if (scaledColumnSums(x, n, 0, p, mean, n) >= 0) return mean;
   for (let j = 0; j < p; j++) {
     let s = 0;
     for (let i = j * n; i < (j + 1) * n; i++) s += x[i]!;

@@ -6,8 +6,9 @@
  */
 import { ArgumentError, type ArgSpecs } from '../core/args';
 import { checkAbort, type SelectorDef } from '../core/method';
+import { numberArray, Scratch } from '../core/scratch';
 import { recordOf, withLazy } from '../stats/lazy';
-import { columnSums, sum8 } from '../stats/simd_colsums';
+import { scaledColumnSums, sum8 } from '../stats/simd_colsums';
 import { selectTop } from '../stats/selection';
 import { selectKth, sortRange } from '../stats/sort';
 
@@ -15,6 +16,9 @@ const ALL_TASKS = ['unsupervised', 'binary', 'multiclass', 'continuous', 'surviv
 
 /** Genes per block between abort checks / progress reports. */
 const CHUNK = 4096;
+
+const levelScratch = Scratch.f64();
+const medianScratch = Scratch.f64();
 
 const hegArgs = {
   metric: {
@@ -89,9 +93,10 @@ function medianLevels(
 }
 
 /**
- * level[j] = mean (or sum) of column j for j0 ≤ j < j1; `simd`: level already holds the column
- * sums (the wasm kernel's, the same bits as sum8). A NaN sum means missing values: that column is
- * redone skipping them. A plain function for the reason given at medianLevels.
+ * level[j] = mean (or sum) of column j for j0 ≤ j < j1. `simd`: level already holds the wasm
+ * kernel's results (sum8 / n or sum8, the same bits), and only the NaN ones (missing values)
+ * are redone here, skipping the missing values. A plain function for the reason given at
+ * medianLevels.
  */
 function sumLevels(
   data: Float64Array,
@@ -104,19 +109,24 @@ function sumLevels(
 ): void {
   for (let j = j0; j < j1; j++) {
     const off = j * n;
-    // Eight independent sums (one add chain is latency-bound); the same additions, in the same
-    // order, as the wasm kernel's lanes.
-    let s = simd ? level[j]! : sum8(data, off, off + n);
-    let m = n;
-    if (s !== s) {
-      s = 0;
-      m = 0;
-      for (let q = off; q < off + n; q++) {
-        const x = data[q]!;
-        if (x === x) {
-          s += x;
-          m++;
-        }
+    if (simd) {
+      if (level[j] === level[j]) continue;
+    } else {
+      // Eight independent sums (one add chain is latency-bound); the same additions, in the
+      // same order, as the wasm kernel's lanes.
+      const s = sum8(data, off, off + n);
+      if (s === s) {
+        level[j] = mean ? s / n : s;
+        continue;
+      }
+    }
+    let s = 0;
+    let m = 0;
+    for (let q = off; q < off + n; q++) {
+      const x = data[q]!;
+      if (x === x) {
+        s += x;
+        m++;
       }
     }
     level[j] = !mean ? s : m ? s / m : NaN;
@@ -140,30 +150,36 @@ export const heg: SelectorDef<HegArgs> = {
     }
     const n = ds.nSamples;
     const p = ds.nFeatures;
-    const level = new Float64Array(p);
+    // The levels are computed in kept scratch (the loop below and the ranking never await), and
+    // the result keeps a number[] copy: a fresh 16 KB typed array per call came from untouched
+    // heap pages (see core/scratch.ts), four page faults and ~6 µs of a ~58 µs call at
+    // 200 × 2,000 on the CI VM (AMD EPYC, 23 Nov 2026); the copy costs ~1.5 µs.
+    const level = levelScratch.take(p);
     const data = ds.data;
     const median = args.metric === 'median';
-    const buf = median ? new Float64Array(n) : level;
+    const buf = median ? medianScratch.take(n) : level;
     for (let j0 = 0; j0 < p; j0 += CHUNK) {
       checkAbort(ctx.signal);
       ctx.progress(j0 / p, 'expression levels');
       const j1 = Math.min(p, j0 + CHUNK);
       if (median) medianLevels(data, n, j0, j1, level, buf);
       else {
-        // the column sums by the wasm SIMD kernel into `level` first (bit-identical to sum8,
-        // ~2× faster at 200 × 2,000 including the copy into wasm memory)
-        const simd = columnSums(data, n, j0, j1, level.subarray(j0, j1));
-        sumLevels(data, n, j0, j1, args.metric === 'mean', simd, level);
+        // The wasm SIMD kernel (bit-identical to sum8, then / n for the mean) writes the levels;
+        // the loop runs for the columns it left NaN (missing values), or all without the kernel.
+        const mean = args.metric === 'mean';
+        const nan = scaledColumnSums(data, n, j0, j1, level.subarray(j0, j1), mean ? n : 1);
+        if (nan !== 0) sumLevels(data, n, j0, j1, mean, nan > 0, level);
       }
     }
     const cut = args.percentile !== null ? percentileLinear(level, args.percentile) : -Infinity;
     const selected = selectTop(ds, level, hasK ? k : undefined, j => level[j]! >= cut);
+    const kept = numberArray(level);
     ctx.progress(1, 'done');
     // `scores` and `expression_levels` are one name-keyed record, built on first read (see
     // stats/lazy.ts): at 20,000 genes it cost more than numpy's whole mean + argsort.
     const names = ds.featureNames;
     let levels: Record<string, number> | undefined;
-    const levelRecord = (): Record<string, number> => (levels ??= recordOf(names, level));
+    const levelRecord = (): Record<string, number> => (levels ??= recordOf(names, kept));
     return withLazy(
       {
         selected,

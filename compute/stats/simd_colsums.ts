@@ -25,6 +25,8 @@ import {
   END,
   F64,
   F64_ADD,
+  F64_DIV,
+  F64_NE,
   F64X2_ADD,
   f64,
   f64Load,
@@ -78,7 +80,8 @@ export function sum8(data: Float64Array, off: number, end: number): number {
   return s0 + s4 + (s2 + s6) + (s1 + s5 + (s3 + s7)) + e;
 }
 
-type ColSumsFn = (x: number, n: number, m: number, out: number) => void;
+/** colsums(x, n, m, out, d) → the number of NaN results (see colSumsModule). */
+type ColSumsFn = (x: number, n: number, m: number, out: number, d: number) => number;
 
 /** Doubles of matrix data per chunk (256 KB: stays in L2 between the copy and the kernel). */
 const CHUNK_DOUBLES = 32768;
@@ -117,29 +120,50 @@ export function columnSums(
   j1: number,
   out: Float64Array,
 ): boolean {
-  if (simdDisabled() || n < 1 || j1 <= j0) return false;
-  const home = inPlaceOf(data);
-  if (home && residentColumnSums(home, data, n, j0, j1, out)) return true;
-  const cols = Math.max(1, Math.floor(CHUNK_DOUBLES / n));
-  const dataLen = cols * n;
-  const need = dataLen + cols;
-  if (need * 8 > 2 ** 31 - PAGE) return false;
-  const ar = getArena(need);
-  if (!ar) return false;
-  const { heap, fn } = ar;
-  for (let j = j0; j < j1; j += cols) {
-    const k = Math.min(cols, j1 - j);
-    heap.set(data.subarray(j * n, (j + k) * n), 0);
-    fn(0, n, k, dataLen * 8);
-    out.set(heap.subarray(dataLen, dataLen + k), j - j0);
-  }
-  return true;
+  return scaledColumnSums(data, n, j0, j1, out, 1) >= 0;
 }
 
 /**
- * columnSums on a resident matrix (kernels/resident.ts): the kernel reads the columns where they
- * are and writes the sums to the scratch region. False when the kernel cannot be instantiated
- * there.
+ * out[j − j0] = (Σ_i data[j·n + i]) / divisor, the division done by the kernel as the column
+ * ends (its latency hides behind the next column's loads; a separate JavaScript pass of 2,000
+ * divisions took ~8 µs in heg on the CI VM). The result is the bits of sum8(column) / divisor;
+ * divisor 1 gives the sums themselves. Returns the number of NaN results (columns with a missing
+ * value), or −1 (out untouched) when the wasm kernel is not available.
+ */
+export function scaledColumnSums(
+  data: Float64Array,
+  n: number,
+  j0: number,
+  j1: number,
+  out: Float64Array,
+  divisor: number,
+): number {
+  if (simdDisabled() || n < 1 || j1 <= j0) return -1;
+  const home = inPlaceOf(data);
+  if (home) {
+    const nan = residentColumnSums(home, data, n, j0, j1, out, divisor);
+    if (nan >= 0) return nan;
+  }
+  const cols = Math.max(1, Math.floor(CHUNK_DOUBLES / n));
+  const dataLen = cols * n;
+  const need = dataLen + cols;
+  if (need * 8 > 2 ** 31 - PAGE) return -1;
+  const ar = getArena(need);
+  if (!ar) return -1;
+  const { heap, fn } = ar;
+  let nan = 0;
+  for (let j = j0; j < j1; j += cols) {
+    const k = Math.min(cols, j1 - j);
+    heap.set(data.subarray(j * n, (j + k) * n), 0);
+    nan += fn(0, n, k, dataLen * 8, divisor);
+    out.set(heap.subarray(dataLen, dataLen + k), j - j0);
+  }
+  return nan;
+}
+
+/**
+ * scaledColumnSums on a resident matrix (kernels/resident.ts): the kernel reads the columns where
+ * they are and writes to the scratch region. −1 when the kernel cannot be instantiated there.
  */
 function residentColumnSums(
   home: Resident,
@@ -148,23 +172,25 @@ function residentColumnSums(
   j0: number,
   j1: number,
   out: Float64Array,
-): boolean {
+  divisor: number,
+): number {
   const fn = residentExports(compiled, home)?.colsums as ColSumsFn | undefined;
-  if (!fn) return false;
+  if (!fn) return -1;
   const outBase = home.scratchByte >> 3;
   const maxCols = Math.floor(home.scratchBytes / 8);
+  let nan = 0;
   for (let j = j0; j < j1;) {
     const m = Math.min(maxCols, j1 - j);
-    fn(data.byteOffset + j * n * 8, n, m, home.scratchByte);
+    nan += fn(data.byteOffset + j * n * 8, n, m, home.scratchByte, divisor);
     out.set(home.heap.subarray(outBase, outBase + m), j - j0);
     j += m;
   }
-  return true;
+  return nan;
 }
 
 /**
- * colsums(x, n, m, out), pointers in bytes: out[j] = Σ column j (column-major, n rows), one column
- * per pass with four f64x2 accumulators (four add chains; out-of-order execution also overlaps
+ * colsums(x, n, m, out, d) → NaN count, pointers in bytes: out[j] = (Σ column j) / d
+ * (column-major, n rows), and the number of NaN out[j] returned; one column per pass with four f64x2 accumulators (four add chains; out-of-order execution also overlaps
  * consecutive columns, whose chains are independent). Why one column per pass: the matrix is
  * then read as one sequential stream. Measured on the CI VM (AMD EPYC, 23 Nov 2026, 200 × 2,000
  * resident, µs per call): four columns per pass with two accumulators each (four interleaved
@@ -172,13 +198,15 @@ function residentColumnSums(
  * accumulators 33.6; a plain 3.2 MB stream 33.
  */
 function colSumsModule(): Uint8Array {
-  // params: 0 x, 1 n, 2 m, 3 out (i32)
-  const [X, N, M, OUT] = [0, 1, 2, 3];
-  // i32 locals: 4 j, 5 i, 6 bytes of the full groups of eight rows, 7 bytes of a column, 8 column
-  const [J, I, N8B, NB, O] = [4, 5, 6, 7, 8];
-  // v128 locals 9–12: the column's (s0 s1), (s2 s3), (s4 s5), (s6 s7); f64 local 13: e
-  const A = [9, 10, 11, 12];
-  const E = 13;
+  // params: 0 x, 1 n, 2 m, 3 out (i32), 4 d (f64)
+  const [X, N, M, OUT, D] = [0, 1, 2, 3, 4];
+  // i32 locals: 5 j, 6 i, 7 bytes of the full groups of eight rows, 8 bytes of a column,
+  // 9 column, 10 NaN count
+  const [J, I, N8B, NB, O, NANS] = [5, 6, 7, 8, 9, 10];
+  // v128 locals 11–14: the column's (s0 s1), (s2 s3), (s4 s5), (s6 s7); f64 local 15: e, then
+  // the result
+  const A = [11, 12, 13, 14];
+  const E = 15;
   const { code, e } = emitter();
   e(get(N), i32(-8), AND, i32(3), SHL, set(N8B));
   e(get(N), i32(3), SHL, set(NB));
@@ -200,18 +228,20 @@ function colSumsModule(): Uint8Array {
   e(get(I), i32(8), ADD, set(I), br(0), END, END);
   // (A0 + A2) + (A1 + A3), its lanes added, then e
   e(get(A[0]!), get(A[2]!), F64X2_ADD, get(A[1]!), get(A[3]!), F64X2_ADD, F64X2_ADD, set(A[0]!));
-  e(get(OUT), get(J), i32(3), SHL, ADD);
-  e(get(A[0]!), lane(0), get(A[0]!), lane(1), F64_ADD, get(E), F64_ADD, f64Store());
+  e(get(A[0]!), lane(0), get(A[0]!), lane(1), F64_ADD, get(E), F64_ADD, get(D), F64_DIV, set(E));
+  e(get(OUT), get(J), i32(3), SHL, ADD, get(E), f64Store());
+  e(get(NANS), get(E), get(E), F64_NE, ADD, set(NANS));
   e(get(O), get(NB), ADD, set(O));
   e(get(J), i32(1), ADD, set(J), br(0), END, END);
+  e(get(NANS));
   return moduleBytes([
     {
       name: 'colsums',
-      params: [I32, I32, I32, I32],
-      results: [],
+      params: [I32, I32, I32, I32, F64],
+      results: [I32],
       code: body(
         [
-          [5, I32],
+          [6, I32],
           [4, V128],
           [1, F64],
         ],

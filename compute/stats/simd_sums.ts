@@ -59,6 +59,7 @@ import {
   V128_ZERO,
   v128Load,
   emitter,
+  lazyModule,
 } from '../kernels/wasm-asm';
 import { evenColumnCalls, inPlaceOf, residentExports, type Resident } from '../kernels/resident';
 
@@ -74,18 +75,8 @@ type SumsFn = (x: number, n: number, m: number, a: number, b: number, out: numbe
 /** Doubles of matrix data per chunk (256 KB: stays in L2 between the copy and the kernel). */
 const CHUNK_DOUBLES = 32768;
 
-let moduleCache: object | null | undefined;
-
-function compiled(): object | null {
-  if (moduleCache !== undefined) return moduleCache;
-  if (!wasm) return (moduleCache = null);
-  try {
-    moduleCache = new wasm.Module(sumsModule());
-  } catch {
-    moduleCache = null; // no wasm SIMD: callers run their JavaScript loops
-  }
-  return moduleCache;
-}
+/** null without wasm SIMD: callers run their JavaScript loops. */
+const compiled = lazyModule(sumsModule);
 
 type KernelName = 'sums' | 'gsums';
 

@@ -4,7 +4,8 @@
  * a sub-range of columns, chunks of several columns, and NaN for a column with a missing value.
  */
 import { Rng } from '../../../../compute/core/rng';
-import { columnSums, sum8 } from '../../../../compute/stats/simd_colsums';
+import { residentCopy } from '../../../../compute/kernels/resident';
+import { columnSums, scaledColumnSums, sum8 } from '../../../../compute/stats/simd_colsums';
 
 const simdOff = process.env.OMICSELECTOR_NO_SIMD === '1';
 
@@ -52,6 +53,35 @@ describe('columnSums (wasm SIMD)', () => {
     for (let j = 11; j < 36; j++) expect(out[j - 11]).toBe(sum8(data, j * n, (j + 1) * n));
     expect(out[25]).toBe(-1);
   });
+
+  (simdOff ? it.skip : it).each([
+    ['copied', false],
+    ['resident', true],
+  ])(
+    'scaledColumnSums (%s): the bits of sum8 / divisor, and the count of NaN results',
+    (_kind, resident) => {
+      const rng = new Rng(resident ? 11 : 12);
+      for (const [n, p] of [
+        [200, 61],
+        [13, 9],
+        [7, 1],
+      ] as const) {
+        const plain = Float64Array.from({ length: n * p }, () => rng.normal() * 10 ** rng.int(5));
+        const missing = [0, 5, 8].filter(j => j < p);
+        for (const j of missing) plain[j * n + rng.int(n)] = NaN;
+        const data = resident ? residentCopy(plain, n, p)! : plain;
+        for (const divisor of [1, n, 3.7]) {
+          const out = new Float64Array(p);
+          expect(scaledColumnSums(data, n, 0, p, out, divisor)).toBe(missing.length);
+          let mismatches = 0;
+          for (let j = 0; j < p; j++) {
+            if (!Object.is(out[j], sum8(plain, j * n, (j + 1) * n) / divisor)) mismatches++;
+          }
+          expect(mismatches).toBe(0);
+        }
+      }
+    },
+  );
 
   it('declines (returns false, out untouched) for an empty range or under OMICSELECTOR_NO_SIMD=1', () => {
     const out = new Float64Array(2).fill(7);
