@@ -14,6 +14,7 @@ import { residentAddColumns } from './simd_predict';
 import { selectFeaturesByName, type Dataset } from '../core/dataset';
 import { type FittedModel, type ModelState, type Prediction } from '../core/method';
 import { axpyCol } from './design';
+import { sum8 } from '../stats/simd_colsums';
 
 export type Link = 'identity' | 'logistic' | 'softmax' | 'svm';
 
@@ -170,8 +171,10 @@ function addColumns(x: Float64Array, n: number, coef: ArrayLike<number>, eta: Fl
 
 /**
  * Column means and population sds (column-major) for the closed-form and L-BFGS fits: two passes
- * per column with four partial sums each (one running sum is latency-bound: ~2.5× slower). A NaN
- * mean marks a column with a missing value (or both infinities).
+ * per column, each with eight partial sums in stats/simd_colsums.ts sum8's order (one running sum
+ * is latency-bound), so the means are scaledColumnSums's bits and the WebAssembly statistics
+ * kernel (kernels/centred-ops.ts) reproduces both. A NaN mean marks a column with a missing value
+ * (or both infinities).
  */
 export function columnMeanSd(
   data: Float64Array,
@@ -180,38 +183,50 @@ export function columnMeanSd(
 ): { mean: Float64Array; sd: Float64Array } {
   const mean = new Float64Array(p);
   const sd = new Float64Array(p);
-  const n4 = n - (n & 3);
   for (let j = 0; j < p; j++) {
     const o = j * n;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    let i = 0;
-    for (; i < n4; i += 4) {
-      a0 += data[o + i]!;
-      a1 += data[o + i + 1]!;
-      a2 += data[o + i + 2]!;
-      a3 += data[o + i + 3]!;
-    }
-    for (; i < n; i++) a0 += data[o + i]!;
-    const m = (a0 + a1 + (a2 + a3)) / n;
-    a0 = a1 = a2 = a3 = 0;
-    for (i = 0; i < n4; i += 4) {
-      const d0 = data[o + i]! - m;
-      const d1 = data[o + i + 1]! - m;
-      const d2 = data[o + i + 2]! - m;
-      const d3 = data[o + i + 3]! - m;
-      a0 += d0 * d0;
-      a1 += d1 * d1;
-      a2 += d2 * d2;
-      a3 += d3 * d3;
-    }
-    for (; i < n; i++) a0 += (data[o + i]! - m) ** 2;
+    const m = sum8(data, o, o + n) / n;
     mean[j] = m;
-    sd[j] = Math.sqrt((a0 + a1 + (a2 + a3)) / n);
+    sd[j] = Math.sqrt(squares8(data, o, o + n, m) / n);
   }
   return { mean, sd };
+}
+
+/** Σ (data[i] − m)² over [off, end) in sum8's order of additions. */
+function squares8(data: Float64Array, off: number, end: number, m: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let s5 = 0;
+  let s6 = 0;
+  let s7 = 0;
+  let i = off;
+  for (; i + 7 < end; i += 8) {
+    const d0 = data[i]! - m;
+    const d1 = data[i + 1]! - m;
+    const d2 = data[i + 2]! - m;
+    const d3 = data[i + 3]! - m;
+    const d4 = data[i + 4]! - m;
+    const d5 = data[i + 5]! - m;
+    const d6 = data[i + 6]! - m;
+    const d7 = data[i + 7]! - m;
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+    s4 += d4 * d4;
+    s5 += d5 * d5;
+    s6 += d6 * d6;
+    s7 += d7 * d7;
+  }
+  let e = 0;
+  for (; i < end; i++) {
+    const d = data[i]! - m;
+    e += d * d;
+  }
+  return s0 + s4 + (s2 + s6) + (s1 + s5 + (s3 + s7)) + e;
 }
 
 /**
