@@ -282,7 +282,10 @@ function acquire(bytes: number): WasmMemory | null {
  * padded to `pp` with zeros); returns the centred float64 squared norms, each summed over j in
  * order. Blocks of 16 features: 16 columns' cache lines are read whole while panels are written.
  * `stage` (a free byte range of the memory under f32): the full panels by the wasm SIMD kernel of
- * simd-pack.ts (the same bits), only the last, partial panel here.
+ * simd-pack.ts (the same bits), only the last, partial panel here. `squares` (without norms):
+ * squares.values[j] = Σ_s (x_js − c_j)² in stats/simd_colsums.ts sum8's order — the SIMD kernel's
+ * full-panel total plus the partial panel's samples summed in order — and `filled` set, when the
+ * SIMD kernel packed (else untouched).
  */
 function pack(
   f32: Float32Array,
@@ -295,6 +298,7 @@ function pack(
   stage?: { memory: WasmMemory; byte: number; bytes: number },
   /** False: the SIMD packer skips the full panels' norms (their entries are then not set). */
   withNorms = true,
+  squares?: SquaresOut,
 ): Float64Array {
   const norms = new Float64Array(n);
   const nP = Math.ceil(n / PANEL);
@@ -311,7 +315,10 @@ function pack(
       pp,
       center,
       withNorms ? norms : null,
+      withNorms ? null : (squares?.values ?? null),
     );
+  const sq = simd && !withNorms && squares ? squares.values : null;
+  if (sq) squares!.filled = true;
   const full = simd ? 0 : Math.floor(n / PANEL);
   const first = Math.floor(n / PANEL);
   for (let j0 = 0; j0 < p; j0 += 16) {
@@ -369,6 +376,7 @@ function pack(
       const s0 = P * PANEL;
       for (let j = j0; j < j1; j++) {
         const o = off + P * pp * PANEL + j * PANEL;
+        let e = 0; // the partial panel's squares, in order (sum8's tail)
         for (let l = 0; l < PANEL; l++) {
           if (s0 + l >= n) {
             f32[o + l] = 0;
@@ -377,7 +385,9 @@ function pack(
           const v = x[j * n + s0 + l]! - center[j]!;
           f32[o + l] = v;
           norms[s0 + l] += v * v;
+          e += v * v;
         }
+        if (sq) sq[j] = sq[j]! + e;
       }
     }
   }
@@ -578,6 +588,15 @@ interface ScreenOptions {
 }
 
 /**
+ * The column statistics' second pass, taken by the packing (see pack): values[j] = Σ_s (x_js −
+ * c_j)² for the centre c, in stats/simd_colsums.ts sum8's order; `filled` says it was taken.
+ */
+export interface SquaresOut {
+  values: Float64Array;
+  filled: boolean;
+}
+
+/**
  * Products of the centred samples of column-major x (nx × p) and y (ny × p), screened in float32
  * (error ≤ panelDotErrorFactor(p)·‖x_a − c‖‖y_i − c‖). `y === x` (same array, nx = ny) computes
  * the upper panel triangle once and mirrors it (the mirrored entries are the same sums).
@@ -631,10 +650,10 @@ export async function centredGramUpper(
   n: number,
   p: number,
   center: Float64Array,
-  opts: ScreenOptions = {},
+  opts: ScreenOptions & { squares?: SquaresOut } = {},
 ): Promise<{ c: Float64Array; ld: number; release(): void } | null> {
   // no row norms: the callers of the plain Gram do not use them (~⅓ less packing work)
-  const product = await screenProduct(x, n, x, n, p, center, opts, false);
+  const product = await screenProduct(x, n, x, n, p, center, opts, false, opts.squares);
   return product && { c: product.c, ld: product.ldN, release: product.release };
 }
 
@@ -648,6 +667,7 @@ async function screenProduct(
   center: Float64Array,
   opts: ScreenOptions,
   withNorms = true,
+  squares?: SquaresOut,
 ): Promise<{
   c: Float64Array;
   ldN: number;
@@ -672,7 +692,7 @@ async function screenProduct(
     const cBase = aBytes + bBytes;
     // The product's output region is free while packing: the SIMD packer's staging area.
     const stage = { memory, byte: cBase, bytes: cBytes };
-    const xNorms = pack(f32, 0, x, nx, p, pp, center, stage, withNorms);
+    const xNorms = pack(f32, 0, x, nx, p, pp, center, stage, withNorms, squares);
     const yNorms = symmetric
       ? xNorms
       : pack(f32, aBytes / 4, y, ny, p, pp, center, stage, withNorms);

@@ -20,6 +20,10 @@
  */
 import {
   ADD,
+  V128_ZERO,
+  tee,
+  lane,
+  F64_ADD,
   BLOCK,
   body,
   br,
@@ -30,7 +34,9 @@ import {
   F64X2_SPLAT,
   F64X2_SUB,
   f64Load,
+  f64Store,
   GE_S,
+  GT_S,
   get,
   I32,
   i32,
@@ -69,7 +75,7 @@ const compiled = lazyModule(() => packModule(true));
 /** For a resident matrix's own (unshared) memory. */
 const compiledLocal = lazyModule(() => packModule(false));
 /** One instance per memory: the screens reuse their memories, and instantiating costs µs. */
-const instances = new WeakMap<object, { pack: PackFn; pack0: PackFn }>();
+const instances = new WeakMap<object, Record<string, unknown>>();
 
 /** Features per staged block (fewer when the staging area is small). */
 const BLOCK_COLS = 64;
@@ -78,7 +84,9 @@ const BLOCK_COLS = 64;
  * Packs the full panels (samples 0 … 8·⌊n/8⌋ − 1) of (x − center) into the float32 panels at
  * byte `outByte` of `memory` (panel P at outByte + P·pp·32, feature j at + j·32), using
  * [stageByte, stageByte + stageBytes) of the same memory as scratch, and writes those samples'
- * squared norms into norms[0 … 8·⌊n/8⌋) (norms null: not computed, ~⅓ less kernel work).
+ * squared norms into norms[0 … 8·⌊n/8⌋) (norms null: not computed, ~⅓ less kernel work). With
+ * `squares` (and no norms), squares[j] = Σ (x_j − c_j)² over those samples, in sum8's order
+ * (packsq): the second pass of the column statistics, taken while the values are in registers.
  * Returns false (nothing written) when wasm SIMD is not available, there is no full panel, or
  * the staging area is too small for 8 features.
  */
@@ -93,50 +101,55 @@ export function packFullPanels(
   pp: number,
   center: Float64Array,
   norms: Float64Array | null,
+  squares: Float64Array | null = null,
 ): boolean {
   const full = Math.floor(n / 8);
   if (simdDisabled() || full === 0 || p === 0 || stageByte % 8 !== 0) return false;
   const mod = compiled();
   if (!mod || !wasm) return false;
-  const normBytes = full * 64;
+  const sq = norms ? null : squares;
   const home = inPlaceOf(x);
-  if (home && packInPlace(home, memory, outByte, x, n, p, pp, center, norms)) return true;
+  if (home && packInPlace(home, memory, outByte, x, n, p, pp, center, norms, sq)) return true;
+  // stage: the norms (8 per panel), the block's centres, its squares, its columns
   let cols = BLOCK_COLS;
-  while (cols >= 8 && normBytes + cols * 8 + cols * n * 8 > stageBytes) cols >>= 1;
+  while (cols >= 8 && full * 64 + cols * 16 + cols * n * 8 > stageBytes) cols >>= 1;
   if (cols < 8) return false;
   cols = Math.min(cols, p);
-  let fn = instances.get(memory);
-  if (!fn) {
+  let ex = instances.get(memory);
+  if (!ex) {
     try {
-      const ex = new wasm.Instance(mod, { env: { mem: memory } }).exports;
-      fn = { pack: ex.pack as PackFn, pack0: ex.pack0 as PackFn };
+      ex = new wasm.Instance(mod, { env: { mem: memory } }).exports;
     } catch {
       return false;
     }
-    instances.set(memory, fn);
+    instances.set(memory, ex);
   }
   const heap = new Float64Array(memory.buffer);
   const normIdx = stageByte / 8;
   const cIdx = normIdx + full * 8;
-  const xIdx = cIdx + cols;
+  const sqIdx = cIdx + cols;
+  const xIdx = sqIdx + cols;
   heap.fill(0, normIdx, normIdx + full * 8);
+  const pack = kernelFor(ex, norms, sq);
   for (let j0 = 0; j0 < p; j0 += cols) {
     const k = Math.min(cols, p - j0);
     heap.set(x.subarray(j0 * n, (j0 + k) * n), xIdx);
     heap.set(center.subarray(j0, j0 + k), cIdx);
-    (norms ? fn.pack : fn.pack0)(
-      xIdx * 8,
-      n,
-      k,
-      cIdx * 8,
-      normIdx * 8,
-      outByte + j0 * 32,
-      pp * 32,
-      full,
-    );
+    const normPtr = (sq ? sqIdx : normIdx) * 8;
+    pack(xIdx * 8, n, k, cIdx * 8, normPtr, outByte + j0 * 32, pp * 32, full);
+    sq?.set(heap.subarray(sqIdx, sqIdx + k), j0);
   }
   norms?.set(heap.subarray(normIdx, normIdx + full * 8));
   return true;
+}
+
+/** pack (norms), packsq (squares) or pack0. */
+function kernelFor(
+  ex: Record<string, unknown>,
+  norms: Float64Array | null,
+  squares: Float64Array | null,
+): PackFn {
+  return (norms ? ex.pack : squares ? ex.packsq : ex.pack0) as PackFn;
 }
 
 /**
@@ -154,26 +167,30 @@ function packInPlace(
   pp: number,
   center: Float64Array,
   norms: Float64Array | null,
+  squares: Float64Array | null,
 ): boolean {
   const full = Math.floor(n / 8);
   const ex = residentExports(compiledLocal, home);
   if (!ex) return false;
-  // scratch: the norms (8 per panel), the block's centres, its panels
+  // scratch: the norms (8 per panel), the block's centres and squares, its panels
   const normIdx = home.scratchByte / 8;
   const room = home.scratchBytes - full * 64;
-  const cols = Math.min(p, Math.floor(room / (full * 32 + 8)) & ~7);
+  const cols = Math.min(p, Math.floor(room / (full * 32 + 16)) & ~7);
   if (cols < 8) return false;
   const cIdx = normIdx + full * 8;
-  const panelByte = (cIdx + cols) * 8;
+  const sqIdx = cIdx + cols;
+  const panelByte = (sqIdx + cols) * 8;
   const heap = home.heap;
   const f32 = new Float32Array(heap.buffer);
   const out = new Float32Array(memory.buffer);
   heap.fill(0, normIdx, normIdx + full * 8);
-  const pack = (norms ? ex.pack : ex.pack0) as PackFn;
+  const pack = kernelFor(ex, norms, squares);
+  const normPtr = (squares ? sqIdx : normIdx) * 8;
   for (let j0 = 0; j0 < p; j0 += cols) {
     const k = Math.min(cols, p - j0);
     heap.set(center.subarray(j0, j0 + k), cIdx);
-    pack(x.byteOffset + j0 * n * 8, n, k, cIdx * 8, normIdx * 8, panelByte, k * 32, full);
+    pack(x.byteOffset + j0 * n * 8, n, k, cIdx * 8, normPtr, panelByte, k * 32, full);
+    squares?.set(heap.subarray(sqIdx, sqIdx + k), j0);
     for (let P = 0; P < full; P++) {
       const from = panelByte / 4 + P * k * 8;
       out.set(f32.subarray(from, from + k * 8), (outByte + P * pp * 32 + j0 * 32) / 4);
@@ -186,33 +203,37 @@ function packInPlace(
 /**
  * pack(xs, n, k, cPtr, normPtr, outPtr, panelStride, full), pointers in bytes: k staged columns
  * (column t at xs + 8·t·n), their centres at cPtr, the running norms (8 per panel) at normPtr.
+ * pack0: the same without norms (normPtr unused); packsq: pack0 that also writes each column's
+ * Σ (x − c)² over the full panels at normPtr + 8t, in sum8's order (stats/simd_colsums.ts: lanes
+ * over i ≡ 0…7 mod 8, tree ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))).
  */
 function packModule(shared: boolean): Uint8Array {
-  const fn = (name: string, norms: boolean) => ({
+  const fn = (name: string, mode: 'norms' | 'values' | 'squares') => ({
     name,
     params: [I32, I32, I32, I32, I32, I32, I32, I32],
     results: [],
     code: body(
       [
         [6, I32],
-        [9, V128],
+        [14, V128],
       ],
-      packCode(norms),
+      packCode(mode),
     ),
   });
   return moduleBytes(
-    [fn('pack', true), fn('pack0', false)],
+    [fn('pack', 'norms'), fn('pack0', 'values'), fn('packsq', 'squares')],
     shared ? { sharedMaxPages: 65536 } : {},
   );
 }
 
 /**
- * The body of pack (`norms`) or pack0 (the values only). pack goes panel by panel (its norms
- * stay in registers over the columns); pack0 goes column by column, reading each column as one
+ * The body of pack (`norms`), pack0 (`values` only) or packsq (`squares`). pack goes panel by
+ * panel (its norms stay in registers over the columns); pack0 and packsq go column by column, reading each column as one
  * sequential stream and writing its 8-value pieces into the panels: the panel-by-panel order read
  * every column of a block 64 bytes at a time, once per panel.
  */
-function packCode(norms: boolean): number[] {
+function packCode(mode: 'norms' | 'values' | 'squares'): number[] {
+  const norms = mode === 'norms';
   const [XS, N, K, CP, NP, OUT, STRIDE, FULL] = [0, 1, 2, 3, 4, 5, 6, 7];
   // i32 locals 8 P, 9 t, 10 xp, 11 o, 12 column bytes, 13 panel norm pointer
   const [P, T, XP, O, NB, NQ] = [8, 9, 10, 11, 12, 13];
@@ -220,25 +241,61 @@ function packCode(norms: boolean): number[] {
   const ACC = [14, 15, 16, 17];
   const C = 18;
   const V = [19, 20, 21, 22];
+  // v128 locals 23 the second column's centre, 24–27 its accumulators (packsq)
+  const C1 = 23;
+  const ACC1 = [24, 25, 26, 27];
   const { code, e } = emitter();
   e(get(N), i32(3), SHL, set(NB)); // bytes per column
-  if (!norms) {
-    // column t: XP its first value, O its slot in panel 0; panel P at O + P · stride
+  if (mode !== 'norms') {
+    // Column by column: XP the column's first value, O its slot in panel 0 (panel P at O +
+    // P · stride). packsq takes two columns per pass (an odd last one alone): each column's
+    // four accumulators are one add chain per panel, and one column's chains alone were
+    // latency-bound.
+    const sq = mode === 'squares';
+    const columns = (w: 1 | 2) => {
+      const cs = w === 2 ? [0, 1] : [0];
+      const acc = (c: number, r: number) => (c === 0 ? ACC[r]! : ACC1[r]!);
+      e(BLOCK, LOOP);
+      e(get(T), i32(w), ADD, get(K), GT_S, brIf(1));
+      e(get(CP), get(T), i32(8), MUL, ADD, f64Load(), F64X2_SPLAT, set(C));
+      if (w === 2) e(get(CP), get(T), i32(8), MUL, ADD, f64Load(8), F64X2_SPLAT, set(C1));
+      if (sq) for (const c of cs) for (let r = 0; r < 4; r++) e(V128_ZERO, set(acc(c, r)));
+      e(i32(0), set(P), get(O), set(NQ));
+      e(BLOCK, LOOP);
+      e(get(P), get(FULL), GE_S, brIf(1));
+      for (const c of cs) {
+        for (let r = 0; r < 4; r++) {
+          e(get(NQ), get(XP), get(P), i32(64), MUL, ADD);
+          if (c === 1) e(get(NB), ADD);
+          e(v128Load(16 * r), get(c === 0 ? C : C1), F64X2_SUB);
+          if (sq) {
+            e(tee(V[r]!), F32X4_DEMOTE_F64X2_ZERO, store64Lane0(32 * c + 8 * r));
+            e(get(acc(c, r)), get(V[r]!), get(V[r]!), F64X2_MUL, F64X2_ADD, set(acc(c, r)));
+          } else e(F32X4_DEMOTE_F64X2_ZERO, store64Lane0(8 * r));
+        }
+      }
+      e(get(NQ), get(STRIDE), ADD, set(NQ));
+      e(get(P), i32(1), ADD, set(P), br(0), END, END);
+      if (sq) {
+        // sq[t] = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)), sum8's tree (acc r: s2r, s2r+1)
+        for (const c of cs) {
+          const [a0, a1, a2, a3] = [0, 1, 2, 3].map(r => acc(c, r)) as [
+            number,
+            number,
+            number,
+            number,
+          ];
+          e(get(a0), get(a2), F64X2_ADD, get(a1), get(a3), F64X2_ADD, F64X2_ADD, set(a0));
+          e(get(NP), get(T), i32(8), MUL, ADD, get(a0), lane(0), get(a0), lane(1), F64_ADD);
+          e(f64Store(8 * c));
+        }
+      }
+      for (let c = 0; c < w; c++) e(get(XP), get(NB), ADD, set(XP), get(O), i32(32), ADD, set(O));
+      e(get(T), i32(w), ADD, set(T), br(0), END, END);
+    };
     e(get(XS), set(XP), get(OUT), set(O), i32(0), set(T));
-    e(BLOCK, LOOP);
-    e(get(T), get(K), GE_S, brIf(1));
-    e(get(CP), get(T), i32(8), MUL, ADD, f64Load(), F64X2_SPLAT, set(C));
-    e(i32(0), set(P), get(O), set(NQ));
-    e(BLOCK, LOOP);
-    e(get(P), get(FULL), GE_S, brIf(1));
-    for (let r = 0; r < 4; r++) {
-      e(get(NQ), get(XP), get(P), i32(64), MUL, ADD, v128Load(16 * r), get(C), F64X2_SUB);
-      e(F32X4_DEMOTE_F64X2_ZERO, store64Lane0(8 * r));
-    }
-    e(get(NQ), get(STRIDE), ADD, set(NQ));
-    e(get(P), i32(1), ADD, set(P), br(0), END, END);
-    e(get(XP), get(NB), ADD, set(XP), get(O), i32(32), ADD, set(O));
-    e(get(T), i32(1), ADD, set(T), br(0), END, END);
+    if (sq) columns(2);
+    columns(1);
     return code;
   }
   e(i32(0), set(P));

@@ -11,6 +11,7 @@
  */
 import { centreColumns, choleskySolve, gramColumns, gramRows, pinvSolve, xtv } from './dense';
 import { type CentredColumns } from '../kernels/centred-ops';
+import { type SquaresOut } from '../kernels/simd-gemm';
 import { columnMeanSd } from './model';
 import { ridgeDualMixed } from './ridge_dual';
 
@@ -36,6 +37,11 @@ export interface LeastSquaresOptions {
   signal?: AbortSignal;
   /** The data already in WebAssembly memory (ridge_dual.ts), when the caller copied it. */
   columns?: CentredColumns;
+  /**
+   * Filled when the mixed-precision dual solve's packing takes the columns' Σ (x_j − mean_j)²
+   * (the sds' second pass) on its way.
+   */
+  squares?: SquaresOut;
 }
 
 export async function leastSquares(

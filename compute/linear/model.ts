@@ -193,7 +193,7 @@ export function columnMeanSd(
 }
 
 /** Σ (data[i] − m)² over [off, end) in sum8's order of additions. */
-function squares8(data: Float64Array, off: number, end: number, m: number): number {
+export function squares8(data: Float64Array, off: number, end: number, m: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;

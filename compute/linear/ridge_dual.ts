@@ -14,7 +14,7 @@
  * forms the float64 Gram (the exact path, only slower by the screen and the passes spent).
  */
 import { checkAbort } from '../core/method';
-import { centredGramUpper, SCREEN_THREAD_WORK } from '../kernels/simd-gemm';
+import { centredGramUpper, SCREEN_THREAD_WORK, type SquaresOut } from '../kernels/simd-gemm';
 import { CentredColumns } from '../kernels/centred-ops';
 import { choleskySolverUpper, type CholeskySolver } from './dense';
 
@@ -41,6 +41,8 @@ export async function ridgeDualMixed(
     signal?: AbortSignal;
     /** x already copied by the caller (who releases it); its centre is set here. */
     columns?: CentredColumns;
+    /** Filled by the screen's packing when it can: Σ (x_j − center_j)² (simd-gemm.ts pack). */
+    squares?: SquaresOut;
   } = {},
 ): Promise<RidgeDualResult | null> {
   if (!(alpha > 0)) return null;
