@@ -154,10 +154,10 @@ export class WasmCholesky {
     floor: number,
   ): WasmCholesky | null | undefined {
     return WasmCholesky.make(k, floor, f => {
-      for (let i = 0; i < k; i++) {
-        f.set(c.subarray(i * ld + i, i * ld + k), i * k + i);
-        f[i * k + i] = f[i * k + i]! + alpha;
-      }
+      // one copy when the rows are packed (the kernel never reads below the diagonal)
+      if (ld === k) f.set(c.subarray(0, k * k));
+      else for (let i = 0; i < k; i++) f.set(c.subarray(i * ld + i, i * ld + k), i * k + i);
+      for (let i = 0; i < k; i++) f[i * k + i] = f[i * k + i]! + alpha;
     });
   }
 

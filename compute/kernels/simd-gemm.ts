@@ -697,7 +697,8 @@ async function screenProduct(
       ? xNorms
       : pack(f32, aBytes / 4, y, ny, p, pp, center, stage, withNorms);
     const c = new Float64Array(memory.buffer, cBase, nPA * PANEL * ldN);
-    c.fill(0);
+    // Each row block zeroes the part of C it computes (zeroFirst), on the thread that claims it:
+    // filling all of C here took ~12 µs at 200 × 200 (V8 fills a SharedArrayBuffer slowly).
     await runPanels(
       {
         memory,
@@ -708,6 +709,7 @@ async function screenProduct(
         p,
         nB: nPB,
         upper: symmetric,
+        zeroFirst: true,
       },
       nPA * 2,
       (symmetric ? 0.5 : 1) * nx * ny * p,
