@@ -37,6 +37,7 @@ import {
   f64Load,
   f64Store,
   GE_S,
+  GT_S,
   get,
   I32,
   i32,
@@ -354,64 +355,90 @@ export class CentredColumns {
 /**
  * kv(x, n, j0, j1, mean, v, s, out, axpy): for columns j0 ≤ j < j1 of column-major x (n rows),
  * s[j] = Σ_i (x_ij − mean_j)·v_i (four f64x2 partial sums over i ≡ 0…7 mod 8, then the tail in
- * order), and with axpy ≠ 0 out_i += s[j]·(x_ij − mean_j) while the column is in cache.
+ * order), and with axpy ≠ 0 out_i += s[j]·(x_ij − mean_j), column after column. Columns go two
+ * per step: their two dot products one after the other (each column read as one sequential
+ * stream), then one loop adds both columns' terms to out (in the same order, two adds per load
+ * and store of out): the same bits as one column at a time (ridge coefficients at α = 0.01, 1
+ * and 100 checked against the one-column kernel). Measured on the CI VM (AMD EPYC, 23 Nov 2026,
+ * 200 × 2,000 in place, µs per K·v): one column at a time 124–129, two 108–111, four 110–111; the
+ * two dot products interleaved in one loop (two streams) 144–146.
  */
 function kvBody(): number[] {
   const [X, N, J0, J1, MEAN, V, S, OUT, AXPY] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [J, COL, I, END8, ENDN] = [9, 10, 11, 12, 13];
-  const [M, T, A0, A1, A2, A3] = [14, 15, 16, 17, 18, 19];
-  const [SC, MS] = [20, 21];
-  const ACC = [A0, A1, A2, A3];
+  const [J, I, END8, ENDN] = [9, 10, 11, 12];
+  const COL = [13, 14];
+  const M = [15, 16];
+  const T = [17, 18];
+  const ACC = [19, 20, 21, 22];
+  const SC = [23, 24];
+  const MS = [25, 26];
   const { code: c, e } = emitter();
+  /** s[J + q] = the dot of column q of the step (COL[q], centre MS[q] / M[q]) into SC[q]. */
+  const dot = (q: number) => {
+    e(get(MEAN), get(J), i32(3), SHL, ADD, f64Load(8 * q), set(MS[q]!));
+    e(get(MS[q]!), F64X2_SPLAT, set(M[q]!));
+    for (const a of ACC) e(V128_ZERO, set(a));
+    e(i32(0), set(I));
+    e(BLOCK, LOOP);
+    e(get(I), get(END8), GE_S, brIf(1));
+    ACC.forEach((acc, k) => {
+      const at = 16 * k;
+      e(get(acc), get(COL[q]!), get(I), ADD, v128Load(at), get(M[q]!), F64X2_SUB);
+      e(get(V), get(I), ADD, v128Load(at), F64X2_MUL, F64X2_ADD, set(acc));
+    });
+    e(get(I), i32(64), ADD, set(I), br(0), END, END);
+    const [a0, a1, a2, a3] = ACC as [number, number, number, number];
+    e(get(a0), get(a1), F64X2_ADD, get(a2), get(a3), F64X2_ADD, F64X2_ADD, set(a0));
+    e(get(a0), lane(0), get(a0), lane(1), F64_ADD, set(SC[q]!));
+    e(BLOCK, LOOP);
+    e(get(I), get(ENDN), GE_S, brIf(1));
+    e(get(SC[q]!), get(COL[q]!), get(I), ADD, f64Load(), get(MS[q]!), F64_SUB);
+    e(get(V), get(I), ADD, f64Load(), F64_MUL, F64_ADD, set(SC[q]!));
+    e(get(I), i32(8), ADD, set(I), br(0), END, END);
+    e(get(S), get(J), i32(3), SHL, ADD, get(SC[q]!), f64Store(8 * q));
+  };
+  const columns = (w: 1 | 2) => {
+    const cs = w === 2 ? [0, 1] : [0];
+    e(BLOCK, LOOP);
+    e(get(J), i32(w), ADD, get(J1), GT_S, brIf(1));
+    e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, set(COL[0]!));
+    if (w === 2) e(get(COL[0]!), get(ENDN), ADD, set(COL[1]!));
+    for (const q of cs) dot(q);
+    e(get(AXPY), IF);
+    for (const q of cs) e(get(SC[q]!), F64X2_SPLAT, set(T[q]!));
+    e(i32(0), set(I));
+    e(BLOCK, LOOP);
+    e(get(I), get(END8), GE_S, brIf(1));
+    for (let k = 0; k < 4; k++) {
+      const at = 16 * k;
+      e(get(OUT), get(I), ADD, get(OUT), get(I), ADD, v128Load(at));
+      for (const q of cs) {
+        e(get(T[q]!), get(COL[q]!), get(I), ADD, v128Load(at), get(M[q]!), F64X2_SUB);
+        e(F64X2_MUL, F64X2_ADD);
+      }
+      e(v128Store(at));
+    }
+    e(get(I), i32(64), ADD, set(I), br(0), END, END);
+    e(BLOCK, LOOP);
+    e(get(I), get(ENDN), GE_S, brIf(1));
+    e(get(OUT), get(I), ADD, get(OUT), get(I), ADD, f64Load());
+    for (const q of cs) {
+      e(get(SC[q]!), get(COL[q]!), get(I), ADD, f64Load(), get(MS[q]!), F64_SUB, F64_MUL, F64_ADD);
+    }
+    e(f64Store(), get(I), i32(8), ADD, set(I), br(0), END, END);
+    e(END); // if
+    e(get(J), i32(w), ADD, set(J), br(0), END, END);
+  };
   e(get(N), i32(-8), AND, i32(3), SHL, set(END8));
   e(get(N), i32(3), SHL, set(ENDN));
   e(get(J0), set(J));
-  e(BLOCK, LOOP);
-  e(get(J), get(J1), GE_S, brIf(1));
-  e(get(X), get(J), get(N), MUL, i32(3), SHL, ADD, set(COL));
-  e(get(MEAN), get(J), i32(3), SHL, ADD, f64Load(), set(MS));
-  e(get(MS), F64X2_SPLAT, set(M));
-  for (const a of ACC) e(V128_ZERO, set(a));
-  e(i32(0), set(I));
-  e(BLOCK, LOOP);
-  e(get(I), get(END8), GE_S, brIf(1));
-  ACC.forEach((acc, k) => {
-    const at = 16 * k;
-    e(get(acc), get(COL), get(I), ADD, v128Load(at), get(M), F64X2_SUB);
-    e(get(V), get(I), ADD, v128Load(at), F64X2_MUL, F64X2_ADD, set(acc));
-  });
-  e(get(I), i32(64), ADD, set(I), br(0), END, END);
-  e(get(A0), get(A1), F64X2_ADD, get(A2), get(A3), F64X2_ADD, F64X2_ADD, set(A0));
-  e(get(A0), lane(0), get(A0), lane(1), F64_ADD, set(SC));
-  e(BLOCK, LOOP);
-  e(get(I), get(ENDN), GE_S, brIf(1));
-  e(get(SC), get(COL), get(I), ADD, f64Load(), get(MS), F64_SUB);
-  e(get(V), get(I), ADD, f64Load(), F64_MUL, F64_ADD, set(SC));
-  e(get(I), i32(8), ADD, set(I), br(0), END, END);
-  e(get(S), get(J), i32(3), SHL, ADD, get(SC), f64Store());
-  e(get(AXPY), IF);
-  e(get(SC), F64X2_SPLAT, set(T), i32(0), set(I));
-  e(BLOCK, LOOP);
-  e(get(I), get(END8), GE_S, brIf(1));
-  for (let k = 0; k < 4; k++) {
-    const at = 16 * k;
-    e(get(OUT), get(I), ADD, get(OUT), get(I), ADD, v128Load(at));
-    e(get(T), get(COL), get(I), ADD, v128Load(at), get(M), F64X2_SUB, F64X2_MUL, F64X2_ADD);
-    e(v128Store(at));
-  }
-  e(get(I), i32(64), ADD, set(I), br(0), END, END);
-  e(BLOCK, LOOP);
-  e(get(I), get(ENDN), GE_S, brIf(1));
-  e(get(OUT), get(I), ADD, get(OUT), get(I), ADD, f64Load());
-  e(get(SC), get(COL), get(I), ADD, f64Load(), get(MS), F64_SUB, F64_MUL, F64_ADD, f64Store());
-  e(get(I), i32(8), ADD, set(I), br(0), END, END);
-  e(END); // if
-  e(get(J), i32(1), ADD, set(J), br(0), END, END);
+  columns(2);
+  columns(1);
   return body(
     [
-      [5, I32],
-      [6, V128],
-      [2, F64],
+      [6, I32],
+      [8, V128],
+      [4, F64],
     ],
     c,
   );
