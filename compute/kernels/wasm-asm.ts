@@ -254,9 +254,11 @@ export function moduleBytes(
  * a few times, so they ran unoptimised for all or most of a job. Measured on the CI VM (AMD EPYC,
  * 23 Nov 2026): the top-k bucket kernel (stats/top_buckets.ts) took 13–16 µs per call for its
  * first 80–400 calls, 5.5–6.5 µs from the first call when compiled this way; compiling costs
- * ~2 ms more per module, once per thread. The flag is set only for this synchronous compile, so
- * other modules (tfjs-backend-wasm's) keep V8's default. Throws what the constructor throws (no
- * SIMD support, …).
+ * ~2 ms more per module, once per thread. The flags are set only for this synchronous compile,
+ * so other modules (tfjs-backend-wasm's) keep V8's default. V8's flags are process-wide: a
+ * worker thread compiling at the same moment may see them flipped back early, and then its module
+ * compiles as before (baseline first), a speed difference only. Throws what the constructor
+ * throws (no SIMD support, …).
  */
 export function compileModule(bytes: Uint8Array): object {
   if (!wasm) throw new Error('no WebAssembly in this runtime');
