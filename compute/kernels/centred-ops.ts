@@ -90,12 +90,12 @@ type StatsFn = (
   nf: number,
 ) => void;
 
-const functions = (): WasmFunction[] => [
+const functions = (pairs: boolean): WasmFunction[] => [
   {
     name: 'kv',
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
     results: [],
-    code: kvBody(),
+    code: kvBody(pairs),
   },
   {
     name: 'stats',
@@ -104,10 +104,14 @@ const functions = (): WasmFunction[] => [
     code: statsBody(),
   },
 ];
-/** For the shared memories of the copies (worker threads share them). */
-const compiled = lazyModule(() => moduleBytes(functions(), { sharedMaxPages: 65536 }));
-/** For a resident dataset's own (unshared) memory. */
-const compiledLocal = lazyModule(() => moduleBytes(functions()));
+/**
+ * For the shared memories of the copies (worker threads share them): matrices from 2·10⁶ entries,
+ * streamed from DRAM, where K·v's two-column step measured half the speed of one column at a
+ * time (see kvBody).
+ */
+const compiled = lazyModule(() => moduleBytes(functions(false), { sharedMaxPages: 65536 }));
+/** For a resident dataset's own (unshared) memory: small matrices, read in place. */
+const compiledLocal = lazyModule(() => moduleBytes(functions(true)));
 
 interface Kernels {
   kv: KvFn;
@@ -212,7 +216,8 @@ export class CentredColumns {
     /** Byte offset of X, and the first double of the vectors (centre, v, s, slice outputs). */
     private readonly xByte: number,
     private readonly base: number,
-    private readonly inPlace: boolean,
+    /** The matrix read where it lies (a small resident one), not copied. */
+    readonly inPlace: boolean,
   ) {
     this.f = new Float64Array(memory!.buffer);
     this.center = new Float64Array(p);
@@ -359,11 +364,14 @@ export class CentredColumns {
  * per step: their two dot products one after the other (each column read as one sequential
  * stream), then one loop adds both columns' terms to out (in the same order, two adds per load
  * and store of out): the same bits as one column at a time (ridge coefficients at α = 0.01, 1
- * and 100 checked against the one-column kernel). Measured on the CI VM (AMD EPYC, 23 Nov 2026,
- * 200 × 2,000 in place, µs per K·v): one column at a time 124–129, two 108–111, four 110–111; the
- * two dot products interleaved in one loop (two streams) 144–146.
+ * and 100 checked against the one-column kernel). Only with `pairs` (the in-place module: small
+ * matrices). Measured on the CI VM (AMD EPYC, 23 Nov 2026, one thread, µs per K·v / per Xcᵀv):
+ * 200 × 2,000 in place 118 / 62 one column at a time, 108 / 57 two (four: 110–111; the two dot
+ * products interleaved in one loop, two streams: 144–146); 256 × 2,000 149 / 77 against 139 / 72;
+ * 500 × 2,000 293 / 148 against 300 / 144; but 500 × 20,000 (a copy streamed from DRAM) 3,529 /
+ * 2,713 against 6,552 / 5,238, twice as slow even without the axpy half, for reasons not found.
  */
-function kvBody(): number[] {
+function kvBody(pairs: boolean): number[] {
   const [X, N, J0, J1, MEAN, V, S, OUT, AXPY] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [J, I, END8, ENDN] = [9, 10, 11, 12];
   const COL = [13, 14];
@@ -432,7 +440,7 @@ function kvBody(): number[] {
   e(get(N), i32(-8), AND, i32(3), SHL, set(END8));
   e(get(N), i32(3), SHL, set(ENDN));
   e(get(J0), set(J));
-  columns(2);
+  if (pairs) columns(2);
   columns(1);
   return body(
     [
