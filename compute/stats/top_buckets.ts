@@ -13,9 +13,10 @@
  *    mantissa bits, a logarithmic scale that stays fine-grained for expression levels spread over
  *    orders of magnitude), as ranking.ts does;
  * 3. the bucket counts from the best bucket down give the bucket holding the k-th score;
- * 4. the scores of the buckets up to it are scattered in bucket order, each bucket in index order;
- * 5. one insertion sort over them (stable, and it never crosses a bucket boundary, since every
- *    score of a better bucket is at least every score of a worse one) finishes the order.
+ * 4. the indices of the buckets up to it are scattered in bucket order, each bucket in index
+ *    order (branch-free: the others go to a spare slot);
+ * 5. one insertion sort over them by score (stable, and it never crosses a bucket boundary, since
+ *    every score of a better bucket is at least every score of a worse one) finishes the order.
  *
  * Equal scores share a bucket and keep their index order, so the result is the comparator sort's
  * exactly. The kernel declines (−1) when it cannot promise that cheaply: at most k non-NaN scores,
@@ -43,6 +44,7 @@ import {
   F64_NE,
   F64_SUB,
   F64X2_MUL,
+  F64X2_SPLAT,
   F64X2_SUB,
   f64Load,
   GE_S,
@@ -68,6 +70,7 @@ import {
   tee,
   uleb,
   V128,
+  V128_AND,
   V128_ZERO,
   v128Load,
   wasm,
@@ -79,7 +82,6 @@ const CROWDED = 32;
 const F64X2_PMIN = simdOp(0xf6);
 const F64X2_PMAX = simdOp(0xf7);
 const F64X2_NE = simdOp(0x48);
-const F64X2_SPLAT = simdOp(0x14);
 const I64X2_SUB = simdOp(0xd1);
 const i64x2Lane = (l: number) => simdOp(0x1d, l);
 const I32_WRAP_I64 = [0xa7];
@@ -98,7 +100,6 @@ const I32X4_SPLAT = simdOp(0x11);
 const i32x4Lane = (l: number) => simdOp(0x1b, l);
 const I32X4_ADD = simdOp(0xae);
 const V128_XOR = simdOp(0x51);
-const V128_AND = simdOp(0x4e);
 const I32X4_TRUNC_SAT_F64X2_S_ZERO = simdOp(0xfc);
 const F64X2_CONVERT_LOW_I32X4_U = simdOp(0xff);
 /** i8x16.shuffle: the high words of two f64 lanes into i32 lanes 0 and 1. */
@@ -290,7 +291,11 @@ interface Arena {
   f64: Float64Array;
   i32: Int32Array;
 }
+/** One arena per thread, grown as p needs (at most ~64 MB: MAX_SCORES). */
 let arena: Arena | null = null;
+
+/** More scores than this take the JavaScript path (the arena holds 16 bytes per score). */
+const MAX_SCORES = 1 << 22;
 
 function getArena(bytes: number): Arena | null {
   if (arena && arena.memory.buffer.byteLength >= bytes) return arena;
@@ -326,7 +331,7 @@ function bucketCount(p: number): number {
  */
 export function bucketTopOrder(scores: ArrayLike<number>, k: number): Int32Array | null {
   const p = scores.length;
-  if (simdDisabled() || k < 1 || p < 2 || p > 1 << 24) return null;
+  if (simdDisabled() || k < 1 || p < 2 || p > MAX_SCORES) return null;
   const buckets = bucketCount(p);
   const ar = getArena(16 * p + 8 + 4 * (buckets + 1));
   if (!ar) return null;
