@@ -4,7 +4,7 @@
  * - the column statistics taken in WebAssembly memory have columnMeanSd's bits (NaN columns,
  *   row counts with every tail length);
  * - K·v and Xcᵀv equal a JavaScript float64 reference to rounding, with the same bits on one
- *   thread and on two;
+ *   thread and on two, and in place on a resident matrix (two columns per step);
  * - the wasm Cholesky equals the JavaScript one to rounding and refuses an indefinite matrix;
  * - the solve gives the float64 Cholesky path's coefficients to 1e-10 (relative), and gives up
  *   (null: the caller takes the float64 path) when α is far below the screen's error on
@@ -26,7 +26,7 @@ import {
 import { leastSquares } from '../../../../compute/linear/least_squares';
 import { columnMeanSd, type LinearModel } from '../../../../compute/linear/model';
 import { ridgeDualMixed } from '../../../../compute/linear/ridge_dual';
-import { residentDataset, residentOf } from '../../../../compute/kernels/resident';
+import { residentCopy, residentDataset, residentOf } from '../../../../compute/kernels/resident';
 import { logisticRegression } from '../../../../compute/models/logistic_regression';
 import { type RidgeArgs, ridgeModel } from '../../../../compute/models/ridge';
 import { maxRel } from '../../../helpers/numeric';
@@ -98,6 +98,16 @@ maybe('K·v and Xcᵀv match float64 JavaScript, with the same bits on 1 and 2 t
   expect(maxRel(runs[0]!.kv!, kv)).toBeLessThan(1e-13);
   expect(Array.from(runs[1]!.kv!)).toEqual(Array.from(runs[0]!.kv!));
   expect(Array.from(runs[1]!.xtv)).toEqual(Array.from(runs[0]!.xtv));
+  // in place on a resident matrix (the module that takes two columns per step; odd slices and a
+  // row tail here): the same bits as the copy's one column at a time
+  const home = residentCopy(x, n, p)!;
+  const inPlace = CentredColumns.create(home, n, p)!;
+  expect(inPlace.inPlace).toBe(true);
+  inPlace.setCenter(mean);
+  const r = await inPlace.times(v, true);
+  inPlace.release();
+  expect(Array.from(r.kv!)).toEqual(Array.from(runs[0]!.kv!));
+  expect(Array.from(r.xtv)).toEqual(Array.from(runs[0]!.xtv));
 });
 
 /** BBᵀ + I for a k × k matrix B of standard normals: symmetric positive definite. */
