@@ -27,6 +27,7 @@ import {
   GT_S,
   I32,
   i32,
+  i32Store,
   IF,
   lazyModule,
   LOOP,
@@ -47,7 +48,6 @@ const F64X2_GE = simd(0x4c);
 const V128_OR = simd(0x50);
 const V128_ANY_TRUE = simd(0x53);
 const F64_GE = [0x66];
-const i32Store = (off = 0) => [0x36, 2, ...uleb(off)];
 
 /** scan(c, tau, from, to, rho, quick, lim, out) → number of indices written at out. */
 export type BoundScanFn = (

@@ -121,6 +121,7 @@ export const v128Load = (off = 0) => [0xfd, 0x00, 3, ...uleb(off)];
 export const v128Store = (off = 0) => [0xfd, 0x0b, 3, ...uleb(off)];
 export const f64Load = (off = 0) => [0x2b, 3, ...uleb(off)];
 export const i32Load = (off = 0) => [0x28, 2, ...uleb(off)];
+export const i32Store = (off = 0) => [0x36, 2, ...uleb(off)];
 export const f64Store = (off = 0) => [0x39, 3, ...uleb(off)];
 export const F64X2_SPLAT = [0xfd, 0x14];
 /** A SIMD instruction (0xfd prefix) with its immediates. */
@@ -286,4 +287,44 @@ export function lazyModule(build: () => Uint8Array): () => object | null {
     }
     return mod;
   };
+}
+
+/** A kernel module's instance on its own memory, with float64 and int32 views of that memory. */
+export interface Arena {
+  exports: Record<string, unknown>;
+  f64: Float64Array;
+  i32: Int32Array;
+}
+
+/**
+ * One arena per kernel module and thread, kept between calls and replaced by a larger one when a
+ * call needs more bytes (the memory never grows, so the views stay valid): the kernels that copy
+ * their inputs into wasm memory (column sums, shifted sums, the top-k pass) reuse it instead of
+ * paying a fresh memory's creation and page faults per call.
+ */
+export class ThreadArena {
+  private kept: Arena | null = null;
+
+  constructor(private readonly compile: () => object | null) {}
+
+  /** The kept arena when it holds `bytes`, else a new one; null without wasm SIMD or memory. */
+  get(bytes: number): Arena | null {
+    if (this.kept && this.kept.f64.byteLength >= bytes) return this.kept;
+    const mod = this.compile();
+    if (!mod || !wasm) return null;
+    try {
+      const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
+      const buffer = memory.buffer;
+      // (not destructured into `exports`: that name would shadow CommonJS's in the compiled file)
+      const instance = new wasm.Instance(mod, { env: { mem: memory } });
+      this.kept = {
+        exports: instance.exports,
+        f64: new Float64Array(buffer),
+        i32: new Int32Array(buffer),
+      };
+      return this.kept;
+    } catch {
+      return null;
+    }
+  }
 }

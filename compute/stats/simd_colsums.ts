@@ -37,6 +37,7 @@ import {
   i32,
   lane,
   lazyModule,
+  ThreadArena,
   LOOP,
   moduleBytes,
   PAGE,
@@ -46,7 +47,6 @@ import {
   V128,
   V128_ZERO,
   v128Load,
-  wasm,
   emitter,
 } from '../kernels/wasm-asm';
 import { inPlaceOf, residentExports, type Resident } from '../kernels/resident';
@@ -88,26 +88,8 @@ const CHUNK_DOUBLES = 32768;
 
 const compiled = lazyModule(colSumsModule);
 
-interface Arena {
-  fn: ColSumsFn;
-  heap: Float64Array;
-}
-/** One reusable arena per thread (grown when a larger n needs it). */
-let arena: Arena | null = null;
-
-function getArena(doubles: number): Arena | null {
-  if (arena && arena.heap.length >= doubles) return arena;
-  const mod = compiled();
-  if (!mod || !wasm) return null;
-  try {
-    const memory = new wasm.Memory({ initial: Math.ceil((doubles * 8) / PAGE) });
-    const inst = new wasm.Instance(mod, { env: { mem: memory } });
-    arena = { fn: inst.exports.colsums as ColSumsFn, heap: new Float64Array(memory.buffer) };
-    return arena;
-  } catch {
-    return null;
-  }
-}
+/** The copying path's arena (see ThreadArena). */
+const arena = new ThreadArena(compiled);
 
 /**
  * out[j − j0] = Σ_i data[j·n + i] for columns j0 ≤ j < j1 (see the module comment for the order
@@ -148,9 +130,10 @@ export function scaledColumnSums(
   const dataLen = cols * n;
   const need = dataLen + cols;
   if (need * 8 > 2 ** 31 - PAGE) return -1;
-  const ar = getArena(need);
+  const ar = arena.get(need * 8);
   if (!ar) return -1;
-  const { heap, fn } = ar;
+  const heap = ar.f64;
+  const fn = ar.exports.colsums as ColSumsFn;
   let nan = 0;
   for (let j = j0; j < j1; j += cols) {
     const k = Math.min(cols, j1 - j);

@@ -60,15 +60,9 @@ import {
   v128Load,
   emitter,
   lazyModule,
+  ThreadArena,
 } from '../kernels/wasm-asm';
 import { evenColumnCalls, inPlaceOf, residentExports, type Resident } from '../kernels/resident';
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 type SumsFn = (x: number, n: number, m: number, a: number, b: number, out: number) => void;
 
@@ -80,29 +74,8 @@ const compiled = lazyModule(sumsModule);
 
 type KernelName = 'sums' | 'gsums';
 
-interface Arena {
-  fns: Record<KernelName, SumsFn>;
-  heap: Float64Array;
-}
-/** One reusable arena per thread (grown when a larger n needs it). */
-let arena: Arena | null = null;
-
-function getArena(doubles: number): Arena | null {
-  if (arena && arena.heap.length >= doubles) return arena;
-  const mod = compiled();
-  if (!mod || !wasm) return null;
-  try {
-    const memory = new wasm.Memory({ initial: Math.ceil((doubles * 8) / 65536) });
-    const inst = new wasm.Instance(mod, { env: { mem: memory } });
-    arena = {
-      fns: inst.exports as Record<KernelName, SumsFn>,
-      heap: new Float64Array(memory.buffer),
-    };
-    return arena;
-  } catch {
-    return null;
-  }
-}
+/** The copying path's arena (see ThreadArena). */
+const arena = new ThreadArena(compiled);
 
 /**
  * out[3(j − j0) + 0..2] = Σ d·a, Σ d·b, Σ d² for columns j0 ≤ j < j1 of `data` (n rows), with
@@ -190,10 +163,10 @@ function sumsPass(
   const dataLen = (cols + 1) * n; // + 1: room to duplicate an odd chunk's last column
   const need = dataLen + 2 * n + 3 * (cols + 1);
   if (need * 8 > 2 ** 31 - 65536) return false;
-  const ar = getArena(need);
+  const ar = arena.get(need * 8);
   if (!ar) return false;
-  const { heap } = ar;
-  const fn = ar.fns[kernel];
+  const heap = ar.f64;
+  const fn = ar.exports[kernel] as SumsFn;
   const aOff = dataLen;
   const bOff = aOff + n;
   const outOff = bOff + n;

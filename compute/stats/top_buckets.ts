@@ -52,14 +52,15 @@ import {
   GT_S,
   I32,
   i32,
+  i32Store,
   i32Load,
   IF,
   lane,
   lazyModule,
+  ThreadArena,
   LOOP,
   LT_S,
   moduleBytes,
-  PAGE,
   RETURN,
   SELECT,
   set,
@@ -68,12 +69,10 @@ import {
   simdOp,
   SUB,
   tee,
-  uleb,
   V128,
   V128_AND,
   V128_ZERO,
   v128Load,
-  wasm,
 } from '../kernels/wasm-asm';
 
 /** A bucket up to the cut with more scores than this makes the kernel decline. */
@@ -93,7 +92,6 @@ const F64_CONVERT_I32_U = [0xb8];
 const I32_TRUNC_SAT_F64_S = [0xfc, 0x02];
 const LE_U = [0x4d];
 const OR = [0x72];
-const i32Store = (off = 0) => [0x36, 2, ...uleb(off)];
 const LE_S = [0x4c];
 const I64_STORE = [0x37, 3, 0];
 const I32X4_SPLAT = simdOp(0x11);
@@ -285,37 +283,11 @@ function topModule(): Uint8Array {
 
 const compiled = lazyModule(topModule);
 
-interface Arena {
-  fn: TopFn;
-  memory: { buffer: ArrayBuffer };
-  f64: Float64Array;
-  i32: Int32Array;
-}
-/** One arena per thread, grown as p needs (at most ~64 MB: MAX_SCORES). */
-let arena: Arena | null = null;
+/** One arena per thread, grown as p needs (at most ~64 MB: MAX_SCORES; see ThreadArena). */
+const arena = new ThreadArena(compiled);
 
 /** More scores than this take the JavaScript path (the arena holds 16 bytes per score). */
 const MAX_SCORES = 1 << 22;
-
-function getArena(bytes: number): Arena | null {
-  if (arena && arena.memory.buffer.byteLength >= bytes) return arena;
-  const mod = compiled();
-  if (!mod || !wasm) return null;
-  try {
-    const memory = new wasm.Memory({ initial: Math.ceil(bytes / PAGE) });
-    const inst = new wasm.Instance(mod, { env: { mem: memory } });
-    const buffer = memory.buffer as ArrayBuffer;
-    arena = {
-      fn: inst.exports.top as TopFn,
-      memory: memory as unknown as { buffer: ArrayBuffer },
-      f64: new Float64Array(buffer),
-      i32: new Int32Array(buffer),
-    };
-    return arena;
-  } catch {
-    return null;
-  }
-}
 
 /** Buckets for p scores: about one per score, a power of two in [64, 65,536]. */
 function bucketCount(p: number): number {
@@ -333,11 +305,11 @@ export function bucketTopOrder(scores: ArrayLike<number>, k: number): Int32Array
   const p = scores.length;
   if (simdDisabled() || k < 1 || p < 2 || p > MAX_SCORES) return null;
   const buckets = bucketCount(p);
-  const ar = getArena(16 * p + 8 + 4 * (buckets + 1));
+  const ar = arena.get(16 * p + 8 + 4 * (buckets + 1));
   if (!ar) return null;
   if (scores instanceof Float64Array) ar.f64.set(scores);
   else for (let j = 0; j < p; j++) ar.f64[j] = scores[j]!;
-  const t = ar.fn(0, p, k, buckets);
+  const t = (ar.exports.top as TopFn)(0, p, k, buckets);
   if (t < k) return null;
   const idx = 2 * p; // the idx array's i32 offset (byte 8p)
   return ar.i32.slice(idx, idx + k);
