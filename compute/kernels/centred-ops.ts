@@ -54,6 +54,7 @@ import {
   tee,
   simdDisabled,
   SpareMemory,
+  sum8Total,
   V128,
   V128_ZERO,
   v128Load,
@@ -471,11 +472,7 @@ function statsBody(): number[] {
   const [E, MS, DS, ES] = [23, 24, 25, 26];
   const { code: c, e } = emitter();
   /** The total of four accumulators and a tail, in sum8's order, onto the stack. */
-  const total = (acc: number[], tail: number) => {
-    const [a0, a1, a2, a3] = acc as [number, number, number, number];
-    e(get(a0), get(a2), F64X2_ADD, get(a1), get(a3), F64X2_ADD, F64X2_ADD, set(a0));
-    e(get(a0), lane(0), get(a0), lane(1), F64_ADD, get(tail), F64_ADD);
-  };
+  const total = (acc: number[], tail: number) => e(sum8Total(acc), get(tail), F64_ADD);
   /** The mean of the column at NEXT (j + 1) from SM and ES: into MS, M and mean[j + 1]. */
   const storeMean = () => {
     total(SM, ES);

@@ -22,8 +22,6 @@ import {
   ADD,
   V128_ZERO,
   tee,
-  lane,
-  F64_ADD,
   BLOCK,
   body,
   br,
@@ -53,6 +51,7 @@ import {
   v128Store,
   wasm,
   emitter,
+  sum8Total,
 } from './wasm-asm';
 import { inPlaceOf, residentExports, type Resident } from './resident';
 
@@ -279,15 +278,8 @@ function packCode(mode: 'norms' | 'values' | 'squares'): number[] {
       if (sq) {
         // sq[t] = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)), sum8's tree (acc r: s2r, s2r+1)
         for (const c of cs) {
-          const [a0, a1, a2, a3] = [0, 1, 2, 3].map(r => acc(c, r)) as [
-            number,
-            number,
-            number,
-            number,
-          ];
-          e(get(a0), get(a2), F64X2_ADD, get(a1), get(a3), F64X2_ADD, F64X2_ADD, set(a0));
-          e(get(NP), get(T), i32(8), MUL, ADD, get(a0), lane(0), get(a0), lane(1), F64_ADD);
-          e(f64Store(8 * c));
+          const total = sum8Total([0, 1, 2, 3].map(r => acc(c, r)));
+          e(get(NP), get(T), i32(8), MUL, ADD, total, f64Store(8 * c));
         }
       }
       for (let c = 0; c < w; c++) e(get(XP), get(NB), ADD, set(XP), get(O), i32(32), ADD, set(O));

@@ -173,6 +173,20 @@ export const RETURN = [0x0f];
 export const br = (d: number) => [0x0c, d];
 export const brIf = (d: number) => [0x0d, d];
 
+/**
+ * sum8's total of four f64x2 accumulators holding the partial sums (s0 s1), (s2 s3), (s4 s5),
+ * (s6 s7): ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)), left on the stack (acc[0] is
+ * overwritten). The order of stats/simd_colsums.ts `sum8`, which the column sums, the column
+ * statistics (centred-ops.ts) and the packing's squares (simd-pack.ts) all reproduce to the bit.
+ */
+export function sum8Total(acc: readonly number[]): number[] {
+  const [a0, a1, a2, a3] = acc as [number, number, number, number];
+  return [
+    ...[get(a0), get(a2), F64X2_ADD, get(a1), get(a3), F64X2_ADD, F64X2_ADD, set(a0)].flat(),
+    ...[get(a0), lane(0), get(a0), lane(1), F64_ADD].flat(),
+  ];
+}
+
 /** A code buffer and `e(...instructions)`, which appends each instruction's bytes to it. */
 export function emitter(): { code: number[]; e: (...xs: number[][]) => void } {
   const code: number[] = [];

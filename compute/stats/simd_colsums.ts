@@ -35,7 +35,6 @@ import {
   get,
   I32,
   i32,
-  lane,
   lazyModule,
   ThreadArena,
   LOOP,
@@ -48,6 +47,7 @@ import {
   V128_ZERO,
   v128Load,
   emitter,
+  sum8Total,
 } from '../kernels/wasm-asm';
 import { inPlaceOf, residentExports, type Resident } from '../kernels/resident';
 
@@ -210,8 +210,7 @@ function colSumsModule(): Uint8Array {
   e(get(E), get(O), get(I), ADD, f64Load(), F64_ADD, set(E));
   e(get(I), i32(8), ADD, set(I), br(0), END, END);
   // (A0 + A2) + (A1 + A3), its lanes added, then e
-  e(get(A[0]!), get(A[2]!), F64X2_ADD, get(A[1]!), get(A[3]!), F64X2_ADD, F64X2_ADD, set(A[0]!));
-  e(get(A[0]!), lane(0), get(A[0]!), lane(1), F64_ADD, get(E), F64_ADD, get(D), F64_DIV, set(E));
+  e(sum8Total(A), get(E), F64_ADD, get(D), F64_DIV, set(E));
   e(get(OUT), get(J), i32(3), SHL, ADD, get(E), f64Store());
   e(get(NANS), get(E), get(E), F64_NE, ADD, set(NANS));
   e(get(O), get(NB), ADD, set(O));
